@@ -1,0 +1,42 @@
+# The two commands the README starts with: `make local` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup local test lint demo bench openapi clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml layers/fincert/requirements.txt
+	scripts/ensure-system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the whole service locally: moto server + gateway serving template.yaml's routes.
+local: setup
+	$(PY) -m fincert_local up
+
+## Run every test: lint, unit, integration, end-to-end.
+test: setup lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint template.yaml
+
+## Scripted enrollment + issuance against a running `make local`, checked with openssl.
+demo: setup
+	$(PY) -m fincert_local demo
+
+bench: setup
+	$(PY) -m fincert_local bench
+
+openapi: setup
+	$(PY) -m fincert_local openapi --write docs/openapi.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .local-stack

@@ -1,0 +1,45 @@
+"""Enrollment and issuance: POST /v1/enrollments, POST /v1/enrollments/{enrollment_id}/confirm."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.errors import ERROR_RESPONSES
+from fincert.api.models import (
+    CertificateResponse,
+    EnrollmentConfirmRequest,
+    EnrollmentStartRequest,
+    EnrollmentStartResponse,
+)
+from fincert.wiring import services
+
+app = create_app()
+
+
+@app.post(
+    "/v1/enrollments",
+    summary="Start enrollment: the service texts the customer a 6-digit code",
+    responses={201: {"description": "Enrollment started"}, **ERROR_RESPONSES},
+    tags=["issuance"],
+)
+def start_enrollment(request: EnrollmentStartRequest) -> Response[EnrollmentStartResponse]:
+    started = services().enrollment.start(principal(app), request.to_domain())
+    return Response(201, body=EnrollmentStartResponse.from_domain(started), content_type="application/json")
+
+
+@app.post(
+    "/v1/enrollments/<enrollment_id>/confirm",
+    summary="Confirm with the SMS code and the new PIN: issues the financial certificate",
+    responses={201: {"description": "Certificate issued (or the same one, for a retry)"}, **ERROR_RESPONSES},
+    tags=["issuance"],
+)
+def confirm_enrollment(
+    enrollment_id: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^enr_[A-Za-z0-9_-]+$")],
+    request: EnrollmentConfirmRequest,
+) -> Response[CertificateResponse]:
+    issued = services().enrollment.confirm(principal(app), enrollment_id, request.sms_code, request.pin)
+    return Response(201, body=CertificateResponse.from_domain(issued), content_type="application/json")
+
+
+handler = lambda_handler(app)

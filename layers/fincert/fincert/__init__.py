@@ -1,0 +1,1 @@
+"""fincert: the shared layer of fincert-cloud (domain, adapters, crypto, API models)."""

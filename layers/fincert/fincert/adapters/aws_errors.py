@@ -1,0 +1,51 @@
+"""Turns AWS failures into domain errors, in one place for every adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from fincert.errors import ServiceUnavailable
+
+# Failures a later retry may cure: throttling, capacity, the service's own faults.
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "KeyUnavailableException",
+        "LimitExceededException",
+    }
+)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_transient(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(error) in _TRANSIENT_CODES or status >= 500
+
+
+@contextmanager
+def aws_call(service: str) -> Iterator[None]:
+    """Wraps one AWS call: transient failures become ServiceUnavailable (503 + Retry-After);
+    anything else propagates for the adapter to translate or to surface as a bug."""
+    try:
+        yield
+    except ClientError as e:
+        if is_transient(e):
+            raise ServiceUnavailable(f"{service} is unavailable, retry later", retry_after=1) from e
+        raise
+    except BotoCoreError as e:  # connection errors, timeouts
+        raise ServiceUnavailable(f"{service} is unreachable, retry later", retry_after=1) from e

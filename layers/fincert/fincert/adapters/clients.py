@@ -1,0 +1,37 @@
+"""Lazily created boto3 clients, one set per container. Nothing is created at import time:
+moto must be active first in tests, and a client nobody uses should cost no cold start."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard mode retries throttling and transient errors with exponential backoff and jitter.
+# Timeouts are short because API Gateway gives up after 29 s and a client retry is cheaper than
+# a stuck Lambda.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+class AwsClients:
+    def __init__(self, session: Any | None = None, config: Config = _CONFIG):
+        self._session = session
+        self._config = config
+
+    def _client(self, service: str) -> Any:
+        session = self._session or boto3.session.Session()
+        return session.client(service, config=self._config)
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb")
+
+    @cached_property
+    def kms(self) -> Any:
+        return self._client("kms")
+
+    @cached_property
+    def sns(self) -> Any:
+        return self._client("sns")

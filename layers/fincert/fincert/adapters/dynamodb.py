@@ -1,0 +1,558 @@
+"""The DynamoDB adapter: the single table's item shapes and every read and write of them.
+
+Keys (pk / sk):
+  INST#<institution>   INSTITUTION        a member institution; its API key only as a hash
+  CA                   CA                 the CA's certificates and KMS key ids
+  PERSON#<index>       PERSON             blind index of name|phone|birth date -> account id
+  ACCT#<account>       ACCOUNT            PIN verifier, failure count, active credential
+  ACCT#<account>       CRED#<credential>  certificate, KMS-wrapped private key, status
+  ACCT#<account>       INST#<institution> the institution registered this account
+  ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
+  SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
+  RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
+Sparse index `due` (due_pk, due_sk): only items some job must act on, e.g. pre-signing records
+whose certificate was never stored (due_pk = "presigned").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from fincert.adapters.aws_errors import aws_call, error_code
+from fincert.domain.model import (
+    Account,
+    CertificateAuthorityRecord,
+    Credential,
+    CredentialStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Institution,
+    IssuanceCommit,
+    PreSigningRecord,
+    RateLimit,
+    RevocationReason,
+)
+from fincert.errors import ConditionFailed, EnrollmentUnavailable, RateLimited, ServiceUnavailable
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Enrollment items outlive their 5-minute validity so an identical retry can be answered.
+_ENROLLMENT_RETENTION = timedelta(days=1)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _from_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _from_millis(value: Decimal | int) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+def _epoch_seconds(moment: datetime) -> int:
+    return math.ceil(moment.timestamp())
+
+
+def _serial_hex(serial: int) -> str:
+    return format(serial, "x")
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes(value.value) if isinstance(value, Binary) else bytes(value)
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+class DynamoStore:
+    def __init__(self, client: Callable[[], Any], table_name: str):
+        self._client = client
+        self._table = table_name
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _get(self, pk: str, sk: str, consistent: bool = True) -> dict[str, Any] | None:
+        with aws_call("DynamoDB"):
+            response = self._client().get_item(
+                TableName=self._table, Key=_dump({"pk": pk, "sk": sk}), ConsistentRead=consistent
+            )
+        item = response.get("Item")
+        return _load(item) if item else None
+
+    def _put_new(self, item: dict[str, Any]) -> None:
+        try:
+            with aws_call("DynamoDB"):
+                self._client().put_item(
+                    TableName=self._table, Item=_dump(item), ConditionExpression="attribute_not_exists(pk)"
+                )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise ConditionFailed(f"{item['pk']} exists") from e
+            raise
+
+    def _transact(self, items: list[dict[str, Any]], names: list[str]) -> None:
+        """Runs a transaction; a failed condition becomes ConditionFailed naming the items."""
+        try:
+            with aws_call("DynamoDB"):
+                self._client().transact_write_items(TransactItems=items)
+        except ClientError as e:
+            if error_code(e) != "TransactionCanceledException":
+                raise
+            reasons = e.response.get("CancellationReasons", [])
+            failed = [
+                names[i] for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"
+            ]
+            if not failed:
+                # Cancelled for a conflict with another transaction or throttling: retryable.
+                raise ServiceUnavailable("DynamoDB transaction conflict, retry", retry_after=1) from e
+            raise ConditionFailed("transaction condition failed", reasons=failed) from e
+
+    def _key(self, pk: str, sk: str) -> dict[str, Any]:
+        return _dump({"pk": pk, "sk": sk})
+
+    # --- institutions and the CA ---------------------------------------------------------------
+    def get_institution(self, institution_id: str) -> Institution | None:
+        item = self._get(f"INST#{institution_id}", "INSTITUTION", consistent=False)
+        if item is None:
+            return None
+        return Institution(
+            institution_id=item["institution_id"],
+            name=item["name"],
+            api_key_hash=item["api_key_hash"],
+            scopes=frozenset(item.get("scopes", ())),
+            allowed_origins=tuple(item.get("allowed_origins", ())),
+            active=bool(item.get("active", True)),
+        )
+
+    def put_institution(self, institution: Institution) -> None:
+        self._put_new(
+            {
+                "pk": f"INST#{institution.institution_id}",
+                "sk": "INSTITUTION",
+                "institution_id": institution.institution_id,
+                "name": institution.name,
+                "api_key_hash": institution.api_key_hash,
+                "scopes": set(institution.scopes) or None,
+                "allowed_origins": list(institution.allowed_origins),
+                "active": institution.active,
+            }
+        )
+
+    def get_certificate_authority(self) -> CertificateAuthorityRecord | None:
+        item = self._get("CA", "CA")
+        if item is None:
+            return None
+        return CertificateAuthorityRecord(
+            root_key_id=item["root_key_id"],
+            issuing_key_id=item["issuing_key_id"],
+            root_certificate_der=_bytes(item["root_certificate"]),
+            issuing_certificate_der=_bytes(item["issuing_certificate"]),
+            created_at=_from_iso(item["created_at"]),
+        )
+
+    def put_certificate_authority(self, record: CertificateAuthorityRecord) -> None:
+        self._put_new(
+            {
+                "pk": "CA",
+                "sk": "CA",
+                "root_key_id": record.root_key_id,
+                "issuing_key_id": record.issuing_key_id,
+                "root_certificate": record.root_certificate_der,
+                "issuing_certificate": record.issuing_certificate_der,
+                "created_at": _iso(record.created_at),
+            }
+        )
+
+    # --- people, accounts, credentials ----------------------------------------------------------
+    def find_account_id(self, person_index: str) -> str | None:
+        item = self._get(f"PERSON#{person_index}", "PERSON")
+        return item["account_id"] if item else None
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self._get(f"ACCT#{account_id}", "ACCOUNT")
+        if item is None:
+            return None
+        serial = item.get("active_serial")
+        return Account(
+            account_id=account_id,
+            person_index=item["person_index"],
+            holder_suffix=item["holder_suffix"],
+            identity_ciphertext=_bytes(item["identity_ciphertext"]),
+            pin_verifier=item["pin_verifier"],
+            created_at=_from_iso(item["created_at"]),
+            pin_failures=int(item.get("pin_failures", 0)),
+            active_credential_id=item.get("active_credential_id"),
+            active_serial=int(serial, 16) if serial else None,
+        )
+
+    def get_credential(self, account_id: str, credential_id: str) -> Credential | None:
+        item = self._get(f"ACCT#{account_id}", f"CRED#{credential_id}")
+        if item is None:
+            return None
+        return Credential(
+            credential_id=credential_id,
+            account_id=account_id,
+            serial_number=int(item["serial"], 16),
+            key_algorithm=item["key_algorithm"],
+            certificate_der=_bytes(item["certificate"]),
+            wrapped_private_key=_bytes(item["wrapped_private_key"]),
+            not_before=_from_iso(item["not_before"]),
+            not_after=_from_iso(item["not_after"]),
+            issued_by=item["issued_by"],
+            auto_renew=bool(item["auto_renew"]),
+            created_at=_from_iso(item["created_at"]),
+            status=CredentialStatus(item["status"]),
+        )
+
+    # --- enrollment ----------------------------------------------------------------------------
+    def _rate_limit_update(self, limit: RateLimit, delta: int, *, conditional: bool) -> dict[str, Any]:
+        window_end = limit.window_start + timedelta(seconds=limit.window_seconds)
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(f"RATE#{limit.scope}#{limit.subject}", _iso(limit.window_start)),
+            "UpdateExpression": "ADD #n :delta SET expires_at = :ttl",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": _values({":delta": delta, ":ttl": _epoch_seconds(window_end)}),
+        }
+        if conditional:
+            update["ConditionExpression"] = "attribute_not_exists(#n) OR #n < :limit"
+            update["ExpressionAttributeValues"].update(_values({":limit": limit.limit}))
+        return {"Update": update}
+
+    def _enrollment_item(self, e: Enrollment) -> dict[str, Any]:
+        return {
+            "pk": f"ENR#{e.enrollment_id}",
+            "sk": "ENROLLMENT",
+            "institution_id": e.institution_id,
+            "person_index": e.person_index,
+            "phone_index": e.phone_index,
+            "account_id": e.account_id,
+            "identity_ciphertext": e.identity_ciphertext,
+            "challenge_ciphertext": e.challenge_ciphertext,
+            "key_algorithm": e.key_algorithm,
+            "auto_renew": e.auto_renew,
+            "created_at": _iso(e.created_at),
+            "valid_until": _millis(e.expires_at),
+            "attempts": e.attempts,
+            "status": e.status.value,
+            "expires_at": _epoch_seconds(e.expires_at + _ENROLLMENT_RETENTION),
+        }
+
+    def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        items = [self._rate_limit_update(limit, 1, conditional=True) for limit in limits]
+        items.append(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(self._enrollment_item(enrollment)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        try:
+            self._transact(items, [limit.scope for limit in limits] + ["enrollment"])
+        except ConditionFailed as e:
+            exhausted = [scope for scope in e.reasons if scope != "enrollment"]
+            if not exhausted:
+                raise
+            window_end = limits[0].window_start + timedelta(seconds=limits[0].window_seconds)
+            retry_after = max(1, math.ceil((window_end - enrollment.created_at).total_seconds()))
+            raise RateLimited(
+                "too many SMS codes requested, retry later",
+                code="sms_rate_limited",
+                retry_after=retry_after,
+                limit=exhausted[0],
+            ) from e
+
+    def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        items = [self._rate_limit_update(limit, -1, conditional=False) for limit in limits]
+        items.append(
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(f"ENR#{enrollment.enrollment_id}", "ENROLLMENT"),
+                }
+            }
+        )
+        self._transact(items, [limit.scope for limit in limits] + ["enrollment"])
+
+    def _to_enrollment(self, item: dict[str, Any]) -> Enrollment:
+        lease = item.get("lease_until")
+        return Enrollment(
+            enrollment_id=item["pk"].removeprefix("ENR#"),
+            institution_id=item["institution_id"],
+            person_index=item["person_index"],
+            phone_index=item["phone_index"],
+            account_id=item.get("account_id"),
+            identity_ciphertext=_bytes(item["identity_ciphertext"]),
+            challenge_ciphertext=_bytes(item["challenge_ciphertext"]),
+            key_algorithm=item["key_algorithm"],
+            auto_renew=bool(item["auto_renew"]),
+            created_at=_from_iso(item["created_at"]),
+            expires_at=_from_millis(item["valid_until"]),
+            attempts=int(item.get("attempts", 0)),
+            status=EnrollmentStatus(item["status"]),
+            lease_until=_from_millis(lease) if lease is not None else None,
+            credential_id=item.get("credential_id"),
+            confirmed_account_id=item.get("confirmed_account_id"),
+            pin_verifier_digest=item.get("pin_verifier_digest"),
+        )
+
+    def claim_enrollment(
+        self, enrollment_id: str, institution_id: str, now: datetime, lease_until: datetime, max_attempts: int
+    ) -> Enrollment:
+        try:
+            with aws_call("DynamoDB"):
+                response = self._client().update_item(
+                    TableName=self._table,
+                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
+                    UpdateExpression="SET lease_until = :lease ADD attempts :one",
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND institution_id = :iid AND #status = :pending"
+                        " AND valid_until > :now AND attempts < :max"
+                        " AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                    ),
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=_values(
+                        {
+                            ":lease": _millis(lease_until),
+                            ":one": 1,
+                            ":iid": institution_id,
+                            ":pending": EnrollmentStatus.PENDING.value,
+                            ":now": _millis(now),
+                            ":max": max_attempts,
+                        }
+                    ),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise
+            stored = e.response.get("Item")
+            raise EnrollmentUnavailable(self._to_enrollment(_load(stored)) if stored else None) from e
+        return self._to_enrollment(_load(response["Attributes"]))
+
+    def release_enrollment(self, enrollment_id: str, lease_until: datetime, *, refund_attempt: bool) -> None:
+        expression = "REMOVE lease_until" + (" ADD attempts :minus_one" if refund_attempt else "")
+        values = {":lease": _millis(lease_until)} | ({":minus_one": -1} if refund_attempt else {})
+        try:
+            with aws_call("DynamoDB"):
+                self._client().update_item(
+                    TableName=self._table,
+                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
+                    UpdateExpression=expression,
+                    # Only our own lease: a later claimant's must not be released by us.
+                    ConditionExpression="lease_until = :lease",
+                    ExpressionAttributeValues=_values(values),
+                )
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise
+
+    # --- issuance ------------------------------------------------------------------------------
+    def put_pre_signing_record(self, record: PreSigningRecord) -> None:
+        self._put_new(
+            {
+                "pk": f"SERIAL#{_serial_hex(record.serial_number)}",
+                "sk": "SERIAL",
+                "credential_id": record.credential_id,
+                "account_id": record.account_id,
+                "tbs_sha256": record.tbs_sha256,
+                "not_after": _iso(record.not_after),
+                "created_at": _iso(record.created_at),
+                "status": "presigned",
+                "due_pk": "presigned",
+                "due_sk": f"{_iso(record.created_at)}#{_serial_hex(record.serial_number)}",
+                # Kept until the certificate expires: OCSP and CRLs answer for it until then.
+                "expires_at": _epoch_seconds(record.not_after),
+            }
+        )
+
+    def commit_issuance(self, commit: IssuanceCommit) -> None:
+        c, account, now = commit.credential, commit.account, commit.now
+        acct_pk = f"ACCT#{account.account_id}"
+        items: list[dict[str, Any]] = []
+        names: list[str] = []
+
+        def add(name: str, operation: str, body: dict[str, Any]) -> None:
+            items.append({operation: {"TableName": self._table, **body}})
+            names.append(name)
+
+        if commit.previous is None:
+            add(
+                "account",
+                "Put",
+                {
+                    "Item": _dump(
+                        {
+                            "pk": f"PERSON#{account.person_index}",
+                            "sk": "PERSON",
+                            "account_id": account.account_id,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                },
+            )
+            add(
+                "account",
+                "Put",
+                {
+                    "Item": _dump(
+                        {
+                            "pk": acct_pk,
+                            "sk": "ACCOUNT",
+                            "person_index": account.person_index,
+                            "holder_suffix": account.holder_suffix,
+                            "identity_ciphertext": account.identity_ciphertext,
+                            "pin_verifier": account.pin_verifier,
+                            "pin_failures": 0,
+                            "active_credential_id": c.credential_id,
+                            "active_serial": _serial_hex(c.serial_number),
+                            "created_at": _iso(account.created_at),
+                            "updated_at": _iso(now),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                },
+            )
+        else:
+            old_id, old_serial = commit.previous.active_credential_id, commit.previous.active_serial
+            condition = "attribute_exists(pk) AND " + (
+                "active_credential_id = :old" if old_id else "attribute_not_exists(active_credential_id)"
+            )
+            values = {
+                ":cid": c.credential_id,
+                ":serial": _serial_hex(c.serial_number),
+                ":verifier": account.pin_verifier,
+                ":zero": 0,
+                ":now": _iso(now),
+            } | ({":old": old_id} if old_id else {})
+            add(
+                "account",
+                "Update",
+                {
+                    "Key": self._key(acct_pk, "ACCOUNT"),
+                    "UpdateExpression": (
+                        "SET active_credential_id = :cid, active_serial = :serial, pin_verifier = :verifier,"
+                        " pin_failures = :zero, updated_at = :now"
+                    ),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": _values(values),
+                },
+            )
+            if old_id and old_serial is not None:
+                revoked = {
+                    ":revoked": CredentialStatus.REVOKED.value,
+                    ":at": _iso(now),
+                    ":reason": RevocationReason.SUPERSEDED.value,
+                }
+                revoke = {
+                    "UpdateExpression": "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": _values(revoked),
+                }
+                add("credential", "Update", {"Key": self._key(acct_pk, f"CRED#{old_id}"), **revoke})
+                add(
+                    "serial",
+                    "Update",
+                    {"Key": self._key(f"SERIAL#{_serial_hex(old_serial)}", "SERIAL"), **revoke},
+                )
+
+        add(
+            "credential",
+            "Put",
+            {
+                "Item": _dump(
+                    {
+                        "pk": acct_pk,
+                        "sk": f"CRED#{c.credential_id}",
+                        "credential_id": c.credential_id,
+                        "serial": _serial_hex(c.serial_number),
+                        "key_algorithm": c.key_algorithm,
+                        "certificate": c.certificate_der,
+                        "wrapped_private_key": c.wrapped_private_key,
+                        "not_before": _iso(c.not_before),
+                        "not_after": _iso(c.not_after),
+                        "issued_by": c.issued_by,
+                        "auto_renew": c.auto_renew,
+                        "created_at": _iso(c.created_at),
+                        "status": c.status.value,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+        )
+        add(
+            "registration",
+            "Put",
+            {
+                "Item": _dump(
+                    {
+                        "pk": acct_pk,
+                        "sk": f"INST#{c.issued_by}",
+                        "institution_id": c.issued_by,
+                        "registered_at": _iso(now),
+                    }
+                )
+            },
+        )
+        add(
+            "serial",
+            "Update",
+            {
+                "Key": self._key(f"SERIAL#{_serial_hex(c.serial_number)}", "SERIAL"),
+                "UpdateExpression": "SET #status = :issued REMOVE due_pk, due_sk",
+                "ConditionExpression": "#status = :presigned",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": _values({":issued": "issued", ":presigned": "presigned"}),
+            },
+        )
+        add(
+            "enrollment",
+            "Update",
+            {
+                "Key": self._key(f"ENR#{commit.enrollment.enrollment_id}", "ENROLLMENT"),
+                "UpdateExpression": (
+                    "SET #status = :confirmed, credential_id = :cid, confirmed_account_id = :aid,"
+                    " pin_verifier_digest = :digest REMOVE lease_until"
+                ),
+                "ConditionExpression": "#status = :pending AND lease_until = :lease",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": _values(
+                    {
+                        ":confirmed": EnrollmentStatus.CONFIRMED.value,
+                        ":pending": EnrollmentStatus.PENDING.value,
+                        ":cid": c.credential_id,
+                        ":aid": account.account_id,
+                        ":digest": commit.pin_verifier_digest,
+                        ":lease": _millis(commit.lease_until),
+                    }
+                ),
+            },
+        )
+        self._transact(items, names)

@@ -1,0 +1,60 @@
+"""Operator commands: bootstrap the CA, register an institution. They run wherever the AWS
+credentials are (an operator's shell against AWS, or the local stack against moto):
+
+    fincert-admin bootstrap-ca
+    fincert-admin register-institution --id demo-bank --name "Demo Bank" --scope enroll
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
+from fincert.domain.institutions import register_institution
+from fincert.domain.model import Scope
+from fincert.wiring import Services, services
+
+
+def bootstrap_ca(svc: Services) -> CertificateAuthority:
+    s = svc.settings
+    return bootstrap_certificate_authority(
+        svc.store,
+        svc.kms,
+        svc.clock,
+        root_key_id=s.root_ca_key_id,
+        issuing_key_id=s.issuing_ca_key_id,
+        pki_base_url=s.pki_base_url,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fincert-admin", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("bootstrap-ca", help="create the root and issuing CA certificates (once)")
+    register = commands.add_parser("register-institution", help="register a bank and print its API key once")
+    register.add_argument("--id", required=True, help="lowercase id, e.g. demo-bank")
+    register.add_argument("--name", required=True)
+    register.add_argument("--scope", action="append", choices=[s.value for s in Scope], default=None)
+    register.add_argument("--origin", action="append", default=[], help="browser origin allowed by CORS")
+    args = parser.parse_args(argv)
+
+    svc = services()
+    if args.command == "bootstrap-ca":
+        ca = bootstrap_ca(svc)
+        print("".join(ca.chain_pem()), end="")
+        return 0
+    scopes = args.scope or [s.value for s in Scope]
+    institution, api_key = register_institution(svc.store, args.id, args.name, scopes, args.origin)
+    print(
+        json.dumps(
+            {"institution_id": institution.institution_id, "api_key": api_key, "scopes": sorted(scopes)}
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The one place that maps domain errors to HTTP. Error bodies are models, so they appear in
+the OpenAPI document, and every code is stable: clients branch on `error.code`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from pydantic import BaseModel
+
+from fincert import errors
+
+logger = Logger(service="fincert")
+
+# Most specific first: the first matching class decides the status.
+_STATUS: list[tuple[type[errors.FincertError], int]] = [
+    (errors.PayloadTooLarge, 413),
+    (errors.InvalidRequest, 400),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.Gone, 410),
+    (errors.RateLimited, 429),
+    (errors.ServiceUnavailable, 503),
+]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] | list[Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def status_for(error: errors.FincertError) -> int:
+    return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
+    body = ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or None))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(exclude_none=True),
+        headers=headers or {},
+    )
+
+
+def domain_error_response(error: errors.FincertError) -> Response:
+    status = status_for(error)
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    if status >= 500:
+        # The message and code only: exception chains from AWS calls can quote request parameters.
+        logger.error("request failed", extra={"error_code": error.code, "error_type": type(error).__name__})
+    else:
+        logger.info("request refused", extra={"error_code": error.code, "status": status})
+    return error_response(status, error.code, error.message, error.details, headers)
+
+
+def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    # Never echo `input`: it may be a PIN or a name, and the client knows what it sent.
+    return [
+        {"loc": [str(part) for part in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")}
+        for e in error.errors()
+    ]
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(errors.FincertError)
+    def _domain(error: errors.FincertError) -> Response:
+        return domain_error_response(error)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _content_type(error: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "unsupported_media_type", "send the body as application/json")
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(error: RequestValidationError) -> Response:
+        details = _validation_details(error)
+        logger.info("request refused", extra={"error_code": "validation_failed", "status": 422})
+        if any(d["type"] == "json_invalid" for d in details):
+            return error_response(400, "malformed_json", "the body is not valid JSON")
+        return error_response(422, "validation_failed", "the request does not match the schema", details)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return error_response(404, "route_not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # A bug, not a client error. Type and place only: messages may quote parameters.
+        tb = error.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+        logger.error("unexpected error", extra={"error_type": type(error).__name__, "where": where})
+        return error_response(500, "internal_error", "internal error")
+
+
+ERROR_RESPONSES = {
+    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+    for status, description in {
+        400: "Bad request (malformed JSON, invalid value, wrong code, weak PIN)",
+        401: "Missing or invalid credentials",
+        403: "Credentials not allowed to do this",
+        404: "Not found",
+        409: "Conflicts with the current state",
+        410: "Expired or exhausted",
+        413: "Body too large",
+        415: "Body is not JSON",
+        422: "Body does not match the schema",
+        429: "Rate limited",
+        503: "A dependency is unavailable; retry after Retry-After seconds",
+    }.items()
+}

@@ -1,0 +1,410 @@
+"""Enrollment and issuance: a bank vouches for a customer it verified, the customer proves the
+phone with an SMS code and chooses a PIN, and the service issues the financial certificate.
+
+Round trips of a confirm (DESIGN.md §4 budget: 8): claim the enrollment (1), decrypt the
+challenge (2), read the account or the person index (3), MAC the PIN (4), wrap the new key (5),
+write the pre-signing record (6), sign (7), commit (8). That budget is why the SMS code travels
+encrypted with the name and birth date the certificate and the PIN policy need: one Decrypt
+answers both questions.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from fincert.crypto.keys import KeyAlgorithm, generate_private_key, private_key_to_der
+from fincert.crypto.x509_profile import (
+    PkiUrls,
+    build_subscriber_certificate,
+    certificate_validity,
+    new_serial_number,
+)
+from fincert.domain.identity import Identity
+from fincert.domain.institutions import require_scope
+from fincert.domain.model import (
+    Account,
+    Credential,
+    Enrollment,
+    EnrollmentStatus,
+    IssuanceCommit,
+    PreSigningRecord,
+    Principal,
+    RateLimit,
+    Scope,
+)
+from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, pin_verifier_message
+from fincert.errors import (
+    ConditionFailed,
+    Conflict,
+    EnrollmentUnavailable,
+    Gone,
+    InvalidRequest,
+    NotFound,
+)
+from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.settings import Settings
+
+LEASE = timedelta(seconds=30)
+# A confirmed enrollment answers an identical retry with the same certificate for this long.
+REPLAY_WINDOW = timedelta(hours=1)
+_SERIAL_ATTEMPTS = 3
+_COMMIT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EnrollmentRequest:
+    name: str
+    phone: str
+    birth_date: str
+    terms_accepted: bool
+    auto_renew: bool
+    key_algorithm: KeyAlgorithm
+
+
+@dataclass(frozen=True)
+class EnrollmentStarted:
+    enrollment_id: str
+    expires_at: datetime
+    attempts_allowed: int
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    credential: Credential
+    chain_pem: list[str]
+
+    @property
+    def certificate_pem(self) -> str:
+        from cryptography import x509
+
+        return (
+            x509.load_der_x509_certificate(self.credential.certificate_der)
+            .public_bytes(Encoding.PEM)
+            .decode()
+        )
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(16)}"
+
+
+def _hour_window(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def _mac_b64(mac: bytes) -> str:
+    return base64.b64encode(mac).decode()
+
+
+class EnrollmentService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kms: KeyManagement,
+        sms: SmsSender,
+        clock: Clock,
+        settings: Settings,
+        certificate_authority,
+    ):
+        self._store = store
+        self._kms = kms
+        self._sms = sms
+        self._clock = clock
+        self._settings = settings
+        # A callable so the CA is read once per container, when first needed.
+        self._certificate_authority = certificate_authority
+
+    # --- step 1: the bank submits the identity it verified; the customer gets an SMS code ------
+    def start(self, principal: Principal, request: EnrollmentRequest) -> EnrollmentStarted:
+        require_scope(principal, Scope.ENROLL)
+        now = self._clock.now()
+        identity = Identity.normalise(request.name, request.phone, request.birth_date, today=now.date())
+        if not request.terms_accepted:
+            raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
+
+        hmac_key = self._settings.hmac_key_id
+        person_index = "v1:" + self._kms.generate_mac(hmac_key, identity.person_index_message()).hex()
+        phone_index = "v1:" + self._kms.generate_mac(hmac_key, identity.phone_index_message()).hex()
+        account_id = self._store.find_account_id(person_index)
+
+        enrollment_id = _new_id("enr")
+        code = f"{secrets.randbelow(10**6):06d}"
+        wrap_key = self._settings.key_wrap_key_id
+        challenge = json.dumps({"code": code, "name": identity.name, "birth_date": identity.birth_date})
+        enrollment = Enrollment(
+            enrollment_id=enrollment_id,
+            institution_id=principal.institution_id,
+            person_index=person_index,
+            phone_index=phone_index,
+            account_id=account_id,
+            identity_ciphertext=self._kms.encrypt(
+                wrap_key, _identity_json(identity), identity_context(person_index)
+            ),
+            challenge_ciphertext=self._kms.encrypt(
+                wrap_key, challenge.encode(), challenge_context(enrollment_id, principal.institution_id)
+            ),
+            key_algorithm=request.key_algorithm.value,
+            auto_renew=request.auto_renew,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
+        )
+        limits = self._sms_limits(now, phone_index, principal.institution_id)
+        self._store.create_enrollment(enrollment, limits)
+        try:
+            self._sms.send_sms(
+                identity.phone, f"[fincert] 금융인증서 발급 인증번호 [{code}]. 타인에게 알려주지 마세요."
+            )
+        except Exception:
+            # No SMS, no enrollment: undo the write and the rate-limit counts, then report.
+            self._store.cancel_enrollment(enrollment, limits)
+            raise
+        return EnrollmentStarted(enrollment_id, enrollment.expires_at, self._settings.enrollment_max_attempts)
+
+    def _sms_limits(self, now: datetime, phone_index: str, institution_id: str) -> list[RateLimit]:
+        window = _hour_window(now)
+        return [
+            RateLimit("sms-phone", phone_index, window, 3600, self._settings.sms_per_phone_per_hour),
+            RateLimit(
+                "sms-institution", institution_id, window, 3600, self._settings.sms_per_institution_per_hour
+            ),
+        ]
+
+    # --- step 2: SMS code + new PIN -> account, key pair, certificate -------------------------
+    def confirm(self, principal: Principal, enrollment_id: str, sms_code: str, pin: str) -> IssuedCertificate:
+        require_scope(principal, Scope.ENROLL)
+        check_pin_shape(pin)
+        now = self._clock.now()
+        lease_until = now + LEASE
+        try:
+            enrollment = self._store.claim_enrollment(
+                enrollment_id,
+                principal.institution_id,
+                now,
+                lease_until,
+                self._settings.enrollment_max_attempts,
+            )
+        except EnrollmentUnavailable as e:
+            return self._answer_unclaimable(e.stored, principal, now, sms_code, pin)
+
+        committed = False
+        refund_attempt = True  # an attempt that never got judged (AWS fault, weak PIN) is given back
+        try:
+            secret = self._open_challenge(enrollment)
+            if not hmac.compare_digest(secret["code"].encode(), sms_code.encode()):
+                refund_attempt = False
+                remaining = self._settings.enrollment_max_attempts - enrollment.attempts
+                raise InvalidRequest(
+                    "the SMS code is wrong", code="sms_code_invalid", remaining_attempts=max(remaining, 0)
+                )
+            check_pin_not_birth_date(pin, secret["birth_date"])
+            issued = self._issue(enrollment, lease_until, secret["name"], pin, now)
+            committed = True
+            return issued
+        finally:
+            if not committed:
+                self._release_quietly(enrollment.enrollment_id, lease_until, refund_attempt)
+
+    def _answer_unclaimable(
+        self, stored: Enrollment | None, principal: Principal, now: datetime, sms_code: str, pin: str
+    ) -> IssuedCertificate:
+        if stored is None or stored.institution_id != principal.institution_id:
+            # Another institution's enrollment is indistinguishable from none at all.
+            raise NotFound("no such enrollment", code="enrollment_not_found")
+        if stored.status == EnrollmentStatus.CONFIRMED:
+            return self._replay(stored, now, sms_code, pin)
+        if stored.expires_at <= now:
+            raise Gone("the enrollment expired; start again", code="enrollment_expired")
+        if stored.attempts >= self._settings.enrollment_max_attempts:
+            raise Gone("too many wrong SMS codes; start again", code="enrollment_locked")
+        raise Conflict("this enrollment is being confirmed; retry shortly", code="enrollment_in_progress")
+
+    def _replay(self, stored: Enrollment, now: datetime, sms_code: str, pin: str) -> IssuedCertificate:
+        """A retried confirm gets the certificate the first one issued, never a second one;
+        a "retry" carrying another code or PIN is a conflict, not a new issuance."""
+        if now > stored.expires_at + REPLAY_WINDOW:
+            raise Gone("the enrollment is closed", code="enrollment_closed")
+        secret = self._open_challenge(stored)
+        digest = self._pin_verifier_digest(stored.person_index, pin)
+        same_code = hmac.compare_digest(secret["code"].encode(), sms_code.encode())
+        if not (same_code and hmac.compare_digest(digest, stored.pin_verifier_digest or "")):
+            raise Conflict(
+                "the enrollment was already confirmed with another request", code="enrollment_confirmed"
+            )
+        credential = self._store.get_credential(stored.confirmed_account_id or "", stored.credential_id or "")
+        if credential is None:
+            raise Conflict(
+                "the certificate issued for this enrollment was replaced", code="enrollment_confirmed"
+            )
+        return IssuedCertificate(credential, self._certificate_authority().chain_pem())
+
+    def _open_challenge(self, enrollment: Enrollment) -> dict[str, str]:
+        plaintext = self._kms.decrypt(
+            self._settings.key_wrap_key_id,
+            enrollment.challenge_ciphertext,
+            challenge_context(enrollment.enrollment_id, enrollment.institution_id),
+        )
+        return json.loads(plaintext)
+
+    def _pin_verifier(self, person_index: str, pin: str) -> str:
+        mac = self._kms.generate_mac(self._settings.hmac_key_id, pin_verifier_message(person_index, pin))
+        return "v1:" + _mac_b64(mac)
+
+    def _pin_verifier_digest(self, person_index: str, pin: str) -> str:
+        return hashlib.sha256(self._pin_verifier(person_index, pin).encode()).hexdigest()
+
+    def _release_quietly(self, enrollment_id: str, lease_until: datetime, refund_attempt: bool) -> None:
+        # The lease expires by itself; the error that got us here is the one to report.
+        with contextlib.suppress(Exception):
+            self._store.release_enrollment(enrollment_id, lease_until, refund_attempt=refund_attempt)
+
+    def _issue(
+        self, enrollment: Enrollment, lease_until: datetime, holder_name: str, pin: str, now: datetime
+    ) -> IssuedCertificate:
+        account_id = enrollment.account_id or self._store.find_account_id(enrollment.person_index)
+        previous = self._store.get_account(account_id) if account_id else None
+        pin_verifier = self._pin_verifier(enrollment.person_index, pin)
+        if previous is None:
+            account = Account(
+                account_id=_new_id("acct"),
+                person_index=enrollment.person_index,
+                holder_suffix=secrets.token_hex(6).upper(),
+                identity_ciphertext=enrollment.identity_ciphertext,
+                pin_verifier=pin_verifier,
+                created_at=now,
+            )
+        else:
+            # Reissue: a new PIN, and the failure count starts again.
+            account = replace(previous, pin_verifier=pin_verifier, pin_failures=0)
+
+        credential_id = _new_id("cred")
+        algorithm = KeyAlgorithm(enrollment.key_algorithm)
+        private_key = generate_private_key(algorithm)
+        wrapped_key = self._kms.encrypt(
+            self._settings.key_wrap_key_id,
+            private_key_to_der(private_key),
+            subscriber_key_context(account.account_id, credential_id),
+        )
+        ca = self._certificate_authority()
+        not_before, not_after = certificate_validity(now)
+        certificate = None
+        for _ in range(_SERIAL_ATTEMPTS):
+            serial = new_serial_number()
+
+            def record_before_signing(tbs: bytes, serial: int = serial) -> None:
+                self._store.put_pre_signing_record(
+                    PreSigningRecord(
+                        serial_number=serial,
+                        credential_id=credential_id,
+                        account_id=account.account_id,
+                        tbs_sha256=hashlib.sha256(tbs).hexdigest(),
+                        not_after=not_after,
+                        created_at=now,
+                    )
+                )
+
+            try:
+                certificate = build_subscriber_certificate(
+                    ca_key=ca.issuing_key(self._kms, before_sign=record_before_signing),
+                    ca_certificate=ca.issuing_certificate,
+                    subscriber_public_key=private_key.public_key(),
+                    serial_number=serial,
+                    holder_name=holder_name,
+                    holder_suffix=account.holder_suffix,
+                    not_before=not_before,
+                    urls=PkiUrls.from_base(self._settings.pki_base_url),
+                    policy_oid=self._settings.certificate_policy_oid,
+                )
+                break
+            except ConditionFailed:
+                continue  # a 159-bit serial collided: astronomically rare, but never reuse one
+        if certificate is None:
+            raise Conflict("could not allocate a serial number", code="serial_exhausted")
+        del private_key
+
+        credential = Credential(
+            credential_id=credential_id,
+            account_id=account.account_id,
+            serial_number=certificate.serial_number,
+            key_algorithm=algorithm.value,
+            certificate_der=certificate.public_bytes(Encoding.DER),
+            wrapped_private_key=wrapped_key,
+            not_before=not_before,
+            not_after=not_after,
+            issued_by=enrollment.institution_id,
+            auto_renew=enrollment.auto_renew,
+            created_at=now,
+        )
+        self._commit(enrollment, lease_until, credential, account, previous, pin_verifier, now)
+        return IssuedCertificate(credential, ca.chain_pem())
+
+    def _commit(
+        self,
+        enrollment: Enrollment,
+        lease_until: datetime,
+        credential: Credential,
+        account: Account,
+        previous: Account | None,
+        pin_verifier: str,
+        now: datetime,
+    ) -> None:
+        digest = hashlib.sha256(pin_verifier.encode()).hexdigest()
+        for _ in range(_COMMIT_ATTEMPTS):
+            active = replace(
+                account, active_credential_id=credential.credential_id, active_serial=credential.serial_number
+            )
+            try:
+                self._store.commit_issuance(
+                    IssuanceCommit(enrollment, lease_until, credential, active, previous, digest, now)
+                )
+                return
+            except ConditionFailed as e:
+                if "enrollment" in e.reasons:
+                    # Our lease ran out and another confirm took over; it answers the client.
+                    raise Conflict(
+                        "this enrollment is being confirmed; retry shortly", code="enrollment_in_progress"
+                    ) from None
+                if previous is None:
+                    # Another enrollment created this person's account meanwhile; our key is wrapped
+                    # for an account id that now cannot exist. The signed certificate stays a
+                    # pre-signing record (revoked by the reconciler); the client retries.
+                    raise Conflict(
+                        "another issuance for this customer is in progress; retry", code="issuance_conflict"
+                    ) from None
+                # Another issuance replaced the active certificate: supersede that one instead.
+                current = self._store.get_account(account.account_id)
+                if current is None:
+                    raise Conflict(
+                        "the account changed during issuance; retry", code="issuance_conflict"
+                    ) from None
+                previous, account = current, replace(current, pin_verifier=pin_verifier, pin_failures=0)
+        raise Conflict("the account kept changing during issuance; retry", code="issuance_conflict")
+
+
+def _identity_json(identity: Identity) -> bytes:
+    return json.dumps(
+        {"name": identity.name, "phone": identity.phone, "birth_date": identity.birth_date}
+    ).encode()
+
+
+def identity_context(person_index: str) -> dict[str, str]:
+    return {"purpose": "identity", "person_index": person_index}
+
+
+def challenge_context(enrollment_id: str, institution_id: str) -> dict[str, str]:
+    return {"purpose": "enrollment", "enrollment_id": enrollment_id, "institution_id": institution_id}
+
+
+def subscriber_key_context(account_id: str, credential_id: str) -> dict[str, str]:
+    """Names the subscriber and the credential: a wrapped key copied onto another customer's
+    record fails to decrypt there."""
+    return {"purpose": "subscriber-key", "account_id": account_id, "credential_id": credential_id}

@@ -1,0 +1,64 @@
+"""Member institutions (banks) and their API keys. Only a hash of each key is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+
+from fincert.domain.model import Institution, Principal
+from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest, Unauthenticated
+from fincert.ports import Store
+
+API_KEY_PREFIX = "fck"
+_INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")
+_API_KEY = re.compile(r"^fck_([a-z0-9-]{3,32})_([A-Za-z0-9_-]{43})$")
+
+
+def hash_api_key(secret: str) -> str:
+    # The secret is 256 random bits, so a fast hash is enough; slow hashes exist for guessable
+    # passwords, and would only add latency to every request here.
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def register_institution(
+    store: Store, institution_id: str, name: str, scopes: Iterable[str], allowed_origins: Iterable[str] = ()
+) -> tuple[Institution, str]:
+    """Returns the institution and its API key; the key is shown once and never stored."""
+    if not _INSTITUTION_ID.match(institution_id):
+        raise InvalidRequest(
+            "institution id: 3-32 lowercase letters, digits or dashes", code="institution_id_invalid"
+        )
+    secret = secrets.token_urlsafe(32)
+    institution = Institution(
+        institution_id=institution_id,
+        name=name,
+        api_key_hash=hash_api_key(secret),
+        scopes=frozenset(scopes),
+        allowed_origins=tuple(allowed_origins),
+    )
+    try:
+        store.put_institution(institution)
+    except ConditionFailed as e:
+        raise Conflict(f"institution {institution_id} exists", code="institution_exists") from e
+    return institution, f"{API_KEY_PREFIX}_{institution_id}_{secret}"
+
+
+def authenticate_api_key(store: Store, api_key: str) -> Principal:
+    match = _API_KEY.match(api_key)
+    if not match:
+        raise Unauthenticated()
+    institution_id, secret = match.groups()
+    institution = store.get_institution(institution_id)
+    if institution is None or not institution.active:
+        raise Unauthenticated()
+    if not hmac.compare_digest(institution.api_key_hash, hash_api_key(secret)):
+        raise Unauthenticated()
+    return Principal(institution_id=institution.institution_id, scopes=institution.scopes)
+
+
+def require_scope(principal: Principal, scope: str) -> None:
+    if scope not in principal.scopes:
+        raise Forbidden(f"this institution may not {scope}", code="scope_missing")

@@ -1,0 +1,34 @@
+"""The 6-digit PIN policy. Each refusal has its own error code so a bank can tell its customer
+exactly which rule the PIN broke."""
+
+from __future__ import annotations
+
+import itertools
+
+from fincert.errors import WeakPin
+
+PIN_VERIFIER_VERSION = "v1"
+
+
+def check_pin_shape(pin: str) -> None:
+    """Rules that need nothing but the PIN; checked before any AWS call."""
+    if len(pin) != 6 or not all("0" <= ch <= "9" for ch in pin):
+        raise WeakPin("the PIN must be exactly 6 digits", code="pin_format")
+    if len(set(pin)) == 1:
+        raise WeakPin("the PIN must not repeat one digit", code="pin_repeated_digits")
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    # Runs of +1 or -1 without wrap-around: 123456 and 987654 are refused, 890123 is not.
+    if steps in ({1}, {-1}):
+        raise WeakPin("the PIN must not be a run of consecutive digits", code="pin_sequential")
+
+
+def check_pin_not_birth_date(pin: str, birth_date: str) -> None:
+    """birth_date is YYYYMMDD; refuse it as YYMMDD, MMDDYY and DDMMYY."""
+    yy, mm, dd = birth_date[2:4], birth_date[4:6], birth_date[6:8]
+    if pin in {yy + mm + dd, mm + dd + yy, dd + mm + yy}:
+        raise WeakPin("the PIN must not be the birth date", code="pin_birth_date")
+
+
+def pin_verifier_message(person_index: str, pin: str) -> bytes:
+    # Bound to the person so equal PINs of two customers give different verifiers.
+    return f"fincert-pin-{PIN_VERIFIER_VERSION}|{person_index}|{pin}".encode()

@@ -1,0 +1,114 @@
+"""Domain errors. Each carries a stable machine-readable `code`; fincert.api.errors maps the
+categories below to HTTP statuses (the only place that knows HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FincertError(Exception):
+    code = "internal_error"
+    default_message = "internal error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+
+class ConfigurationError(FincertError):
+    code = "configuration_error"
+
+
+# --- what the client did wrong (4xx) ---------------------------------------------------------
+class InvalidRequest(FincertError):
+    code = "invalid_request"
+    default_message = "the request is invalid"
+
+
+class WeakPin(InvalidRequest):
+    """The PIN breaks the policy; `code` says which rule (pin_format, pin_repeated_digits, ...)."""
+
+    code = "pin_weak"
+    default_message = "the PIN is not allowed"
+
+
+class PayloadTooLarge(InvalidRequest):
+    code = "payload_too_large"
+    default_message = "the request body is too large"
+
+
+class Unauthenticated(FincertError):
+    code = "unauthorized"
+    default_message = "missing or invalid credentials"
+
+
+class Forbidden(FincertError):
+    code = "forbidden"
+    default_message = "not allowed for these credentials"
+
+
+class NotFound(FincertError):
+    code = "not_found"
+    default_message = "not found"
+
+
+class Conflict(FincertError):
+    code = "conflict"
+    default_message = "the request conflicts with the current state"
+
+
+class Gone(FincertError):
+    """The object existed but can no longer be used (expired, attempts exhausted)."""
+
+    code = "gone"
+    default_message = "no longer available"
+
+
+class RateLimited(FincertError):
+    code = "rate_limited"
+    default_message = "too many requests, retry later"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+# --- what went wrong on our side that a retry may fix (503) ----------------------------------
+class ServiceUnavailable(FincertError):
+    code = "service_unavailable"
+    default_message = "a dependency is unavailable, retry later"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+# --- raised by adapters, translated by the domain ----------------------------------------------
+class ConditionFailed(FincertError):
+    """A conditional write lost (DynamoDB ConditionalCheckFailed / TransactionCanceled)."""
+
+    code = "condition_failed"
+
+    def __init__(self, message: str | None = None, *, reasons: list[str] | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.reasons = reasons or []
+
+
+class DecryptionRefused(FincertError):
+    """KMS refused to decrypt: wrong key or wrong encryption context (a moved ciphertext)."""
+
+    code = "decryption_refused"
+
+
+class EnrollmentUnavailable(FincertError):
+    """claim_enrollment's condition failed; `stored` is the enrollment as it is (None: absent).
+    The domain decides what that means for the client."""
+
+    code = "enrollment_unavailable"
+
+    def __init__(self, stored: Any):
+        super().__init__("enrollment cannot be claimed")
+        self.stored = stored

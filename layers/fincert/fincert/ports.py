@@ -1,0 +1,106 @@
+"""Interfaces the domain needs from the outside world. Adapters (boto3) and test fakes implement
+them; nothing here imports boto3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from fincert.domain.model import (
+    Account,
+    CertificateAuthorityRecord,
+    Credential,
+    Enrollment,
+    Institution,
+    IssuanceCommit,
+    PreSigningRecord,
+    RateLimit,
+)
+
+
+class KeyManagement(Protocol):
+    """KMS as the domain sees it. Key ids are whatever the settings hold (id, ARN or alias)."""
+
+    def sign(self, key_id: str, message: bytes, algorithm: str, *, is_digest: bool = False) -> bytes:
+        """Sign `message` with an asymmetric key. `algorithm` is a KMS SigningAlgorithm name
+        (RSASSA_PKCS1_V1_5_SHA_256, RSASSA_PSS_SHA_256, ECDSA_SHA_256). With is_digest=True,
+        `message` is already the SHA-256 digest (KMS MessageType=DIGEST)."""
+        ...
+
+    def public_key_der(self, key_id: str) -> bytes:
+        """The key's SubjectPublicKeyInfo, DER."""
+        ...
+
+    def encrypt(self, key_id: str, plaintext: bytes, context: Mapping[str, str]) -> bytes: ...
+
+    def decrypt(self, key_id: str, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
+        """Raises fincert.errors.DecryptionRefused when the key or the context do not match."""
+        ...
+
+    def generate_mac(self, key_id: str, message: bytes) -> bytes:
+        """HMAC-SHA-256 under a KMS HMAC key."""
+        ...
+
+    def verify_mac(self, key_id: str, message: bytes, mac: bytes) -> bool: ...
+
+
+class SmsSender(Protocol):
+    def send_sms(self, phone_e164: str, text: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class Store(Protocol):
+    """The table as the domain sees it: every method is one conditional read or write (or one
+    transaction), so invariants hold under concurrency without read-then-write."""
+
+    # institutions and the CA
+    def get_institution(self, institution_id: str) -> Institution | None: ...
+    def put_institution(self, institution: Institution) -> None: ...
+    def get_certificate_authority(self) -> CertificateAuthorityRecord | None: ...
+    def put_certificate_authority(self, record: CertificateAuthorityRecord) -> None:
+        """Raises ConditionFailed when a CA already exists."""
+        ...
+
+    # people and accounts
+    def find_account_id(self, person_index: str) -> str | None: ...
+    def get_account(self, account_id: str) -> Account | None: ...
+    def get_credential(self, account_id: str, credential_id: str) -> Credential | None: ...
+
+    # enrollment
+    def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        """Writes the enrollment and counts it against every limit, atomically.
+        Raises RateLimited naming the exhausted limit's scope."""
+        ...
+
+    def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        """Undoes create_enrollment (the SMS could not be sent)."""
+        ...
+
+    def claim_enrollment(
+        self, enrollment_id: str, institution_id: str, now: datetime, lease_until: datetime, max_attempts: int
+    ) -> Enrollment:
+        """Counts one attempt and takes a lease, on condition that the enrollment belongs to the
+        institution, is pending, unexpired, not leased and has attempts left. Raises
+        EnrollmentUnavailable carrying the enrollment as stored (or None) when the condition fails."""
+        ...
+
+    def release_enrollment(
+        self, enrollment_id: str, lease_until: datetime, *, refund_attempt: bool
+    ) -> None: ...
+
+    # issuance
+    def put_pre_signing_record(self, record: PreSigningRecord) -> None:
+        """Raises ConditionFailed if the serial number is already taken."""
+        ...
+
+    def commit_issuance(self, commit: IssuanceCommit) -> None:
+        """Writes nothing and raises ConditionFailed when a condition fails; its `reasons` name the
+        items whose condition failed: "enrollment" (the lease was lost), "account" (the person's
+        account or active certificate changed meanwhile), "serial", "credential"."""
+        ...

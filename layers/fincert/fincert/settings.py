@@ -1,0 +1,64 @@
+"""The one place that reads the environment: a validated, immutable settings object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from fincert.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    root_ca_key_id: str
+    issuing_ca_key_id: str
+    key_wrap_key_id: str
+    hmac_key_id: str
+    pki_base_url: str
+    certificate_policy_oid: str
+    # Enrollment: how long an SMS code lives and how many tries it allows.
+    enrollment_ttl_seconds: int = 300
+    enrollment_max_attempts: int = 5
+    # SMS pumping costs real money: cap sends per phone number and per institution per hour.
+    sms_per_phone_per_hour: int = 5
+    sms_per_institution_per_hour: int = 1000
+    max_body_bytes: int = 16 * 1024
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        required = {
+            "table_name": "TABLE_NAME",
+            "root_ca_key_id": "ROOT_CA_KEY_ID",
+            "issuing_ca_key_id": "ISSUING_CA_KEY_ID",
+            "key_wrap_key_id": "KEY_WRAP_KEY_ID",
+            "hmac_key_id": "HMAC_KEY_ID",
+            "pki_base_url": "PKI_BASE_URL",
+            "certificate_policy_oid": "CERTIFICATE_POLICY_OID",
+        }
+        missing = [name for name in required.values() if not env.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variables: {', '.join(missing)}")
+        values: dict[str, object] = {field: env[name] for field, name in required.items()}
+        optional_ints = {
+            "enrollment_ttl_seconds": "ENROLLMENT_TTL_SECONDS",
+            "enrollment_max_attempts": "ENROLLMENT_MAX_ATTEMPTS",
+            "sms_per_phone_per_hour": "SMS_PER_PHONE_PER_HOUR",
+            "sms_per_institution_per_hour": "SMS_PER_INSTITUTION_PER_HOUR",
+            "max_body_bytes": "MAX_BODY_BYTES",
+        }
+        for field, name in optional_ints.items():
+            if env.get(name):
+                try:
+                    values[field] = int(env[name])
+                except ValueError as e:
+                    raise ConfigurationError(f"{name} must be an integer") from e
+        values["pki_base_url"] = str(values["pki_base_url"]).rstrip("/")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()

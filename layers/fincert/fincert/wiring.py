@@ -1,0 +1,80 @@
+"""The composition root: builds the adapters from the settings once per container and hands
+them to the use cases. Handlers ask `services()`; tests replace it with `use_services()`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from threading import Lock
+
+from fincert.adapters.clients import AwsClients
+from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.kms import KmsKeyManagement
+from fincert.adapters.notify import SnsSmsSender
+from fincert.clock import SystemClock
+from fincert.domain.ca import CertificateAuthority, load_certificate_authority
+from fincert.domain.enrollment import EnrollmentService
+from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.settings import Settings, get_settings
+
+
+class Services:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        kms: KeyManagement | None = None,
+        sms: SmsSender | None = None,
+        clock: Clock | None = None,
+        clients: AwsClients | None = None,
+    ):
+        self.settings = settings
+        self._clients = clients or AwsClients()
+        self.store: Store = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
+        self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms)
+        self.sms: SmsSender = sms or SnsSmsSender(lambda: self._clients.sns)
+        self.clock: Clock = clock or SystemClock()
+        self._ca: CertificateAuthority | None = None
+        self._ca_lock = Lock()
+
+    @property
+    def clients(self) -> AwsClients:
+        return self._clients
+
+    def certificate_authority(self) -> CertificateAuthority:
+        # Read once per container: the CA changes only by an operator's bootstrap.
+        with self._ca_lock:
+            if self._ca is None:
+                self._ca = load_certificate_authority(self.store)
+            return self._ca
+
+    @cached_property
+    def enrollment(self) -> EnrollmentService:
+        return EnrollmentService(
+            store=self.store,
+            kms=self.kms,
+            sms=self.sms,
+            clock=self.clock,
+            settings=self.settings,
+            certificate_authority=self.certificate_authority,
+        )
+
+
+_current: Services | None = None
+_lock = Lock()
+
+
+def services() -> Services:
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Services(get_settings())
+        return _current
+
+
+def use_services(replacement: Services | None) -> None:
+    """Tests and the local stack install their own Services (or None to rebuild from env)."""
+    global _current
+    with _lock:
+        _current = replacement
+    get_settings.cache_clear()
