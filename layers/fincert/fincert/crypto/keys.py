@@ -1,0 +1,85 @@
+"""Subscriber key generation and encoding. Keys leave this module only as DER: PKCS#8 for the
+private key (unencrypted on purpose: KMS Encrypt wraps it under an encryption context, a second
+password layer would add nothing but a secret to keep) and SubjectPublicKeyInfo for the public key."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+# 65537 is the only exponent KMS and most relying parties accept; 2048 bits is what Korean
+# relying parties expect of an RSA financial certificate.
+_RSA_PUBLIC_EXPONENT = 65537
+_RSA_KEY_SIZE = 2048
+
+# KMS SigningAlgorithmSpec names.
+RSASSA_PKCS1_V1_5_SHA_256 = "RSASSA_PKCS1_V1_5_SHA_256"
+RSASSA_PSS_SHA_256 = "RSASSA_PSS_SHA_256"
+ECDSA_SHA_256 = "ECDSA_SHA_256"
+
+
+class KeyAlgorithm(StrEnum):
+    RSA_2048 = "RSA_2048"
+    EC_P256 = "EC_P256"
+
+
+def generate_private_key(alg: KeyAlgorithm | str) -> PrivateKey:
+    alg = KeyAlgorithm(alg)
+    if alg is KeyAlgorithm.RSA_2048:
+        return rsa.generate_private_key(public_exponent=_RSA_PUBLIC_EXPONENT, key_size=_RSA_KEY_SIZE)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def key_algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
+    """The KeyAlgorithm a key belongs to; ValueError for anything this service does not issue."""
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey) and key.key_size == _RSA_KEY_SIZE:
+        return KeyAlgorithm.RSA_2048
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and isinstance(
+        key.curve, ec.SECP256R1
+    ):
+        return KeyAlgorithm.EC_P256
+    raise ValueError(f"unsupported key type: {type(key).__name__}")
+
+
+def private_key_to_der(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        encoding=serialization.Encoding.DER,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    )
+
+
+def private_key_from_der(der: bytes) -> PrivateKey:
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError(f"unsupported private key type: {type(key).__name__}")
+    return key
+
+
+def public_key_der(key_or_pub: PrivateKey | PublicKey) -> bytes:
+    pub = key_or_pub.public_key() if isinstance(key_or_pub, PrivateKey) else key_or_pub
+    return pub.public_bytes(
+        encoding=serialization.Encoding.DER,
+        format=serialization.PublicFormat.SubjectPublicKeyInfo,
+    )
+
+
+def public_key_from_der(der: bytes) -> PublicKey:
+    pub = serialization.load_der_public_key(der)
+    if not isinstance(pub, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ValueError(f"unsupported public key type: {type(pub).__name__}")
+    return pub
+
+
+def signing_algorithm_for(public_key: PublicKey) -> str:
+    """The KMS signing algorithm a CA key of this type signs certificates, CRLs and OCSP with."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return RSASSA_PKCS1_V1_5_SHA_256
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1):
+        return ECDSA_SHA_256
+    raise ValueError(f"no KMS signing algorithm for {type(public_key).__name__}")

@@ -1,0 +1,49 @@
+"""Independent verifiers our output must satisfy: pkilint and the openssl CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PKILINT_BIN = Path(sys.executable).parent
+
+
+def pkilint_findings(tool: str, *paths: str) -> list[str]:
+    """ERROR/WARNING/FATAL findings of a pkilint console script (INFO and NOTICE are fine)."""
+    result = subprocess.run(
+        [str(PKILINT_BIN / tool), "lint", "-s", "WARNING", "-f", "JSON", *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip(), f"{tool} produced no report: {result.stderr}"
+    findings = [
+        f"{entry['node_path']}: {finding['severity']} {finding['code']} {finding['message'] or ''}"
+        for entry in json.loads(result.stdout)["results"]
+        for finding in entry["finding_descriptions"]
+    ]
+    # The exit status counts findings at or above the threshold: the two must agree.
+    assert (result.returncode == 0) == (not findings), (result.returncode, findings, result.stderr)
+    return findings
+
+
+def assert_pkilint_clean(tool: str, *paths: str) -> None:
+    findings = pkilint_findings(tool, *paths)
+    assert findings == [], f"{tool} {' '.join(paths)}:\n" + "\n".join(findings)
+
+
+def openssl_verify(
+    directory: Path, leaf_pem: str, issuing_pem: str, root_pem: str
+) -> subprocess.CompletedProcess:
+    (directory / "leaf.pem").write_text(leaf_pem)
+    (directory / "issuing.pem").write_text(issuing_pem)
+    (directory / "root.pem").write_text(root_pem)
+    return subprocess.run(
+        ["openssl", "verify", "-x509_strict", "-CAfile", "root.pem", "-untrusted", "issuing.pem", "leaf.pem"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
