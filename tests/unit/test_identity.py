@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from fincert.domain.identity import Identity, normalise_birth_date, normalise_name, normalise_phone
 from fincert.errors import InvalidRequest
 

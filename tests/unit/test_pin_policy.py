@@ -1,5 +1,4 @@
 import pytest
-
 from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, pin_verifier_message
 from fincert.errors import WeakPin
 

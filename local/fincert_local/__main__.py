@@ -1,0 +1,132 @@
+"""`python -m fincert_local SUBCOMMAND`: run the local stack, invoke a handler, ...
+
+Adding a subcommand: write `add_arguments(parser)` and `run(args) -> int` functions (in any
+module) and add one `Command` to COMMANDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fincert_local.template import repo_root
+
+DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# --- up ---------------------------------------------------------------------------------------
+
+
+def _up_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000, help="gateway port (sam local's default)")
+    parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument("--region", default="ap-northeast-2")
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
+
+
+def up(args: argparse.Namespace) -> int:
+    from fincert_local.bootstrap import bootstrap
+    from fincert_local.stack import LocalStack
+
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    stack = LocalStack(host=args.host, moto_port=args.moto_port, gateway_port=args.port, region=args.region)
+    stack.start()
+    try:
+        output = bootstrap(stack)
+        state = {
+            "gateway_url": stack.gateway_url,
+            "moto_url": stack.moto_url,
+            "region": stack.region,
+            "environment": stack.environment,
+            "bootstrap": output,
+        }
+        args.state.parent.mkdir(parents=True, exist_ok=True)
+        args.state.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        print(f"gateway  {stack.gateway_url}")
+        print(f"moto     {stack.moto_url}")
+        if output:
+            print(json.dumps(output, indent=2))
+        print(f"state    {args.state}\nCtrl-C to stop.", flush=True)
+        stopping.wait()
+    finally:
+        stack.stop()
+        args.state.unlink(missing_ok=True)
+    return 0
+
+
+# --- invoke -----------------------------------------------------------------------------------
+
+
+def _invoke_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("function_id", metavar="FUNCTION_ID", help="logical id in template.yaml")
+    parser.add_argument("event_file", metavar="EVENT_FILE", type=Path, help="event JSON ('-' for stdin)")
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
+
+
+def invoke(args: argparse.Namespace) -> int:
+    """Invoke one handler with one event against a running `up`: `sam local invoke -e` without Docker."""
+    from fincert_local.gateway import Gateway
+    from fincert_local.template import load_template
+
+    if not args.state.exists():
+        print(f"{args.state} not found: start the local stack first (make local)", file=sys.stderr)
+        return 2
+    state = json.loads(args.state.read_text(encoding="utf-8"))
+    os.environ.update(state["environment"])  # AWS_ENDPOINT_URL, credentials, the template's variables
+    raw = sys.stdin.read() if str(args.event_file) == "-" else args.event_file.read_text(encoding="utf-8")
+    gateway = Gateway(load_template(), repo_root(), region=state["region"])
+    try:
+        result = gateway.invoke(args.function_id, json.loads(raw))
+    except Exception as e:
+        # The shape Lambda reports a function error in.
+        error = {
+            "errorMessage": str(e),
+            "errorType": type(e).__name__,
+            "stackTrace": traceback.format_tb(e.__traceback__),
+        }
+        print(json.dumps(error, indent=2))
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "up": Command("run moto + the gateway serving template.yaml's routes", _up_arguments, up),
+    "invoke": Command("invoke one function with one event JSON file", _invoke_arguments, invoke),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fincert_local", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        command.add_arguments(subparsers.add_parser(name, help=command.help, description=command.help))
+    args = parser.parse_args(argv)
+    # One access-log line per gateway request; botocore's and moto's INFO chatter stays hidden.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("fincert_local").setLevel(logging.INFO)
+    return COMMANDS[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

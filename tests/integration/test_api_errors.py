@@ -1,0 +1,151 @@
+"""Who may call what, and bad input: every refusal is a 4xx with a stable code, and changes
+nothing (no table write, no KMS call, no SMS)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fincert.domain.institutions import register_institution
+
+from tests.conftest import Api
+from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll
+from tests.integration.test_issuance_rules import table_items
+
+
+def test_missing_or_bad_api_key_is_401(api):
+    for key in [
+        "",
+        "nonsense",
+        "fck_demo-bank_" + "A" * 43,
+        api.api_key[:-1] + "x",
+        "fck_nobank_" + "A" * 43,
+    ]:
+        response = api.post("/v1/enrollments", CUSTOMER, api_key=key or "")
+        if key == "":
+            response = api.gateway.handle(
+                "POST", "/v1/enrollments", [("Content-Type", "application/json")], b"{}"
+            )
+        assert response.status == 401, key
+        assert response.json()["error"]["code"] == "unauthorized"
+    basic = api.post("/v1/enrollments", CUSTOMER, headers={"Authorization": "Basic " + api.api_key})
+    assert basic.status == 401
+
+
+def test_institution_without_the_enroll_scope_is_403(api, svc):
+    _, key = register_institution(svc.store, "view-only", "View Only Bank", [])
+    response = api.post("/v1/enrollments", CUSTOMER, api_key=key)
+    assert response.status == 403
+    assert response.json()["error"]["code"] == "scope_missing"
+
+
+def test_another_institutions_enrollment_does_not_exist_for_you(api, other_bank, svc):
+    enrollment_id = enroll(api)
+    code = api.last_sms_code(PHONE)
+    other = Api(api.gateway, other_bank["api_key"])
+    response = other.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": PIN})
+    assert response.status == 404
+    assert response.json()["error"]["code"] == "enrollment_not_found"
+    # ...and the foreign attempt used up nothing of the owner's.
+    assert api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": PIN}).status == 201
+
+
+def test_unknown_enrollment_is_404(api):
+    response = api.post("/v1/enrollments/enr_doesnotexist0000000/confirm", {"sms_code": "123456", "pin": PIN})
+    assert response.status == 404
+    assert response.json()["error"]["code"] == "enrollment_not_found"
+
+
+BAD_STARTS = [
+    ("malformed json", b'{"name": "x",', 400, "malformed_json"),
+    ("not an object", b"[1, 2]", 422, "validation_failed"),
+    (
+        "missing field",
+        json.dumps({k: v for k, v in CUSTOMER.items() if k != "phone"}).encode(),
+        422,
+        "validation_failed",
+    ),
+    ("extra field", json.dumps(CUSTOMER | {"admin": True}).encode(), 422, "validation_failed"),
+    ("wrong type", json.dumps(CUSTOMER | {"terms_accepted": "yes"}).encode(), 422, "validation_failed"),
+    ("number as phone", json.dumps(CUSTOMER | {"phone": 1012345678}).encode(), 422, "validation_failed"),
+    (
+        "impossible date",
+        json.dumps(CUSTOMER | {"birth_date": "20231340"}).encode(),
+        400,
+        "birth_date_invalid",
+    ),
+    ("short date", json.dumps(CUSTOMER | {"birth_date": "1990011"}).encode(), 422, "validation_failed"),
+    ("future date", json.dumps(CUSTOMER | {"birth_date": "29990101"}).encode(), 400, "birth_date_invalid"),
+    ("landline", json.dumps(CUSTOMER | {"phone": "02-1234-5678"}).encode(), 400, "phone_invalid"),
+    ("foreign phone", json.dumps(CUSTOMER | {"phone": "+12025550123"}).encode(), 400, "phone_invalid"),
+    ("digits in name", json.dumps(CUSTOMER | {"name": "홍길동2"}).encode(), 400, "name_invalid"),
+    ("terms refused", json.dumps(CUSTOMER | {"terms_accepted": False}).encode(), 400, "terms_not_accepted"),
+    (
+        "unknown algorithm",
+        json.dumps(CUSTOMER | {"key_algorithm": "DSA_1024"}).encode(),
+        422,
+        "validation_failed",
+    ),
+    ("oversized", json.dumps(CUSTOMER | {"name": "가" * 20000}).encode(), 413, "payload_too_large"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "status", "code"), BAD_STARTS, ids=[c[0] for c in BAD_STARTS])
+def test_bad_enrollment_requests_are_refused_and_change_nothing(
+    api, svc, aws_calls, case, body, status, code
+):
+    before = table_items(svc)
+    aws_calls.clear()
+    response = api.post("/v1/enrollments", body=body)
+    assert response.status == status, response.body
+    assert response.json()["error"]["code"] == code
+    kms_or_sns = [c for c in aws_calls.calls if not c.startswith("dynamodb.GetItem")]
+    if code not in {"birth_date_invalid", "phone_invalid", "name_invalid", "terms_not_accepted"}:
+        assert kms_or_sns == [], "refused before any AWS call"
+    assert not [c for c in aws_calls.calls if c.startswith(("kms.", "sns."))]
+    assert table_items(svc) == before
+
+
+def test_unsupported_content_type_is_415(api):
+    response = api.post("/v1/enrollments", body=b"name=x", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+BAD_CONFIRMS = [
+    ({"sms_code": "12345", "pin": PIN}, 422, "validation_failed"),
+    ({"sms_code": "abcdef", "pin": PIN}, 422, "validation_failed"),
+    ({"sms_code": 123456, "pin": PIN}, 422, "validation_failed"),
+    ({"sms_code": "123456"}, 422, "validation_failed"),
+    ({"sms_code": "123456", "pin": "12345"}, 400, "pin_format"),
+    ({"sms_code": "123456", "pin": "12345a"}, 400, "pin_format"),
+    ({"sms_code": "123456", "pin": "222222"}, 400, "pin_repeated_digits"),
+    ({"sms_code": "123456", "pin": "987654"}, 400, "pin_sequential"),
+    ({"sms_code": "123456", "pin": PIN, "extra": 1}, 422, "validation_failed"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "code"), BAD_CONFIRMS)
+def test_bad_confirm_requests_are_refused_before_any_aws_call(api, svc, aws_calls, body, status, code):
+    enrollment_id = enroll(api)
+    before = table_items(svc)
+    aws_calls.clear()
+    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", body)
+    assert response.status == status, response.body
+    assert response.json()["error"]["code"] == code
+    assert [c for c in aws_calls.calls if not c.startswith("dynamodb.GetItem")] == []
+    assert table_items(svc) == before
+
+
+def test_bad_enrollment_id_in_path_is_422(api):
+    response = api.post("/v1/enrollments/..%2F..%2Fetc/confirm", {"sms_code": "123456", "pin": PIN})
+    assert response.status in {404, 422}
+    assert "error" in response.json()
+
+
+def test_validation_errors_never_echo_the_input(api):
+    enrollment_id = enroll(api)
+    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": "12345x", "pin": "987650"})
+    assert response.status == 422
+    assert "12345x" not in response.body.decode()
+    assert "987650" not in response.body.decode()
