@@ -4,6 +4,7 @@ tests cannot drift from the infrastructure."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,6 +25,20 @@ from fincert_local.gateway import Response as GatewayResponse
 from fincert_local.resources import LocalResources, create_resources
 from fincert_local.template import load_template, repo_root
 from moto import mock_aws
+
+from tests import log_safety
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any handler module creates its Logger: the log-safety test checks DEBUG lines too.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    log_safety.install()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    # The log-safety test judges the logs of every test before it: it runs last.
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
 
 REGION = "ap-northeast-2"
 # pkilint refuses localhost URIs in certificates, so tests use a real-looking host name.
@@ -106,12 +121,14 @@ def ca(svc: Services):
 @pytest.fixture
 def bank(svc: Services, ca) -> dict[str, str]:
     _, api_key = register_institution(svc.store, "demo-bank", "Demo Bank", ["enroll"])
+    log_safety.remember_secret(api_key)
     return {"institution_id": "demo-bank", "api_key": api_key}
 
 
 @pytest.fixture
 def other_bank(svc: Services, ca) -> dict[str, str]:
     _, api_key = register_institution(svc.store, "other-bank", "Other Bank", ["enroll"])
+    log_safety.remember_secret(api_key)
     return {"institution_id": "other-bank", "api_key": api_key}
 
 
@@ -156,7 +173,9 @@ class Api:
     def last_sms_code(self, phone_e164: str) -> str:
         texts = recorded_sms(phone_e164, REGION)
         assert texts, f"no SMS sent to {phone_e164}"
-        return re.search(r"\[(\d{6})\]", texts[-1]).group(1)
+        code = re.search(r"\[(\d{6})\]", texts[-1]).group(1)
+        log_safety.remember_secret(code)
+        return code
 
 
 @pytest.fixture

@@ -9,14 +9,18 @@ app = create_app()
 _CACHE = "public, max-age=3600"
 
 
-@app.get("/pki/root-ca.crt", summary="Root CA certificate (DER)", tags=["pki"])
+# Binary bodies: response validation would try to read DER as UTF-8 text.
+@app.get("/pki/root-ca.crt", summary="Root CA certificate (DER)", tags=["pki"], enable_validation=False)
 def root_ca() -> Response[bytes]:
     der = services().certificate_authority().root_certificate.public_bytes(Encoding.DER)
     return Response(200, content_type="application/pkix-cert", body=der, headers={"Cache-Control": _CACHE})
 
 
 @app.get(
-    "/pki/issuing-ca.crt", summary="Issuing CA certificate (DER), the AIA caIssuers target", tags=["pki"]
+    "/pki/issuing-ca.crt",
+    summary="Issuing CA certificate (DER), the AIA caIssuers target",
+    tags=["pki"],
+    enable_validation=False,
 )
 def issuing_ca() -> Response[bytes]:
     der = services().certificate_authority().issuing_certificate.public_bytes(Encoding.DER)

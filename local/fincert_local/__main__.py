@@ -41,10 +41,25 @@ def _up_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
 
 
+def _configure_logging() -> None:
+    # One access-log line per gateway request; botocore's and moto's INFO chatter stays hidden.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # it would raise itself to INFO otherwise
+    # Our own handler, not the root's: Powertools puts a filter on the root handlers that drops
+    # every record whose logger name contains its service name ("fincert" is in "fincert_local").
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    local_log = logging.getLogger("fincert_local")
+    local_log.addHandler(handler)
+    local_log.setLevel(logging.INFO)
+    local_log.propagate = False
+
+
 def up(args: argparse.Namespace) -> int:
     from fincert_local.bootstrap import bootstrap
     from fincert_local.stack import LocalStack
 
+    _configure_logging()
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -95,6 +110,11 @@ def invoke(args: argparse.Namespace) -> int:
     os.environ.update(state["environment"])  # AWS_ENDPOINT_URL, credentials, the template's variables
     raw = sys.stdin.read() if str(args.event_file) == "-" else args.event_file.read_text(encoding="utf-8")
     gateway = Gateway(load_template(), repo_root(), region=state["region"])
+    if args.function_id not in gateway.functions:
+        print(
+            f"no function {args.function_id}; template.yaml has {sorted(gateway.functions)}", file=sys.stderr
+        )
+        return 2
     try:
         result = gateway.invoke(args.function_id, json.loads(raw))
     except Exception as e:
@@ -117,14 +137,13 @@ COMMANDS: dict[str, Command] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fincert_local", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fincert_local", description="fincert-cloud's local stack"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
         command.add_arguments(subparsers.add_parser(name, help=command.help, description=command.help))
     args = parser.parse_args(argv)
-    # One access-log line per gateway request; botocore's and moto's INFO chatter stays hidden.
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("fincert_local").setLevel(logging.INFO)
     return COMMANDS[args.command].run(args)
 
 

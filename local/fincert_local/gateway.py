@@ -251,7 +251,7 @@ class Gateway:
                 try:
                     module_spec.loader.exec_module(module)
                 except BaseException:
-                    del sys.modules[name]
+                    sys.modules.pop(name, None)
                     raise
                 self._modules[function_id] = module
         return getattr(module, attribute)

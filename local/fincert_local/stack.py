@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ class _SerializeDynamoDB:
     """WSGI middleware letting one DynamoDB request at a time into moto.
 
     moto evaluates a DynamoDB ConditionExpression and applies the write as two separate steps without
-    a lock, so concurrent conditional writes can both pass their condition: 50 parallel
-    "ADD n :1 IF n < 5" can leave n > 5. Real DynamoDB makes each conditional write atomic, and the
+    a lock, so concurrent conditional writes can both pass their condition: parallel
+    "ADD n :1 IF n < 5" left n at 6 or 7 in about one run in eight (100 threads). Real DynamoDB makes each conditional write atomic, and the
     service's invariants (PIN failure counters, one-shot SADs, device limits) rely on that, so the
     concurrency tests need a moto that keeps the promise. Serialising requests is enough: DynamoDB
     guarantees nothing more per item. This exists only here, never in production code.
@@ -81,6 +82,14 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
+        if self.moto_port:
+            # ThreadedMotoServer waits forever for a server thread that died on a taken port (5000 is
+            # macOS's AirPlay receiver), so fail early and say why.
+            with socket.socket() as probe:
+                try:
+                    probe.bind((self.host, self.moto_port))
+                except OSError as e:
+                    raise OSError(f"moto port {self.host}:{self.moto_port} is not free: {e}") from e
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
         if self.serialize_dynamodb:

@@ -2,6 +2,7 @@
 handlers written here, so these tests do not depend on the real functions."""
 
 import json
+import socket
 import textwrap
 import threading
 
@@ -86,6 +87,7 @@ def handler(event, context):
 
 ECHO_HANDLER = """\
 import json
+import socket
 import os
 
 def handler(event, context):
@@ -315,3 +317,20 @@ def test_invoke_calls_one_function_directly(gateway):
     event = {"resource": "/public", "nested": {"k": [1]}}
     result = gateway.invoke("EchoFn", event)
     assert json.loads(result["body"])["event"] == event
+
+
+def test_invoke_needs_a_running_stack(tmp_path, capsys):
+    from fincert_local.__main__ import main
+
+    assert (
+        main(["invoke", "EchoFn", str(tmp_path / "event.json"), "--state", str(tmp_path / "none.json")]) == 2
+    )
+    assert "start the local stack first" in capsys.readouterr().err
+
+
+def test_taken_moto_port_fails_fast(toy_root):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError, match="not free"):
+            LocalStack(root=toy_root, moto_port=taken.getsockname()[1]).start()

@@ -33,6 +33,7 @@ from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
     Account,
     Credential,
+    CredentialStatus,
     Enrollment,
     EnrollmentStatus,
     IssuanceCommit,
@@ -222,6 +223,10 @@ class EnrollmentService:
             raise NotFound("no such enrollment", code="enrollment_not_found")
         if stored.status == EnrollmentStatus.CONFIRMED:
             return self._replay(stored, now, sms_code, pin)
+        if stored.lease_until is not None and stored.lease_until >= now:
+            # A confirm is in flight (perhaps the client's own, timed out): its outcome decides,
+            # so "expired" or "locked" would be premature.
+            raise Conflict("this enrollment is being confirmed; retry shortly", code="enrollment_in_progress")
         if stored.expires_at <= now:
             raise Gone("the enrollment expired; start again", code="enrollment_expired")
         if stored.attempts >= self._settings.enrollment_max_attempts:
@@ -241,7 +246,7 @@ class EnrollmentService:
                 "the enrollment was already confirmed with another request", code="enrollment_confirmed"
             )
         credential = self._store.get_credential(stored.confirmed_account_id or "", stored.credential_id or "")
-        if credential is None:
+        if credential is None or credential.status != CredentialStatus.ACTIVE:
             raise Conflict(
                 "the certificate issued for this enrollment was replaced", code="enrollment_confirmed"
             )

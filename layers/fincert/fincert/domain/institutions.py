@@ -13,8 +13,8 @@ from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest,
 from fincert.ports import Store
 
 API_KEY_PREFIX = "fck"
-_INSTITUTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")
-_API_KEY = re.compile(r"^fck_([a-z0-9-]{3,32})_([A-Za-z0-9_-]{43})$")
+_INSTITUTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,30}[a-z0-9]")
+_API_KEY = re.compile(r"fck_([a-z0-9-]{3,32})_([A-Za-z0-9_-]{43})")
 
 
 def hash_api_key(secret: str) -> str:
@@ -27,7 +27,7 @@ def register_institution(
     store: Store, institution_id: str, name: str, scopes: Iterable[str], allowed_origins: Iterable[str] = ()
 ) -> tuple[Institution, str]:
     """Returns the institution and its API key; the key is shown once and never stored."""
-    if not _INSTITUTION_ID.match(institution_id):
+    if not _INSTITUTION_ID.fullmatch(institution_id):
         raise InvalidRequest(
             "institution id: 3-32 lowercase letters, digits or dashes", code="institution_id_invalid"
         )
@@ -47,7 +47,7 @@ def register_institution(
 
 
 def authenticate_api_key(store: Store, api_key: str) -> Principal:
-    match = _API_KEY.match(api_key)
+    match = _API_KEY.fullmatch(api_key)
     if not match:
         raise Unauthenticated()
     institution_id, secret = match.groups()

@@ -1,0 +1,42 @@
+"""`python -m fincert_local.bench` runs end to end and reports what docs/benchmarks.md describes.
+
+Only the shape is checked: timings depend on the machine, so no budget is asserted here
+(DESIGN.md §4: budgets are measured by the benchmark command, not by timed tests).
+"""
+
+import json
+
+from fincert_local import bench
+
+
+def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    code = bench.main(["--runs", "1", "--functions", "PkiFunction", "--json", str(out)])
+
+    assert code == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    assert result["method"]["runs"] == 1
+
+    [pki] = result["cold_start"]  # --functions restricted the cold starts to this one
+    assert pki["function"] == "PkiFunction"
+    assert pki["status"] == 200
+    assert pki["handler_median_ms"] > 0 and pki["floor_median_ms"] > 0
+    assert 0 < pki["handler_import_median_ms"] <= pki["handler_median_ms"]
+    assert pki["ratio"] > 0 and pki["budget"] == bench.COLD_START_BUDGET
+    assert pki["calls"], "the chain is read from DynamoDB: the floor must replay at least that call"
+    assert all("." in call for call in pki["calls"])
+
+    confirm = next(row for row in result["round_trips"] if row["request"] == "issuance confirm")
+    assert confirm["count"] == len(confirm["operations"]) > 0
+    assert confirm["budget"] == bench.ROUND_TRIP_BUDGETS["issuance confirm"]
+    assert "sns.Publish" not in confirm["operations"]
+    assert "authorizer dynamodb.GetItem" in confirm["excluded"]
+
+    printed = capsys.readouterr().out
+    assert "PkiFunction" in printed and "issuance confirm" in printed
+
+
+def test_unknown_function_is_refused_before_anything_starts(capsys):
+    assert bench.main(["--functions", "NoSuchFunction"]) == 2
+    assert "NoSuchFunction" in capsys.readouterr().err

@@ -1,0 +1,38 @@
+"""The JSON event fixtures in tests/events are the ones `sam local invoke -e` and
+`python -m fincert_local invoke` take; they must work against the real handlers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import load_event
+
+
+def test_authorizer_event_allows_a_real_key_and_refuses_the_placeholder(gateway, bank):
+    event = load_event("authorizer_request.json")
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        gateway.invoke("AuthorizerFunction", event)
+    event["headers"]["Authorization"] = f"Bearer {bank['api_key']}"
+    result = gateway.invoke("AuthorizerFunction", event)
+    assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert result["context"] == {"institution_id": "demo-bank", "scopes": "enroll"}
+
+
+def test_enrollment_start_event_starts_an_enrollment(gateway, bank):
+    result = gateway.invoke("EnrollmentFunction", load_event("enrollment_start.json"))
+    assert result["statusCode"] == 201, result["body"]
+    assert json.loads(result["body"])["enrollment_id"].startswith("enr_")
+
+
+def test_enrollment_confirm_event_with_a_placeholder_id_is_a_clean_404(gateway, bank):
+    result = gateway.invoke("EnrollmentFunction", load_event("enrollment_confirm.json"))
+    assert result["statusCode"] == 404
+    assert json.loads(result["body"])["error"]["code"] == "enrollment_not_found"
+
+
+@pytest.mark.parametrize("name", ["pki_chain.json", "pki_issuing_ca.json"])
+def test_pki_events_are_served(gateway, ca, name):
+    result = gateway.invoke("PkiFunction", load_event(name))
+    assert result["statusCode"] == 200

@@ -1,0 +1,72 @@
+"""Suite-wide log capture: every log record any test causes (all loggers, DEBUG and up, with
+their extra fields and tracebacks) is kept, so one test can assert that no secret or personal
+data reached a log line. Tests register the secrets they handle with `remember_secret`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import traceback
+from pathlib import Path
+
+CAPTURED: list[str] = []
+SECRETS: set[str] = set()
+# Log files of processes the tests started (the e2e local stack).
+EXTERNAL_LOGS: list[Path] = []
+
+# Whatever the test registered, plus what is a secret by its shape.
+SECRET_PATTERNS = [
+    re.compile(r"PRIVATE KEY"),
+    re.compile(r"fck_[a-z0-9-]{3,32}_[A-Za-z0-9_-]{20,}"),  # institution API keys
+    re.compile(r"Bearer\s+\S{8,}"),
+]
+
+
+def remember_secret(*values: str) -> None:
+    SECRETS.update(v for v in values if v)
+
+
+_NUMERIC_NOISE = {"created", "msecs", "relativeCreated", "thread", "process", "lineno"}
+
+
+class CaptureEverything(logging.Handler):
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Powertools puts a SuppressFilter on every root handler that drops its own service's
+        # records (they are already printed by its handler); this one must see them all.
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Timing fields are dropped: their digits would look like 6-digit codes.
+        fields = {k: v for k, v in record.__dict__.items() if k not in _NUMERIC_NOISE}
+        if record.exc_info:
+            fields["exc_info"] = "".join(traceback.format_exception(*record.exc_info))
+        with contextlib.suppress(TypeError, ValueError):
+            fields["message"] = record.getMessage()
+        CAPTURED.append(json.dumps(fields, default=str, ensure_ascii=False))
+
+
+def install() -> None:
+    logging.getLogger().addHandler(CaptureEverything(level=logging.DEBUG))
+    # Our own loggers at DEBUG whatever the root's level: their every line is judged.
+    logging.getLogger("fincert").setLevel(logging.DEBUG)
+
+
+def leaks(lines: list[str], secrets: set[str]) -> list[str]:
+    found = []
+    for line in lines:
+        for secret in secrets:
+            # Whole tokens only: a 6-digit code must not match inside a timestamp.
+            if re.search(rf"(?<![0-9A-Za-z.]){re.escape(secret)}(?![0-9A-Za-z])", line):
+                found.append(f"{secret!r} in {line[:300]}")
+        found += [f"{p.pattern!r} in {line[:300]}" for p in SECRET_PATTERNS if p.search(line)]
+    return found
+
+
+def all_lines() -> list[str]:
+    lines = list(CAPTURED)
+    for path in EXTERNAL_LOGS:
+        if path.exists():
+            lines += path.read_text(errors="replace").splitlines()
+    return lines
