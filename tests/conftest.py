@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from fincert.clock import FixedClock
 from fincert.domain.institutions import register_institution
 from fincert.settings import get_settings
 from fincert.wiring import Services, services, use_services
+from fincert_local.demo import sms_code_in
 from fincert_local.gateway import Gateway, recorded_sms
 from fincert_local.gateway import Response as GatewayResponse
 from fincert_local.resources import LocalResources, create_resources
@@ -173,7 +173,7 @@ class Api:
     def last_sms_code(self, phone_e164: str) -> str:
         texts = recorded_sms(phone_e164, REGION)
         assert texts, f"no SMS sent to {phone_e164}"
-        code = re.search(r"\[(\d{6})\]", texts[-1]).group(1)
+        code = sms_code_in(texts[-1])
         log_safety.remember_secret(code)
         return code
 

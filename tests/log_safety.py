@@ -64,9 +64,15 @@ def leaks(lines: list[str], secrets: set[str]) -> list[str]:
     return found
 
 
+# Log records in another process's output: JSON (Powertools) or timestamped lines (the gateway's
+# access log). Anything else there is the program's own console output, e.g. the local stack's
+# banner, which prints the demo API key on purpose.
+_LOG_LINE = re.compile(r"^(\{|\d{4}-\d{2}-\d{2}[ T])")
+
+
 def all_lines() -> list[str]:
     lines = list(CAPTURED)
     for path in EXTERNAL_LOGS:
         if path.exists():
-            lines += path.read_text(errors="replace").splitlines()
+            lines += [line for line in path.read_text(errors="replace").splitlines() if _LOG_LINE.match(line)]
     return lines

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fincert_local import demo, openapi
 from fincert_local.template import repo_root
 
 DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
@@ -133,6 +134,12 @@ def invoke(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Command] = {
     "up": Command("run moto + the gateway serving template.yaml's routes", _up_arguments, up),
     "invoke": Command("invoke one function with one event JSON file", _invoke_arguments, invoke),
+    "demo": Command(
+        "enroll + issue against a running stack, check with openssl", demo.add_arguments, demo.run
+    ),
+    "openapi": Command(
+        "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run
+    ),
 }
 
 

@@ -626,6 +626,8 @@ def _report(result: dict) -> str:
     lines = [
         f"fincert-cloud benchmark, {result['date']}, {result['machine']['cpus']} CPUs, "
         f"Python {result['machine']['python']}, AWS = moto {result['machine']['moto']} server in this process",
+        f"load average (1 min) {result['machine']['load_average_1min_at_start']} at start, "
+        f"{result['machine']['load_average_1min_at_end']} at end",
         "",
         f"Cold start (DESIGN.md §4: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
         f"after {m['warmup']} discarded warm-up run(s)",
@@ -701,6 +703,8 @@ def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over")
             "python": platform.python_version(),
             "platform": platform.platform(),
             "moto": _moto_version(),
+            # Other work on the machine skews both sides; a figure taken under load says so here.
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
         },
         "method": {
             "runs": runs,
@@ -756,6 +760,7 @@ def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over")
     finally:
         use_services(None)
         stack.stop()
+    result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     return result
 
 

@@ -229,14 +229,15 @@ class Gateway:
         self._load_lock = threading.Lock()
         self.local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], Response]] = {
             ("GET", "/_local/sms"): self._local_sms,
+            ("GET", "/_local/openapi.json"): self._local_openapi,
         }
 
     # --- Lambda ------------------------------------------------------------------------------
 
-    def handler(self, function_id: str) -> Callable[[dict, LambdaContext], Any]:
-        """The function's handler, imported on first use like a cold start."""
+    def module(self, function_id: str) -> ModuleType:
+        """The function's handler module, imported on first use like a cold start."""
         spec = self.functions[function_id]
-        module_path, _, attribute = spec.handler.rpartition(".")
+        module_path = spec.handler.rpartition(".")[0]
         with self._load_lock:
             module = self._modules.get(function_id)
             if module is None:
@@ -254,7 +255,10 @@ class Gateway:
                     sys.modules.pop(name, None)
                     raise
                 self._modules[function_id] = module
-        return getattr(module, attribute)
+        return module
+
+    def handler(self, function_id: str) -> Callable[[dict, LambdaContext], Any]:
+        return getattr(self.module(function_id), self.functions[function_id].handler.rpartition(".")[2])
 
     def invoke(self, function_id: str, event: dict) -> Any:
         """Invoke a handler as Lambda would: fresh context, JSON in and out."""
@@ -480,6 +484,11 @@ class Gateway:
             phone = "+" + phone
         return _json_response(200, {"messages": recorded_sms(phone, self.region)})
 
+    def _local_openapi(self, query: dict[str, list[str]]) -> Response:
+        from fincert_local.openapi import build_openapi  # imports every API handler: only when asked
+
+        return _json_response(200, build_openapi(self))
+
     # --- HTTP --------------------------------------------------------------------------------
 
     def make_server(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
@@ -500,9 +509,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
             self.close_connection = True  # the unread body makes the connection unusable
         else:
-            response = gateway.handle(
-                self.command, self.path, self.headers.items(), body, self.client_address[0]
-            )
+            try:
+                response = gateway.handle(
+                    self.command, self.path, self.headers.items(), body, self.client_address[0]
+                )
+            except Exception:
+                # A bug in the gateway itself (handler errors are already 502s): answer, don't hang up.
+                traceback.print_exc()
+                response = _json_response(500, {"message": "local gateway error"})
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -513,7 +527,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
         log.info(
-            "%s %s %d %.0fms", self.command, self.path, response.status, (time.monotonic() - started) * 1000
+            "%s %s %d %.0fms",
+            self.command,
+            # The path only: query strings can carry personal data (/_local/sms?phone=...).
+            urlsplit(self.path).path,
+            response.status,
+            (time.monotonic() - started) * 1000,
         )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve

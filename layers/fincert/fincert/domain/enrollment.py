@@ -16,9 +16,11 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm, generate_private_key, private_key_to_der
@@ -28,6 +30,7 @@ from fincert.crypto.x509_profile import (
     certificate_validity,
     new_serial_number,
 )
+from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
@@ -85,8 +88,6 @@ class IssuedCertificate:
 
     @property
     def certificate_pem(self) -> str:
-        from cryptography import x509
-
         return (
             x509.load_der_x509_certificate(self.credential.certificate_der)
             .public_bytes(Encoding.PEM)
@@ -115,7 +116,7 @@ class EnrollmentService:
         sms: SmsSender,
         clock: Clock,
         settings: Settings,
-        certificate_authority,
+        certificate_authority: Callable[[], CertificateAuthority],
     ):
         self._store = store
         self._kms = kms

@@ -1,0 +1,107 @@
+"""`python -m fincert_local demo`: a scripted enrollment and issuance against a running local
+stack, as a bank would do it, then the certificate checked by `openssl verify` against the
+root served at the PKI endpoint (not the one the response carried)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from fincert_local.template import repo_root
+
+DEMO_PIN = "135790"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", type=Path, default=repo_root() / ".local-stack" / "state.json")
+    parser.add_argument("--out", type=Path, default=repo_root() / "out" / "demo")
+    parser.add_argument("--key-algorithm", choices=["RSA_2048", "EC_P256"], default="RSA_2048")
+
+
+def sms_code_in(text: str) -> str:
+    """The 6-digit code of an enrollment SMS ("... 인증번호 [123456] ...")."""
+    found = re.search(r"\[(\d{6})\]", text)
+    if found is None:
+        raise ValueError("no code in this SMS")
+    return found.group(1)
+
+
+def _call(method: str, url: str, body: Any = None, api_key: str | None = None) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    response = requests.request(method, url, json=body, headers=headers, timeout=30)
+    return response.status_code, response.content
+
+
+def _expect(step: str, status: int, body: bytes, wanted: int) -> Any:
+    if status != wanted:
+        raise SystemExit(f"{step}: HTTP {status}: {body.decode(errors='replace')}")
+    return json.loads(body) if body.startswith(b"{") else body
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.state.exists():
+        print(f"{args.state} not found: start the local stack first (make local)", file=sys.stderr)
+        return 2
+    state = json.loads(args.state.read_text(encoding="utf-8"))
+    base, api_key = state["gateway_url"], state["bootstrap"]["api_key"]
+    # A fresh number each run, so repeated demos stay under the per-phone SMS limit.
+    phone = f"010{secrets.randbelow(10**8):08d}"
+    customer = {
+        "name": "홍길동",
+        "phone": phone,
+        "birth_date": "19900101",
+        "terms_accepted": True,
+        "auto_renew": True,
+        "key_algorithm": args.key_algorithm,
+    }
+    print(f"1. POST /v1/enrollments for a demo customer ({args.key_algorithm})")
+    started = _expect("enroll", *_call("POST", f"{base}/v1/enrollments", customer, api_key), 201)
+
+    print("2. read the SMS code from the local-only endpoint (the deployed API has none)")
+    query = urllib.parse.urlencode({"phone": "+82" + phone[1:]})
+    texts = _expect("sms", *_call("GET", f"{base}/_local/sms?{query}"), 200)["messages"]
+    code = sms_code_in(texts[-1])
+
+    print("3. POST /v1/enrollments/{id}/confirm with the code and a new PIN")
+    confirm_url = f"{base}/v1/enrollments/{started['enrollment_id']}/confirm"
+    issued = _expect(
+        "confirm", *_call("POST", confirm_url, {"sms_code": code, "pin": DEMO_PIN}, api_key), 201
+    )
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "certificate.pem").write_text(issued["certificate_pem"])
+    (args.out / "issuing-ca.pem").write_text(issued["chain_pem"][0])
+    root_der = _expect("root", *_call("GET", f"{base}/pki/root-ca.crt"), 200)
+    (args.out / "root-ca.der").write_bytes(root_der)
+    subprocess.run(
+        ["openssl", "x509", "-inform", "DER", "-in", "root-ca.der", "-out", "root-ca.pem"],
+        cwd=args.out,
+        check=True,
+    )
+    print(f"4. issued serial {issued['serial_number']}, valid until {issued['not_after']}")
+    print("5. openssl verify -CAfile root-ca.pem -untrusted issuing-ca.pem certificate.pem")
+    verified = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "root-ca.pem",
+            "-untrusted",
+            "issuing-ca.pem",
+            "certificate.pem",
+        ],
+        cwd=args.out,
+        check=False,
+    )
+    print(f"files in {args.out}")
+    return verified.returncode
