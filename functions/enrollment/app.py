@@ -5,8 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
-from fincert.api.errors import ERROR_RESPONSES
 from fincert.api.models import (
+    ERROR_RESPONSES,
     CertificateResponse,
     EnrollmentConfirmRequest,
     EnrollmentStartRequest,

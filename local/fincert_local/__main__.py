@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import demo, openapi
+from fincert_local import bench, demo, openapi
 from fincert_local.template import repo_root
 
 DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
@@ -136,6 +136,9 @@ COMMANDS: dict[str, Command] = {
     "invoke": Command("invoke one function with one event JSON file", _invoke_arguments, invoke),
     "demo": Command(
         "enroll + issue against a running stack, check with openssl", demo.add_arguments, demo.run
+    ),
+    "bench": Command(
+        "measure DESIGN.md §4's budgets (cold start, round trips)", bench.add_arguments, bench.run
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run

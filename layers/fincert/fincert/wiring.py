@@ -1,20 +1,27 @@
 """The composition root: builds the adapters from the settings once per container and hands
-them to the use cases. Handlers ask `services()`; tests replace it with `use_services()`."""
+them to the use cases. Handlers ask `services()`; tests replace it with `use_services()`.
+
+Use cases are imported when first asked for, not here: a function imports only what its routes
+use (the authorizer needs no X.509 code, the PKI function no issuance), which is most of what a
+cold start costs beyond boto3 itself."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from threading import Lock
+from typing import TYPE_CHECKING
 
 from fincert.adapters.clients import AwsClients
 from fincert.adapters.dynamodb import DynamoStore
 from fincert.adapters.kms import KmsKeyManagement
 from fincert.adapters.notify import SnsSmsSender
 from fincert.clock import SystemClock
-from fincert.domain.ca import CertificateAuthority, load_certificate_authority
-from fincert.domain.enrollment import EnrollmentService
 from fincert.ports import Clock, KeyManagement, SmsSender, Store
 from fincert.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.enrollment import EnrollmentService
 
 
 class Services:
@@ -43,6 +50,8 @@ class Services:
 
     def certificate_authority(self) -> CertificateAuthority:
         # Read once per container: the CA changes only by an operator's bootstrap.
+        from fincert.domain.ca import load_certificate_authority
+
         with self._ca_lock:
             if self._ca is None:
                 self._ca = load_certificate_authority(self.store)
@@ -50,6 +59,8 @@ class Services:
 
     @cached_property
     def enrollment(self) -> EnrollmentService:
+        from fincert.domain.enrollment import EnrollmentService
+
         return EnrollmentService(
             store=self.store,
             kms=self.kms,

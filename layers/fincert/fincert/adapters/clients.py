@@ -17,12 +17,17 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 class AwsClients:
     def __init__(self, session: Any | None = None, config: Config = _CONFIG):
-        self._session = session
+        self._given_session = session
         self._config = config
 
+    @cached_property
+    def _session(self) -> Any:
+        # One session for all clients: each new session reloads botocore's data files, which a
+        # cold start pays for once per session.
+        return self._given_session or boto3.session.Session()
+
     def _client(self, service: str) -> Any:
-        session = self._session or boto3.session.Session()
-        return session.client(service, config=self._config)
+        return self._session.client(service, config=self._config)
 
     @cached_property
     def dynamodb(self) -> Any:

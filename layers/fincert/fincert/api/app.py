@@ -18,8 +18,10 @@ from fincert.settings import get_settings
 logger = Logger(service="fincert")
 
 
-def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+def create_app(*, validation: bool = True) -> APIGatewayRestResolver:
+    """validation=False for functions whose routes take no input: request validation pulls in
+    pydantic and Powertools' OpenAPI machinery, a cold-start cost such a function need not pay."""
+    app = APIGatewayRestResolver(enable_validation=validation)
     install_error_handlers(app)
     return app
 

@@ -3,6 +3,7 @@ the OpenAPI document, and every code is stable: clients branch on `error.code`."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -11,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from pydantic import BaseModel
 
 from fincert import errors
 
@@ -31,16 +31,6 @@ _STATUS: list[tuple[type[errors.FincertError], int]] = [
 ]
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: dict[str, Any] | list[Any] | None = None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
-
-
 def status_for(error: errors.FincertError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
 
@@ -48,11 +38,15 @@ def status_for(error: errors.FincertError) -> int:
 def error_response(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> Response:
-    body = ErrorResponse(error=ErrorDetail(code=code, message=message, details=details or None))
+    # The shape of fincert.api.models.ErrorResponse, built without pydantic so functions that
+    # validate nothing (PKI, the authorizer) do not import it.
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump_json(exclude_none=True),
+        body=json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":")),
         headers=headers or {},
     )
 
@@ -109,21 +103,3 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
         logger.error("unexpected error", extra={"error_type": type(error).__name__, "where": where})
         return error_response(500, "internal_error", "internal error")
-
-
-ERROR_RESPONSES = {
-    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
-    for status, description in {
-        400: "Bad request (malformed JSON, invalid value, wrong code, weak PIN)",
-        401: "Missing or invalid credentials",
-        403: "Credentials not allowed to do this",
-        404: "Not found",
-        409: "Conflicts with the current state",
-        410: "Expired or exhausted",
-        413: "Body too large",
-        415: "Body is not JSON",
-        422: "Body does not match the schema",
-        429: "Rate limited",
-        503: "A dependency is unavailable; retry after Retry-After seconds",
-    }.items()
-}

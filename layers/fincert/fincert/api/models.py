@@ -4,7 +4,7 @@ refused (422) rather than coerced, so a client bug is seen at once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,36 @@ from fincert.domain.enrollment import EnrollmentRequest, EnrollmentStarted, Issu
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: clients branch on it")
+    message: str
+    details: dict[str, Any] | list[Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body (fincert.api.errors builds it)."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES = {
+    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+    for status, description in {
+        400: "Bad request (malformed JSON, invalid value, wrong code, weak PIN)",
+        401: "Missing or invalid credentials",
+        403: "Credentials not allowed to do this",
+        404: "Not found",
+        409: "Conflicts with the current state",
+        410: "Expired or exhausted",
+        413: "Body too large",
+        415: "Body is not JSON",
+        422: "Body does not match the schema",
+        429: "Rate limited",
+        503: "A dependency is unavailable; retry after Retry-After seconds",
+    }.items()
+}
 
 
 class EnrollmentStartRequest(StrictModel):
