@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
 from fincert.domain.institutions import register_institution
 from fincert.domain.model import Scope
+from fincert.errors import FincertError
 from fincert.wiring import Services, services
 
 
@@ -42,17 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     svc = services()
-    if args.command == "bootstrap-ca":
-        ca = bootstrap_ca(svc)
-        print("".join(ca.chain_pem()), end="")
-        return 0
-    scopes = args.scope or [s.value for s in Scope]
-    institution, api_key = register_institution(svc.store, args.id, args.name, scopes, args.origin)
-    print(
-        json.dumps(
-            {"institution_id": institution.institution_id, "api_key": api_key, "scopes": sorted(scopes)}
-        )
-    )
+    try:
+        if args.command == "bootstrap-ca":
+            print("".join(bootstrap_ca(svc).chain_pem()), end="")
+            return 0
+        scopes = args.scope or [s.value for s in Scope]
+        institution, api_key = register_institution(svc.store, args.id, args.name, scopes, args.origin)
+    except FincertError as e:
+        print(f"fincert-admin: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    summary = {"institution_id": institution.institution_id, "api_key": api_key, "scopes": sorted(scopes)}
+    print(json.dumps(summary))
     return 0
 
 
