@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any, Self
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -86,6 +87,26 @@ class _KmsSigner:
     def _refuse(operation: str) -> KmsKeyExportError:
         return KmsKeyExportError(f"{operation} is not possible: the private key lives only in KMS")
 
+    # The ABCs' key-export methods, refused alike for RSA and EC (the mixin comes first in the MRO).
+    def private_numbers(self) -> Any:
+        raise self._refuse("private_numbers()")
+
+    def private_bytes(
+        self,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
+    ) -> bytes:
+        raise self._refuse("private_bytes()")
+
+    # Key objects are immutable handles (cryptography's own keys return self too); a copy that
+    # pointed at the same KMS key would be indistinguishable anyway.
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Self:
+        return self
+
 
 class KmsRsaPrivateKey(_KmsSigner, rsa.RSAPrivateKey):
     def __init__(
@@ -120,25 +141,6 @@ class KmsRsaPrivateKey(_KmsSigner, rsa.RSAPrivateKey):
     def decrypt(self, ciphertext: bytes, padding: asym_padding.AsymmetricPadding) -> bytes:
         # A CA signing key (KeyUsage SIGN_VERIFY) cannot decrypt in KMS either.
         raise self._refuse("RSA decryption with a KMS signing key")
-
-    def private_numbers(self) -> rsa.RSAPrivateNumbers:
-        raise self._refuse("private_numbers()")
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        raise self._refuse("private_bytes()")
-
-    # Key objects are immutable handles (cryptography's own keys return self too); a copy that
-    # pointed at the same KMS key would be indistinguishable anyway.
-    def __copy__(self) -> KmsRsaPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict) -> KmsRsaPrivateKey:
-        return self
 
     def __repr__(self) -> str:
         return f"<KmsRsaPrivateKey key_id={self._key_id!r} key_size={self.key_size}>"
@@ -200,23 +202,6 @@ class KmsEcPrivateKey(_KmsSigner, ec.EllipticCurvePrivateKey):
 
     def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
         raise self._refuse("ECDH key exchange")
-
-    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
-        raise self._refuse("private_numbers()")
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        raise self._refuse("private_bytes()")
-
-    def __copy__(self) -> KmsEcPrivateKey:
-        return self
-
-    def __deepcopy__(self, memo: dict) -> KmsEcPrivateKey:
-        return self
 
     def __repr__(self) -> str:
         return f"<KmsEcPrivateKey key_id={self._key_id!r} curve={self.curve.name}>"
