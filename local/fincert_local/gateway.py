@@ -535,7 +535,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             (time.monotonic() - started) * 1000,
         )
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the routing, as at API Gateway: a method no route has (TRACE,
+        # QUERY ...) gets its 403 there, not http.server's 501 page.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _read_body(self, limit: int) -> bytes | None:
         """The request body, or None when it exceeds `limit`."""

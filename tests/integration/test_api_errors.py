@@ -149,3 +149,31 @@ def test_validation_errors_never_echo_the_input(api):
     assert response.status == 422
     assert "12345x" not in response.body.decode()
     assert "987650" not in response.body.decode()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+    ],
+)
+def test_bodies_that_are_not_json_get_415_before_any_parser(api, content_type):
+    body = b"pin=135790&sms_code=123456"
+    response = api.post("/v1/enrollments", body=body, headers={"Content-Type": content_type})
+    assert response.status == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert b"135790" not in response.body, "the body is never echoed back"
+
+
+def test_a_body_that_is_not_utf8_is_malformed_not_a_server_error(api):
+    response = api.post("/v1/enrollments", body=b'{"name": "\xff"}')
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+def test_unknown_http_methods_get_api_gateways_403(api):
+    for method in ["TRACE", "QUERY", "PUT", "DELETE"]:
+        assert api.request(method, "/v1/enrollments").status == 403

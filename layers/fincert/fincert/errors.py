@@ -40,6 +40,11 @@ class PayloadTooLarge(InvalidRequest):
     default_message = "the request body is too large"
 
 
+class UnsupportedMediaType(InvalidRequest):
+    code = "unsupported_media_type"
+    default_message = "send the body as application/json"
+
+
 class Unauthenticated(FincertError):
     code = "unauthorized"
     default_message = "missing or invalid credentials"

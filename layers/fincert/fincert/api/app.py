@@ -33,23 +33,49 @@ def body_size(event: dict[str, Any]) -> int:
     return len(body.encode())
 
 
+def _header(event: dict[str, Any], name: str) -> str:
+    headers = event.get("headers") or {}
+    return next((v for k, v in headers.items() if k.lower() == name and isinstance(v, str)), "")
+
+
+def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.FincertError | None:
+    """What is wrong with the raw body, judged before any parser sees it: too large, not JSON by
+    its content type (form parsers would echo the body back in their errors), or not UTF-8."""
+    if body_size(event) > max_body_bytes:
+        return errors.PayloadTooLarge(f"the body must be at most {max_body_bytes} bytes")
+    body = event.get("body")
+    if not body:
+        return None
+    content_type = _header(event, "content-type").split(";")[0].strip().lower()
+    if content_type not in {"", "application/json"}:
+        return errors.UnsupportedMediaType()
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return errors.InvalidRequest("the body is not UTF-8 JSON", code="malformed_json")
+    return None
+
+
+def _plain_response(error: errors.FincertError) -> dict[str, Any]:
+    response = domain_error_response(error)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json", **response.headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
+
+
 def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda entry point for an API function: checks the body size before anything parses
+    """The Lambda entry point for an API function: judges the raw body before anything parses
     it, then lets the resolver route."""
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        limit = get_settings().max_body_bytes
-        if body_size(event) > limit:
-            too_large = domain_error_response(
-                errors.PayloadTooLarge(f"the body must be at most {limit} bytes")
-            )
-            return {
-                "statusCode": too_large.status_code,
-                "headers": {"Content-Type": "application/json", **too_large.headers},
-                "body": too_large.body,
-                "isBase64Encoded": False,
-            }
+        refusal = refuse_before_parsing(event, get_settings().max_body_bytes)
+        if refusal is not None:
+            return _plain_response(refusal)
         return app.resolve(event, context)
 
     return handler

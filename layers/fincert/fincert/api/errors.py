@@ -20,6 +20,7 @@ logger = Logger(service="fincert")
 # Most specific first: the first matching class decides the status.
 _STATUS: list[tuple[type[errors.FincertError], int]] = [
     (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.InvalidRequest, 400),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
@@ -80,7 +81,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _content_type(error: RequestUnsupportedContentType) -> Response:
-        return error_response(415, "unsupported_media_type", "send the body as application/json")
+        return domain_error_response(errors.UnsupportedMediaType())
 
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
