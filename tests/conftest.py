@@ -64,18 +64,25 @@ class AwsCalls:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self._faults: dict[int, str] = {}
+        self._operation_faults: dict[str, str] = {}
 
     def fail_call(self, number: int, code: str = "ThrottlingException") -> None:
         """Fail the `number`-th call from now (1-based) with this AWS error code."""
         self._faults[len(self.calls) + number] = code
 
+    def fail_next(self, operation: str, code: str = "ThrottlingException") -> None:
+        """Fail the next call of this operation ("dynamodb.TransactWriteItems")."""
+        self._operation_faults[operation] = code
+
     def clear(self) -> None:
         self.calls.clear()
         self._faults.clear()
+        self._operation_faults.clear()
 
     def __call__(self, model: Any, **_: Any) -> None:
-        self.calls.append(f"{model.service_model.service_name}.{model.name}")
-        code = self._faults.pop(len(self.calls), None)
+        operation = f"{model.service_model.service_name}.{model.name}"
+        self.calls.append(operation)
+        code = self._faults.pop(len(self.calls), None) or self._operation_faults.pop(operation, None)
         if code:
             raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, model.name)
 

@@ -47,6 +47,8 @@ STORE_METHODS = (
     "claim_enrollment",
     "release_enrollment",
     "put_pre_signing_record",
+    "presigned_before",
+    "revoke_unstored",
     "commit_issuance",
 )
 
@@ -301,6 +303,27 @@ class InMemoryStore:
                 record, not_after=_seconds(record.not_after), created_at=_seconds(record.created_at)
             )
             self._serials[record.serial_number] = SerialRecord(stored, "presigned")
+
+    def presigned_before(self, cutoff: datetime, limit: int) -> list[int]:
+        with self._lock:
+            self._enter("presigned_before")
+            due = sorted(
+                (s.record.created_at, serial)
+                for serial, s in self._serials.items()
+                if s.status == "presigned" and s.record.created_at < _seconds(cutoff)
+            )
+            return [serial for _, serial in due[:limit]]
+
+    def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
+        with self._lock:
+            self._enter("revoke_unstored")
+            stored = self._serials.get(serial_number)
+            if stored is None or stored.status != "presigned":
+                return False
+            self._serials[serial_number] = replace(
+                stored, status="revoked", revoked_at=_seconds(now), revocation_reason=reason.value
+            )
+            return True
 
     def commit_issuance(self, commit: IssuanceCommit) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from fincert.domain.model import (
     IssuanceCommit,
     PreSigningRecord,
     RateLimit,
+    RevocationReason,
 )
 
 
@@ -97,6 +98,16 @@ class Store(Protocol):
     # issuance
     def put_pre_signing_record(self, record: PreSigningRecord) -> None:
         """Raises ConditionFailed if the serial number is already taken."""
+        ...
+
+    def presigned_before(self, cutoff: datetime, limit: int) -> list[int]:
+        """Serial numbers of pre-signing records created before `cutoff` whose certificate was
+        never stored, oldest first; a query of the sparse `due` index, never a scan."""
+        ...
+
+    def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
+        """Revokes a pre-signing record still pending; False when it no longer is (stored or
+        revoked meanwhile)."""
         ...
 
     def commit_issuance(self, commit: IssuanceCommit) -> None:

@@ -392,6 +392,54 @@ class DynamoStore:
             }
         )
 
+    def presigned_before(self, cutoff: datetime, limit: int) -> list[int]:
+        serials: list[int] = []
+        start_key = None
+        while len(serials) < limit:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "due",
+                "KeyConditionExpression": "due_pk = :presigned AND due_sk < :cutoff",
+                "ExpressionAttributeValues": _values({":presigned": "presigned", ":cutoff": _iso(cutoff)}),
+                "Limit": limit - len(serials),
+            }
+            if start_key:
+                query["ExclusiveStartKey"] = start_key
+            with aws_call("DynamoDB"):
+                page = self._client().query(**query)
+            serials += [int(_load(item)["pk"].removeprefix("SERIAL#"), 16) for item in page.get("Items", [])]
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                break
+        return serials
+
+    def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
+        try:
+            with aws_call("DynamoDB"):
+                self._client().update_item(
+                    TableName=self._table,
+                    Key=self._key(f"SERIAL#{_serial_hex(serial_number)}", "SERIAL"),
+                    UpdateExpression=(
+                        "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason REMOVE due_pk, due_sk"
+                    ),
+                    # A commit that lands first wins: its certificate is stored and stays valid.
+                    ConditionExpression="#status = :presigned",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=_values(
+                        {
+                            ":revoked": CredentialStatus.REVOKED.value,
+                            ":at": _iso(now),
+                            ":reason": reason.value,
+                            ":presigned": "presigned",
+                        }
+                    ),
+                )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def commit_issuance(self, commit: IssuanceCommit) -> None:
         c, account, now = commit.credential, commit.account, commit.now
         acct_pk = f"ACCT#{account.account_id}"
