@@ -46,6 +46,7 @@ STORE_METHODS = (
     "cancel_enrollment",
     "claim_enrollment",
     "release_enrollment",
+    "count_replay",
     "put_pre_signing_record",
     "presigned_before",
     "revoke_unstored",
@@ -92,6 +93,7 @@ class InMemoryStore:
         self._enrollments: dict[str, Enrollment] = {}
         self._serials: dict[int, SerialRecord] = {}
         self._rates: dict[tuple[str, str, datetime], int] = {}
+        self._replays: dict[str, int] = {}
 
     # --- test control ------------------------------------------------------------------------
     def fail_next(self, method: str, exc: BaseException) -> None:
@@ -294,6 +296,20 @@ class InMemoryStore:
             self._enrollments[enrollment_id] = replace(stored, lease_until=None, attempts=attempts)
 
     # --- issuance ------------------------------------------------------------------------------
+    def count_replay(self, enrollment_id: str, institution_id: str, max_replays: int) -> None:
+        with self._lock:
+            self._enter("count_replay")
+            stored = self._enrollments.get(enrollment_id)
+            replays = self._replays.get(enrollment_id, 0)
+            if (
+                stored is None
+                or stored.status != EnrollmentStatus.CONFIRMED
+                or stored.institution_id != institution_id
+                or replays >= max_replays
+            ):
+                raise ConditionFailed("no replays left")
+            self._replays[enrollment_id] = replays + 1
+
     def put_pre_signing_record(self, record: PreSigningRecord) -> None:
         with self._lock:
             self._enter("put_pre_signing_record")
@@ -345,16 +361,14 @@ class InMemoryStore:
             current = self._accounts.get(acct)
             if current is None or current.active_credential_id != old_id:
                 failed.append("account")
-            if old_id and old_serial is not None:
-                if (acct, old_id) not in self._credentials:
-                    failed.append("credential")
-                if old_serial not in self._serials:
-                    failed.append("serial")
+            if old_id and old_serial is not None and (acct, old_id) not in self._credentials:
+                failed.append("old_credential")
+                # The old serial record is written without a condition (it may have expired).
         if (acct, c.credential_id) in self._credentials:
             failed.append("credential")
         serial = self._serials.get(c.serial_number)
         if serial is None or serial.status != "presigned":
-            failed.append("serial")
+            failed.append("new_serial")
         enrollment = self._enrollments.get(commit.enrollment.enrollment_id)
         if (
             enrollment is None
@@ -397,9 +411,10 @@ class InMemoryStore:
                     self._credentials[(acct, old_id)], status=CredentialStatus.REVOKED
                 )
                 self._revocations[(acct, old_id)] = (at, reason)
-                self._serials[old_serial] = replace(
-                    self._serials[old_serial], status="revoked", revoked_at=at, revocation_reason=reason
-                )
+                if old_serial in self._serials:  # gone past notAfter (TTL): nothing to answer for
+                    self._serials[old_serial] = replace(
+                        self._serials[old_serial], status="revoked", revoked_at=at, revocation_reason=reason
+                    )
         self._credentials[(acct, c.credential_id)] = replace(
             c,
             not_before=_seconds(c.not_before),

@@ -139,8 +139,9 @@ def test_bad_confirm_requests_are_refused_before_any_aws_call(api, svc, aws_call
 
 def test_bad_enrollment_id_in_path_is_422(api):
     response = api.post("/v1/enrollments/..%2F..%2Fetc/confirm", {"sms_code": "123456", "pin": PIN})
-    assert response.status in {404, 422}
-    assert "error" in response.json()
+    assert response.status == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert response.json()["error"]["details"][0]["loc"] == ["path", "enrollment_id"]
 
 
 def test_validation_errors_never_echo_the_input(api):
@@ -177,3 +178,29 @@ def test_a_body_that_is_not_utf8_is_malformed_not_a_server_error(api):
 def test_unknown_http_methods_get_api_gateways_403(api):
     for method in ["TRACE", "QUERY", "PUT", "DELETE"]:
         assert api.request(method, "/v1/enrollments").status == 403
+
+
+def test_an_undeliverable_phone_number_is_a_4xx_and_leaves_nothing(api, svc, aws_calls):
+    before = table_items(svc)
+    aws_calls.fail_next("sns.Publish", "InvalidParameter")
+    response = api.post("/v1/enrollments", CUSTOMER)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "phone_unreachable"
+    assert [i for i in table_items(svc) if not i["pk"].startswith("RATE#")] == [
+        i for i in before if not i["pk"].startswith("RATE#")
+    ]
+
+
+def test_a_confirm_in_progress_tells_the_client_when_to_retry(api, svc, clock):
+    enrollment_id = enroll(api)
+    code = api.last_sms_code(PHONE)
+    from datetime import timedelta
+
+    # Claim it as a confirm in flight would, then ask again.
+    svc.store.claim_enrollment(
+        enrollment_id, "demo-bank", clock.now(), clock.now() + timedelta(seconds=30), 5
+    )
+    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": PIN})
+    assert response.status == 409
+    assert response.json()["error"]["code"] == "enrollment_in_progress"
+    assert response.header("Retry-After") == "1"

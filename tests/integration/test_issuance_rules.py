@@ -3,6 +3,8 @@ idempotent retries, the SMS code's limits, and what is (not) stored in clear."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
@@ -56,15 +58,24 @@ def test_wrapped_key_matches_the_certificate_and_decrypts_only_in_its_own_contex
 def test_no_personal_data_or_pin_is_stored_in_clear(api, svc):
     issued = issue(api)
     cert_der = x509.load_pem_x509_certificate(issued["certificate_pem"].encode()).tbs_certificate_bytes
-    forbidden = ["홍길동", "+821012345678", "01012345678", "010-1234-5678", "19900101", PIN]
+    forbidden = [
+        "홍길동",
+        "+821012345678",
+        "821012345678",
+        "01012345678",
+        "010-1234-5678",
+        "19900101",
+        "900101",
+        PIN,
+    ]
     for item in table_items(svc):
         for name, value in item.items():
             if name == "certificate":
                 continue  # the certificate names its holder by design
-            text = value.value.decode("latin-1") if hasattr(value, "value") else str(value)
+            raw = bytes(value.value) if hasattr(value, "value") else str(value).encode()
             for secret in forbidden:
-                assert secret not in text, f"{secret!r} in clear in {item['pk']}/{item['sk']}.{name}"
-                assert secret.encode().hex() not in text
+                assert secret.encode() not in raw, f"{secret!r} in clear in {item['pk']}/{item['sk']}.{name}"
+                assert secret.encode().hex().encode() not in raw
     assert cert_der  # the certificate itself is the one place the name appears
 
 
@@ -196,3 +207,25 @@ def test_sms_sends_are_rate_limited_per_institution(api, monkeypatch):
     refused = api.post("/v1/enrollments", CUSTOMER | {"phone": "010-3000-0000"})
     assert refused.status == 429
     assert refused.json()["error"]["details"] == {"limit": "sms-institution"}
+
+
+def test_reissue_works_after_the_old_serial_record_expired(api, svc):
+    first = issue(api)
+    # DynamoDB's TTL deletes a serial record at its certificate's notAfter.
+    boto3.client("dynamodb", region_name=REGION).delete_item(
+        TableName=svc.settings.table_name,
+        Key={"pk": {"S": f"SERIAL#{first['serial_number']}"}, "sk": {"S": "SERIAL"}},
+    )
+    second = issue(api, pin="246813")
+    items = table_items(svc)
+    assert next(i for i in items if i["sk"] == "ACCOUNT")["active_credential_id"] == second["credential_id"]
+    old = next(i for i in items if i["pk"] == f"SERIAL#{first['serial_number']}")
+    assert old["status"] == "revoked"
+    assert int(old["expires_at"]) <= int(datetime.now(UTC).timestamp()) + 1, "expires again at once"
+
+
+def test_the_certificate_shows_the_name_with_its_spaces(api):
+    issued = issue(api, CUSTOMER | {"name": "Kim  Min Su", "phone": "010-4444-5555"})
+    cert = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
+    common_name = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert common_name.startswith("Kim Min Su(")

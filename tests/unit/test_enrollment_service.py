@@ -19,6 +19,7 @@ from fincert.crypto.keys import KeyAlgorithm, private_key_from_der, public_key_d
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
 from fincert.domain.enrollment import (
     LEASE,
+    MAX_REPLAYS,
     REPLAY_WINDOW,
     EnrollmentRequest,
     EnrollmentService,
@@ -380,7 +381,21 @@ def test_replay_after_a_reissue_does_not_hand_back_the_superseded_certificate(wo
     error = raised(lambda: world.confirm(enrollment_id, code))
 
     assert isinstance(error, Conflict)
-    assert error.code == "enrollment_confirmed"
+    assert error.code == "enrollment_superseded"
+
+
+def test_replays_are_limited_so_they_cannot_guess_the_pin(world):
+    enrollment_id = world.start()
+    code = world.code()
+    world.confirm(enrollment_id, code)
+    for _ in range(MAX_REPLAYS - 1):  # wrong PINs: each a 409, each counted
+        assert raised(lambda: world.confirm(enrollment_id, code, pin="246813")).code == "enrollment_confirmed"
+    world.confirm(enrollment_id, code)  # the last replay allowed, with the right PIN
+    kms_calls = len(world.kms.calls)
+    error = raised(lambda: world.confirm(enrollment_id, code))
+    assert isinstance(error, Gone)
+    assert error.code == "enrollment_closed"
+    assert len(world.kms.calls) == kms_calls, "refused before any KMS call"
 
 
 # --- the SMS code ----------------------------------------------------------------------------
@@ -766,8 +781,11 @@ def test_concurrent_confirms_of_one_enrollment_issue_one_certificate(world, busy
     issued = [r for r in results if isinstance(r, IssuedCertificate)]
     refused = [r for r in results if not isinstance(r, IssuedCertificate)]
     for error in refused:
-        assert isinstance(error, Conflict), repr(error)
-        assert error.code == "enrollment_in_progress"
+        # In flight, or arrived after the commit once the few replays allowed were used up.
+        assert (isinstance(error, Conflict) and error.code == "enrollment_in_progress") or (
+            isinstance(error, Gone) and error.code == "enrollment_closed"
+        ), repr(error)
+    assert len([r for r in refused if isinstance(r, Gone)]) <= 20 - MAX_REPLAYS - 1
     assert issued
     assert {r.credential.credential_id for r in issued} == {issued[0].credential.credential_id}
     assert len(world.store.all_credentials()) == 1

@@ -65,6 +65,12 @@ class Conflict(FincertError):
     default_message = "the request conflicts with the current state"
 
 
+class InProgress(Conflict):
+    """Another request is changing the same thing right now; retrying shortly succeeds."""
+
+    retry_after = 1
+
+
 class Gone(FincertError):
     """The object existed but can no longer be used (expired, attempts exhausted)."""
 

@@ -95,6 +95,11 @@ class Store(Protocol):
         self, enrollment_id: str, lease_until: datetime, *, refund_attempt: bool
     ) -> None: ...
 
+    def count_replay(self, enrollment_id: str, institution_id: str, max_replays: int) -> None:
+        """Counts one replay of a confirmed enrollment, on condition that fewer than max_replays
+        happened. Raises ConditionFailed otherwise (or when it is not this institution's)."""
+        ...
+
     # issuance
     def put_pre_signing_record(self, record: PreSigningRecord) -> None:
         """Raises ConditionFailed if the serial number is already taken."""
@@ -113,5 +118,6 @@ class Store(Protocol):
     def commit_issuance(self, commit: IssuanceCommit) -> None:
         """Writes nothing and raises ConditionFailed when a condition fails; its `reasons` name the
         items whose condition failed: "enrollment" (the lease was lost), "account" (the person's
-        account or active certificate changed meanwhile), "serial", "credential"."""
+        account or active certificate changed meanwhile), "old_credential", "credential",
+        "new_serial"."""
         ...

@@ -17,6 +17,9 @@ _TRANSIENT_CODES = frozenset(
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
         "TransactionInProgressException",
+        # A single-item write to an item a transaction is writing (a retry overlapping the
+        # first request's commit): the next try sees the transaction's outcome.
+        "TransactionConflictException",
         "InternalServerError",
         "InternalFailure",
         "ServiceUnavailable",
@@ -34,7 +37,7 @@ def error_code(error: ClientError) -> str:
 
 def is_transient(error: ClientError) -> bool:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return error_code(error) in _TRANSIENT_CODES or status >= 500
+    return error_code(error) in _TRANSIENT_CODES or status == 429 or status >= 500
 
 
 @contextmanager

@@ -16,6 +16,7 @@ whose certificate was never stored (due_pk = "presigned").
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -113,11 +114,16 @@ class DynamoStore:
                 raise ConditionFailed(f"{item['pk']} exists") from e
             raise
 
-    def _transact(self, items: list[dict[str, Any]], names: list[str]) -> None:
-        """Runs a transaction; a failed condition becomes ConditionFailed naming the items."""
+    def _transact(self, items: list[dict[str, Any]], names: list[str], token: str | None = None) -> None:
+        """Runs a transaction; a failed condition becomes ConditionFailed naming the items.
+        With a token, botocore's retry of a transaction whose answer was lost is idempotent
+        (DynamoDB recognises the token for 10 minutes) instead of failing its own conditions."""
+        request: dict[str, Any] = {"TransactItems": items}
+        if token:
+            request["ClientRequestToken"] = token
         try:
             with aws_call("DynamoDB"):
-                self._client().transact_write_items(TransactItems=items)
+                self._client().transact_write_items(**request)
         except ClientError as e:
             if error_code(e) != "TransactionCanceledException":
                 raise
@@ -373,6 +379,32 @@ class DynamoStore:
             if error_code(e) != "ConditionalCheckFailedException":
                 raise
 
+    def count_replay(self, enrollment_id: str, institution_id: str, max_replays: int) -> None:
+        try:
+            with aws_call("DynamoDB"):
+                self._client().update_item(
+                    TableName=self._table,
+                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
+                    UpdateExpression="ADD replays :one",
+                    ConditionExpression=(
+                        "#status = :confirmed AND institution_id = :iid"
+                        " AND (attribute_not_exists(replays) OR replays < :max)"
+                    ),
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=_values(
+                        {
+                            ":one": 1,
+                            ":confirmed": EnrollmentStatus.CONFIRMED.value,
+                            ":iid": institution_id,
+                            ":max": max_replays,
+                        }
+                    ),
+                )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise ConditionFailed("no replays left") from e
+            raise
+
     # --- issuance ------------------------------------------------------------------------------
     def put_pre_signing_record(self, record: PreSigningRecord) -> None:
         self._put_new(
@@ -518,17 +550,33 @@ class DynamoStore:
                     ":at": _iso(now),
                     ":reason": RevocationReason.SUPERSEDED.value,
                 }
-                revoke = {
-                    "UpdateExpression": "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason",
-                    "ConditionExpression": "attribute_exists(pk)",
+                set_revoked = "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason"
+                names_and_values = {
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": _values(revoked),
                 }
-                add("credential", "Update", {"Key": self._key(acct_pk, f"CRED#{old_id}"), **revoke})
                 add(
-                    "serial",
+                    "old_credential",
                     "Update",
-                    {"Key": self._key(f"SERIAL#{_serial_hex(old_serial)}", "SERIAL"), **revoke},
+                    {
+                        "Key": self._key(acct_pk, f"CRED#{old_id}"),
+                        "UpdateExpression": set_revoked,
+                        "ConditionExpression": "attribute_exists(pk)",
+                        **names_and_values,
+                    },
+                )
+                # No existence condition: past its certificate's notAfter the serial record is
+                # gone (TTL), and reissuing must still work. A record recreated here expires at
+                # once (the TTL it had, or now), since only unexpired certificates need one.
+                names_and_values["ExpressionAttributeValues"] |= _values({":now": _epoch_seconds(now)})
+                add(
+                    "old_serial",
+                    "Update",
+                    {
+                        "Key": self._key(f"SERIAL#{_serial_hex(old_serial)}", "SERIAL"),
+                        "UpdateExpression": set_revoked + ", expires_at = if_not_exists(expires_at, :now)",
+                        **names_and_values,
+                    },
                 )
 
         add(
@@ -570,7 +618,7 @@ class DynamoStore:
             },
         )
         add(
-            "serial",
+            "new_serial",
             "Update",
             {
                 "Key": self._key(f"SERIAL#{_serial_hex(c.serial_number)}", "SERIAL"),
@@ -603,4 +651,6 @@ class DynamoStore:
                 ),
             },
         )
-        self._transact(items, names)
+        # One token per claim of the enrollment: the same commit, retried, is one commit.
+        token = hashlib.sha256(f"{commit.enrollment.enrollment_id}|{_millis(commit.lease_until)}".encode())
+        self._transact(items, names, token=token.hexdigest()[:36])

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from fincert import errors
 from fincert.api.errors import domain_error_response, install_error_handlers
+from fincert.api.events import header
 from fincert.domain.model import Principal
 from fincert.settings import get_settings
 
@@ -21,7 +22,8 @@ logger = Logger(service="fincert")
 def create_app(*, validation: bool = True) -> APIGatewayRestResolver:
     """validation=False for functions whose routes take no input: request validation pulls in
     pydantic and Powertools' OpenAPI machinery, a cold-start cost such a function need not pay."""
-    app = APIGatewayRestResolver(enable_validation=validation)
+    # debug=False whatever POWERTOOLS_DEV says: debug mode print()s whole events (PINs, keys).
+    app = APIGatewayRestResolver(enable_validation=validation, debug=False)
     install_error_handlers(app)
     return app
 
@@ -33,11 +35,6 @@ def body_size(event: dict[str, Any]) -> int:
     return len(body.encode())
 
 
-def _header(event: dict[str, Any], name: str) -> str:
-    headers = event.get("headers") or {}
-    return next((v for k, v in headers.items() if k.lower() == name and isinstance(v, str)), "")
-
-
 def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.FincertError | None:
     """What is wrong with the raw body, judged before any parser sees it: too large, not JSON by
     its content type (form parsers would echo the body back in their errors), or not UTF-8."""
@@ -46,7 +43,7 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
     body = event.get("body")
     if not body:
         return None
-    content_type = _header(event, "content-type").split(";")[0].strip().lower()
+    content_type = header(event, "content-type").split(";")[0].strip().lower()
     if content_type not in {"", "application/json"}:
         return errors.UnsupportedMediaType()
     if event.get("isBase64Encoded"):

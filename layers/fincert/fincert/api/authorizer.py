@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fincert.api.events import header
 from fincert.domain.institutions import authenticate_api_key
 from fincert.errors import Unauthenticated
 from fincert.ports import Store
 
 # API Gateway's contract: raising exactly this message yields 401 (UNAUTHORIZED gateway response).
 UNAUTHORIZED = "Unauthorized"
-
-
-def _header(event: dict[str, Any], name: str) -> str:
-    headers = event.get("headers") or {}
-    return next((v for k, v in headers.items() if k.lower() == name and isinstance(v, str)), "")
 
 
 def _api_wildcard_arn(method_arn: str) -> str:
@@ -26,7 +22,7 @@ def _api_wildcard_arn(method_arn: str) -> str:
 
 
 def authorize(event: dict[str, Any], store: Store) -> dict[str, Any]:
-    scheme, _, token = _header(event, "authorization").partition(" ")
+    scheme, _, token = header(event, "authorization").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Exception(UNAUTHORIZED)
     try:

@@ -31,7 +31,7 @@ from fincert.crypto.x509_profile import (
     new_serial_number,
 )
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.identity import Identity
+from fincert.domain.identity import Identity, display_name
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
     Account,
@@ -51,6 +51,7 @@ from fincert.errors import (
     Conflict,
     EnrollmentUnavailable,
     Gone,
+    InProgress,
     InvalidRequest,
     NotFound,
 )
@@ -58,8 +59,10 @@ from fincert.ports import Clock, KeyManagement, SmsSender, Store
 from fincert.settings import Settings
 
 LEASE = timedelta(seconds=30)
-# A confirmed enrollment answers an identical retry with the same certificate for this long.
-REPLAY_WINDOW = timedelta(hours=1)
+# A confirmed enrollment answers an identical retry with the same certificate, a few times and
+# for a short while: each replay checks a PIN, so unbounded replays would be a PIN oracle.
+REPLAY_WINDOW = timedelta(minutes=10)
+MAX_REPLAYS = 5
 _SERIAL_ATTEMPTS = 3
 _COMMIT_ATTEMPTS = 3
 
@@ -142,7 +145,9 @@ class EnrollmentService:
         enrollment_id = _new_id("enr")
         code = f"{secrets.randbelow(10**6):06d}"
         wrap_key = self._settings.key_wrap_key_id
-        challenge = json.dumps({"code": code, "name": identity.name, "birth_date": identity.birth_date})
+        # The certificate shows the name as written (spaces kept); the index ignores spacing.
+        shown_name = display_name(request.name)
+        challenge = json.dumps({"code": code, "name": shown_name, "birth_date": identity.birth_date})
         enrollment = Enrollment(
             enrollment_id=enrollment_id,
             institution_id=principal.institution_id,
@@ -227,18 +232,25 @@ class EnrollmentService:
         if stored.lease_until is not None and stored.lease_until >= now:
             # A confirm is in flight (perhaps the client's own, timed out): its outcome decides,
             # so "expired" or "locked" would be premature.
-            raise Conflict("this enrollment is being confirmed; retry shortly", code="enrollment_in_progress")
+            raise InProgress(
+                "this enrollment is being confirmed; retry shortly", code="enrollment_in_progress"
+            )
         if stored.expires_at <= now:
             raise Gone("the enrollment expired; start again", code="enrollment_expired")
         if stored.attempts >= self._settings.enrollment_max_attempts:
             raise Gone("too many wrong SMS codes; start again", code="enrollment_locked")
-        raise Conflict("this enrollment is being confirmed; retry shortly", code="enrollment_in_progress")
+        raise InProgress("this enrollment is being confirmed; retry shortly", code="enrollment_in_progress")
 
     def _replay(self, stored: Enrollment, now: datetime, sms_code: str, pin: str) -> IssuedCertificate:
         """A retried confirm gets the certificate the first one issued, never a second one;
         a "retry" carrying another code or PIN is a conflict, not a new issuance."""
         if now > stored.expires_at + REPLAY_WINDOW:
             raise Gone("the enrollment is closed", code="enrollment_closed")
+        try:
+            # Counted before any KMS call, right or wrong PIN alike.
+            self._store.count_replay(stored.enrollment_id, stored.institution_id, MAX_REPLAYS)
+        except ConditionFailed:
+            raise Gone("the enrollment is closed", code="enrollment_closed") from None
         secret = self._open_challenge(stored)
         digest = self._pin_verifier_digest(stored.person_index, pin)
         same_code = hmac.compare_digest(secret["code"].encode(), sms_code.encode())
@@ -249,7 +261,7 @@ class EnrollmentService:
         credential = self._store.get_credential(stored.confirmed_account_id or "", stored.credential_id or "")
         if credential is None or credential.status != CredentialStatus.ACTIVE:
             raise Conflict(
-                "the certificate issued for this enrollment was replaced", code="enrollment_confirmed"
+                "the certificate issued for this enrollment was replaced", code="enrollment_superseded"
             )
         return IssuedCertificate(credential, self._certificate_authority().chain_pem())
 
@@ -335,7 +347,6 @@ class EnrollmentService:
                 continue  # a 159-bit serial collided: astronomically rare, but never reuse one
         if certificate is None:
             raise Conflict("could not allocate a serial number", code="serial_exhausted")
-        del private_key
 
         credential = Credential(
             credential_id=credential_id,
@@ -376,14 +387,19 @@ class EnrollmentService:
             except ConditionFailed as e:
                 if "enrollment" in e.reasons:
                     # Our lease ran out and another confirm took over; it answers the client.
-                    raise Conflict(
+                    raise InProgress(
                         "this enrollment is being confirmed; retry shortly", code="enrollment_in_progress"
+                    ) from None
+                if "account" not in e.reasons:
+                    # Not a race this issuance can settle by re-reading the account.
+                    raise Conflict(
+                        "the issuance could not be recorded; retry", code="issuance_conflict"
                     ) from None
                 if previous is None:
                     # Another enrollment created this person's account meanwhile; our key is wrapped
                     # for an account id that now cannot exist. The signed certificate stays a
                     # pre-signing record (revoked by the reconciler); the client retries.
-                    raise Conflict(
+                    raise InProgress(
                         "another issuance for this customer is in progress; retry", code="issuance_conflict"
                     ) from None
                 # Another issuance replaced the active certificate: supersede that one instead.

@@ -38,6 +38,12 @@ class Identity:
         return f"fincert-phone-{PERSON_INDEX_VERSION}|{self.phone}".encode()
 
 
+def display_name(name: str) -> str:
+    """The name as a certificate shows it: NFC, whitespace runs folded to one space. The blind
+    index uses normalise_name (no whitespace at all) so that spacing never splits a person."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def normalise_name(name: str) -> str:
     normalised = "".join(unicodedata.normalize("NFC", name).split())
     if not normalised or len(normalised) > _MAX_NAME_CHARS:

@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from fincert.domain.model import Institution, Principal
+from fincert.domain.model import Institution, Principal, Scope
 from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest, Unauthenticated
 from fincert.ports import Store
 
@@ -27,10 +27,14 @@ def register_institution(
     store: Store, institution_id: str, name: str, scopes: Iterable[str], allowed_origins: Iterable[str] = ()
 ) -> tuple[Institution, str]:
     """Returns the institution and its API key; the key is shown once and never stored."""
+    scopes = list(scopes)
     if not _INSTITUTION_ID.fullmatch(institution_id):
         raise InvalidRequest(
             "institution id: 3-32 lowercase letters, digits or dashes", code="institution_id_invalid"
         )
+    unknown = set(scopes) - {scope.value for scope in Scope}
+    if unknown:
+        raise InvalidRequest(f"unknown scopes: {', '.join(sorted(unknown))}", code="scope_invalid")
     secret = secrets.token_urlsafe(32)
     institution = Institution(
         institution_id=institution_id,
