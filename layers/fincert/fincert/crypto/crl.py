@@ -30,6 +30,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from fincert.crypto.x509_profile import authority_key_identifier
+
 CrlSigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 # RFC 5280 5.2.3: a CRL number is a non-negative INTEGER of at most 20 octets.
@@ -80,14 +82,6 @@ def _entry(entry: RevokedEntry, this_update: datetime) -> x509.RevokedCertificat
     if reason is not None and reason is not x509.ReasonFlags.unspecified:
         builder = builder.add_extension(x509.CRLReason(reason), critical=False)
     return builder.build()
-
-
-def _authority_key_identifier(issuer_certificate: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    try:
-        ski = issuer_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    except x509.ExtensionNotFound:
-        return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_certificate.public_key())
-    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def _issuing_distribution_point(url: str) -> x509.IssuingDistributionPoint:
@@ -150,7 +144,7 @@ def build_crl(
         .issuer_name(issuer_certificate.subject)
         .last_update(this)
         .next_update(nxt)
-        .add_extension(_authority_key_identifier(issuer_certificate), critical=False)
+        .add_extension(authority_key_identifier(issuer_certificate), critical=False)
         .add_extension(x509.CRLNumber(crl_number), critical=False)
     )
     if issuing_distribution_point_url is not None:

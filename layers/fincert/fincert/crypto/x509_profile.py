@@ -179,7 +179,7 @@ def _key_usage(
     )
 
 
-def _authority_key_identifier(issuer_certificate: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+def authority_key_identifier(issuer_certificate: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     try:
         ski = issuer_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     except x509.ExtensionNotFound:
@@ -297,7 +297,7 @@ def build_issuing_ca_certificate(
             # digitalSignature lets the issuing CA sign OCSP responses itself (RFC 6960 4.2.2.2).
             key_usage=_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
         )
-        .add_extension(_authority_key_identifier(root_certificate), critical=False)
+        .add_extension(authority_key_identifier(root_certificate), critical=False)
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False)
         .add_extension(_crl_distribution_points(urls.root_crl), critical=False)
         .add_extension(
@@ -357,7 +357,7 @@ def build_subscriber_certificate(
             critical=True,
         )
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False)
-        .add_extension(_authority_key_identifier(ca_certificate), critical=False)
+        .add_extension(authority_key_identifier(ca_certificate), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subscriber_public_key), critical=False)
         .add_extension(
             x509.AuthorityInformationAccess(
