@@ -651,6 +651,12 @@ class DynamoStore:
                 ),
             },
         )
-        # One token per claim of the enrollment: the same commit, retried, is one commit.
-        token = hashlib.sha256(f"{commit.enrollment.enrollment_id}|{_millis(commit.lease_until)}".encode())
+        # One token per claim of the enrollment and per account state it builds on: botocore's
+        # retry of this very commit is one commit, while the domain's rebuilt commit after an
+        # account race (other items) gets a new token (DynamoDB refuses a token reused with
+        # other parameters).
+        previous = commit.previous.active_credential_id if commit.previous else "new-account"
+        token = hashlib.sha256(
+            f"{commit.enrollment.enrollment_id}|{_millis(commit.lease_until)}|{previous}".encode()
+        )
         self._transact(items, names, token=token.hexdigest()[:36])
