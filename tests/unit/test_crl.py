@@ -16,26 +16,22 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
-from fincert.adapters.kms import KmsKeyManagement
 from fincert.crypto.crl import MAX_CRL_NUMBER, RevokedEntry, build_crl, crl_number_at
-from fincert.crypto.keys import KeyAlgorithm, generate_private_key, public_key_from_der
+from fincert.crypto.keys import public_key_from_der
 from fincert.crypto.kms_keys import KMS_RAW_MESSAGE_LIMIT, kms_private_key
 from fincert.crypto.x509_profile import (
-    PkiUrls,
-    build_issuing_ca_certificate,
     build_root_ca_certificate,
     build_subscriber_certificate,
     new_serial_number,
 )
 from moto import mock_aws
 
+from tests.ca_chain import POLICY_OID, URLS, RecordingKms, moto_ca
 from tests.moto_patches import kms_message_type_digest
 from tests.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
-URLS = PkiUrls.from_base("http://pki.fincert.example")
 PARTITION_URL = "http://pki.fincert.example/pki/crl/7"
-POLICY_OID = "1.3.6.1.4.1.32473.1.1"
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 THIS_UPDATE = NOW - dt.timedelta(minutes=1)
 NEXT_UPDATE = THIS_UPDATE + dt.timedelta(days=1)
@@ -43,21 +39,6 @@ REGION = "ap-northeast-2"
 # What pkilint needs to lint a CRL: its type (a CRL of end-entity certificates, not an ARL) and
 # the profile (PKIX: this is not a TLS CA, so the CA/B Forum profile does not apply).
 LINT_CRL = ("lint_crl", "-t", "CRL", "-p", "PKIX")
-
-
-class RecordingKms:
-    """The production KMS adapter over moto, recording each Sign (message size, is_digest)."""
-
-    def __init__(self, client):
-        self._kms = KmsKeyManagement(lambda: client)
-        self.signs: list[tuple[int, bool]] = []
-
-    def sign(self, key_id, message, algorithm, *, is_digest=False):
-        self.signs.append((len(message), is_digest))
-        return self._kms.sign(key_id, message, algorithm, is_digest=is_digest)
-
-    def public_key_der(self, key_id):
-        return self._kms.public_key_der(key_id)
 
 
 @dataclass
@@ -86,40 +67,20 @@ class Pki:
 
 
 def _make_pki(client, key_spec: str, files: Path) -> Pki:
-    kms = RecordingKms(client)
-
-    def ca_key():
-        key_id = client.create_key(KeySpec=key_spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        return kms_private_key(kms, key_id, public_key_from_der(kms.public_key_der(key_id)))
-
-    root_key, issuing_key = ca_key(), ca_key()
-    start = NOW - dt.timedelta(days=1)
-    root = build_root_ca_certificate(signing_key=root_key, not_before=start)
-    issuing = build_issuing_ca_certificate(
-        root_key=root_key,
-        root_certificate=root,
-        issuing_public_key=issuing_key.public_key(),
-        not_before=start,
-        urls=URLS,
-    )
-
-    def leaf(urls: PkiUrls = URLS) -> x509.Certificate:
-        return build_subscriber_certificate(
-            ca_key=issuing_key,
-            ca_certificate=issuing,
-            subscriber_public_key=generate_private_key(KeyAlgorithm.EC_P256).public_key(),
-            serial_number=new_serial_number(),
-            holder_name="홍길동",
-            holder_suffix="7F3K9Q",
-            not_before=start,
-            urls=urls,
-            policy_oid=POLICY_OID,
-        )
-
+    ca = moto_ca(client, key_spec, NOW - dt.timedelta(days=1))
     # Certificates of partition 7 name its CRL in their cRLDistributionPoints.
     partition = dataclasses.replace(URLS, crl=PARTITION_URL)
     pki = Pki(
-        kms, root, issuing, issuing_key, root_key, leaf(), leaf(), leaf(partition), leaf(partition), files
+        ca.kms,
+        ca.root,
+        ca.issuing,
+        ca.issuing_key,
+        ca.root_key,
+        ca.leaf(),
+        ca.leaf(),
+        ca.leaf(partition),
+        ca.leaf(partition),
+        files,
     )
     for name in ("root", "issuing", "good", "revoked", "partition_good", "partition_revoked"):
         (files / f"{name}.pem").write_bytes(getattr(pki, name).public_bytes(serialization.Encoding.PEM))

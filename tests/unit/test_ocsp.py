@@ -12,8 +12,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
-from fincert.adapters.kms import KmsKeyManagement
-from fincert.crypto.keys import KeyAlgorithm, generate_private_key, public_key_from_der
 from fincert.crypto.kms_keys import kms_private_key
 from fincert.crypto.ocsp import (
     MAX_NONCE_SIZE,
@@ -26,40 +24,21 @@ from fincert.crypto.ocsp import (
     unsuccessful,
 )
 from fincert.crypto.x509_profile import (
-    PkiUrls,
-    build_issuing_ca_certificate,
     build_root_ca_certificate,
-    build_subscriber_certificate,
     new_serial_number,
 )
 from moto import mock_aws
 
+from tests.ca_chain import RecordingKms, moto_ca
 from tests.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
-URLS = PkiUrls.from_base("http://pki.fincert.example")
-POLICY_OID = "1.3.6.1.4.1.32473.1.1"
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 THIS_UPDATE = NOW - dt.timedelta(minutes=1)
 NEXT_UPDATE = THIS_UPDATE + dt.timedelta(hours=12)
 REVOKED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 # RFC 5019 clients (and openssl by default) name certificates by SHA-1 CertIDs.
 SHA1 = hashes.SHA1()  # noqa: S303
-
-
-class RecordingKms:
-    """The production KMS adapter over moto, recording each Sign (message size, is_digest)."""
-
-    def __init__(self, client):
-        self._kms = KmsKeyManagement(lambda: client)
-        self.signs: list[tuple[int, bool]] = []
-
-    def sign(self, key_id, message, algorithm, *, is_digest=False):
-        self.signs.append((len(message), is_digest))
-        return self._kms.sign(key_id, message, algorithm, is_digest=is_digest)
-
-    def public_key_der(self, key_id):
-        return self._kms.public_key_der(key_id)
 
 
 @dataclass
@@ -94,38 +73,10 @@ def _pem_file(directory: Path, name: str, cert: x509.Certificate) -> None:
 def pki(tmp_path_factory):
     files = tmp_path_factory.mktemp("ocsp")
     with mock_aws():
-        client = boto3.client("kms", region_name="ap-northeast-2")
-        kms = RecordingKms(client)
-
-        def ca_key():
-            key_id = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-            return kms_private_key(kms, key_id, public_key_from_der(kms.public_key_der(key_id)))
-
-        root_key, issuing_key = ca_key(), ca_key()
-        start = NOW - dt.timedelta(days=1)
-        root = build_root_ca_certificate(signing_key=root_key, not_before=start)
-        issuing = build_issuing_ca_certificate(
-            root_key=root_key,
-            root_certificate=root,
-            issuing_public_key=issuing_key.public_key(),
-            not_before=start,
-            urls=URLS,
+        ca = moto_ca(
+            boto3.client("kms", region_name="ap-northeast-2"), "RSA_2048", NOW - dt.timedelta(days=1)
         )
-
-        def leaf():
-            return build_subscriber_certificate(
-                ca_key=issuing_key,
-                ca_certificate=issuing,
-                subscriber_public_key=generate_private_key(KeyAlgorithm.EC_P256).public_key(),
-                serial_number=new_serial_number(),
-                holder_name="홍길동",
-                holder_suffix="7F3K9Q",
-                not_before=start,
-                urls=URLS,
-                policy_oid=POLICY_OID,
-            )
-
-        pki = Pki(kms, root, issuing, issuing_key, root_key, leaf(), leaf(), files)
+        pki = Pki(ca.kms, ca.root, ca.issuing, ca.issuing_key, ca.root_key, ca.leaf(), ca.leaf(), files)
         for name in ("root", "issuing", "good", "revoked"):
             _pem_file(files, name, getattr(pki, name))
         yield pki
