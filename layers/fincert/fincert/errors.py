@@ -103,9 +103,17 @@ class ConditionFailed(FincertError):
 
     code = "condition_failed"
 
-    def __init__(self, message: str | None = None, *, reasons: list[str] | None = None, **kw: Any):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reasons: list[str] | None = None,
+        stored: dict[str, Any] | None = None,
+        **kw: Any,
+    ):
         super().__init__(message, **kw)
         self.reasons = reasons or []
+        self.stored = stored  # the item as it was, when the write asked DynamoDB for it
 
 
 class DecryptionRefused(FincertError):

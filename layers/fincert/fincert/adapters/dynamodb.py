@@ -16,6 +16,7 @@ whose certificate was never stored (due_pk = "presigned").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from collections.abc import Callable, Sequence
@@ -112,6 +113,20 @@ class DynamoStore:
         except ClientError as e:
             if error_code(e) == "ConditionalCheckFailedException":
                 raise ConditionFailed(f"{item['pk']} exists") from e
+            raise
+
+    def _update(self, pk: str, sk: str, **request: Any) -> dict[str, Any]:
+        """One UpdateItem; a failed condition raises ConditionFailed, carrying the stored item
+        when the request asked for it (ReturnValuesOnConditionCheckFailure)."""
+        try:
+            with aws_call("DynamoDB"):
+                return self._client().update_item(TableName=self._table, Key=self._key(pk, sk), **request)
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                stored = e.response.get("Item")
+                raise ConditionFailed(
+                    f"{pk} condition failed", stored=_load(stored) if stored else None
+                ) from e
             raise
 
     def _transact(self, items: list[dict[str, Any]], names: list[str], token: str | None = None) -> None:
@@ -331,79 +346,64 @@ class DynamoStore:
         self, enrollment_id: str, institution_id: str, now: datetime, lease_until: datetime, max_attempts: int
     ) -> Enrollment:
         try:
-            with aws_call("DynamoDB"):
-                response = self._client().update_item(
-                    TableName=self._table,
-                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
-                    UpdateExpression="SET lease_until = :lease ADD attempts :one",
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND institution_id = :iid AND #status = :pending"
-                        " AND valid_until > :now AND attempts < :max"
-                        " AND (attribute_not_exists(lease_until) OR lease_until < :now)"
-                    ),
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=_values(
-                        {
-                            ":lease": _millis(lease_until),
-                            ":one": 1,
-                            ":iid": institution_id,
-                            ":pending": EnrollmentStatus.PENDING.value,
-                            ":now": _millis(now),
-                            ":max": max_attempts,
-                        }
-                    ),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-        except ClientError as e:
-            if error_code(e) != "ConditionalCheckFailedException":
-                raise
-            stored = e.response.get("Item")
-            raise EnrollmentUnavailable(self._to_enrollment(_load(stored)) if stored else None) from e
+            response = self._update(
+                f"ENR#{enrollment_id}",
+                "ENROLLMENT",
+                UpdateExpression="SET lease_until = :lease ADD attempts :one",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND institution_id = :iid AND #status = :pending"
+                    " AND valid_until > :now AND attempts < :max"
+                    " AND (attribute_not_exists(lease_until) OR lease_until < :now)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_values(
+                    {
+                        ":lease": _millis(lease_until),
+                        ":one": 1,
+                        ":iid": institution_id,
+                        ":pending": EnrollmentStatus.PENDING.value,
+                        ":now": _millis(now),
+                        ":max": max_attempts,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as e:
+            raise EnrollmentUnavailable(self._to_enrollment(e.stored) if e.stored else None) from e
         return self._to_enrollment(_load(response["Attributes"]))
 
     def release_enrollment(self, enrollment_id: str, lease_until: datetime, *, refund_attempt: bool) -> None:
         expression = "REMOVE lease_until" + (" ADD attempts :minus_one" if refund_attempt else "")
         values = {":lease": _millis(lease_until)} | ({":minus_one": -1} if refund_attempt else {})
-        try:
-            with aws_call("DynamoDB"):
-                self._client().update_item(
-                    TableName=self._table,
-                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
-                    UpdateExpression=expression,
-                    # Only our own lease: a later claimant's must not be released by us.
-                    ConditionExpression="lease_until = :lease",
-                    ExpressionAttributeValues=_values(values),
-                )
-        except ClientError as e:
-            if error_code(e) != "ConditionalCheckFailedException":
-                raise
+        # Only our own lease: a later claimant's must not be released by us.
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                f"ENR#{enrollment_id}",
+                "ENROLLMENT",
+                UpdateExpression=expression,
+                ConditionExpression="lease_until = :lease",
+                ExpressionAttributeValues=_values(values),
+            )
 
     def count_replay(self, enrollment_id: str, institution_id: str, max_replays: int) -> None:
-        try:
-            with aws_call("DynamoDB"):
-                self._client().update_item(
-                    TableName=self._table,
-                    Key=self._key(f"ENR#{enrollment_id}", "ENROLLMENT"),
-                    UpdateExpression="ADD replays :one",
-                    ConditionExpression=(
-                        "#status = :confirmed AND institution_id = :iid"
-                        " AND (attribute_not_exists(replays) OR replays < :max)"
-                    ),
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=_values(
-                        {
-                            ":one": 1,
-                            ":confirmed": EnrollmentStatus.CONFIRMED.value,
-                            ":iid": institution_id,
-                            ":max": max_replays,
-                        }
-                    ),
-                )
-        except ClientError as e:
-            if error_code(e) == "ConditionalCheckFailedException":
-                raise ConditionFailed("no replays left") from e
-            raise
+        self._update(
+            f"ENR#{enrollment_id}",
+            "ENROLLMENT",
+            UpdateExpression="ADD replays :one",
+            ConditionExpression=(
+                "#status = :confirmed AND institution_id = :iid AND (attribute_not_exists(replays) OR replays < :max)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_values(
+                {
+                    ":one": 1,
+                    ":confirmed": EnrollmentStatus.CONFIRMED.value,
+                    ":iid": institution_id,
+                    ":max": max_replays,
+                }
+            ),
+        )
 
     # --- issuance ------------------------------------------------------------------------------
     def put_pre_signing_record(self, record: PreSigningRecord) -> None:
@@ -447,29 +447,26 @@ class DynamoStore:
 
     def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
         try:
-            with aws_call("DynamoDB"):
-                self._client().update_item(
-                    TableName=self._table,
-                    Key=self._key(f"SERIAL#{_serial_hex(serial_number)}", "SERIAL"),
-                    UpdateExpression=(
-                        "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason REMOVE due_pk, due_sk"
-                    ),
-                    # A commit that lands first wins: its certificate is stored and stays valid.
-                    ConditionExpression="#status = :presigned",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues=_values(
-                        {
-                            ":revoked": CredentialStatus.REVOKED.value,
-                            ":at": _iso(now),
-                            ":reason": reason.value,
-                            ":presigned": "presigned",
-                        }
-                    ),
-                )
-        except ClientError as e:
-            if error_code(e) == "ConditionalCheckFailedException":
-                return False
-            raise
+            self._update(
+                f"SERIAL#{_serial_hex(serial_number)}",
+                "SERIAL",
+                UpdateExpression=(
+                    "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason REMOVE due_pk, due_sk"
+                ),
+                # A commit that lands first wins: its certificate is stored and stays valid.
+                ConditionExpression="#status = :presigned",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_values(
+                    {
+                        ":revoked": CredentialStatus.REVOKED.value,
+                        ":at": _iso(now),
+                        ":reason": reason.value,
+                        ":presigned": "presigned",
+                    }
+                ),
+            )
+        except ConditionFailed:
+            return False
         return True
 
     def commit_issuance(self, commit: IssuanceCommit) -> None:
