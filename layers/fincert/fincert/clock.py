@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+
+# Product rules count days as Korean calendar days (idle purge: 365 days without use, KST).
+KST = timezone(timedelta(hours=9), "KST")
+
+
+def kst_date(moment: datetime) -> date:
+    return moment.astimezone(KST).date()
 
 
 class SystemClock:

@@ -11,7 +11,10 @@ Keys (pk / sk):
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
 Sparse index `due` (due_pk, due_sk): only items some job must act on, e.g. pre-signing records
-whose certificate was never stored (due_pk = "presigned").
+whose certificate was never stored (due_pk = "presigned"), and every account by the KST day it
+was last used (due_pk = "idle#<shard>", due_sk = "<YYYY-MM-DD>#<account>"; the idle purge
+queries each shard for days before its cutoff). Sharded so one index partition never takes
+every account's daily write.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import contextlib
 import hashlib
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +31,7 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from fincert.adapters.aws_errors import aws_call, error_code
+from fincert.clock import kst_date
 from fincert.domain.model import (
     Account,
     CertificateAuthorityRecord,
@@ -68,6 +72,32 @@ def _from_millis(value: Decimal | int) -> datetime:
 
 def _epoch_seconds(moment: datetime) -> int:
     return math.ceil(moment.timestamp())
+
+
+# Spreads the accounts' idle entries over this many `due` partitions.
+IDLE_SHARDS = 16
+
+
+def idle_shard(account_id: str) -> int:
+    return hashlib.sha256(account_id.encode()).digest()[0] % IDLE_SHARDS
+
+
+def last_use_attributes(account_id: str, day: date) -> dict[str, str]:
+    """The ACCOUNT attributes that record a cloud use on a KST day, with its idle-purge entry
+    in `due`. Setting due_pk also takes the account out of any "warned" state."""
+    return {
+        "last_used_day": day.isoformat(),
+        "due_pk": f"idle#{idle_shard(account_id)}",
+        "due_sk": f"{day.isoformat()}#{account_id}",
+    }
+
+
+def last_use_assignments(account_id: str, day: date) -> tuple[str, dict[str, Any]]:
+    """last_use_attributes as SET assignments and their values: every write that touches the
+    ACCOUNT item anyway carries them, so recording use costs no extra round trip."""
+    attributes = last_use_attributes(account_id, day)
+    assignments = ", ".join(f"{name} = :lu_{name}" for name in attributes)
+    return assignments, {f":lu_{name}": value for name, value in attributes.items()}
 
 
 def _serial_hex(serial: int) -> str:
@@ -479,6 +509,8 @@ class DynamoStore:
             items.append({operation: {"TableName": self._table, **body}})
             names.append(name)
 
+        # Issuance is a cloud use: it starts (or restarts) the idle-purge clock.
+        last_use, last_use_values = last_use_assignments(account.account_id, kst_date(now))
         if commit.previous is None:
             add(
                 "account",
@@ -512,6 +544,7 @@ class DynamoStore:
                             "created_at": _iso(account.created_at),
                             "updated_at": _iso(now),
                         }
+                        | last_use_attributes(account.account_id, kst_date(now))
                     ),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 },
@@ -521,13 +554,17 @@ class DynamoStore:
             condition = "attribute_exists(pk) AND " + (
                 "active_credential_id = :old" if old_id else "attribute_not_exists(active_credential_id)"
             )
-            values = {
-                ":cid": c.credential_id,
-                ":serial": _serial_hex(c.serial_number),
-                ":verifier": account.pin_verifier,
-                ":zero": 0,
-                ":now": _iso(now),
-            } | ({":old": old_id} if old_id else {})
+            values = (
+                {
+                    ":cid": c.credential_id,
+                    ":serial": _serial_hex(c.serial_number),
+                    ":verifier": account.pin_verifier,
+                    ":zero": 0,
+                    ":now": _iso(now),
+                }
+                | last_use_values
+                | ({":old": old_id} if old_id else {})
+            )
             add(
                 "account",
                 "Update",
@@ -535,7 +572,7 @@ class DynamoStore:
                     "Key": self._key(acct_pk, "ACCOUNT"),
                     "UpdateExpression": (
                         "SET active_credential_id = :cid, active_serial = :serial, pin_verifier = :verifier,"
-                        " pin_failures = :zero, updated_at = :now"
+                        f" pin_failures = :zero, updated_at = :now, {last_use}"
                     ),
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": _values(values),
