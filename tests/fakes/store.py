@@ -112,7 +112,9 @@ class InMemoryStore:
 
     def set_pin_failures(self, account_id: str, failures: int) -> None:
         with self._lock:
-            self._accounts[account_id] = replace(self._accounts[account_id], pin_failures=failures)
+            self._accounts[account_id] = replace(
+                self._accounts[account_id], pin_attempts=failures, pin_cleared=0
+            )
 
     # --- read helpers for tests ----------------------------------------------------------------
     def accounts(self) -> list[Account]:
@@ -390,7 +392,8 @@ class InMemoryStore:
                 identity_ciphertext=account.identity_ciphertext,
                 pin_verifier=account.pin_verifier,
                 created_at=_seconds(account.created_at),
-                pin_failures=0,
+                pin_attempts=0,
+                pin_cleared=0,
                 active_credential_id=c.credential_id,
                 active_serial=c.serial_number,
             )
@@ -401,7 +404,8 @@ class InMemoryStore:
                 active_credential_id=c.credential_id,
                 active_serial=c.serial_number,
                 pin_verifier=account.pin_verifier,
-                pin_failures=0,
+                pin_attempts=0,
+                pin_cleared=0,
             )
             old_id, old_serial = commit.previous.active_credential_id, commit.previous.active_serial
             if old_id and old_serial is not None:

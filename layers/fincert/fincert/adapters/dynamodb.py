@@ -4,9 +4,15 @@ Keys (pk / sk):
   INST#<institution>   INSTITUTION        a member institution; its API key only as a hash
   CA                   CA                 the CA's certificates and KMS key ids
   PERSON#<index>       PERSON             blind index of name|phone|birth date -> account id
-  ACCT#<account>       ACCOUNT            PIN verifier, failure count, active credential
+  ACCT#<account>       ACCOUNT            PIN verifier and attempt counters, active credential,
+                                          registered institutions, device count, last use
   ACCT#<account>       CRED#<credential>  certificate, KMS-wrapped private key, status
-  ACCT#<account>       INST#<institution> the institution registered this account
+  ACCT#<account>       SESSION#<id>       a customer session (token hash, institution, TTL)
+  ACCT#<account>       SAD#<id>           signature activation data (CSC), a few minutes (TTL)
+  ACCT#<account>       DEVICE#<id>        a registered device's public key (at most 5)
+  ACCT#<account>       DEVCHAL#<id>       a device's single-use connection challenge (TTL)
+  ACCT#<account>       HIST#<time>#<id>   the customer's usage history, newest last
+  VERIFY#<id>          VERIFICATION       an SMS re-verification (connection, PIN reset; TTL)
   ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
@@ -45,6 +51,7 @@ from fincert.domain.model import (
     RateLimit,
     RevocationReason,
 )
+from fincert.domain.pin import MAX_PIN_FAILURES
 from fincert.errors import ConditionFailed, EnrollmentUnavailable, RateLimited, ServiceUnavailable
 
 _serializer = TypeSerializer()
@@ -98,6 +105,15 @@ def last_use_assignments(account_id: str, day: date) -> tuple[str, dict[str, Any
     attributes = last_use_attributes(account_id, day)
     assignments = ", ".join(f"{name} = :lu_{name}" for name in attributes)
     return assignments, {f":lu_{name}": value for name, value in attributes.items()}
+
+
+# A new PIN starts with no failures: attempts and forgiven attempts both at 0, locked at the 5th.
+_PIN_COUNTERS_RESET = {"pin_attempts": 0, "pin_cleared": 0, "pin_lock_at": MAX_PIN_FAILURES}
+_PIN_COUNTERS_RESET_ASSIGNMENTS = ", ".join(f"{name} = :pr_{name}" for name in _PIN_COUNTERS_RESET)
+
+
+def _pin_counters_reset_values() -> dict[str, Any]:
+    return {f":pr_{name}": value for name, value in _PIN_COUNTERS_RESET.items()}
 
 
 def _serial_hex(serial: int) -> str:
@@ -254,9 +270,13 @@ class DynamoStore:
             identity_ciphertext=_bytes(item["identity_ciphertext"]),
             pin_verifier=item["pin_verifier"],
             created_at=_from_iso(item["created_at"]),
-            pin_failures=int(item.get("pin_failures", 0)),
             active_credential_id=item.get("active_credential_id"),
             active_serial=int(serial, 16) if serial else None,
+            pin_attempts=int(item.get("pin_attempts", 0)),
+            pin_cleared=int(item.get("pin_cleared", 0)),
+            institutions=frozenset(item.get("institutions", ())),
+            device_count=int(item.get("device_count", 0)),
+            last_used_day=item.get("last_used_day"),
         )
 
     def get_credential(self, account_id: str, credential_id: str) -> Credential | None:
@@ -538,7 +558,8 @@ class DynamoStore:
                             "holder_suffix": account.holder_suffix,
                             "identity_ciphertext": account.identity_ciphertext,
                             "pin_verifier": account.pin_verifier,
-                            "pin_failures": 0,
+                            **_PIN_COUNTERS_RESET,
+                            "institutions": {c.issued_by},
                             "active_credential_id": c.credential_id,
                             "active_serial": _serial_hex(c.serial_number),
                             "created_at": _iso(account.created_at),
@@ -559,9 +580,10 @@ class DynamoStore:
                     ":cid": c.credential_id,
                     ":serial": _serial_hex(c.serial_number),
                     ":verifier": account.pin_verifier,
-                    ":zero": 0,
                     ":now": _iso(now),
+                    ":issuer": {c.issued_by},
                 }
+                | _pin_counters_reset_values()
                 | last_use_values
                 | ({":old": old_id} if old_id else {})
             )
@@ -572,7 +594,8 @@ class DynamoStore:
                     "Key": self._key(acct_pk, "ACCOUNT"),
                     "UpdateExpression": (
                         "SET active_credential_id = :cid, active_serial = :serial, pin_verifier = :verifier,"
-                        f" pin_failures = :zero, updated_at = :now, {last_use}"
+                        f" {_PIN_COUNTERS_RESET_ASSIGNMENTS}, updated_at = :now, {last_use}"
+                        " ADD institutions :issuer"
                     ),
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": _values(values),
@@ -635,20 +658,6 @@ class DynamoStore:
                     }
                 ),
                 "ConditionExpression": "attribute_not_exists(pk)",
-            },
-        )
-        add(
-            "registration",
-            "Put",
-            {
-                "Item": _dump(
-                    {
-                        "pk": acct_pk,
-                        "sk": f"INST#{c.issued_by}",
-                        "institution_id": c.issued_by,
-                        "registered_at": _iso(now),
-                    }
-                )
             },
         )
         add(

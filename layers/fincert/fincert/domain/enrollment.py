@@ -302,7 +302,7 @@ class EnrollmentService:
             )
         else:
             # Reissue: a new PIN, and the failure count starts again.
-            account = replace(previous, pin_verifier=pin_verifier, pin_failures=0)
+            account = replace(previous, pin_verifier=pin_verifier, pin_attempts=0, pin_cleared=0)
 
         credential_id = _new_id("cred")
         algorithm = KeyAlgorithm(enrollment.key_algorithm)
@@ -408,7 +408,10 @@ class EnrollmentService:
                     raise Conflict(
                         "the account changed during issuance; retry", code="issuance_conflict"
                     ) from None
-                previous, account = current, replace(current, pin_verifier=pin_verifier, pin_failures=0)
+                previous, account = (
+                    current,
+                    replace(current, pin_verifier=pin_verifier, pin_attempts=0, pin_cleared=0),
+                )
         raise Conflict("the account kept changing during issuance; retry", code="issuance_conflict")
 
 

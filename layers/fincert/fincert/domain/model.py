@@ -10,7 +10,8 @@ from enum import StrEnum
 class Scope(StrEnum):
     """What an institution's API key may do."""
 
-    ENROLL = "enroll"
+    ENROLL = "enroll"  # enrollment and issuance
+    CONNECT = "connect"  # cloud connection, device connection, PIN reset for its customers
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,18 @@ class Institution:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as the authorizer resolved it."""
+    """Who is calling, as the authorizer resolved it: an institution's back end (API key), or a
+    customer through one institution (a session token: account_id and session_id set)."""
 
     institution_id: str
     scopes: frozenset[str]
+    account_id: str | None = None
+    session_id: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def is_customer(self) -> bool:
+        return self.account_id is not None
 
 
 @dataclass(frozen=True)
@@ -99,9 +108,19 @@ class Account:
     identity_ciphertext: bytes
     pin_verifier: str
     created_at: datetime
-    pin_failures: int = 0
     active_credential_id: str | None = None
     active_serial: int | None = None
+    # PIN attempts: every attempt reserves the next slot (pin_attempts); a correct PIN forgives
+    # all attempts up to its own slot (pin_cleared). Failures = the difference; 5 lock the PIN.
+    pin_attempts: int = 0
+    pin_cleared: int = 0
+    institutions: frozenset[str] = frozenset()  # where the certificate may be used (타기관 등록)
+    device_count: int = 0
+    last_used_day: str | None = None  # KST, YYYY-MM-DD
+
+    @property
+    def pin_failures(self) -> int:
+        return max(self.pin_attempts - self.pin_cleared, 0)
 
 
 @dataclass(frozen=True)
@@ -146,3 +165,120 @@ class IssuanceCommit:
     previous: Account | None  # the account as read before; None: this issuance creates it
     pin_verifier_digest: str
     now: datetime
+
+
+# --- issue 3: customer sessions, PIN use, signing, devices, history ------------------------------
+
+
+class VerificationPurpose(StrEnum):
+    """What an SMS re-verification of a customer is for."""
+
+    CONNECT = "connect"  # cloud connection: name + phone + birth date + SMS code -> session
+    PIN_RESET = "pin_reset"  # the institution re-verifies the customer, who sets a new PIN
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A pending SMS challenge. account_id is None when the identity matched no account: the
+    caller cannot tell (no account enumeration), only a correct code reveals it."""
+
+    verification_id: str
+    purpose: VerificationPurpose
+    institution_id: str
+    account_id: str | None
+    challenge_ciphertext: bytes  # the code and the birth date; context: this verification
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    """A customer's connection through one institution. The token's secret is stored only as a
+    hash; the token names the account and the session so the authorizer needs one GetItem."""
+
+    session_id: str
+    account_id: str
+    institution_id: str
+    secret_hash: str
+    created_at: datetime
+    expires_at: datetime
+    via: str  # "sms" or "device"
+    allowed_origins: tuple[str, ...] = ()
+    device_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PinSlot:
+    """One reserved PIN attempt: the account as it is after the reservation. `slot` is the
+    attempt's number; a correct PIN forgives every attempt up to it (and no later one)."""
+
+    account: Account
+    slot: int
+
+
+@dataclass(frozen=True)
+class SignatureActivation:
+    """A SAD (CSC "signature activation data"): authorises `remaining` signatures with one
+    credential, through one institution, for a few minutes, optionally for exact hashes only."""
+
+    sad_id: str
+    account_id: str
+    credential_id: str
+    institution_id: str
+    secret_hash: str
+    hashes: frozenset[str]  # base64 of the digests it may sign; empty: any
+    remaining: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    account_id: str
+    name: str
+    public_key_der: bytes  # P-256 SubjectPublicKeyInfo
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeviceChallenge:
+    challenge_id: str
+    account_id: str
+    device_id: str
+    institution_id: str
+    nonce: bytes
+    expires_at: datetime
+    used: bool = False
+
+    def message(self) -> bytes:
+        """What the device signs: domain-separated, naming the institution and the challenge."""
+        return f"fincert-device-connect-v1|{self.institution_id}|{self.challenge_id}|".encode() + self.nonce
+
+
+class HistoryEvent(StrEnum):
+    ISSUED = "issued"
+    CONNECTED = "connected"
+    CONNECTION_FAILED = "connection_failed"
+    AUTHORIZED = "authorized"
+    AUTHORIZATION_FAILED = "authorization_failed"
+    SIGNED = "signed"
+    DEVICE_REGISTERED = "device_registered"
+    DEVICE_REMOVED = "device_removed"
+    INSTITUTION_REGISTERED = "institution_registered"
+    PIN_CHANGED = "pin_changed"
+    PIN_RESET = "pin_reset"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the customer's usage history: ids, hashes and outcomes, no personal data."""
+
+    event: HistoryEvent
+    at: datetime
+    institution_id: str
+    credential_id: str | None = None
+    detail: dict[str, str] | None = None  # e.g. sign_type, hash (hex), reason code
+    entry_id: str = ""

@@ -8,6 +8,8 @@ import itertools
 from fincert.errors import WeakPin
 
 PIN_VERIFIER_VERSION = "v1"
+# Consecutive wrong PINs that lock the PIN until the institution re-verifies the customer.
+MAX_PIN_FAILURES = 5
 
 
 def check_pin_shape(pin: str) -> None:
