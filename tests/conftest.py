@@ -17,6 +17,7 @@ from fincert.adapters.clients import AwsClients
 from fincert.admin import bootstrap_ca
 from fincert.clock import FixedClock
 from fincert.domain.institutions import register_institution
+from fincert.domain.model import Scope
 from fincert.settings import get_settings
 from fincert.wiring import Services, services, use_services
 from fincert_local.demo import sms_code_in
@@ -127,14 +128,14 @@ def ca(svc: Services):
 
 @pytest.fixture
 def bank(svc: Services, ca) -> dict[str, str]:
-    _, api_key = register_institution(svc.store, "demo-bank", "Demo Bank", ["enroll"])
+    _, api_key = register_institution(svc.store, "demo-bank", "Demo Bank", [s.value for s in Scope])
     log_safety.remember_secret(api_key)
     return {"institution_id": "demo-bank", "api_key": api_key}
 
 
 @pytest.fixture
 def other_bank(svc: Services, ca) -> dict[str, str]:
-    _, api_key = register_institution(svc.store, "other-bank", "Other Bank", ["enroll"])
+    _, api_key = register_institution(svc.store, "other-bank", "Other Bank", [s.value for s in Scope])
     log_safety.remember_secret(api_key)
     return {"institution_id": "other-bank", "api_key": api_key}
 

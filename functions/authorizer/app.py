@@ -11,4 +11,5 @@ logger = Logger(service="fincert")
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return authorize(event, services().store)
+    svc = services()
+    return authorize(event, svc.store, svc.clock)

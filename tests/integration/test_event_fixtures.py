@@ -17,7 +17,7 @@ def test_authorizer_event_allows_a_real_key_and_refuses_the_placeholder(gateway,
     event["headers"]["Authorization"] = f"Bearer {bank['api_key']}"
     result = gateway.invoke("AuthorizerFunction", event)
     assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert result["context"] == {"institution_id": "demo-bank", "scopes": "enroll"}
+    assert result["context"] == {"institution_id": "demo-bank", "scopes": "connect enroll"}
 
 
 def test_enrollment_start_event_starts_an_enrollment(gateway, bank):

@@ -131,3 +131,21 @@ class EnrollmentUnavailable(FincertError):
     def __init__(self, stored: Any):
         super().__init__("enrollment cannot be claimed")
         self.stored = stored
+
+
+class PinSlotRefused(FincertError):
+    """reserve_pin_attempt's condition failed; `account` is the account as stored (None: gone).
+    The domain tells a locked PIN from a credential or institution that does not qualify."""
+
+    code = "pin_slot_refused"
+
+    def __init__(self, account: Any):
+        super().__init__("no PIN attempt can be reserved")
+        self.account = account
+
+
+class Locked(Forbidden):
+    """Too many wrong PINs: refused even with the right one until the customer is re-verified."""
+
+    code = "pin_locked"
+    default_message = "the PIN is locked after too many wrong attempts; reset it through your bank"

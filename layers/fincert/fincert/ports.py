@@ -4,19 +4,27 @@ them; nothing here imports boto3."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from fincert.domain.model import (
     Account,
     CertificateAuthorityRecord,
     Credential,
+    Device,
+    DeviceChallenge,
     Enrollment,
+    HistoryEntry,
     Institution,
     IssuanceCommit,
+    PinSlot,
     PreSigningRecord,
     RateLimit,
     RevocationReason,
+    Session,
+    SignatureActivation,
+    Verification,
+    VerificationPurpose,
 )
 
 
@@ -121,3 +129,77 @@ class Store(Protocol):
         account or active certificate changed meanwhile), "old_credential", "credential",
         "new_serial"."""
         ...
+
+    # customers: SMS re-verification and sessions (every write under an account is conditioned
+    # on the ACCOUNT item existing, so nothing outlives or resurrects a purged account)
+    def create_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None:
+        """Like create_enrollment: atomically counted against the SMS limits (RateLimited)."""
+        ...
+
+    def cancel_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None: ...
+    def claim_verification(
+        self,
+        verification_id: str,
+        institution_id: str,
+        purpose: VerificationPurpose,
+        now: datetime,
+        max_attempts: int,
+    ) -> Verification:
+        """Counts one attempt, on condition that the verification is this institution's, for this
+        purpose, unused, unexpired, with attempts left; else ConditionFailed(stored=Verification|None)."""
+        ...
+
+    def refund_verification_attempt(self, verification_id: str) -> None: ...
+    def complete_connection(
+        self, verification_id: str, session: Session, history: HistoryEntry, today: date
+    ) -> None: ...
+    def get_session(self, account_id: str, session_id: str) -> Session | None: ...
+    def delete_session(self, account_id: str, session_id: str) -> None: ...
+    def reset_pin(
+        self, verification_id: str, account_id: str, new_pin_verifier: str, today: date, history: HistoryEntry
+    ) -> None: ...
+
+    # customers: PIN attempts, SADs, history
+    def reserve_pin_attempt(
+        self, account_id: str, *, credential_id: str | None = None, institution_id: str | None = None
+    ) -> PinSlot:
+        """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
+        ...
+
+    def pin_accepted(
+        self,
+        slot: PinSlot,
+        today: date,
+        history: HistoryEntry,
+        *,
+        activation: SignatureActivation | None = None,
+        register_institution: str | None = None,
+        new_pin_verifier: str | None = None,
+    ) -> None: ...
+    def load_for_signing(
+        self, account_id: str, sad_id: str, credential_id: str
+    ) -> tuple[SignatureActivation | None, Credential | None]: ...
+    def consume_activation(
+        self, activation: SignatureActivation, count: int, now: datetime, history: HistoryEntry
+    ) -> None:
+        """Raises ConditionFailed when the SAD has fewer than `count` signatures left or expired."""
+        ...
+
+    def put_history(self, account_id: str, entry: HistoryEntry) -> None: ...
+    def list_history(
+        self, account_id: str, limit: int, before: str | None
+    ) -> tuple[list[HistoryEntry], str | None]: ...
+
+    # customers: devices
+    def add_device(self, device: Device, max_devices: int, history: HistoryEntry) -> None:
+        """Raises ConditionFailed(reasons=["account"]) at max_devices."""
+        ...
+
+    def remove_device(self, account_id: str, device_id: str, history: HistoryEntry) -> None: ...
+    def list_devices(self, account_id: str) -> list[Device]: ...
+    def get_device(self, account_id: str, device_id: str) -> Device | None: ...
+    def put_device_challenge(self, challenge: DeviceChallenge) -> None: ...
+    def get_device_challenge(self, account_id: str, challenge_id: str) -> DeviceChallenge | None: ...
+    def complete_device_connection(
+        self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
+    ) -> None: ...

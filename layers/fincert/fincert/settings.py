@@ -25,6 +25,8 @@ class Settings:
     sms_per_phone_per_hour: int = 5
     sms_per_institution_per_hour: int = 1000
     max_body_bytes: int = 16 * 1024
+    # A customer session (bearer token) lives this long; a new connection opens a new one.
+    session_ttl_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -48,6 +50,7 @@ class Settings:
             "sms_per_phone_per_hour": "SMS_PER_PHONE_PER_HOUR",
             "sms_per_institution_per_hour": "SMS_PER_INSTITUTION_PER_HOUR",
             "max_body_bytes": "MAX_BODY_BYTES",
+            "session_ttl_seconds": "SESSION_TTL_SECONDS",
         }
         for field, name in optional_ints.items():
             if env.get(name):

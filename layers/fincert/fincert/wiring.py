@@ -20,8 +20,11 @@ from fincert.ports import Clock, KeyManagement, SmsSender, Store
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fincert.domain.access import PinChecker
+    from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.enrollment import EnrollmentService
+    from fincert.domain.signing import SigningService
 
 
 class Services:
@@ -67,6 +70,40 @@ class Services:
             sms=self.sms,
             clock=self.clock,
             settings=self.settings,
+            certificate_authority=self.certificate_authority,
+        )
+
+    @cached_property
+    def pins(self) -> PinChecker:
+        from fincert.domain.access import PinChecker
+
+        return PinChecker(
+            store=self.store, kms=self.kms, hmac_key_id=self.settings.hmac_key_id, clock=self.clock
+        )
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from fincert.domain.accounts import AccountService
+
+        return AccountService(
+            store=self.store,
+            kms=self.kms,
+            sms=self.sms,
+            clock=self.clock,
+            settings=self.settings,
+            pins=self.pins,
+        )
+
+    @cached_property
+    def signing(self) -> SigningService:
+        from fincert.domain.signing import SigningService
+
+        return SigningService(
+            store=self.store,
+            kms=self.kms,
+            clock=self.clock,
+            settings=self.settings,
+            pins=self.pins,
             certificate_authority=self.certificate_authority,
         )
 

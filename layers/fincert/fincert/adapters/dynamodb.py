@@ -43,22 +43,40 @@ from fincert.domain.model import (
     CertificateAuthorityRecord,
     Credential,
     CredentialStatus,
+    Device,
+    DeviceChallenge,
     Enrollment,
     EnrollmentStatus,
+    HistoryEntry,
+    HistoryEvent,
     Institution,
     IssuanceCommit,
+    PinSlot,
     PreSigningRecord,
     RateLimit,
     RevocationReason,
+    Session,
+    SignatureActivation,
+    Verification,
+    VerificationPurpose,
 )
 from fincert.domain.pin import MAX_PIN_FAILURES
-from fincert.errors import ConditionFailed, EnrollmentUnavailable, RateLimited, ServiceUnavailable
+from fincert.errors import (
+    ConditionFailed,
+    EnrollmentUnavailable,
+    PinSlotRefused,
+    RateLimited,
+    ServiceUnavailable,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 # Enrollment items outlive their 5-minute validity so an identical retry can be answered.
 _ENROLLMENT_RETENTION = timedelta(days=1)
+# Usage history is kept 5 years, the retention Korea's Electronic Financial Transactions Act
+# asks of transaction records; TTL deletes it after that.
+HISTORY_RETENTION = timedelta(days=5 * 366)
 
 
 def _iso(moment: datetime) -> str:
@@ -67,6 +85,15 @@ def _iso(moment: datetime) -> str:
 
 def _from_iso(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _iso_millis(moment: datetime) -> str:
+    # History sort keys: millisecond precision keeps a burst of events in order.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _from_iso_millis(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def _millis(moment: datetime) -> int:
@@ -260,8 +287,9 @@ class DynamoStore:
 
     def get_account(self, account_id: str) -> Account | None:
         item = self._get(f"ACCT#{account_id}", "ACCOUNT")
-        if item is None:
-            return None
+        return self._to_account(account_id, item) if item else None
+
+    def _to_account(self, account_id: str, item: dict[str, Any]) -> Account:
         serial = item.get("active_serial")
         return Account(
             account_id=account_id,
@@ -281,10 +309,11 @@ class DynamoStore:
 
     def get_credential(self, account_id: str, credential_id: str) -> Credential | None:
         item = self._get(f"ACCT#{account_id}", f"CRED#{credential_id}")
-        if item is None:
-            return None
+        return self._to_credential(account_id, item) if item else None
+
+    def _to_credential(self, account_id: str, item: dict[str, Any]) -> Credential:
         return Credential(
-            credential_id=credential_id,
+            credential_id=item["credential_id"],
             account_id=account_id,
             serial_number=int(item["serial"], 16),
             key_algorithm=item["key_algorithm"],
@@ -332,25 +361,26 @@ class DynamoStore:
             "expires_at": _epoch_seconds(e.expires_at + _ENROLLMENT_RETENTION),
         }
 
-    def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
-        items = [self._rate_limit_update(limit, 1, conditional=True) for limit in limits]
-        items.append(
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _dump(self._enrollment_item(enrollment)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
+    def _create_with_limits(
+        self, item: dict[str, Any], limits: Sequence[RateLimit], created_at: datetime
+    ) -> None:
+        """Writes a new item that texts a code, counting it against every SMS limit, atomically."""
+        updates = [self._rate_limit_update(limit, 1, conditional=True) for limit in limits]
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _dump(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
-        )
+        }
         try:
-            self._transact(items, [limit.scope for limit in limits] + ["enrollment"])
+            self._transact([*updates, put], [limit.scope for limit in limits] + ["item"])
         except ConditionFailed as e:
-            exhausted = [scope for scope in e.reasons if scope != "enrollment"]
+            exhausted = [scope for scope in e.reasons if scope != "item"]
             if not exhausted:
                 raise
             window_end = limits[0].window_start + timedelta(seconds=limits[0].window_seconds)
-            retry_after = max(1, math.ceil((window_end - enrollment.created_at).total_seconds()))
+            retry_after = max(1, math.ceil((window_end - created_at).total_seconds()))
             raise RateLimited(
                 "too many SMS codes requested, retry later",
                 code="sms_rate_limited",
@@ -358,17 +388,16 @@ class DynamoStore:
                 limit=exhausted[0],
             ) from e
 
-    def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+    def _cancel_with_limits(self, pk: str, sk: str, limits: Sequence[RateLimit]) -> None:
         items = [self._rate_limit_update(limit, -1, conditional=False) for limit in limits]
-        items.append(
-            {
-                "Delete": {
-                    "TableName": self._table,
-                    "Key": self._key(f"ENR#{enrollment.enrollment_id}", "ENROLLMENT"),
-                }
-            }
-        )
-        self._transact(items, [limit.scope for limit in limits] + ["enrollment"])
+        items.append({"Delete": {"TableName": self._table, "Key": self._key(pk, sk)}})
+        self._transact(items, [limit.scope for limit in limits] + ["item"])
+
+    def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        self._create_with_limits(self._enrollment_item(enrollment), limits, enrollment.created_at)
+
+    def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        self._cancel_with_limits(f"ENR#{enrollment.enrollment_id}", "ENROLLMENT", limits)
 
     def _to_enrollment(self, item: dict[str, Any]) -> Enrollment:
         lease = item.get("lease_until")
@@ -660,6 +689,18 @@ class DynamoStore:
                 "ConditionExpression": "attribute_not_exists(pk)",
             },
         )
+        issued = HistoryEntry(
+            event=HistoryEvent.ISSUED,
+            at=now,
+            institution_id=c.issued_by,
+            credential_id=c.credential_id,
+            detail={
+                "serial": _serial_hex(c.serial_number),
+                "reissue": str(commit.previous is not None).lower(),
+            },
+            entry_id=c.credential_id.removeprefix("cred_")[:8],
+        )
+        add("history", "Put", {"Item": _dump(self._history_item(account.account_id, issued))})
         add(
             "new_serial",
             "Update",
@@ -703,3 +744,556 @@ class DynamoStore:
             f"{commit.enrollment.enrollment_id}|{_millis(commit.lease_until)}|{previous}".encode()
         )
         self._transact(items, names, token=token.hexdigest()[:36])
+
+    # --- customers: SMS re-verification, sessions -----------------------------------------------
+    def _condition_check_account(self, account_id: str) -> dict[str, Any]:
+        """A transaction item that fails once the account is gone: nothing written for an account
+        (a session, a device, a SAD) can outlive or resurrect a purged one."""
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": self._key(f"ACCT#{account_id}", "ACCOUNT"),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+
+    def _touch_account(self, account_id: str, today: date) -> dict[str, Any]:
+        """A transaction item recording a cloud use, on condition that the account exists."""
+        assignments, values = last_use_assignments(account_id, today)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(f"ACCT#{account_id}", "ACCOUNT"),
+                "UpdateExpression": f"SET {assignments}",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": _values(values),
+            }
+        }
+
+    def _put(self, item: dict[str, Any], *, new: bool = True) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": _dump(item)}
+        if new:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        return {"Put": put}
+
+    def _history_item(self, account_id: str, entry: HistoryEntry) -> dict[str, Any]:
+        return {
+            "pk": f"ACCT#{account_id}",
+            "sk": f"HIST#{_iso_millis(entry.at)}#{entry.entry_id}",
+            "event": entry.event.value,
+            "at": _iso_millis(entry.at),
+            "institution_id": entry.institution_id,
+            "credential_id": entry.credential_id,
+            "detail": dict(entry.detail) if entry.detail else None,
+            "expires_at": _epoch_seconds(entry.at + HISTORY_RETENTION),
+        }
+
+    def _verification_item(self, v: Verification) -> dict[str, Any]:
+        return {
+            "pk": f"VERIFY#{v.verification_id}",
+            "sk": "VERIFICATION",
+            "purpose": v.purpose.value,
+            "institution_id": v.institution_id,
+            "account_id": v.account_id,
+            "challenge_ciphertext": v.challenge_ciphertext,
+            "created_at": _iso(v.created_at),
+            "valid_until": _millis(v.expires_at),
+            "attempts": v.attempts,
+            "used": v.used,
+            "expires_at": _epoch_seconds(v.expires_at + _ENROLLMENT_RETENTION),
+        }
+
+    def _to_verification(self, item: dict[str, Any]) -> Verification:
+        return Verification(
+            verification_id=item["pk"].removeprefix("VERIFY#"),
+            purpose=VerificationPurpose(item["purpose"]),
+            institution_id=item["institution_id"],
+            account_id=item.get("account_id"),
+            challenge_ciphertext=_bytes(item["challenge_ciphertext"]),
+            created_at=_from_iso(item["created_at"]),
+            expires_at=_from_millis(item["valid_until"]),
+            attempts=int(item.get("attempts", 0)),
+            used=bool(item.get("used", False)),
+        )
+
+    def create_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None:
+        self._create_with_limits(self._verification_item(verification), limits, verification.created_at)
+
+    def cancel_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None:
+        self._cancel_with_limits(f"VERIFY#{verification.verification_id}", "VERIFICATION", limits)
+
+    def claim_verification(
+        self,
+        verification_id: str,
+        institution_id: str,
+        purpose: VerificationPurpose,
+        now: datetime,
+        max_attempts: int,
+    ) -> Verification:
+        try:
+            response = self._update(
+                f"VERIFY#{verification_id}",
+                "VERIFICATION",
+                UpdateExpression="ADD attempts :one",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND institution_id = :iid AND purpose = :purpose AND used = :false"
+                    " AND valid_until > :now AND attempts < :max"
+                ),
+                ExpressionAttributeValues=_values(
+                    {
+                        ":one": 1,
+                        ":iid": institution_id,
+                        ":purpose": purpose.value,
+                        ":false": False,
+                        ":now": _millis(now),
+                        ":max": max_attempts,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as e:
+            stored = self._to_verification(e.stored) if e.stored else None
+            raise ConditionFailed("verification cannot be claimed", stored=stored) from e
+        return self._to_verification(_load(response["Attributes"]))
+
+    def refund_verification_attempt(self, verification_id: str) -> None:
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                f"VERIFY#{verification_id}",
+                "VERIFICATION",
+                UpdateExpression="ADD attempts :minus_one",
+                ConditionExpression="attempts > :zero AND used = :false",
+                ExpressionAttributeValues=_values({":minus_one": -1, ":zero": 0, ":false": False}),
+            )
+
+    def _use_verification(self, verification_id: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(f"VERIFY#{verification_id}", "VERIFICATION"),
+                "UpdateExpression": "SET used = :true",
+                "ConditionExpression": "used = :false",
+                "ExpressionAttributeValues": _values({":true": True, ":false": False}),
+            }
+        }
+
+    def _session_item(self, s: Session) -> dict[str, Any]:
+        return {
+            "pk": f"ACCT#{s.account_id}",
+            "sk": f"SESSION#{s.session_id}",
+            "institution_id": s.institution_id,
+            "secret_hash": s.secret_hash,
+            "created_at": _iso(s.created_at),
+            "valid_until": _millis(s.expires_at),
+            "via": s.via,
+            "device_id": s.device_id,
+            "allowed_origins": list(s.allowed_origins),
+            "expires_at": _epoch_seconds(s.expires_at),
+        }
+
+    def complete_connection(
+        self, verification_id: str, session: Session, history: HistoryEntry, today: date
+    ) -> None:
+        """Uses the verification once and opens the session, on condition that the account exists."""
+        self._transact(
+            [
+                self._use_verification(verification_id),
+                self._touch_account(session.account_id, today),
+                self._put(self._session_item(session)),
+                self._put(self._history_item(session.account_id, history)),
+            ],
+            ["verification", "account", "session", "history"],
+        )
+
+    def get_session(self, account_id: str, session_id: str) -> Session | None:
+        item = self._get(f"ACCT#{account_id}", f"SESSION#{session_id}")
+        if item is None:
+            return None
+        return Session(
+            session_id=session_id,
+            account_id=account_id,
+            institution_id=item["institution_id"],
+            secret_hash=item["secret_hash"],
+            created_at=_from_iso(item["created_at"]),
+            expires_at=_from_millis(item["valid_until"]),
+            via=item["via"],
+            allowed_origins=tuple(item.get("allowed_origins", ())),
+            device_id=item.get("device_id"),
+        )
+
+    def delete_session(self, account_id: str, session_id: str) -> None:
+        with aws_call("DynamoDB"):
+            self._client().delete_item(
+                TableName=self._table, Key=self._key(f"ACCT#{account_id}", f"SESSION#{session_id}")
+            )
+
+    # --- customers: PIN attempts and what a correct PIN unlocks ----------------------------------
+    def reserve_pin_attempt(
+        self, account_id: str, *, credential_id: str | None = None, institution_id: str | None = None
+    ) -> PinSlot:
+        """Reserves the next PIN attempt before the PIN is checked, so parallel attempts can
+        never exceed the limit or lose a count. With credential_id / institution_id, only when
+        that credential is the active one / that institution is registered: an attempt that could
+        not have signed anything costs no slot."""
+        conditions = ["attribute_exists(pk)", "pin_attempts < pin_lock_at"]
+        values: dict[str, Any] = {":one": 1}
+        if credential_id is not None:
+            conditions.append("active_credential_id = :cid")
+            values[":cid"] = credential_id
+        if institution_id is not None:
+            conditions.append("contains(institutions, :iid)")
+            values[":iid"] = institution_id
+        try:
+            response = self._update(
+                f"ACCT#{account_id}",
+                "ACCOUNT",
+                UpdateExpression="ADD pin_attempts :one",
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeValues=_values(values),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as e:
+            raise PinSlotRefused(self._to_account(account_id, e.stored) if e.stored else None) from e
+        item = _load(response["Attributes"])
+        return PinSlot(self._to_account(account_id, item), int(item["pin_attempts"]))
+
+    def pin_accepted(
+        self,
+        slot: PinSlot,
+        today: date,
+        history: HistoryEntry,
+        *,
+        activation: SignatureActivation | None = None,
+        register_institution: str | None = None,
+        new_pin_verifier: str | None = None,
+    ) -> None:
+        """What a correct PIN does, in one transaction: forgives the attempts up to its slot
+        (never a later one: a wrong PIN racing this success still counts), records the use, and
+        writes what the PIN unlocked: a SAD, an institution registration, or a new PIN.
+        Raises ConditionFailed("account") when the PIN changed meanwhile."""
+        account = slot.account
+        values: dict[str, Any] = {":checked": account.pin_verifier}
+        assignments, last_use_values = last_use_assignments(account.account_id, today)
+        values |= last_use_values
+        sets = [assignments]
+        adds = []
+        if new_pin_verifier is not None:
+            sets += [_PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
+            values |= _pin_counters_reset_values() | {":new_verifier": new_pin_verifier}
+        if register_institution is not None:
+            adds.append("institutions :institution")
+            values[":institution"] = {register_institution}
+
+        def attempt(forgive: bool) -> None:
+            update_sets, update_values = list(sets), dict(values)
+            condition = "attribute_exists(pk) AND pin_verifier = :checked"
+            if forgive and new_pin_verifier is None:
+                update_sets.append("pin_cleared = :slot, pin_lock_at = :lock_at")
+                update_values |= {":slot": slot.slot, ":lock_at": slot.slot + MAX_PIN_FAILURES}
+                condition += " AND pin_cleared < :slot"
+            expression = "SET " + ", ".join(update_sets) + (" ADD " + ", ".join(adds) if adds else "")
+            items = [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{account.account_id}", "ACCOUNT"),
+                        "UpdateExpression": expression,
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": _values(update_values),
+                    }
+                },
+                self._put(self._history_item(account.account_id, history)),
+            ]
+            names = ["account", "history"]
+            if activation is not None:
+                items.append(self._put(self._activation_item(activation)))
+                names.append("activation")
+            self._transact(items, names)
+
+        try:
+            attempt(forgive=True)
+        except ConditionFailed as e:
+            if "account" not in e.reasons or new_pin_verifier is not None:
+                raise
+            # A later correct PIN already forgave past our slot (or the PIN changed): write the
+            # rest without moving the forgiven mark back; a changed PIN fails again here.
+            attempt(forgive=False)
+
+    def put_history(self, account_id: str, entry: HistoryEntry) -> None:
+        """A history line on its own (a wrong PIN, a failed connection): no account condition,
+        since the account may be what is missing; it expires with the retention period."""
+        with aws_call("DynamoDB"):
+            self._client().put_item(TableName=self._table, Item=_dump(self._history_item(account_id, entry)))
+
+    def list_history(
+        self, account_id: str, limit: int, before: str | None
+    ) -> tuple[list[HistoryEntry], str | None]:
+        """Newest first; `before` is the sort key the previous page ended on."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hist)",
+            "ExpressionAttributeValues": _values({":pk": f"ACCT#{account_id}", ":hist": "HIST#"}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if before:
+            query["ExclusiveStartKey"] = self._key(f"ACCT#{account_id}", before)
+        with aws_call("DynamoDB"):
+            page = self._client().query(**query)
+        entries = [self._to_history(_load(item)) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return entries, (_load(last)["sk"] if last else None)
+
+    def _to_history(self, item: dict[str, Any]) -> HistoryEntry:
+        return HistoryEntry(
+            event=HistoryEvent(item["event"]),
+            at=_from_iso_millis(item["at"]),
+            institution_id=item["institution_id"],
+            credential_id=item.get("credential_id"),
+            detail=dict(item["detail"]) if item.get("detail") else None,
+            entry_id=item["sk"].rsplit("#", 1)[-1],
+        )
+
+    # --- customers: SADs and signing -------------------------------------------------------------
+    def _activation_item(self, a: SignatureActivation) -> dict[str, Any]:
+        return {
+            "pk": f"ACCT#{a.account_id}",
+            "sk": f"SAD#{a.sad_id}",
+            "credential_id": a.credential_id,
+            "institution_id": a.institution_id,
+            "secret_hash": a.secret_hash,
+            "hashes": set(a.hashes) or None,
+            "remaining": a.remaining,
+            "valid_until": _millis(a.expires_at),
+            "expires_at": _epoch_seconds(a.expires_at),
+        }
+
+    def load_for_signing(
+        self, account_id: str, sad_id: str, credential_id: str
+    ) -> tuple[SignatureActivation | None, Credential | None]:
+        """The SAD and the credential it names, in one round trip."""
+        keys = [
+            self._key(f"ACCT#{account_id}", f"SAD#{sad_id}"),
+            self._key(f"ACCT#{account_id}", f"CRED#{credential_id}"),
+        ]
+        with aws_call("DynamoDB"):
+            response = self._client().batch_get_item(
+                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+            )
+        if response.get("UnprocessedKeys"):
+            raise ServiceUnavailable("DynamoDB did not return every item, retry", retry_after=1)
+        items = {item["sk"]: item for item in map(_load, response["Responses"].get(self._table, []))}
+        sad_item, credential_item = items.get(f"SAD#{sad_id}"), items.get(f"CRED#{credential_id}")
+        activation = None
+        if sad_item is not None:
+            activation = SignatureActivation(
+                sad_id=sad_id,
+                account_id=account_id,
+                credential_id=sad_item["credential_id"],
+                institution_id=sad_item["institution_id"],
+                secret_hash=sad_item["secret_hash"],
+                hashes=frozenset(sad_item.get("hashes", ())),
+                remaining=int(sad_item["remaining"]),
+                expires_at=_from_millis(sad_item["valid_until"]),
+            )
+        credential = self._to_credential(account_id, credential_item) if credential_item else None
+        return activation, credential
+
+    def consume_activation(
+        self, activation: SignatureActivation, count: int, now: datetime, history: HistoryEntry
+    ) -> None:
+        """Spends `count` signatures of a SAD, on condition that it still has them and has not
+        expired; the step that returns the signatures, so a fault before it leaves the SAD usable.
+        Raises ConditionFailed("activation") when another request spent it first."""
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{activation.account_id}", f"SAD#{activation.sad_id}"),
+                        "UpdateExpression": "SET remaining = remaining - :count",
+                        "ConditionExpression": "remaining >= :count AND valid_until > :now",
+                        "ExpressionAttributeValues": _values({":count": count, ":now": _millis(now)}),
+                    }
+                },
+                self._put(self._history_item(activation.account_id, history)),
+            ],
+            ["activation", "history"],
+        )
+
+    # --- customers: devices ----------------------------------------------------------------------
+    def _to_device(self, account_id: str, item: dict[str, Any]) -> Device:
+        last = item.get("last_used_at")
+        return Device(
+            device_id=item["sk"].removeprefix("DEVICE#"),
+            account_id=account_id,
+            name=item["name"],
+            public_key_der=_bytes(item["public_key"]),
+            created_at=_from_iso(item["created_at"]),
+            last_used_at=_from_iso(last) if last else None,
+        )
+
+    def add_device(self, device: Device, max_devices: int, history: HistoryEntry) -> None:
+        """Raises ConditionFailed("account") when the account already has max_devices (or is gone)."""
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{device.account_id}", "ACCOUNT"),
+                        "UpdateExpression": "ADD device_count :one",
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND (attribute_not_exists(device_count) OR device_count < :max)"
+                        ),
+                        "ExpressionAttributeValues": _values({":one": 1, ":max": max_devices}),
+                    }
+                },
+                self._put(
+                    {
+                        "pk": f"ACCT#{device.account_id}",
+                        "sk": f"DEVICE#{device.device_id}",
+                        "name": device.name,
+                        "public_key": device.public_key_der,
+                        "created_at": _iso(device.created_at),
+                    }
+                ),
+                self._put(self._history_item(device.account_id, history)),
+            ],
+            ["account", "device", "history"],
+        )
+
+    def remove_device(self, account_id: str, device_id: str, history: HistoryEntry) -> None:
+        """Raises ConditionFailed("device") when there is no such device."""
+        self._transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{account_id}", f"DEVICE#{device_id}"),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{account_id}", "ACCOUNT"),
+                        "UpdateExpression": "ADD device_count :minus_one",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _values({":minus_one": -1}),
+                    }
+                },
+                self._put(self._history_item(account_id, history)),
+            ],
+            ["device", "account", "history"],
+        )
+
+    def list_devices(self, account_id: str) -> list[Device]:
+        with aws_call("DynamoDB"):
+            page = self._client().query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :device)",
+                ExpressionAttributeValues=_values({":pk": f"ACCT#{account_id}", ":device": "DEVICE#"}),
+                ConsistentRead=True,
+            )
+        return [self._to_device(account_id, _load(item)) for item in page.get("Items", [])]
+
+    def get_device(self, account_id: str, device_id: str) -> Device | None:
+        item = self._get(f"ACCT#{account_id}", f"DEVICE#{device_id}")
+        return self._to_device(account_id, item) if item else None
+
+    def put_device_challenge(self, challenge: DeviceChallenge) -> None:
+        self._transact(
+            [
+                self._condition_check_account(challenge.account_id),
+                self._put(
+                    {
+                        "pk": f"ACCT#{challenge.account_id}",
+                        "sk": f"DEVCHAL#{challenge.challenge_id}",
+                        "device_id": challenge.device_id,
+                        "institution_id": challenge.institution_id,
+                        "nonce": challenge.nonce,
+                        "valid_until": _millis(challenge.expires_at),
+                        "used": False,
+                        "expires_at": _epoch_seconds(challenge.expires_at),
+                    }
+                ),
+            ],
+            ["account", "challenge"],
+        )
+
+    def get_device_challenge(self, account_id: str, challenge_id: str) -> DeviceChallenge | None:
+        item = self._get(f"ACCT#{account_id}", f"DEVCHAL#{challenge_id}")
+        if item is None:
+            return None
+        return DeviceChallenge(
+            challenge_id=challenge_id,
+            account_id=account_id,
+            device_id=item["device_id"],
+            institution_id=item["institution_id"],
+            nonce=_bytes(item["nonce"]),
+            expires_at=_from_millis(item["valid_until"]),
+            used=bool(item.get("used", False)),
+        )
+
+    def complete_device_connection(
+        self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
+    ) -> None:
+        """Uses the challenge once (unexpired), on condition that the device is still registered
+        and the account exists, and opens the session."""
+        acct = f"ACCT#{challenge.account_id}"
+        self._transact(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(acct, f"DEVCHAL#{challenge.challenge_id}"),
+                        "UpdateExpression": "SET used = :true",
+                        "ConditionExpression": "used = :false AND valid_until > :now",
+                        "ExpressionAttributeValues": _values(
+                            {":true": True, ":false": False, ":now": _millis(now)}
+                        ),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(acct, f"DEVICE#{challenge.device_id}"),
+                        "UpdateExpression": "SET last_used_at = :at",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _values({":at": _iso(now)}),
+                    }
+                },
+                self._touch_account(challenge.account_id, kst_date(now)),
+                self._put(self._session_item(session)),
+                self._put(self._history_item(challenge.account_id, history)),
+            ],
+            ["challenge", "device", "account", "session", "history"],
+        )
+
+    # --- customers: PIN reset after re-verification ---------------------------------------------
+    def reset_pin(
+        self, verification_id: str, account_id: str, new_pin_verifier: str, today: date, history: HistoryEntry
+    ) -> None:
+        assignments, values = last_use_assignments(account_id, today)
+        self._transact(
+            [
+                self._use_verification(verification_id),
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{account_id}", "ACCOUNT"),
+                        "UpdateExpression": (
+                            f"SET pin_verifier = :verifier, {_PIN_COUNTERS_RESET_ASSIGNMENTS}, {assignments}"
+                        ),
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _values(
+                            {":verifier": new_pin_verifier} | _pin_counters_reset_values() | values
+                        ),
+                    }
+                },
+                self._put(self._history_item(account_id, history)),
+            ],
+            ["verification", "account", "history"],
+        )

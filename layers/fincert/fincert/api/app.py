@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from fincert import errors
-from fincert.api.errors import domain_error_response, install_error_handlers
+from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
 from fincert.api.events import header
 from fincert.domain.model import Principal
 from fincert.settings import get_settings
@@ -19,12 +19,14 @@ from fincert.settings import get_settings
 logger = Logger(service="fincert")
 
 
-def create_app(*, validation: bool = True) -> APIGatewayRestResolver:
+def create_app(
+    *, validation: bool = True, error_body: ErrorBody = fincert_error_body
+) -> APIGatewayRestResolver:
     """validation=False for functions whose routes take no input: request validation pulls in
     pydantic and Powertools' OpenAPI machinery, a cold-start cost such a function need not pay."""
     # debug=False whatever POWERTOOLS_DEV says: debug mode print()s whole events (PINs, keys).
     app = APIGatewayRestResolver(enable_validation=validation, debug=False)
-    install_error_handlers(app)
+    install_error_handlers(app, error_body)
     return app
 
 
@@ -54,8 +56,8 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
     return None
 
 
-def _plain_response(error: errors.FincertError) -> dict[str, Any]:
-    response = domain_error_response(error)
+def _plain_response(error: errors.FincertError, error_body: ErrorBody) -> dict[str, Any]:
+    response = domain_error_response(error, error_body)
     return {
         "statusCode": response.status_code,
         "headers": {"Content-Type": "application/json", **response.headers},
@@ -64,7 +66,9 @@ def _plain_response(error: errors.FincertError) -> dict[str, Any]:
     }
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def lambda_handler(
+    app: APIGatewayRestResolver, error_body: ErrorBody = fincert_error_body
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point for an API function: judges the raw body before anything parses
     it, then lets the resolver route."""
 
@@ -72,7 +76,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refusal = refuse_before_parsing(event, get_settings().max_body_bytes)
         if refusal is not None:
-            return _plain_response(refusal)
+            return _plain_response(refusal, error_body)
         return app.resolve(event, context)
 
     return handler
@@ -85,4 +89,10 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     institution_id = context.get("institution_id")
     if not institution_id:
         raise errors.Unauthenticated()
-    return Principal(institution_id=institution_id, scopes=frozenset((context.get("scopes") or "").split()))
+    return Principal(
+        institution_id=institution_id,
+        scopes=frozenset((context.get("scopes") or "").split()),
+        account_id=context.get("account_id") or None,
+        session_id=context.get("session_id") or None,
+        allowed_origins=tuple((context.get("allowed_origins") or "").split()),
+    )

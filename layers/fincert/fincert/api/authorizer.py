@@ -1,13 +1,17 @@
-"""The API Gateway REQUEST authorizer's logic: API key -> institution -> IAM policy + context."""
+"""The API Gateway REQUEST authorizer's logic: a bearer token -> who is calling -> IAM policy +
+context. Two kinds of token: an institution's API key (its back end), or a customer session token
+(a customer through one institution; what CSC clients and browsers send). Handlers check which
+kind a route takes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fincert.api.events import header
+from fincert.domain.access import authenticate_session, is_session_token
 from fincert.domain.institutions import authenticate_api_key
 from fincert.errors import Unauthenticated
-from fincert.ports import Store
+from fincert.ports import Clock, Store
 
 # API Gateway's contract: raising exactly this message yields 401 (UNAUTHORIZED gateway response).
 UNAUTHORIZED = "Unauthorized"
@@ -21,12 +25,16 @@ def _api_wildcard_arn(method_arn: str) -> str:
     return f"{arn_prefix}/{stage}/*"
 
 
-def authorize(event: dict[str, Any], store: Store) -> dict[str, Any]:
+def authorize(event: dict[str, Any], store: Store, clock: Clock) -> dict[str, Any]:
     scheme, _, token = header(event, "authorization").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Exception(UNAUTHORIZED)
     try:
-        principal = authenticate_api_key(store, token.strip())
+        if is_session_token(token):
+            principal = authenticate_session(store, clock, token)
+        else:
+            principal = authenticate_api_key(store, token)
     except Unauthenticated:
         raise Exception(UNAUTHORIZED) from None
     return {
@@ -41,5 +49,16 @@ def authorize(event: dict[str, Any], store: Store) -> dict[str, Any]:
                 }
             ],
         },
-        "context": {"institution_id": principal.institution_id, "scopes": " ".join(sorted(principal.scopes))},
+        # Context values must be strings, numbers or booleans; empty ones are left out.
+        "context": {
+            key: value
+            for key, value in {
+                "institution_id": principal.institution_id,
+                "scopes": " ".join(sorted(principal.scopes)),
+                "account_id": principal.account_id,
+                "session_id": principal.session_id,
+                "allowed_origins": " ".join(principal.allowed_origins),
+            }.items()
+            if value
+        },
     }

@@ -4,6 +4,7 @@ the OpenAPI document, and every code is stable: clients branch on `error.code`."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -36,23 +37,40 @@ def status_for(error: errors.FincertError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
 
 
-def error_response(
-    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
-) -> Response:
+ErrorBody = Callable[[str, str, Any], dict[str, Any]]
+
+
+def fincert_error_body(code: str, message: str, details: Any) -> dict[str, Any]:
     # The shape of fincert.api.models.ErrorResponse, built without pydantic so functions that
     # validate nothing (PKI, the authorizer) do not import it.
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
+    return {"error": error}
+
+
+def csc_error_body(code: str, message: str, details: Any) -> dict[str, Any]:
+    """The CSC API's error shape (fincert.api.csc_models.CscErrorResponse)."""
+    return {"error": code, "error_description": message}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    body: ErrorBody = fincert_error_body,
+) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":")),
+        body=json.dumps(body(code, message, details), ensure_ascii=False, separators=(",", ":")),
         headers=headers or {},
     )
 
 
-def domain_error_response(error: errors.FincertError) -> Response:
+def domain_error_response(error: errors.FincertError, body: ErrorBody = fincert_error_body) -> Response:
     status = status_for(error)
     headers = {}
     retry_after = getattr(error, "retry_after", None)
@@ -63,7 +81,7 @@ def domain_error_response(error: errors.FincertError) -> Response:
         logger.error("request failed", extra={"error_code": error.code, "error_type": type(error).__name__})
     else:
         logger.info("request refused", extra={"error_code": error.code, "status": status})
-    return error_response(status, error.code, error.message, error.details, headers)
+    return error_response(status, error.code, error.message, error.details, headers, body)
 
 
 def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -74,26 +92,28 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: APIGatewayRestResolver) -> None:
+def install_error_handlers(app: APIGatewayRestResolver, body: ErrorBody = fincert_error_body) -> None:
     @app.exception_handler(errors.FincertError)
     def _domain(error: errors.FincertError) -> Response:
-        return domain_error_response(error)
+        return domain_error_response(error, body)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _content_type(error: RequestUnsupportedContentType) -> Response:
-        return domain_error_response(errors.UnsupportedMediaType())
+        return domain_error_response(errors.UnsupportedMediaType(), body)
 
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
         details = _validation_details(error)
         logger.info("request refused", extra={"error_code": "validation_failed", "status": 422})
         if any(d["type"] == "json_invalid" for d in details):
-            return error_response(400, "malformed_json", "the body is not valid JSON")
-        return error_response(422, "validation_failed", "the request does not match the schema", details)
+            return error_response(400, "malformed_json", "the body is not valid JSON", body=body)
+        return error_response(
+            422, "validation_failed", "the request does not match the schema", details, body=body
+        )
 
     @app.not_found
     def _not_found(_: Exception) -> Response:
-        return error_response(404, "route_not_found", "no such route")
+        return error_response(404, "route_not_found", "no such route", body=body)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
@@ -103,4 +123,4 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             tb = tb.tb_next
         where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
         logger.error("unexpected error", extra={"error_type": type(error).__name__, "where": where})
-        return error_response(500, "internal_error", "internal error")
+        return error_response(500, "internal_error", "internal error", body=body)

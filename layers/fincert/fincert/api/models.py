@@ -112,3 +112,114 @@ class CertificateResponse(StrictModel):
             certificate_pem=issued.certificate_pem,
             chain_pem=issued.chain_pem,
         )
+
+
+# --- cloud connection, devices, PIN, registration, history ---------------------------------------
+class IdentityRequest(StrictModel):
+    """The customer as the bank verified them; the service texts them a code."""
+
+    name: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=10, max_length=20, description="Korean mobile number")
+    birth_date: str = Field(min_length=8, max_length=8, description="YYYYMMDD")
+
+
+class VerificationStartedResponse(StrictModel):
+    verification_id: str
+    expires_at: datetime
+    attempts_allowed: int
+
+
+class SmsCodeRequest(StrictModel):
+    sms_code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class SessionResponse(StrictModel):
+    session_token: str = Field(description="Bearer token of the customer's session with this institution")
+    expires_at: datetime
+    institution_registered: bool = Field(
+        description="Whether the certificate is registered with this institution (otherwise register it first)"
+    )
+
+
+class PinResetConfirmRequest(StrictModel):
+    sms_code: str = Field(pattern=r"^[0-9]{6}$")
+    new_pin: str = Field(min_length=1, max_length=16)
+
+
+class PinRequest(StrictModel):
+    pin: str = Field(min_length=1, max_length=16, description="The customer's 6-digit PIN")
+
+
+class PinChangeRequest(StrictModel):
+    pin: str = Field(min_length=1, max_length=16, description="The current PIN")
+    new_pin: str = Field(min_length=1, max_length=16)
+
+
+class DeviceRegisterRequest(StrictModel):
+    name: str = Field(min_length=1, max_length=64, description="What the customer calls the device")
+    public_key: str = Field(
+        min_length=1, max_length=512, description="Base64 DER SubjectPublicKeyInfo of the device's P-256 key"
+    )
+
+
+class DeviceResponse(StrictModel):
+    device_id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class DeviceRegisteredResponse(DeviceResponse):
+    device_handle: str = Field(description="What the device sends to connect later (not a secret)")
+
+
+class DeviceListResponse(StrictModel):
+    devices: list[DeviceResponse]
+
+
+class DeviceConnectionRequest(StrictModel):
+    device_handle: str = Field(min_length=10, max_length=128)
+
+
+class DeviceChallengeResponse(StrictModel):
+    challenge_id: str
+    challenge: str = Field(description="Base64 bytes the device signs with ECDSA-SHA256")
+    expires_at: datetime
+
+
+class DeviceSignatureRequest(StrictModel):
+    signature: str = Field(
+        min_length=1, max_length=256, description="Base64 DER ECDSA signature of the challenge"
+    )
+
+
+class HistoryEntryResponse(StrictModel):
+    event: str
+    at: datetime
+    institution_id: str
+    credential_id: str | None = None
+    detail: dict[str, str] | None = None
+
+
+class HistoryPageResponse(StrictModel):
+    entries: list[HistoryEntryResponse]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+
+
+# --- FinCert-style signing -----------------------------------------------------------------------
+class SignContentRequest(StrictModel):
+    content: str = Field(
+        min_length=1, max_length=8192, description="UTF-8 text to sign, as shown to the customer"
+    )
+    sign_type: Literal["login", "transfer", "product", "contract", "payment", "other"]
+    format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
+    pin: str = Field(min_length=1, max_length=16)
+    credential_id: str | None = Field(default=None, max_length=64)
+
+
+class SignContentResponse(StrictModel):
+    signature: str = Field(description="Base64: DER CMS SignedData, or the raw PKCS#1 / ECDSA signature")
+    format: str
+    credential_id: str
+    certificate_pem: str
+    chain_pem: list[str]

@@ -10,7 +10,6 @@ answers both questions.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import hmac
@@ -42,10 +41,10 @@ from fincert.domain.model import (
     IssuanceCommit,
     PreSigningRecord,
     Principal,
-    RateLimit,
     Scope,
 )
-from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, pin_verifier_message
+from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
+from fincert.domain.sms_limits import sms_limits
 from fincert.errors import (
     ConditionFailed,
     Conflict,
@@ -102,14 +101,6 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(16)}"
 
 
-def _hour_window(now: datetime) -> datetime:
-    return now.replace(minute=0, second=0, microsecond=0)
-
-
-def _mac_b64(mac: bytes) -> str:
-    return base64.b64encode(mac).decode()
-
-
 class EnrollmentService:
     def __init__(
         self,
@@ -137,9 +128,7 @@ class EnrollmentService:
         if not request.terms_accepted:
             raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
 
-        hmac_key = self._settings.hmac_key_id
-        person_index = "v1:" + self._kms.generate_mac(hmac_key, identity.person_index_message()).hex()
-        phone_index = "v1:" + self._kms.generate_mac(hmac_key, identity.phone_index_message()).hex()
+        person_index, phone_index = identity.blind_indexes(self._kms, self._settings.hmac_key_id)
         account_id = self._store.find_account_id(person_index)
 
         enrollment_id = _new_id("enr")
@@ -165,7 +154,7 @@ class EnrollmentService:
             created_at=now,
             expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
         )
-        limits = self._sms_limits(now, phone_index, principal.institution_id)
+        limits = sms_limits(self._settings, now, phone_index, principal.institution_id)
         self._store.create_enrollment(enrollment, limits)
         try:
             self._sms.send_sms(
@@ -176,15 +165,6 @@ class EnrollmentService:
             self._store.cancel_enrollment(enrollment, limits)
             raise
         return EnrollmentStarted(enrollment_id, enrollment.expires_at, self._settings.enrollment_max_attempts)
-
-    def _sms_limits(self, now: datetime, phone_index: str, institution_id: str) -> list[RateLimit]:
-        window = _hour_window(now)
-        return [
-            RateLimit("sms-phone", phone_index, window, 3600, self._settings.sms_per_phone_per_hour),
-            RateLimit(
-                "sms-institution", institution_id, window, 3600, self._settings.sms_per_institution_per_hour
-            ),
-        ]
 
     # --- step 2: SMS code + new PIN -> account, key pair, certificate -------------------------
     def confirm(self, principal: Principal, enrollment_id: str, sms_code: str, pin: str) -> IssuedCertificate:
@@ -274,8 +254,7 @@ class EnrollmentService:
         return json.loads(plaintext)
 
     def _pin_verifier(self, person_index: str, pin: str) -> str:
-        mac = self._kms.generate_mac(self._settings.hmac_key_id, pin_verifier_message(person_index, pin))
-        return "v1:" + _mac_b64(mac)
+        return make_pin_verifier(self._kms, self._settings.hmac_key_id, person_index, pin)
 
     def _pin_verifier_digest(self, person_index: str, pin: str) -> str:
         return hashlib.sha256(self._pin_verifier(person_index, pin).encode()).hexdigest()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fincert.errors import InvalidRequest
+from fincert.ports import KeyManagement
 
 # Versioned: KMS HMAC keys cannot rotate automatically, so a new key means a new version and
 # a re-index, never a silent change of meaning.
@@ -36,6 +37,12 @@ class Identity:
 
     def phone_index_message(self) -> bytes:
         return f"fincert-phone-{PERSON_INDEX_VERSION}|{self.phone}".encode()
+
+    def blind_indexes(self, kms: KeyManagement, hmac_key_id: str) -> tuple[str, str]:
+        """(person index, phone index): KMS HMACs, so a table dump does not say who is who."""
+        person = f"{PERSON_INDEX_VERSION}:" + kms.generate_mac(hmac_key_id, self.person_index_message()).hex()
+        phone = f"{PERSON_INDEX_VERSION}:" + kms.generate_mac(hmac_key_id, self.phone_index_message()).hex()
+        return person, phone
 
 
 def display_name(name: str) -> str:

@@ -3,9 +3,11 @@ exactly which rule the PIN broke."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 
 from fincert.errors import WeakPin
+from fincert.ports import KeyManagement
 
 PIN_VERIFIER_VERSION = "v1"
 # Consecutive wrong PINs that lock the PIN until the institution re-verifies the customer.
@@ -34,3 +36,15 @@ def check_pin_not_birth_date(pin: str, birth_date: str) -> None:
 def pin_verifier_message(person_index: str, pin: str) -> bytes:
     # Bound to the person so equal PINs of two customers give different verifiers.
     return f"fincert-pin-{PIN_VERIFIER_VERSION}|{person_index}|{pin}".encode()
+
+
+def make_pin_verifier(kms: KeyManagement, hmac_key_id: str, person_index: str, pin: str) -> str:
+    """What the account stores for a PIN: a versioned KMS HMAC, useless without KMS."""
+    mac = kms.generate_mac(hmac_key_id, pin_verifier_message(person_index, pin))
+    return f"{PIN_VERIFIER_VERSION}:" + base64.b64encode(mac).decode()
+
+
+def pin_matches(kms: KeyManagement, hmac_key_id: str, person_index: str, pin: str, verifier: str) -> bool:
+    """KMS VerifyMac: the comparison is KMS's, constant-time."""
+    mac = base64.b64decode(verifier.removeprefix(f"{PIN_VERIFIER_VERSION}:"))
+    return kms.verify_mac(hmac_key_id, pin_verifier_message(person_index, pin), mac)

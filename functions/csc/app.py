@@ -1,0 +1,182 @@
+"""Cloud Signature Consortium API v1 (remote signing), for CSC clients such as pyHanko's
+CSCSigner, iText or SetaPDF. Every call but `info` takes the customer's session token as its
+bearer token; errors use CSC's {"error", "error_description"} shape."""
+
+import base64
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.csc_models import (
+    AuthorizeRequest,
+    AuthorizeResponse,
+    CertInfo,
+    CredentialsInfoRequest,
+    CredentialsInfoResponse,
+    CredentialsListRequest,
+    CredentialsListResponse,
+    CscErrorResponse,
+    InfoRequest,
+    InfoResponse,
+    KeyInfo,
+    PinInfo,
+    SignHashRequest,
+    SignHashResponse,
+)
+from fincert.api.errors import csc_error_body
+from fincert.crypto.keys import KeyAlgorithm
+from fincert.domain.model import CredentialStatus
+from fincert.domain.signing import KEY_ALGORITHM_OIDS, MAX_SIGNATURES_PER_SAD
+from fincert.errors import InvalidRequest
+from fincert.wiring import services
+
+app = create_app(error_body=csc_error_body)
+_ERRORS = {
+    status: {"description": description, "content": {"application/json": {"model": CscErrorResponse}}}
+    for status, description in {
+        400: "Invalid request (wrong PIN, invalid SAD or hash, unsupported algorithm)",
+        401: "Missing or invalid session token",
+        403: "Not allowed (PIN locked, certificate not active or not registered here)",
+        404: "No such credential",
+        409: "Conflicts with the current state",
+        410: "Expired",
+        413: "Body too large",
+        415: "Body is not JSON",
+        422: "Body does not match the schema",
+        503: "A dependency is unavailable; retry after Retry-After seconds",
+    }.items()
+}
+_P256_OID = "1.2.840.10045.3.1.7"
+
+
+def _csc_time(moment: datetime) -> str:
+    # CSC v1 uses GeneralizedTime strings for validFrom / validTo.
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
+
+
+@app.post("/csc/v1/info", summary="Service information", responses=_ERRORS, tags=["csc"])
+def info(request: InfoRequest) -> InfoResponse:
+    base = services().settings.pki_base_url
+    return InfoResponse(
+        specs="1.0.4.0",
+        name="fincert-cloud",
+        logo=f"{base}/pki/chain.pem",
+        region="KR",
+        lang="ko-KR",
+        description="Cloud-held financial certificates (금융인증서)",
+        authType=["external"],
+        methods=["credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"],
+    )
+
+
+@app.post(
+    "/csc/v1/credentials/list",
+    summary="The customer's credentials usable here",
+    responses=_ERRORS,
+    tags=["csc"],
+)
+def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse:
+    return CredentialsListResponse(credentialIDs=services().signing.list_credentials(principal(app)))
+
+
+@app.post(
+    "/csc/v1/credentials/info",
+    summary="A credential's key, certificate and PIN",
+    responses=_ERRORS,
+    tags=["csc"],
+)
+def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse:
+    signing = services().signing
+    credential = signing.credential(principal(app), request.credentialID)
+    certificate = x509.load_der_x509_certificate(credential.certificate_der)
+    now = services().clock.now()
+    status = "valid"
+    if credential.status == CredentialStatus.REVOKED:
+        status = "revoked"
+    elif credential.status != CredentialStatus.ACTIVE:
+        status = "suspended"
+    elif credential.not_after <= now:
+        status = "expired"
+    chain = {"none": [], "single": [certificate], "chain": [certificate, *signing.chain()]}[
+        request.certificates
+    ]
+    public_key = certificate.public_key()
+    cert = CertInfo(
+        status=status,
+        certificates=[base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in chain] or None,
+    )
+    if request.certInfo:
+        cert = cert.model_copy(
+            update={
+                "issuerDN": certificate.issuer.rfc4514_string(),
+                "serialNumber": format(certificate.serial_number, "x"),
+                "subjectDN": certificate.subject.rfc4514_string(),
+                "validFrom": _csc_time(credential.not_before),
+                "validTo": _csc_time(credential.not_after),
+            }
+        )
+    algorithm = KeyAlgorithm(credential.key_algorithm)
+    key = KeyInfo(
+        status="enabled" if status == "valid" else "disabled",
+        algo=[str(oid) for oid in KEY_ALGORITHM_OIDS[algorithm]],
+        len=public_key.key_size
+        if isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
+        else 0,
+        curve=_P256_OID if algorithm == KeyAlgorithm.EC_P256 else None,
+    )
+    pin = PinInfo(presence="true", format="N", label="PIN", description="금융인증서 6자리 PIN")
+    return CredentialsInfoResponse(
+        key=key,
+        cert=cert,
+        authMode="explicit",
+        PIN=pin if request.authInfo else None,
+        multisign=MAX_SIGNATURES_PER_SAD,
+        SCAL="1",
+    )
+
+
+@app.post(
+    "/csc/v1/credentials/authorize",
+    summary="PIN -> SAD for numSignatures signatures (bound to the given hashes, if any), valid 5 minutes",
+    responses=_ERRORS,
+    tags=["csc"],
+)
+def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:
+    if request.OTP is not None:
+        raise InvalidRequest("this service authorizes with the PIN only", code="otp_unsupported")
+    authorization = services().signing.authorize(
+        principal(app), request.credentialID, request.PIN, request.numSignatures, request.hash
+    )
+    return AuthorizeResponse(SAD=authorization.sad, expiresIn=authorization.expires_in)
+
+
+@app.post(
+    "/csc/v1/signatures/signHash",
+    summary="Sign SHA-256 hashes with a SAD (RSASSA-PKCS1-v1_5, RSASSA-PSS or ECDSA)",
+    responses=_ERRORS,
+    tags=["csc"],
+)
+def signatures_sign_hash(request: SignHashRequest) -> SignHashResponse:
+    params = None
+    if request.signAlgoParams is not None:
+        try:
+            params = base64.b64decode(request.signAlgoParams, validate=True)
+        except ValueError:
+            raise InvalidRequest(
+                "signAlgoParams must be base64 DER", code="sign_algo_params_invalid"
+            ) from None
+    signatures = services().signing.sign_hashes(
+        principal(app),
+        request.credentialID,
+        request.SAD,
+        request.hash,
+        request.signAlgo,
+        request.hashAlgo,
+        params,
+    )
+    return SignHashResponse(signatures=[base64.b64encode(s).decode() for s in signatures])
+
+
+handler = lambda_handler(app, csc_error_body)

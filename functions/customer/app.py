@@ -1,0 +1,129 @@
+"""What a connected customer does, with their session token (from the bank's back end or straight
+from their browser): register the certificate with this institution, change the PIN, manage
+devices, read their usage history, end the session."""
+
+import base64
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.models import (
+    ERROR_RESPONSES,
+    DeviceListResponse,
+    DeviceRegisteredResponse,
+    DeviceRegisterRequest,
+    DeviceResponse,
+    HistoryEntryResponse,
+    HistoryPageResponse,
+    PinChangeRequest,
+    PinRequest,
+)
+from fincert.domain.model import Device
+from fincert.errors import InvalidRequest
+from fincert.wiring import services
+
+app = create_app()
+
+
+def _device(device: Device) -> DeviceResponse:
+    return DeviceResponse(
+        device_id=device.device_id,
+        name=device.name,
+        created_at=device.created_at,
+        last_used_at=device.last_used_at,
+    )
+
+
+@app.post(
+    "/v1/registrations",
+    summary="Register the customer's certificate with this institution (타기관 등록); takes the PIN",
+    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    tags=["customer"],
+)
+def register_institution(request: PinRequest) -> Response[None]:
+    services().accounts.register_institution(principal(app), request.pin)
+    return Response(204)
+
+
+@app.put(
+    "/v1/pin",
+    summary="Change the PIN (current PIN + new PIN); the customer is notified by SMS",
+    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["pin"],
+)
+def change_pin(request: PinChangeRequest) -> Response[None]:
+    services().accounts.change_pin(principal(app), request.pin, request.new_pin)
+    return Response(204)
+
+
+@app.post(
+    "/v1/devices",
+    summary="Register this device's P-256 public key (at most 5 devices)",
+    responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
+    tags=["devices"],
+)
+def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegisteredResponse]:
+    try:
+        public_key = base64.b64decode(request.public_key, validate=True)
+    except ValueError:
+        raise InvalidRequest("public_key must be base64", code="device_key_invalid") from None
+    device, handle = services().accounts.register_device(principal(app), request.name, public_key)
+    body = DeviceRegisteredResponse(**_device(device).model_dump(), device_handle=handle)
+    return Response(201, body=body, content_type="application/json")
+
+
+@app.get("/v1/devices", summary="The customer's devices", responses=ERROR_RESPONSES, tags=["devices"])
+def list_devices() -> DeviceListResponse:
+    return DeviceListResponse(devices=[_device(d) for d in services().accounts.list_devices(principal(app))])
+
+
+@app.delete(
+    "/v1/devices/<device_id>",
+    summary="Remove a device",
+    responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
+    tags=["devices"],
+)
+def remove_device(
+    device_id: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^dev_[A-Za-z0-9_-]+$")],
+) -> Response[None]:
+    services().accounts.remove_device(principal(app), device_id)
+    return Response(204)
+
+
+@app.get(
+    "/v1/history",
+    summary="The customer's usage history, newest first",
+    responses=ERROR_RESPONSES,
+    tags=["customer"],
+)
+def list_history(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> HistoryPageResponse:
+    page = services().accounts.list_history(principal(app), limit, cursor)
+    entries = [
+        HistoryEntryResponse(
+            event=e.event.value,
+            at=e.at,
+            institution_id=e.institution_id,
+            credential_id=e.credential_id,
+            detail=e.detail,
+        )
+        for e in page.entries
+    ]
+    return HistoryPageResponse(entries=entries, next_cursor=page.next_cursor)
+
+
+@app.delete(
+    "/v1/sessions/current",
+    summary="End this session (the token stops working at once)",
+    responses={204: {"description": "Ended"}, **ERROR_RESPONSES},
+    tags=["customer"],
+)
+def end_session() -> Response[None]:
+    services().accounts.end_session(principal(app))
+    return Response(204)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,44 @@
+"""FinCert-style signing for bank frontends: the customer's session token, the content as shown,
+the sign type and the PIN -> CMS SignedData (attached or detached) or a raw signature."""
+
+import base64
+
+from aws_lambda_powertools.event_handler import Response
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.models import ERROR_RESPONSES, SignContentRequest, SignContentResponse
+from fincert.domain.signing import SignatureFormat, SignType
+from fincert.wiring import services
+
+app = create_app()
+
+
+@app.post(
+    "/v1/signatures",
+    summary="Sign content with the customer's certificate (PIN required for every signature)",
+    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    tags=["signing"],
+)
+def sign_content(request: SignContentRequest) -> Response[SignContentResponse]:
+    svc = services()
+    signed = svc.signing.sign_content(
+        principal(app),
+        request.content,
+        SignType(request.sign_type),
+        SignatureFormat(request.format),
+        request.pin,
+        request.credential_id,
+    )
+    certificate = x509.load_der_x509_certificate(signed.credential.certificate_der)
+    body = SignContentResponse(
+        signature=base64.b64encode(signed.signature).decode(),
+        format=signed.signature_format.value,
+        credential_id=signed.credential.credential_id,
+        certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
+        chain_pem=svc.certificate_authority().chain_pem(),
+    )
+    return Response(201, body=body, content_type="application/json")
+
+
+handler = lambda_handler(app)

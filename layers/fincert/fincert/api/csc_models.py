@@ -1,0 +1,118 @@
+"""Request and response bodies of the Cloud Signature Consortium API v1 (field names as the CSC
+specification spells them). Requests ignore fields they do not know, as CSC clients (pyHanko,
+iText, SetaPDF) send optional ones we have no use for (clientData, lang, description)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CscRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
+
+
+class CscResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class CscErrorResponse(BaseModel):
+    """CSC error bodies: `error` is a stable code, `error_description` says what is wrong."""
+
+    error: str
+    error_description: str
+
+
+class InfoRequest(CscRequest):
+    lang: str | None = Field(default=None, max_length=16)
+
+
+class InfoResponse(CscResponse):
+    specs: str
+    name: str
+    logo: str
+    region: str
+    lang: str
+    description: str
+    authType: list[str]
+    methods: list[str]
+
+
+class CredentialsListRequest(CscRequest):
+    userID: str | None = Field(default=None, max_length=128)
+    maxResults: int | None = Field(default=None, ge=1, le=1000)
+    pageToken: str | None = Field(default=None, max_length=256)
+
+
+class CredentialsListResponse(CscResponse):
+    credentialIDs: list[str]
+
+
+class CredentialsInfoRequest(CscRequest):
+    credentialID: str = Field(min_length=1, max_length=64)
+    certificates: Literal["none", "single", "chain"] = "single"
+    certInfo: bool = False
+    authInfo: bool = False
+
+
+class KeyInfo(CscResponse):
+    status: Literal["enabled", "disabled"]
+    algo: list[str]
+    len: int
+    curve: str | None = None
+
+
+class CertInfo(CscResponse):
+    status: Literal["valid", "expired", "revoked", "suspended"]
+    certificates: list[str] | None = None
+    issuerDN: str | None = None
+    serialNumber: str | None = None
+    subjectDN: str | None = None
+    validFrom: str | None = None
+    validTo: str | None = None
+
+
+class PinInfo(CscResponse):
+    presence: Literal["true", "false", "optional"]
+    format: Literal["A", "N"]
+    label: str
+    description: str
+
+
+class CredentialsInfoResponse(CscResponse):
+    key: KeyInfo
+    cert: CertInfo
+    authMode: Literal["implicit", "explicit", "oauth2code"]
+    PIN: PinInfo | None = None
+    multisign: int
+    SCAL: Literal["1", "2"]
+
+
+class AuthorizeRequest(CscRequest):
+    credentialID: str = Field(min_length=1, max_length=64)
+    numSignatures: int = Field(ge=1, le=1000)
+    hash: list[str] | None = Field(default=None, min_length=1, max_length=10)
+    PIN: str = Field(min_length=1, max_length=16)
+    OTP: str | None = Field(default=None, max_length=16)
+    description: str | None = Field(default=None, max_length=500)
+    clientData: str | None = Field(default=None, max_length=1000)
+
+
+class AuthorizeResponse(CscResponse):
+    SAD: str
+    expiresIn: int
+
+
+class SignHashRequest(CscRequest):
+    credentialID: str = Field(min_length=1, max_length=64)
+    SAD: str = Field(min_length=1, max_length=256)
+    hash: list[str] = Field(min_length=1, max_length=10)
+    hashAlgo: str | None = Field(default=None, max_length=64)
+    signAlgo: str = Field(min_length=1, max_length=64)
+    signAlgoParams: str | None = Field(default=None, max_length=512)
+    clientData: str | None = Field(default=None, max_length=1000)
+
+
+class SignHashResponse(CscResponse):
+    signatures: list[str]

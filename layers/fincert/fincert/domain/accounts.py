@@ -1,0 +1,481 @@
+"""What a customer does with their cloud through a bank: connect (name + phone + birth date + SMS
+code, or a registered device), register the certificate with another institution (타기관 등록),
+manage devices, change or reset the PIN, read their own usage history.
+
+No account enumeration: starting a connection for an identity that has no account does the same
+AWS calls and sends the same SMS as for one that has; only the person holding the phone, by
+typing the right code, learns that there is no certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from fincert.clock import kst_date
+from fincert.domain.access import (
+    OpenedSession,
+    PinChecker,
+    history,
+    new_id,
+    open_session,
+    require_customer,
+    require_institution,
+)
+from fincert.domain.enrollment import identity_context
+from fincert.domain.identity import Identity
+from fincert.domain.institutions import require_scope
+from fincert.domain.model import (
+    Device,
+    DeviceChallenge,
+    HistoryEntry,
+    HistoryEvent,
+    Principal,
+    Scope,
+    Verification,
+    VerificationPurpose,
+)
+from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
+from fincert.domain.sms_limits import sms_limits
+from fincert.errors import (
+    ConditionFailed,
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidRequest,
+    NotFound,
+)
+from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.settings import Settings
+
+MAX_DEVICES = 5
+DEVICE_CHALLENGE_LIFETIME = timedelta(minutes=2)
+DEVICE_PREFIX = "fcd"
+_SMS_TEXT = {
+    VerificationPurpose.CONNECT: "[fincert] 금융인증서 클라우드 연결 인증번호 [{code}]. 타인에게 알려주지 마세요.",
+    VerificationPurpose.PIN_RESET: "[fincert] 금융인증서 PIN 재설정 인증번호 [{code}]. 타인에게 알려주지 마세요.",
+}
+
+
+@dataclass(frozen=True)
+class VerificationStarted:
+    verification_id: str
+    expires_at: datetime
+    attempts_allowed: int
+
+
+@dataclass(frozen=True)
+class Connected:
+    opened: OpenedSession
+    institution_registered: bool
+
+
+@dataclass(frozen=True)
+class DeviceChallengeIssued:
+    challenge: DeviceChallenge
+    handle: str  # what the confirm call names: the account and the challenge
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[HistoryEntry]
+    next_cursor: str | None
+
+
+def verification_context(verification_id: str, institution_id: str) -> dict[str, str]:
+    return {"purpose": "verification", "verification_id": verification_id, "institution_id": institution_id}
+
+
+def device_handle(account_id: str, device_id: str) -> str:
+    """Not a secret: it says which device claims to connect; the device's signature proves it."""
+    return f"{DEVICE_PREFIX}.{account_id}.{device_id}"
+
+
+def _split_handle(handle: str, prefix: str, kind: str) -> tuple[str, str]:
+    parts = handle.split(".")
+    if len(parts) != 3 or parts[0] != prefix or not parts[1].startswith("acct_"):
+        raise NotFound(f"no such {kind}", code=f"{kind}_not_found")
+    return parts[1], parts[2]
+
+
+class AccountService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kms: KeyManagement,
+        sms: SmsSender,
+        clock: Clock,
+        settings: Settings,
+        pins: PinChecker,
+    ):
+        self._store = store
+        self._kms = kms
+        self._sms = sms
+        self._clock = clock
+        self._settings = settings
+        self._pins = pins
+
+    # --- SMS re-verification: cloud connection and PIN reset ----------------------------------
+    def start_verification(
+        self, principal: Principal, purpose: VerificationPurpose, name: str, phone: str, birth_date: str
+    ) -> VerificationStarted:
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        now = self._clock.now()
+        identity = Identity.normalise(name, phone, birth_date, today=now.date())
+        person_index, phone_index = identity.blind_indexes(self._kms, self._settings.hmac_key_id)
+        account_id = self._store.find_account_id(person_index)
+        verification_id = new_id("ver")
+        code = f"{secrets.randbelow(10**6):06d}"
+        secret = json.dumps({"code": code, "birth_date": identity.birth_date, "phone": identity.phone})
+        verification = Verification(
+            verification_id=verification_id,
+            purpose=purpose,
+            institution_id=principal.institution_id,
+            account_id=account_id,
+            challenge_ciphertext=self._kms.encrypt(
+                self._settings.key_wrap_key_id,
+                secret.encode(),
+                verification_context(verification_id, principal.institution_id),
+            ),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
+        )
+        limits = sms_limits(self._settings, now, phone_index, principal.institution_id)
+        self._store.create_verification(verification, limits)
+        try:
+            self._sms.send_sms(identity.phone, _SMS_TEXT[purpose].format(code=code))
+        except Exception:
+            self._store.cancel_verification(verification, limits)
+            raise
+        return VerificationStarted(
+            verification_id, verification.expires_at, self._settings.enrollment_max_attempts
+        )
+
+    def _prove_phone(
+        self, principal: Principal, purpose: VerificationPurpose, verification_id: str, sms_code: str
+    ) -> tuple[Verification, dict[str, str]]:
+        """Counts one attempt and checks the code; returns the verification and its secret."""
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        now = self._clock.now()
+        try:
+            verification = self._store.claim_verification(
+                verification_id,
+                principal.institution_id,
+                purpose,
+                now,
+                self._settings.enrollment_max_attempts,
+            )
+        except ConditionFailed as e:
+            raise self._unclaimable(e.stored, principal, purpose, now) from None
+        judged = False
+        try:
+            secret = json.loads(
+                self._kms.decrypt(
+                    self._settings.key_wrap_key_id,
+                    verification.challenge_ciphertext,
+                    verification_context(verification.verification_id, verification.institution_id),
+                )
+            )
+            judged = True
+        finally:
+            if not judged:
+                # An AWS fault is not the customer's wrong code: give the attempt back.
+                with contextlib.suppress(Exception):
+                    self._store.refund_verification_attempt(verification_id)
+        if not hmac.compare_digest(secret["code"].encode(), sms_code.encode()):
+            remaining = self._settings.enrollment_max_attempts - verification.attempts
+            raise InvalidRequest(
+                "the SMS code is wrong", code="sms_code_invalid", remaining_attempts=max(remaining, 0)
+            )
+        return verification, secret
+
+    def _unclaimable(
+        self, stored: Verification | None, principal: Principal, purpose: VerificationPurpose, now: datetime
+    ) -> Exception:
+        if stored is None or stored.institution_id != principal.institution_id or stored.purpose != purpose:
+            return NotFound("no such verification", code="verification_not_found")
+        if stored.used:
+            return Gone("the code was already used; start again", code="verification_used")
+        if stored.expires_at <= now:
+            return Gone("the verification expired; start again", code="verification_expired")
+        return Gone("too many wrong SMS codes; start again", code="verification_locked")
+
+    def confirm_connection(self, principal: Principal, verification_id: str, sms_code: str) -> Connected:
+        verification, _ = self._prove_phone(principal, VerificationPurpose.CONNECT, verification_id, sms_code)
+        if verification.account_id is None:
+            raise NotFound("this customer has no financial certificate", code="certificate_not_found")
+        institution = self._store.get_institution(principal.institution_id)
+        now = self._clock.now()
+        opened = open_session(
+            verification.account_id,
+            principal.institution_id,
+            now,
+            timedelta(seconds=self._settings.session_ttl_seconds),
+            via="sms",
+            allowed_origins=institution.allowed_origins if institution else (),
+        )
+        try:
+            self._store.complete_connection(
+                verification_id,
+                opened.session,
+                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="sms"),
+                kst_date(now),
+            )
+        except ConditionFailed as e:
+            if "verification" in e.reasons:
+                raise Gone("the code was already used; start again", code="verification_used") from None
+            raise NotFound(
+                "this customer has no financial certificate", code="certificate_not_found"
+            ) from None
+        return self._connected(opened)
+
+    def _connected(self, opened: OpenedSession) -> Connected:
+        account = self._store.get_account(opened.session.account_id)
+        registered = account is not None and opened.session.institution_id in account.institutions
+        return Connected(opened, registered)
+
+    def end_session(self, principal: Principal) -> None:
+        account_id = require_customer(principal)
+        self._store.delete_session(account_id, principal.session_id or "")
+
+    # --- PIN -----------------------------------------------------------------------------------
+    def change_pin(self, principal: Principal, old_pin: str, new_pin: str) -> None:
+        account_id = require_customer(principal)
+        check_pin_shape(new_pin)
+        account = self._store.get_account(account_id)
+        if account is None:
+            raise NotFound("no such account", code="account_not_found")
+        identity = self._identity(account.person_index, account.identity_ciphertext)
+        check_pin_not_birth_date(new_pin, identity["birth_date"])
+        slot = self._pins.check(account_id, old_pin, principal.institution_id)
+        now = self._clock.now()
+        verifier = make_pin_verifier(self._kms, self._settings.hmac_key_id, account.person_index, new_pin)
+        try:
+            self._store.pin_accepted(
+                slot,
+                kst_date(now),
+                history(HistoryEvent.PIN_CHANGED, now, principal.institution_id),
+                new_pin_verifier=verifier,
+            )
+        except ConditionFailed:
+            raise Conflict("the PIN changed meanwhile; try again", code="pin_changed") from None
+        self._notify(
+            identity["phone"], "[fincert] 금융인증서 PIN이 변경되었습니다. 본인이 아니면 은행에 알려주세요."
+        )
+
+    def confirm_pin_reset(
+        self, principal: Principal, verification_id: str, sms_code: str, new_pin: str
+    ) -> None:
+        check_pin_shape(new_pin)
+        verification, secret = self._prove_phone(
+            principal, VerificationPurpose.PIN_RESET, verification_id, sms_code
+        )
+        check_pin_not_birth_date(new_pin, secret["birth_date"])
+        account = self._store.get_account(verification.account_id) if verification.account_id else None
+        if account is None or principal.institution_id not in account.institutions:
+            # A bank learns nothing of customers not registered with it.
+            raise NotFound("no certificate of this customer is registered here", code="certificate_not_found")
+        now = self._clock.now()
+        verifier = make_pin_verifier(self._kms, self._settings.hmac_key_id, account.person_index, new_pin)
+        try:
+            self._store.reset_pin(
+                verification_id,
+                account.account_id,
+                verifier,
+                kst_date(now),
+                history(HistoryEvent.PIN_RESET, now, principal.institution_id),
+            )
+        except ConditionFailed as e:
+            if "verification" in e.reasons:
+                raise Gone("the code was already used; start again", code="verification_used") from None
+            raise NotFound(
+                "no certificate of this customer is registered here", code="certificate_not_found"
+            ) from None
+        self._notify(
+            secret["phone"], "[fincert] 금융인증서 PIN이 재설정되었습니다. 본인이 아니면 은행에 알려주세요."
+        )
+
+    def _identity(self, person_index: str, ciphertext: bytes) -> dict[str, str]:
+        return json.loads(
+            self._kms.decrypt(self._settings.key_wrap_key_id, ciphertext, identity_context(person_index))
+        )
+
+    def _notify(self, phone: str, text: str) -> None:
+        # The change is made; a notice that cannot be sent must not turn it into an error.
+        with contextlib.suppress(Exception):
+            self._sms.send_sms(phone, text)
+
+    # --- other-institution registration (타기관 등록) ---------------------------------------------
+    def register_institution(self, principal: Principal, pin: str) -> None:
+        account_id = require_customer(principal)
+        slot = self._pins.check(account_id, pin, principal.institution_id, registered_only=False)
+        if slot.account.active_credential_id is None:
+            raise NotFound("this customer has no financial certificate", code="certificate_not_found")
+        now = self._clock.now()
+        try:
+            self._store.pin_accepted(
+                slot,
+                kst_date(now),
+                history(HistoryEvent.INSTITUTION_REGISTERED, now, principal.institution_id),
+                register_institution=principal.institution_id,
+            )
+        except ConditionFailed:
+            raise Conflict("the PIN changed meanwhile; try again", code="pin_changed") from None
+
+    def require_registered(self, principal: Principal) -> str:
+        """The account of a customer session whose institution the certificate is registered with."""
+        account_id = require_customer(principal)
+        account = self._store.get_account(account_id)
+        if account is None:
+            raise NotFound("no such account", code="account_not_found")
+        if principal.institution_id not in account.institutions:
+            raise Forbidden(
+                "the certificate is not registered with this institution", code="institution_not_registered"
+            )
+        return account_id
+
+    # --- devices ---------------------------------------------------------------------------------
+    def register_device(self, principal: Principal, name: str, public_key_der: bytes) -> tuple[Device, str]:
+        account_id = self.require_registered(principal)
+        _load_device_key(public_key_der)
+        now = self._clock.now()
+        device = Device(
+            device_id=new_id("dev"),
+            account_id=account_id,
+            name=name,
+            public_key_der=public_key_der,
+            created_at=now,
+        )
+        try:
+            self._store.add_device(
+                device, MAX_DEVICES, history(HistoryEvent.DEVICE_REGISTERED, now, principal.institution_id)
+            )
+        except ConditionFailed as e:
+            if "account" in e.reasons:
+                raise Conflict(
+                    f"at most {MAX_DEVICES} devices; remove one first", code="device_limit_reached"
+                ) from None
+            raise
+        return device, device_handle(account_id, device.device_id)
+
+    def list_devices(self, principal: Principal) -> list[Device]:
+        return self._store.list_devices(self.require_registered(principal))
+
+    def remove_device(self, principal: Principal, device_id: str) -> None:
+        account_id = self.require_registered(principal)
+        now = self._clock.now()
+        try:
+            self._store.remove_device(
+                account_id, device_id, history(HistoryEvent.DEVICE_REMOVED, now, principal.institution_id)
+            )
+        except ConditionFailed:
+            raise NotFound("no such device", code="device_not_found") from None
+
+    def start_device_connection(self, principal: Principal, handle: str) -> DeviceChallengeIssued:
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        account_id, device_id = _split_handle(handle, DEVICE_PREFIX, "device")
+        if self._store.get_device(account_id, device_id) is None:
+            raise NotFound("no such device", code="device_not_found")
+        challenge = DeviceChallenge(
+            challenge_id=new_id("dch"),
+            account_id=account_id,
+            device_id=device_id,
+            institution_id=principal.institution_id,
+            nonce=secrets.token_bytes(32),
+            expires_at=self._clock.now() + DEVICE_CHALLENGE_LIFETIME,
+        )
+        try:
+            self._store.put_device_challenge(challenge)
+        except ConditionFailed:
+            raise NotFound("no such device", code="device_not_found") from None
+        return DeviceChallengeIssued(challenge, f"dch.{account_id}.{challenge.challenge_id}")
+
+    def confirm_device_connection(self, principal: Principal, handle: str, signature: bytes) -> Connected:
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        account_id, challenge_id = _split_handle(handle, "dch", "challenge")
+        now = self._clock.now()
+        challenge = self._store.get_device_challenge(account_id, challenge_id)
+        if challenge is None or challenge.institution_id != principal.institution_id:
+            raise NotFound("no such challenge", code="challenge_not_found")
+        if challenge.used:
+            raise Gone("the challenge was already used", code="challenge_used")
+        if challenge.expires_at <= now:
+            raise Gone("the challenge expired", code="challenge_expired")
+        device = self._store.get_device(account_id, challenge.device_id)
+        if device is None:
+            raise NotFound("no such device", code="device_not_found")
+        try:
+            _load_device_key(device.public_key_der).verify(
+                signature, challenge.message(), ec.ECDSA(hashes.SHA256())
+            )
+        except InvalidSignature:
+            raise InvalidRequest(
+                "the device's signature does not verify", code="device_signature_invalid"
+            ) from None
+        institution = self._store.get_institution(principal.institution_id)
+        opened = open_session(
+            account_id,
+            principal.institution_id,
+            now,
+            timedelta(seconds=self._settings.session_ttl_seconds),
+            via="device",
+            allowed_origins=institution.allowed_origins if institution else (),
+            device_id=device.device_id,
+        )
+        try:
+            self._store.complete_device_connection(
+                challenge,
+                opened.session,
+                now,
+                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="device"),
+            )
+        except ConditionFailed as e:
+            if "challenge" in e.reasons:
+                raise Gone("the challenge was already used or expired", code="challenge_used") from None
+            raise NotFound("no such device", code="device_not_found") from None
+        return self._connected(opened)
+
+    # --- history ---------------------------------------------------------------------------------
+    def list_history(self, principal: Principal, limit: int, cursor: str | None) -> HistoryPage:
+        """The customer's own history, through any institution their certificate is registered
+        with; the cursor is opaque to clients and only ever names this account's history."""
+        account_id = self.require_registered(principal)
+        before = None
+        if cursor:
+            try:
+                before = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidRequest(
+                    "the cursor is not one this service returned", code="cursor_invalid"
+                ) from None
+            if not before.startswith("HIST#"):
+                raise InvalidRequest("the cursor is not one this service returned", code="cursor_invalid")
+        entries, last = self._store.list_history(account_id, limit, before)
+        next_cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None
+        return HistoryPage(entries, next_cursor)
+
+
+def _load_device_key(public_key_der: bytes) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_der_public_key(public_key_der)
+    except ValueError:
+        raise InvalidRequest(
+            "public_key must be a DER SubjectPublicKeyInfo", code="device_key_invalid"
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise InvalidRequest("the device key must be ECDSA P-256", code="device_key_invalid")
+    return key

@@ -1,0 +1,412 @@
+"""Signing with a customer's certificate: the CSC API's authorize (PIN -> SAD) and signHash, and the
+FinCert-style "sign this content" call returning CMS SignedData or a raw signature.
+
+Round trips (DESIGN.md §4, budget 3 each):
+  authorize: reserve a PIN slot (1), KMS VerifyMac (2), one transaction: forgive the slot, write
+             the SAD and the history line (3).
+  signHash:  read the SAD and the credential in one BatchGetItem (1), KMS Decrypt of the key (2),
+             spend the SAD and write the history line in one transaction (3). The SAD is spent in
+             the step that releases the signatures: a fault before it leaves the SAD usable, and
+             of two requests racing with one SAD only one gets its signatures out.
+The subscriber key is decrypted in Lambda memory for each request and dropped with it: CSC SCAL1-
+like sole control enforced by IAM, KMS encryption context and the PIN, not an HSM (docs/).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from asn1crypto import algos
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from fincert.clock import kst_date
+from fincert.crypto.keys import KeyAlgorithm
+from fincert.domain.access import PinChecker, history, new_id, require_customer, secret_hash
+from fincert.domain.enrollment import subscriber_key_context
+from fincert.domain.model import Credential, CredentialStatus, HistoryEvent, Principal, SignatureActivation
+from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
+from fincert.ports import Clock, KeyManagement, Store
+from fincert.settings import Settings
+
+SAD_LIFETIME = timedelta(minutes=5)
+MAX_SIGNATURES_PER_SAD = 10  # CSC "multisign"
+SAD_PREFIX = "sad"
+_SAD = re.compile(r"sad\.(sad_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
+SHA256_LENGTH = 32
+
+
+class Oid(StrEnum):
+    SHA256 = "2.16.840.1.101.3.4.2.1"
+    RSA = "1.2.840.113549.1.1.1"
+    SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
+    RSASSA_PSS = "1.2.840.113549.1.1.10"
+    EC_PUBLIC_KEY = "1.2.840.10045.2.1"
+    ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2"
+
+
+# What each key can do, as CSC credentials/info lists it (the key's own OID first).
+KEY_ALGORITHM_OIDS = {
+    KeyAlgorithm.RSA_2048: [Oid.RSA, Oid.SHA256_WITH_RSA, Oid.RSASSA_PSS],
+    KeyAlgorithm.EC_P256: [Oid.EC_PUBLIC_KEY, Oid.ECDSA_WITH_SHA256],
+}
+
+
+class SignType(StrEnum):
+    """What a FinCert-style signature is for; recorded in the customer's history."""
+
+    LOGIN = "login"
+    TRANSFER = "transfer"
+    PRODUCT = "product"
+    CONTRACT = "contract"
+    PAYMENT = "payment"
+    OTHER = "other"
+
+
+class SignatureFormat(StrEnum):
+    CMS_ATTACHED = "cms_attached"
+    CMS_DETACHED = "cms_detached"
+    RAW = "raw"  # PKCS#1 v1.5 (RSA) or DER ECDSA-Sig-Value (EC) over SHA-256 of the content
+
+
+@dataclass(frozen=True)
+class Authorization:
+    sad: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class ContentSignature:
+    signature: bytes
+    signature_format: SignatureFormat
+    credential: Credential
+
+
+@dataclass(frozen=True)
+class SignatureScheme:
+    """How to sign a SHA-256 digest: PKCS#1 v1.5, PSS (with its salt length) or ECDSA."""
+
+    kind: str  # "pkcs1" | "pss" | "ecdsa"
+    salt_length: int = 0
+
+    def sign(self, key: object, digest: bytes) -> bytes:
+        prehashed = Prehashed(hashes.SHA256())
+        if self.kind == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(digest, ec.ECDSA(prehashed))
+        if self.kind == "pss" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(digest, padding.PSS(padding.MGF1(hashes.SHA256()), self.salt_length), prehashed)
+        if self.kind == "pkcs1" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(digest, padding.PKCS1v15(), prehashed)
+        raise InvalidRequest("signAlgo does not fit this credential's key", code="sign_algo_unsupported")
+
+
+def resolve_scheme(
+    key_algorithm: KeyAlgorithm, sign_algo: str, hash_algo: str | None, params_der: bytes | None
+) -> SignatureScheme:
+    """CSC signAlgo / hashAlgo / signAlgoParams -> a scheme this key can do, or a 400."""
+    if hash_algo is not None and hash_algo != Oid.SHA256:
+        raise InvalidRequest(
+            "hashAlgo must be SHA-256 (2.16.840.1.101.3.4.2.1)", code="hash_algo_unsupported"
+        )
+    if sign_algo not in KEY_ALGORITHM_OIDS[key_algorithm]:
+        raise InvalidRequest(
+            "signAlgo is not one this credential's key supports", code="sign_algo_unsupported"
+        )
+    if sign_algo in {Oid.RSA, Oid.EC_PUBLIC_KEY} and hash_algo is None:
+        raise InvalidRequest("hashAlgo is required with this signAlgo", code="hash_algo_required")
+    if sign_algo == Oid.RSASSA_PSS:
+        return SignatureScheme("pss", _pss_salt_length(params_der))
+    if params_der:
+        raise InvalidRequest("signAlgoParams is only for RSASSA-PSS", code="sign_algo_params_invalid")
+    return SignatureScheme("ecdsa" if key_algorithm == KeyAlgorithm.EC_P256 else "pkcs1")
+
+
+def _pss_salt_length(params_der: bytes | None) -> int:
+    """RFC 4055 RSASSA-PSS-params, restricted to SHA-256 with MGF1-SHA-256 (the only digest we sign)."""
+    if not params_der:
+        raise InvalidRequest("RSASSA-PSS needs signAlgoParams", code="sign_algo_params_invalid")
+    try:
+        params = algos.RSASSAPSSParams.load(params_der)
+        hash_name = params["hash_algorithm"]["algorithm"].native
+        mgf = params["mask_gen_algorithm"]
+        mgf_hash = mgf["parameters"]["algorithm"].native
+        salt = int(params["salt_length"].native)
+        trailer = params["trailer_field"].native
+        valid = (
+            hash_name == "sha256"
+            and mgf["algorithm"].native == "mgf1"
+            and mgf_hash == "sha256"
+            and trailer == "trailer_field_bc"
+            and 0 <= salt <= 222  # 2048-bit modulus: emLen 256 - hLen 32 - 2
+        )
+    except (ValueError, TypeError, KeyError):
+        valid = False
+    if not valid:
+        raise InvalidRequest(
+            "signAlgoParams must be RSASSA-PSS with SHA-256, MGF1-SHA-256 and a salt of at most 222 bytes",
+            code="sign_algo_params_invalid",
+        )
+    return salt
+
+
+def _decode_hashes(hashes_b64: list[str]) -> list[bytes]:
+    digests = []
+    for value in hashes_b64:
+        try:
+            digest = base64.b64decode(value, validate=True)
+        except ValueError:
+            raise InvalidRequest("every hash must be base64", code="hash_invalid") from None
+        if len(digest) != SHA256_LENGTH:
+            raise InvalidRequest("every hash must be a 32-byte SHA-256 digest", code="hash_invalid")
+        digests.append(digest)
+    return digests
+
+
+def _canonical_b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+class SigningService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kms: KeyManagement,
+        clock: Clock,
+        settings: Settings,
+        pins: PinChecker,
+        certificate_authority,
+    ):
+        self._store = store
+        self._kms = kms
+        self._clock = clock
+        self._settings = settings
+        self._pins = pins
+        self._certificate_authority = certificate_authority
+
+    # --- CSC credentials/list and credentials/info ---------------------------------------------
+    def list_credentials(self, principal: Principal) -> list[str]:
+        """The customer's active credential, if registered with the calling institution: an
+        institution sees nothing of certificates not registered with it."""
+        account_id = require_customer(principal)
+        account = self._store.get_account(account_id)
+        if account is None or account.active_credential_id is None:
+            return []
+        if principal.institution_id not in account.institutions:
+            return []
+        return [account.active_credential_id]
+
+    def credential(self, principal: Principal, credential_id: str) -> Credential:
+        """A credential of the calling customer, registered with the calling institution; 404 for
+        anything else, alike."""
+        account_id = require_customer(principal)
+        account = self._store.get_account(account_id)
+        if account is None or principal.institution_id not in account.institutions:
+            raise NotFound("no such credential", code="credential_not_found")
+        credential = self._store.get_credential(account_id, credential_id)
+        if credential is None:
+            raise NotFound("no such credential", code="credential_not_found")
+        return credential
+
+    def chain(self) -> list[x509.Certificate]:
+        ca = self._certificate_authority()
+        return [ca.issuing_certificate, ca.root_certificate]
+
+    # --- CSC credentials/authorize: PIN -> SAD --------------------------------------------------
+    def authorize(
+        self,
+        principal: Principal,
+        credential_id: str,
+        pin: str,
+        num_signatures: int,
+        hashes_b64: list[str] | None,
+    ) -> Authorization:
+        account_id = require_customer(principal)
+        if not 1 <= num_signatures <= MAX_SIGNATURES_PER_SAD:
+            raise InvalidRequest(
+                f"numSignatures must be 1 to {MAX_SIGNATURES_PER_SAD}", code="num_signatures_invalid"
+            )
+        bound: frozenset[str] = frozenset()
+        if hashes_b64 is not None:
+            digests = _decode_hashes(hashes_b64)
+            if len(digests) != num_signatures or len(set(digests)) != len(digests):
+                raise InvalidRequest(
+                    "give numSignatures distinct hashes, or none", code="num_signatures_invalid"
+                )
+            bound = frozenset(_canonical_b64(d) for d in digests)
+        slot = self._pins.check(account_id, pin, principal.institution_id, credential_id=credential_id)
+        now = self._clock.now()
+        sad_secret = secrets.token_urlsafe(32)
+        activation = SignatureActivation(
+            sad_id=new_id("sad"),
+            account_id=account_id,
+            credential_id=credential_id,
+            institution_id=principal.institution_id,
+            secret_hash=secret_hash(sad_secret),
+            hashes=bound,
+            remaining=num_signatures,
+            expires_at=now + SAD_LIFETIME,
+        )
+        try:
+            self._store.pin_accepted(
+                slot,
+                kst_date(now),
+                history(
+                    HistoryEvent.AUTHORIZED,
+                    now,
+                    principal.institution_id,
+                    credential_id,
+                    signatures=str(num_signatures),
+                ),
+                activation=activation,
+            )
+        except ConditionFailed:
+            raise Conflict("the PIN changed meanwhile; authorize again", code="pin_changed") from None
+        return Authorization(
+            f"{SAD_PREFIX}.{activation.sad_id}.{sad_secret}", int(SAD_LIFETIME.total_seconds())
+        )
+
+    # --- CSC signatures/signHash -----------------------------------------------------------------
+    def sign_hashes(
+        self,
+        principal: Principal,
+        credential_id: str,
+        sad: str,
+        hashes_b64: list[str],
+        sign_algo: str,
+        hash_algo: str | None,
+        sign_algo_params: bytes | None,
+    ) -> list[bytes]:
+        account_id = require_customer(principal)
+        if not 1 <= len(hashes_b64) <= MAX_SIGNATURES_PER_SAD:
+            raise InvalidRequest(f"give 1 to {MAX_SIGNATURES_PER_SAD} hashes", code="hash_invalid")
+        digests = _decode_hashes(hashes_b64)
+        match = _SAD.fullmatch(sad)
+        if not match:
+            raise InvalidRequest("the SAD is not valid", code="sad_invalid")
+        sad_id, sad_secret = match.groups()
+        now = self._clock.now()
+        activation, credential = self._store.load_for_signing(account_id, sad_id, credential_id)
+        if (
+            activation is None
+            or not hmac.compare_digest(activation.secret_hash, secret_hash(sad_secret))
+            or activation.credential_id != credential_id
+            or activation.institution_id != principal.institution_id
+        ):
+            raise InvalidRequest("the SAD is not valid for this credential", code="sad_invalid")
+        if activation.expires_at <= now:
+            raise InvalidRequest("the SAD expired; authorize again", code="sad_expired")
+        if activation.remaining < len(digests):
+            raise InvalidRequest("the SAD has no signatures left for these hashes", code="sad_exhausted")
+        if activation.hashes and not {_canonical_b64(d) for d in digests} <= activation.hashes:
+            raise InvalidRequest("the SAD was authorized for other hashes", code="sad_hash_mismatch")
+        credential = self._usable(credential, now)
+        scheme = resolve_scheme(
+            KeyAlgorithm(credential.key_algorithm), sign_algo, hash_algo, sign_algo_params
+        )
+        key = self._private_key(credential)
+        signatures = [scheme.sign(key, digest) for digest in digests]
+        try:
+            self._store.consume_activation(
+                activation,
+                len(digests),
+                now,
+                history(
+                    HistoryEvent.SIGNED,
+                    now,
+                    principal.institution_id,
+                    credential_id,
+                    hashes=",".join(d.hex() for d in digests),
+                    via="csc",
+                ),
+            )
+        except ConditionFailed:
+            raise InvalidRequest("the SAD was already used", code="sad_exhausted") from None
+        return signatures
+
+    # --- FinCert-style: sign this content ---------------------------------------------------------
+    def sign_content(
+        self,
+        principal: Principal,
+        content: str,
+        sign_type: SignType,
+        signature_format: SignatureFormat,
+        pin: str,
+        credential_id: str | None = None,
+    ) -> ContentSignature:
+        account_id = require_customer(principal)
+        data = content.encode()
+        slot = self._pins.check(account_id, pin, principal.institution_id, credential_id=credential_id)
+        active_id = slot.account.active_credential_id
+        if active_id is None:
+            raise NotFound("this customer has no financial certificate", code="certificate_not_found")
+        now = self._clock.now()
+        credential = self._usable(self._store.get_credential(account_id, active_id), now)
+        key = self._private_key(credential)
+        if signature_format == SignatureFormat.RAW:
+            digest = hashlib.sha256(data).digest()
+            scheme = SignatureScheme("ecdsa" if isinstance(key, ec.EllipticCurvePrivateKey) else "pkcs1")
+            signature = scheme.sign(key, digest)
+        else:
+            signature = self._cms(
+                credential, key, data, detached=signature_format == SignatureFormat.CMS_DETACHED
+            )
+        try:
+            self._store.pin_accepted(
+                slot,
+                kst_date(now),
+                history(
+                    HistoryEvent.SIGNED,
+                    now,
+                    principal.institution_id,
+                    credential.credential_id,
+                    sign_type=sign_type.value,
+                    hashes=hashlib.sha256(data).hexdigest(),
+                    via="fincert",
+                ),
+            )
+        except ConditionFailed:
+            raise Conflict("the PIN changed meanwhile; sign again", code="pin_changed") from None
+        return ContentSignature(signature, signature_format, credential)
+
+    def _cms(self, credential: Credential, key, data: bytes, *, detached: bool) -> bytes:
+        certificate = x509.load_der_x509_certificate(credential.certificate_der)
+        options = [pkcs7.PKCS7Options.Binary]  # sign the bytes as they are (no S/MIME canonicalisation)
+        if detached:
+            options.append(pkcs7.PKCS7Options.DetachedSignature)
+        builder = (
+            pkcs7.PKCS7SignatureBuilder()
+            .set_data(data)
+            .add_signer(certificate, key, hashes.SHA256())
+            .add_certificate(self._certificate_authority().issuing_certificate)
+        )
+        return builder.sign(serialization.Encoding.DER, options)
+
+    # --- shared ------------------------------------------------------------------------------
+    @staticmethod
+    def _usable(credential: Credential | None, now: datetime) -> Credential:
+        if credential is None:
+            raise NotFound("no such credential", code="credential_not_found")
+        if credential.status != CredentialStatus.ACTIVE:
+            raise Forbidden(f"the certificate is {credential.status.value}", code="credential_not_active")
+        if credential.not_after <= now:
+            raise Gone("the certificate expired; reissue it", code="credential_expired")
+        return credential
+
+    def _private_key(self, credential: Credential):
+        der = self._kms.decrypt(
+            self._settings.key_wrap_key_id,
+            credential.wrapped_private_key,
+            subscriber_key_context(credential.account_id, credential.credential_id),
+        )
+        return serialization.load_der_private_key(der, password=None)
