@@ -47,3 +47,18 @@ def openssl_verify(
         text=True,
         check=False,
     )
+
+
+def openssl_cms_verify(
+    directory: Path, signature_der: bytes, chain_pem: list[str], content: bytes | None = None
+) -> subprocess.CompletedProcess:
+    """`openssl cms -verify` of DER SignedData against our CA chain; with `content`, as a detached
+    signature over it. On success stdout holds the signed content."""
+    (directory / "signature.der").write_bytes(signature_der)
+    (directory / "ca.pem").write_text("".join(chain_pem))
+    command = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der"]
+    command += ["-CAfile", "ca.pem", "-purpose", "any"]
+    if content is not None:
+        (directory / "content.bin").write_bytes(content)
+        command += ["-content", "content.bin"]
+    return subprocess.run(command, cwd=directory, capture_output=True, check=False)

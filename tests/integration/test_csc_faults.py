@@ -1,0 +1,61 @@
+"""AWS faults in credentials/authorize and signatures/signHash: a 503 with a retry hint, nothing
+half-done, and the retry succeeds. A SAD is spent only in the step that releases its signatures,
+so a fault before it leaves the SAD usable. Also the round trips each request costs (budget 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.customers import connected_customer
+from tests.integration.test_csc_api import digest_b64
+
+AUTHORIZER = ["dynamodb.GetItem"]  # the session lookup; DESIGN.md's budget leaves it out
+AUTHORIZE_CALLS = ["dynamodb.UpdateItem", "kms.VerifyMac", "dynamodb.TransactWriteItems"]
+SIGN_HASH_CALLS = ["dynamodb.BatchGetItem", "kms.Decrypt", "dynamodb.TransactWriteItems"]
+
+
+def test_authorize_and_sign_hash_take_three_round_trips_each(api, aws_calls):
+    customer = connected_customer(api)
+    digest = digest_b64("budget")
+    aws_calls.clear()
+    sad = customer.authorize(1, [digest]).json()["SAD"]
+    assert aws_calls.calls == AUTHORIZER + AUTHORIZE_CALLS
+    aws_calls.clear()
+    assert customer.sign_hash(sad, [digest]).status == 200
+    assert aws_calls.calls == AUTHORIZER + SIGN_HASH_CALLS
+
+
+@pytest.mark.parametrize("failing", range(len(AUTHORIZE_CALLS)))
+def test_a_fault_in_authorize_is_a_503_and_the_retry_signs(api, aws_calls, failing):
+    customer = connected_customer(api)
+    digest = digest_b64("retry me")
+    aws_calls.clear()
+    aws_calls.fail_call(len(AUTHORIZER) + failing + 1)
+    response = customer.authorize(1, [digest])
+    assert response.status == 503, response.body
+    assert response.header("Retry-After") == "1"
+    assert response.json()["error"] == "service_unavailable"
+    retry = customer.authorize(1, [digest])
+    assert retry.status == 200, retry.body
+    assert customer.sign_hash(retry.json()["SAD"], [digest]).status == 200
+    # At most the reserved slot of the failed attempt is left over (DESIGN.md's named leftover),
+    # and the successful retry forgave it.
+    history = [e["event"] for e in customer.call("GET", "/v1/history").json()["entries"]]
+    assert history.count("authorized") == 1
+
+
+@pytest.mark.parametrize("failing", range(len(SIGN_HASH_CALLS)))
+def test_a_fault_in_sign_hash_leaves_the_sad_usable(api, aws_calls, failing):
+    customer = connected_customer(api)
+    digest = digest_b64("single use")
+    sad = customer.authorize(1, [digest]).json()["SAD"]
+    aws_calls.clear()
+    aws_calls.fail_call(len(AUTHORIZER) + failing + 1)
+    response = customer.sign_hash(sad, [digest])
+    assert response.status == 503, response.body
+    assert "signatures" not in response.json()
+    retry = customer.sign_hash(sad, [digest])
+    assert retry.status == 200, retry.body
+    assert customer.sign_hash(sad, [digest]).json()["error"] == "sad_exhausted"
+    signed = [e for e in customer.call("GET", "/v1/history").json()["entries"] if e["event"] == "signed"]
+    assert len(signed) == 1

@@ -1,0 +1,144 @@
+"""The PIN through the API: 5 consecutive wrong PINs lock it, a correct PIN before that resets the
+count, a locked PIN refuses even the right one until the institution re-verifies the customer;
+PIN change and reset are audited and notify the customer."""
+
+from __future__ import annotations
+
+import boto3
+from fincert_local.gateway import recorded_sms
+
+from tests.conftest import REGION
+from tests.customers import Customer, connected_customer
+
+WRONG = "975313"
+
+
+def _account(aws, customer: Customer) -> dict:
+    table = boto3.resource("dynamodb", region_name=REGION).Table(aws.refs["FincertTable"])
+    account_id = customer.token.split(".")[1]
+    return table.get_item(Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"})["Item"]
+
+
+def _failures(aws, customer: Customer) -> int:
+    item = _account(aws, customer)
+    return int(item["pin_attempts"]) - int(item["pin_cleared"])
+
+
+def _error(response) -> str:
+    body = response.json()
+    return body["error"] if isinstance(body["error"], str) else body["error"]["code"]
+
+
+def test_wrong_pins_count_down_and_the_fifth_locks(api, aws):
+    customer = connected_customer(api)
+    outcomes = [customer.authorize(pin=WRONG) for _ in range(5)]
+    assert [(r.status, _error(r)) for r in outcomes] == [(400, "pin_invalid")] * 4 + [(403, "pin_locked")]
+    assert _failures(aws, customer) == 5
+    right = customer.authorize()
+    assert (right.status, _error(right)) == (403, "pin_locked")
+    assert _failures(aws, customer) == 5  # a refused attempt reserves nothing
+
+
+def test_a_correct_pin_before_the_fifth_resets_the_count(api, aws):
+    customer = connected_customer(api)
+    for _ in range(4):
+        assert customer.authorize(pin=WRONG).status == 400
+    assert customer.authorize().status == 200
+    assert _failures(aws, customer) == 0
+    for _ in range(4):
+        assert customer.authorize(pin=WRONG).status == 400
+    assert customer.authorize().status == 200
+
+
+def test_failures_are_in_the_history(api):
+    customer = connected_customer(api)
+    customer.authorize(pin=WRONG)
+    customer.authorize()
+    events = [e["event"] for e in customer.call("GET", "/v1/history").json()["entries"]]
+    assert events[:2] == ["authorized", "authorization_failed"]
+
+
+def test_malformed_pins_are_refused_without_using_an_attempt(api, aws, aws_calls):
+    customer = connected_customer(api)
+    aws_calls.clear()
+    for pin in ["12345", "1234567", "12345a", "١٢٣٤٥٦"]:
+        response = customer.authorize(pin=pin)
+        assert (response.status, _error(response)) == (400, "pin_format"), pin
+    assert _failures(aws, customer) == 0
+    assert not any(c.startswith("kms.") for c in aws_calls.calls)
+
+
+def test_pin_reset_after_re_verification_unlocks_with_the_new_pin(api, aws):
+    customer = connected_customer(api)
+    for _ in range(5):
+        customer.authorize(pin=WRONG)
+    started = api.post("/v1/pin-resets", customer.identity)
+    assert started.status == 201
+    code = api.last_sms_code(customer.phone)
+    reset = api.post(
+        f"/v1/pin-resets/{started.json()['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
+    )
+    assert reset.status == 204, reset.body
+    assert "재설정" in recorded_sms(customer.phone, REGION)[-1]
+    assert _failures(aws, customer) == 0
+    assert _error(customer.authorize()) == "pin_invalid"  # the old PIN is gone
+    assert customer.authorize(pin="246813").status == 200
+    events = [e["event"] for e in customer.call("GET", "/v1/history").json()["entries"]]
+    assert "pin_reset" in events
+
+
+def test_pin_reset_refuses_a_weak_pin_before_using_the_code(api):
+    customer = connected_customer(api)
+    started = api.post("/v1/pin-resets", customer.identity).json()
+    code = api.last_sms_code(customer.phone)
+    for pin, error in [
+        ("111111", "pin_repeated_digits"),
+        ("123456", "pin_sequential"),
+        ("900101", "pin_birth_date"),
+    ]:
+        response = api.post(
+            f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": pin}
+        )
+        assert (response.status, _error(response)) == (400, error)
+    ok = api.post(
+        f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
+    )
+    assert ok.status == 204
+
+
+def test_pin_reset_is_only_for_an_institution_the_certificate_is_registered_with(api, gateway, other_bank):
+    from tests.conftest import Api
+
+    customer = connected_customer(api)
+    other = Api(gateway, other_bank["api_key"])
+    started = other.post("/v1/pin-resets", customer.identity).json()
+    code = other.last_sms_code(customer.phone)
+    response = other.post(
+        f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
+    )
+    assert (response.status, _error(response)) == (404, "certificate_not_found")
+    assert customer.authorize().status == 200  # the PIN did not change
+
+
+def test_pin_change_needs_the_current_pin_and_notifies(api, aws):
+    customer = connected_customer(api)
+    wrong_old = customer.call("PUT", "/v1/pin", {"pin": WRONG, "new_pin": "246813"})
+    assert (wrong_old.status, _error(wrong_old)) == (400, "pin_invalid")
+    weak_new = customer.call("PUT", "/v1/pin", {"pin": customer.pin, "new_pin": "000000"})
+    assert (weak_new.status, _error(weak_new)) == (400, "pin_repeated_digits")
+    changed = customer.call("PUT", "/v1/pin", {"pin": customer.pin, "new_pin": "246813"})
+    assert changed.status == 204, changed.body
+    assert "변경" in recorded_sms(customer.phone, REGION)[-1]
+    assert _failures(aws, customer) == 0  # the wrong old PIN above no longer counts
+    assert _error(customer.authorize()) == "pin_invalid"
+    assert customer.authorize(pin="246813").status == 200
+
+
+def test_reissue_sets_a_new_pin_and_clears_a_lock(api, aws):
+    customer = connected_customer(api)
+    for _ in range(5):
+        customer.authorize(pin=WRONG)
+    customer.pin = "246813"
+    customer.issue()
+    assert _failures(aws, customer) == 0
+    assert customer.authorize().status == 200
