@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup local test lint demo bench openapi clean
+.PHONY: setup local test lint demo sandbox bench openapi clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ lint: setup
 ## Scripted enrollment + issuance against a running `make local`, checked with openssl.
 demo: setup
 	$(PY) -m fincert_local demo
+
+## Seed a demo customer in the running local stack; prints the CSC client settings as JSON.
+sandbox: setup
+	$(PY) -m fincert_local sandbox
 
 bench: setup
 	$(PY) -m fincert_local bench

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, openapi
+from fincert_local import bench, demo, openapi, sandbox
 from fincert_local.template import repo_root
 
 DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
@@ -139,6 +139,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "bench": Command(
         "measure DESIGN.md §4's budgets (cold start, round trips)", bench.add_arguments, bench.run
+    ),
+    "sandbox": Command(
+        "seed a demo customer and print the CSC client settings (URL, credential, token, PIN)",
+        sandbox.add_arguments,
+        sandbox.run,
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run

@@ -47,35 +47,49 @@ def _expect(step: str, status: int, body: bytes, wanted: int) -> Any:
     return json.loads(body) if body.startswith(b"{") else body
 
 
-def run(args: argparse.Namespace) -> int:
-    if not args.state.exists():
-        print(f"{args.state} not found: start the local stack first (make local)", file=sys.stderr)
-        return 2
-    state = json.loads(args.state.read_text(encoding="utf-8"))
-    base, api_key = state["gateway_url"], state["bootstrap"]["api_key"]
+def load_state(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        print(f"{path} not found: start the local stack first (make local)", file=sys.stderr)
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def demo_customer(key_algorithm: str) -> dict[str, Any]:
     # A fresh number each run, so repeated demos stay under the per-phone SMS limit.
     phone = f"010{secrets.randbelow(10**8):08d}"
-    customer = {
+    return {
         "name": "홍길동",
         "phone": phone,
         "birth_date": "19900101",
         "terms_accepted": True,
         "auto_renew": True,
-        "key_algorithm": args.key_algorithm,
+        "key_algorithm": key_algorithm,
     }
-    print(f"1. POST /v1/enrollments for a demo customer ({args.key_algorithm})")
-    started = _expect("enroll", *_call("POST", f"{base}/v1/enrollments", customer, api_key), 201)
 
-    print("2. read the SMS code from the local-only endpoint (the deployed API has none)")
+
+def latest_sms_code(base: str, phone: str) -> str:
+    """From the local-only endpoint (the deployed API has none)."""
     query = urllib.parse.urlencode({"phone": "+82" + phone[1:]})
     texts = _expect("sms", *_call("GET", f"{base}/_local/sms?{query}"), 200)["messages"]
-    code = sms_code_in(texts[-1])
+    return sms_code_in(texts[-1])
 
-    print("3. POST /v1/enrollments/{id}/confirm with the code and a new PIN")
+
+def enroll(base: str, api_key: str, customer: dict[str, Any], say=print) -> dict[str, Any]:
+    say(f"1. POST /v1/enrollments for a demo customer ({customer['key_algorithm']})")
+    started = _expect("enroll", *_call("POST", f"{base}/v1/enrollments", customer, api_key), 201)
+    say("2. read the SMS code from the local-only endpoint (the deployed API has none)")
+    code = latest_sms_code(base, customer["phone"])
+    say("3. POST /v1/enrollments/{id}/confirm with the code and a new PIN")
     confirm_url = f"{base}/v1/enrollments/{started['enrollment_id']}/confirm"
-    issued = _expect(
-        "confirm", *_call("POST", confirm_url, {"sms_code": code, "pin": DEMO_PIN}, api_key), 201
-    )
+    return _expect("confirm", *_call("POST", confirm_url, {"sms_code": code, "pin": DEMO_PIN}, api_key), 201)
+
+
+def run(args: argparse.Namespace) -> int:
+    state = load_state(args.state)
+    if state is None:
+        return 2
+    base, api_key = state["gateway_url"], state["bootstrap"]["api_key"]
+    issued = enroll(base, api_key, demo_customer(args.key_algorithm))
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "certificate.pem").write_text(issued["certificate_pem"])

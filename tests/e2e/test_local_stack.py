@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import sys
@@ -10,11 +11,13 @@ from collections import Counter
 
 import boto3
 import pytest
+import requests
 from boto3.dynamodb.types import TypeDeserializer
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fincert_local.openapi import build_openapi
 
+from tests import log_safety
 from tests.e2e.conftest import REPO, RunningStack
 from tests.verifiers import openssl_verify
 
@@ -64,6 +67,35 @@ def test_the_documented_demo_issues_a_certificate_that_openssl_verifies(stack, t
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "certificate.pem: OK" in demo.stdout
+
+
+def test_the_sandbox_command_prints_settings_a_csc_client_can_use(stack):
+    seeded = subprocess.run(
+        [sys.executable, "-m", "fincert_local", "sandbox", "--state", str(stack.state_file)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    settings = json.loads(seeded.stdout)
+    log_safety.remember_secret(settings["session_token"])
+    assert settings["service_url"] == stack.url
+    listed = requests.post(
+        f"{settings['csc_base_url']}/credentials/list",
+        json={},
+        headers={"Authorization": f"Bearer {settings['session_token']}"},
+        timeout=30,
+    )
+    assert listed.json() == {"credentialIDs": [settings["credential_id"]]}
+    authorized = requests.post(
+        f"{settings['csc_base_url']}/credentials/authorize",
+        json={"credentialID": settings["credential_id"], "numSignatures": 1, "PIN": settings["pin"]},
+        headers={"Authorization": f"Bearer {settings['session_token']}"},
+        timeout=30,
+    )
+    assert authorized.status_code == 200, authorized.text
 
 
 @pytest.mark.parametrize("algorithm", ["RSA_2048", "EC_P256"])

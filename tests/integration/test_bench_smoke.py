@@ -33,6 +33,11 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     assert "sns.Publish" not in confirm["operations"]
     assert "authorizer dynamodb.GetItem" in confirm["excluded"]
 
+    for request in ("credentials/authorize", "signatures/signHash"):
+        row = next(row for row in result["round_trips"] if row["request"] == request)
+        assert row["budget"] == 3 and row["count"] == len(row["operations"]) > 0
+        assert "authorizer dynamodb.GetItem" in row["excluded"]
+
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
 
