@@ -260,7 +260,7 @@ COLD_START_EVENTS: dict[tuple[str, str], Callable[[BenchContext], dict]] = {
 }
 # Requests whose cold start is measured on a documented refusal: the fixture's placeholder
 # customer has no account, and the function imports and calls all the same to say so.
-EXPECTED_REFUSALS: dict[str, int] = {"POST /v1/signatures": 404}
+EXPECTED_REFUSALS: dict[str, int] = {"POST /v1/signatures": 404, "OPTIONS /v1/registrations": 403}
 AUTHORIZER_EVENT: Callable[[BenchContext], dict] = _authorizer_event
 
 

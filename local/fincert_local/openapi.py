@@ -22,7 +22,9 @@ SECURITY_SCHEME = "institutionApiKey"
 def build_openapi(gateway: Gateway | None = None) -> dict[str, Any]:
     template = load_template()
     gateway = gateway or Gateway(template, repo_root())
-    routes = api_routes(template)
+    # CORS preflights (OPTIONS) are the browser's protocol, answered by the CORS function for
+    # every customer route alike; they are not operations a client calls.
+    routes = [route for route in api_routes(template) if route.method != "OPTIONS"]
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION},
@@ -33,7 +35,11 @@ def build_openapi(gateway: Gateway | None = None) -> dict[str, Any]:
                 SECURITY_SCHEME: {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The institution's API key: Authorization: Bearer fck_<institution>_<secret>",
+                    "description": (
+                        "The institution's API key (Authorization: Bearer fck_<institution>_<secret>) on the"
+                        " institution's routes, or a customer session token (Bearer fcs.<...>) on the customer"
+                        " and CSC routes"
+                    ),
                 }
             },
         },

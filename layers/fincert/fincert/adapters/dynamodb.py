@@ -242,18 +242,36 @@ class DynamoStore:
         )
 
     def put_institution(self, institution: Institution) -> None:
-        self._put_new(
+        """The institution and, for CORS preflights (which carry no credentials), an ORIGIN item
+        per browser origin it registered, naming the institutions that use it."""
+        item = {
+            "pk": f"INST#{institution.institution_id}",
+            "sk": "INSTITUTION",
+            "institution_id": institution.institution_id,
+            "name": institution.name,
+            "api_key_hash": institution.api_key_hash,
+            "scopes": set(institution.scopes) or None,
+            "allowed_origins": list(institution.allowed_origins),
+            "active": institution.active,
+        }
+        origins = [
             {
-                "pk": f"INST#{institution.institution_id}",
-                "sk": "INSTITUTION",
-                "institution_id": institution.institution_id,
-                "name": institution.name,
-                "api_key_hash": institution.api_key_hash,
-                "scopes": set(institution.scopes) or None,
-                "allowed_origins": list(institution.allowed_origins),
-                "active": institution.active,
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(f"ORIGIN#{origin}", "ORIGIN"),
+                    "UpdateExpression": "ADD institutions :institution",
+                    "ExpressionAttributeValues": _values({":institution": {institution.institution_id}}),
+                }
             }
-        )
+            for origin in dict.fromkeys(institution.allowed_origins)
+        ]
+        try:
+            self._transact([self._put(item), *origins], ["institution"] + ["origin"] * len(origins))
+        except ConditionFailed as e:
+            raise ConditionFailed(f"INST#{institution.institution_id} exists") from e
+
+    def origin_registered(self, origin: str) -> bool:
+        return self._get(f"ORIGIN#{origin}", "ORIGIN", consistent=False) is not None
 
     def get_certificate_authority(self) -> CertificateAuthorityRecord | None:
         item = self._get("CA", "CA")

@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from fincert import errors
+from fincert.api.cors import with_cors
 from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
 from fincert.api.events import header
 from fincert.domain.model import Principal
@@ -76,8 +77,8 @@ def lambda_handler(
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refusal = refuse_before_parsing(event, get_settings().max_body_bytes)
         if refusal is not None:
-            return _plain_response(refusal, error_body)
-        return app.resolve(event, context)
+            return with_cors(event, _plain_response(refusal, error_body))
+        return with_cors(event, app.resolve(event, context))
 
     return handler
 

@@ -15,6 +15,8 @@ from fincert.ports import Store
 API_KEY_PREFIX = "fck"
 _INSTITUTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,30}[a-z0-9]")
 _API_KEY = re.compile(r"fck_([a-z0-9-]{3,32})_([A-Za-z0-9_-]{43})")
+# A browser origin as the Origin header carries it: scheme, host, optional port; nothing else.
+ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
 
 
 def hash_api_key(secret: str) -> str:
@@ -31,6 +33,12 @@ def register_institution(
     if not _INSTITUTION_ID.fullmatch(institution_id):
         raise InvalidRequest(
             "institution id: 3-32 lowercase letters, digits or dashes", code="institution_id_invalid"
+        )
+    allowed_origins = list(allowed_origins)
+    bad_origins = [origin for origin in allowed_origins if not ORIGIN.fullmatch(origin)]
+    if bad_origins:
+        raise InvalidRequest(
+            "origins look like https://bank.example or https://bank.example:8443", code="origin_invalid"
         )
     unknown = set(scopes) - {scope.value for scope in Scope}
     if unknown:

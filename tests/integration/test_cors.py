@@ -1,0 +1,62 @@
+"""CORS: a customer's browser may call the customer routes straight from the institution's
+registered origins, and only from those; the session's institution decides, not the origin."""
+
+from __future__ import annotations
+
+import pytest
+from fincert.domain.institutions import register_institution
+
+from tests import log_safety
+from tests.conftest import Api
+from tests.customers import CUSTOMER, Customer, connected_customer
+
+WEB_BANK_ORIGIN = "https://www.web-bank.example"
+
+
+@pytest.fixture
+def web_bank(svc, ca, gateway) -> Api:
+    _, api_key = register_institution(
+        svc.store, "web-bank", "Web Bank", ["enroll", "connect"], [WEB_BANK_ORIGIN]
+    )
+    log_safety.remember_secret(api_key)
+    return Api(gateway, api_key)
+
+
+def preflight(api: Api, path: str, origin: str):
+    headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    return api.request("OPTIONS", path, api_key="", headers=headers)
+
+
+def test_preflight_allows_registered_origins_only(web_bank):
+    allowed = preflight(web_bank, "/csc/v1/credentials/authorize", WEB_BANK_ORIGIN)
+    assert allowed.status == 204
+    assert allowed.header("Access-Control-Allow-Origin") == WEB_BANK_ORIGIN
+    assert "Authorization" in allowed.header("Access-Control-Allow-Headers")
+    refused = preflight(web_bank, "/csc/v1/credentials/authorize", "https://evil.example")
+    assert refused.status == 403
+    assert refused.header("Access-Control-Allow-Origin") is None
+
+
+def test_responses_carry_cors_headers_only_for_the_sessions_institution(web_bank, api):
+    customer = Customer(web_bank, CUSTOMER)
+    customer.issue()
+    customer.connect()
+    mine = customer.call("GET", "/v1/history", headers={"Origin": WEB_BANK_ORIGIN})
+    assert mine.status == 200
+    assert mine.header("Access-Control-Allow-Origin") == WEB_BANK_ORIGIN
+    foreign = customer.call("GET", "/v1/history", headers={"Origin": "https://evil.example"})
+    assert foreign.header("Access-Control-Allow-Origin") is None
+    # A session of another institution does not get web-bank's origin, though it is registered.
+    other = connected_customer(api, {"name": "이영희", "phone": "010-2222-3333", "birth_date": "19791231"})
+    elsewhere = other.call("GET", "/v1/history", headers={"Origin": WEB_BANK_ORIGIN})
+    assert elsewhere.status == 200
+    assert elsewhere.header("Access-Control-Allow-Origin") is None
+
+
+def test_institutions_register_only_well_formed_origins(svc, ca):
+    from fincert.errors import InvalidRequest
+
+    for origin in ["https://bank.example/path", "*", "https://BANK.example", "javascript:alert(1)"]:
+        with pytest.raises(InvalidRequest):
+            register_institution(svc.store, "odd-bank", "Odd", ["connect"], [origin])
+    assert svc.store.get_institution("odd-bank") is None
