@@ -26,6 +26,7 @@ from fincert.api.csc_models import (
     SignHashResponse,
 )
 from fincert.api.errors import csc_error_body
+from fincert.api.models import ErrorResponse
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.model import CredentialStatus
 from fincert.domain.signing import KEY_ALGORITHM_OIDS, MAX_SIGNATURES_PER_SAD
@@ -37,7 +38,7 @@ _ERRORS = {
     status: {"description": description, "content": {"application/json": {"model": CscErrorResponse}}}
     for status, description in {
         400: "Invalid request (wrong PIN, invalid SAD or hash, unsupported algorithm)",
-        401: "Missing or invalid session token",
+        401: "Missing or invalid session token",  # API Gateway's answer: see below
         403: "Not allowed (PIN locked, certificate not active or not registered here)",
         404: "No such credential",
         409: "Conflicts with the current state",
@@ -48,6 +49,11 @@ _ERRORS = {
         503: "A dependency is unavailable; retry after Retry-After seconds",
     }.items()
 }
+# 401s come from API Gateway's authorizer response, before this function: the service-wide shape.
+_ERRORS[401] = {
+    "description": "Missing or invalid session token",
+    "content": {"application/json": {"model": ErrorResponse}},
+}
 _P256_OID = "1.2.840.10045.3.1.7"
 
 
@@ -56,7 +62,12 @@ def _csc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
-@app.post("/csc/v1/info", summary="Service information", responses=_ERRORS, tags=["csc"])
+@app.post(
+    "/csc/v1/info",
+    summary="Service information",
+    responses={200: {"description": "OK"}, **_ERRORS},
+    tags=["csc"],
+)
 def info(request: InfoRequest) -> InfoResponse:
     base = services().settings.pki_base_url
     return InfoResponse(
@@ -74,7 +85,7 @@ def info(request: InfoRequest) -> InfoResponse:
 @app.post(
     "/csc/v1/credentials/list",
     summary="The customer's credentials usable here",
-    responses=_ERRORS,
+    responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
 def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse:
@@ -84,7 +95,7 @@ def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse
 @app.post(
     "/csc/v1/credentials/info",
     summary="A credential's key, certificate and PIN",
-    responses=_ERRORS,
+    responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
 def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse:
@@ -140,7 +151,7 @@ def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse
 @app.post(
     "/csc/v1/credentials/authorize",
     summary="PIN -> SAD for numSignatures signatures (bound to the given hashes, if any), valid 5 minutes",
-    responses=_ERRORS,
+    responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
 def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:
@@ -155,7 +166,7 @@ def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:
 @app.post(
     "/csc/v1/signatures/signHash",
     summary="Sign SHA-256 hashes with a SAD (RSASSA-PKCS1-v1_5, RSASSA-PSS or ECDSA)",
-    responses=_ERRORS,
+    responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
 def signatures_sign_hash(request: SignHashRequest) -> SignHashResponse:

@@ -73,7 +73,12 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     return Response(201, body=body, content_type="application/json")
 
 
-@app.get("/v1/devices", summary="The customer's devices", responses=ERROR_RESPONSES, tags=["devices"])
+@app.get(
+    "/v1/devices",
+    summary="The customer's devices",
+    responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
+    tags=["devices"],
+)
 def list_devices() -> DeviceListResponse:
     return DeviceListResponse(devices=[_device(d) for d in services().accounts.list_devices(principal(app))])
 
@@ -94,13 +99,17 @@ def remove_device(
 @app.get(
     "/v1/history",
     summary="The customer's usage history, newest first",
-    responses=ERROR_RESPONSES,
+    responses={200: {"description": "One page of the history"}, **ERROR_RESPONSES},
     tags=["customer"],
 )
 def list_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> HistoryPageResponse:
+    unknown = set(app.current_event.query_string_parameters or {}) - {"limit", "cursor"}
+    if unknown:
+        # Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore.
+        raise InvalidRequest("unknown query parameters", code="unknown_parameter")
     page = services().accounts.list_history(principal(app), limit, cursor)
     entries = [
         HistoryEntryResponse(

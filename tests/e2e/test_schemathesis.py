@@ -14,6 +14,7 @@ that walks the issuance flow with realistic data through the same schemathesis c
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 
@@ -27,6 +28,8 @@ from tests.e2e.conftest import REPO, RunningStack
 
 pytestmark = pytest.mark.e2e
 
+# Routes that take a customer session token; the rest take the institution's API key.
+CUSTOMER_PATHS = "^/(csc/|v1/(registrations|pin$|devices|history|signatures|sessions))"
 CONFIG = SchemathesisConfig.from_dict(
     {
         "generation": {
@@ -45,9 +48,26 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 # An undeclared method on a public route gets API Gateway's 403 "Missing
                 # Authentication Token" (REST APIs answer so for any unconfigured method), not 405.
-                "include-path-regex": "^/pki/",
+                "include-path-regex": "^/(pki/|csc/v1/info$)",
                 "checks": {"unsupported_method": {"enabled": False}},
-            }
+            },
+            {
+                # Customer routes run with one customer's session: generated PINs soon lock the
+                # PIN (403 pin_locked) and the customer may not be registered (403), both
+                # documented refusals of schema-valid requests.
+                "include-path-regex": CUSTOMER_PATHS,
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2XX", "400", "403", "404", "409", "410"]
+                    }
+                },
+            },
+            {
+                # Ending the session mid-run would leave every later customer request a 401;
+                # tests/integration/test_connection.py covers it.
+                "include-path-regex": "^/v1/sessions/current$",
+                "enabled": False,
+            },
         ],
     }
 )
@@ -64,11 +84,32 @@ def auth(stack: RunningStack) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.api_key}"}
 
 
+@pytest.fixture(scope="module")
+def customer_session(stack: RunningStack) -> dict[str, str]:
+    """One connected customer (issued, then connected by SMS) for the customer routes."""
+    phone = f"010{secrets.randbelow(10**8):08d}"
+    identity = {"name": "박지민", "phone": phone, "birth_date": "19881111"}
+    enrollment = stack.post("/v1/enrollments", identity | {"terms_accepted": True}).json()
+    code = stack.sms_code("+82" + phone[1:])
+    issued = stack.post(
+        f"/v1/enrollments/{enrollment['enrollment_id']}/confirm", {"sms_code": code, "pin": "802468"}
+    )
+    assert issued.status_code == 201, issued.text
+    verification = stack.post("/v1/connections", identity).json()
+    code = stack.sms_code("+82" + phone[1:])
+    session = stack.post(f"/v1/connections/{verification['verification_id']}/confirm", {"sms_code": code})
+    assert session.status_code == 201, session.text
+    token = session.json()["session_token"]
+    log_safety.remember_secret(phone, "+82" + phone[1:], token)
+    return {"Authorization": f"Bearer {token}"}
+
+
 @schema.parametrize()
 def test_every_generated_request_gets_a_documented_answer(
-    case: schemathesis.Case, stack: RunningStack, http: requests.Session
+    case: schemathesis.Case, stack: RunningStack, http: requests.Session, customer_session: dict[str, str]
 ) -> None:
-    case.call_and_validate(base_url=stack.url, session=http, headers=auth(stack), timeout=30)
+    headers = customer_session if re.match(CUSTOMER_PATHS, case.path) else auth(stack)
+    case.call_and_validate(base_url=stack.url, session=http, headers=headers, timeout=30)
 
 
 @pytest.mark.parametrize("algorithm", ["RSA_2048", "EC_P256"])

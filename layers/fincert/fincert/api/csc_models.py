@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CscRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
+    # Lax, unlike the bank API: CSC clients we do not control may send 1.0 for 1 (JSON Schema
+    # calls that an integer too); strings still never become numbers or the reverse.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class CscResponse(BaseModel):

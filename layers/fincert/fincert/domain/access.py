@@ -153,6 +153,11 @@ class PinChecker:
         if pin_matches(self._kms, self._hmac_key_id, account.person_index, pin, account.pin_verifier):
             return slot
         remaining = max(MAX_PIN_FAILURES - account.pin_failures, 0)
+        if remaining == 0:
+            # Our count included attempts still in flight; a correct one among them may have
+            # forgiven ours meanwhile. Say "locked" only if the account is locked now.
+            current = self._store.get_account(account_id)
+            remaining = max(MAX_PIN_FAILURES - current.pin_failures, 0) if current else 0
         self._store.put_history(
             account_id,
             history(
