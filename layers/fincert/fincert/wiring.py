@@ -22,6 +22,7 @@ from fincert.settings import Settings, get_settings
 if TYPE_CHECKING:
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.enrollment import EnrollmentService
+    from fincert.domain.revocation_status import RevocationStatus
 
 
 class Services:
@@ -67,6 +68,21 @@ class Services:
             sms=self.sms,
             clock=self.clock,
             settings=self.settings,
+            certificate_authority=self.certificate_authority,
+        )
+
+    # --- revocation status (OCSP, CRLs) ---------------------------------------------------------
+    @cached_property
+    def revocation_status(self) -> RevocationStatus:
+        # One per container: it holds the decrypted OCSP responder key and the CRLs built so far.
+        from fincert.domain.revocation_status import RevocationStatus
+
+        return RevocationStatus(
+            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            kms=self.kms,
+            clock=self.clock,
+            key_wrap_key_id=self.settings.key_wrap_key_id,
+            pki_base_url=self.settings.pki_base_url,
             certificate_authority=self.certificate_authority,
         )
 

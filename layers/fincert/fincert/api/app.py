@@ -64,13 +64,20 @@ def _plain_response(error: errors.FincertError) -> dict[str, Any]:
     }
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def lambda_handler(
+    app: APIGatewayRestResolver,
+    refuse: Callable[[dict[str, Any]], errors.FincertError | None] | None = None,
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point for an API function: judges the raw body before anything parses
-    it, then lets the resolver route."""
+    it (`refuse`, by default the JSON API's refuse_before_parsing), then lets the resolver route."""
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refusal = refuse_before_parsing(event, get_settings().max_body_bytes)
+        refusal = (
+            refuse(event)
+            if refuse is not None
+            else refuse_before_parsing(event, get_settings().max_body_bytes)
+        )
         if refusal is not None:
             return _plain_response(refusal)
         return app.resolve(event, context)
