@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from fincert.admin import ensure_ocsp_responder
 from fincert.crl_partitions import crl_partition
-from fincert.domain.model import SerialStatus
+from fincert.crypto.kms_keys import KMS_RAW_MESSAGE_LIMIT
+from fincert.crypto.x509_profile import new_serial_number
+from fincert.domain.model import PreSigningRecord, SerialStatus
 from fincert.domain.revocation_status import CRL_REFRESH
 from fincert.wiring import services
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -30,6 +32,7 @@ from pyhanko_certvalidator.errors import RevokedError
 
 from tests.conftest import Api
 from tests.integration.test_issuance_api import CUSTOMER, issue
+from tests.moto_patches import kms_message_type_digest
 from tests.verifiers import assert_pkilint_clean
 
 OCSP_TYPE = {"Content-Type": "application/ocsp-request"}
@@ -423,3 +426,30 @@ def test_pyhanko_hard_fail_with_crls_accepts_good_and_rejects_revoked(api, anony
     clock.at = clock.now() + CRL_REFRESH
     with pytest.raises(RevokedError):
         _validate(ca, leaf, crls=[root_crl, anonymous.get(_crl_path(leaf)).body], moment=clock.now())
+
+
+def test_a_large_partition_crl_is_signed_by_kms_as_a_digest(
+    api, anonymous, svc, ca, clock, aws_calls, tmp_path
+):
+    leaf = _leaf(issue(api))
+    for _ in range(150):
+        serial = new_serial_number()
+        svc.store.put_pre_signing_record(
+            PreSigningRecord(serial, "cred_x", "acct_x", "00" * 32, leaf.not_valid_after_utc, clock.now())
+        )
+        _revoke(svc, serial)
+    aws_calls.clear()
+    # moto ignores MessageType=DIGEST (tests/moto_patches.py): without the correction the
+    # signature would not verify and the build would refuse to publish it.
+    with kms_message_type_digest():
+        response = anonymous.get(_crl_path(leaf))
+    assert response.status == 200, response.body
+    crl = x509.load_der_x509_crl(response.body)
+    assert len(crl) == 150
+    assert len(crl.tbs_certlist_bytes) > KMS_RAW_MESSAGE_LIMIT
+    assert crl.is_signature_valid(ca.issuing_certificate.public_key())
+    # One Query of the partition (one page here) and one Sign, whatever the entry count.
+    assert aws_calls.calls.count("kms.Sign") == 1
+    assert aws_calls.calls.count("dynamodb.Query") == 1
+    (tmp_path / "large.crl").write_bytes(response.body)
+    assert_pkilint_clean("lint_crl", "-t", "CRL", "-p", "PKIX", str(tmp_path / "large.crl"))

@@ -5,9 +5,12 @@ Choices that are not obvious:
 - One single request per OCSPRequest. RFC 6960 allows a list, but every relying party sends one
   and answering several multiplies what a hostile client can make us sign. cryptography refuses
   to parse more than one anyway (NotImplementedError), which becomes `OcspMalformed` here.
-- The issuing CA signs its own responses (RFC 6960 4.2.2.2: the CA that issued the certificate
-  is an authorized responder; its certificate carries digitalSignature for this). The responder
-  ID is byKey, and no certificates are embedded: the relying party already holds the CA.
+- Either the issuing CA signs (RFC 6960 4.2.2.2: the CA that issued the certificate is an
+  authorized responder; its certificate carries digitalSignature for this; no certificate is
+  embedded, the relying party holds the CA), or a delegated responder does (`responder_certificate`:
+  issued by that CA with id-kp-OCSPSigning, embedded in the response). The service uses the
+  delegated one, whose key signs in memory (fincert.domain.revocation_status). The responder ID
+  is byKey either way.
 - The response's CertID uses the request's own hash algorithm (`add_response_by_hash`), so a
   SHA-1 request gets a SHA-1 CertID back: clients match responses to requests by CertID, and
   RFC 5019 clients still send SHA-1. The response itself is signed with SHA-256.
@@ -248,7 +251,7 @@ def build_response(
     signer = responder_certificate or issuer_certificate
     # Refuse before KMS is asked: a wrong key id would yield a response no client accepts.
     if responder_key.public_key() != signer.public_key():
-        raise ValueError("the responder key does not match the issuing CA certificate")
+        raise ValueError("the responder key does not match the responder's certificate")
     if responder_certificate is not None:
         _check_delegation(responder_certificate, issuer_certificate)
     if status not in _CERT_STATUS:
