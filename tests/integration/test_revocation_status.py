@@ -90,10 +90,13 @@ def _openssl(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def openssl_ocsp_status(tmp_path: Path, ca, leaf: x509.Certificate, response_der: bytes) -> str:
+def openssl_ocsp_status(
+    tmp_path: Path, ca, leaf: x509.Certificate | None, response_der: bytes, *, serial: int | None = None
+) -> str:
     """openssl's verdict on a served response: signature and delegation chain to the root, then
-    the status line for `leaf` (the CertID openssl computes itself)."""
-    _files(tmp_path, ca, leaf=leaf)
+    the status line for `leaf` (the CertID openssl computes itself), or for a bare `serial`."""
+    _files(tmp_path, ca, **({"leaf": leaf} if leaf is not None else {}))
+    target = ["-cert", "leaf.pem"] if leaf is not None else ["-serial", str(serial)]
     (tmp_path / "response.der").write_bytes(response_der)
     result = _openssl(
         tmp_path,
@@ -107,8 +110,7 @@ def openssl_ocsp_status(tmp_path: Path, ca, leaf: x509.Certificate, response_der
         "-no_nonce",
         "-issuer",
         "issuing.pem",
-        "-cert",
-        "leaf.pem",
+        *target,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Response verify OK" in result.stderr, result.stderr
@@ -138,18 +140,22 @@ def test_openssl_reads_good_then_revoked_after_a_reissue(api, anonymous, ca, res
     assert "Reason: superseded" in lines
 
 
-def test_unknown_for_a_serial_we_never_issued(anonymous, ca, responder, tmp_path):
-    request = (
+def _unknown_request(ca, serial: int = 12345678901234567890) -> bytes:
+    return (
         ocsp.OCSPRequestBuilder()
-        .add_certificate_by_hash(
-            *_hashes(ca.issuing_certificate), serial_number=12345678901234567890, algorithm=SHA1
-        )
+        .add_certificate_by_hash(*_hashes(ca.issuing_certificate), serial_number=serial, algorithm=SHA1)
         .build()
         .public_bytes(serialization.Encoding.DER)
     )
-    response = ocsp.load_der_ocsp_response(_post(anonymous, request).body)
+
+
+def test_unknown_for_a_serial_we_never_issued(anonymous, ca, responder, tmp_path):
+    body = _post(anonymous, _unknown_request(ca)).body
+    response = ocsp.load_der_ocsp_response(body)
     assert response.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
     assert response.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+    status = openssl_ocsp_status(tmp_path, ca, None, body, serial=12345678901234567890)
+    assert status.splitlines()[0] == "12345678901234567890: unknown"
 
 
 def _hashes(issuer: x509.Certificate, algorithm=None):
@@ -216,7 +222,8 @@ def test_pkilint_accepts_served_good_revoked_and_unknown_responses(
     good = _post(anonymous, _request(leaf, ca.issuing_certificate)).body
     _revoke(svc, leaf.serial_number)
     revoked = _post(anonymous, _request(leaf, ca.issuing_certificate)).body
-    for name, der in {"good": good, "revoked": revoked}.items():
+    unknown = _post(anonymous, _unknown_request(ca)).body
+    for name, der in {"good": good, "revoked": revoked, "unknown": unknown}.items():
         (tmp_path / f"{name}.der").write_bytes(der)
         assert_pkilint_clean("lint_ocsp_response", str(tmp_path / f"{name}.der"))
 
