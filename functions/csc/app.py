@@ -190,4 +190,4 @@ def signatures_sign_hash(request: SignHashRequest) -> SignHashResponse:
     return SignHashResponse(signatures=[base64.b64encode(s).decode() for s in signatures])
 
 
-handler = lambda_handler(app, csc_error_body)
+handler = lambda_handler(app, error_body=csc_error_body)

@@ -637,6 +637,49 @@ ROUND_TRIP_SCENARIOS: list[Callable[[WarmContainer], dict[str, list[Call]]]] = [
 ]
 
 
+# --- revocation status: an OCSP query on a warm container ----------------------------------------
+
+
+def ocsp_scenario(container: WarmContainer) -> dict[str, list[Call]]:
+    """One OCSP query about a freshly issued certificate, after a first query warmed the
+    container (the CA record, the responder record and its key's one KMS Decrypt)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    customer = _customer(container.ctx)
+    enrollment_id = container.post("/v1/enrollments", customer).json()["enrollment_id"]
+    body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
+    issued = container.post(f"/v1/enrollments/{enrollment_id}/confirm", body).json()
+    leaf = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
+    issuer = x509.load_pem_x509_certificate(issued["chain_pem"][0].encode())
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(leaf, issuer, hashes.SHA1())  # noqa: S303  # what openssl sends
+        .build()
+        .public_bytes(serialization.Encoding.DER)
+    )
+
+    def ask() -> None:
+        response = container.gateway.handle(
+            "POST", "/pki/ocsp", [("Content-Type", "application/ocsp-request")], request
+        )
+        if response.status != 200 or ocsp.load_der_ocsp_response(response.body).certificate_status is not (
+            ocsp.OCSPCertStatus.GOOD
+        ):
+            raise RuntimeError(f"POST /pki/ocsp: {response.status} {response.body[:200]!r}")
+
+    ask()
+    with container.recording() as query:
+        ask()
+    return {"OCSP query": query}
+
+
+ROUND_TRIP_SCENARIOS.append(ocsp_scenario)
+# Not a DESIGN.md budget: ours. One strongly consistent GetItem of the serial's record; no KMS.
+ROUND_TRIP_BUDGETS["OCSP query"] = 1
+
+
 def measure_round_trips(container: WarmContainer, authorizer_id: str | None) -> list[dict]:
     rows = []
     with _botocore_recorder():
@@ -738,7 +781,7 @@ def _moto_version() -> str:
 
 
 def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over") -> dict:
-    from fincert.admin import bootstrap_ca
+    from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
     from fincert.domain.model import Scope
     from fincert.wiring import services, use_services
@@ -771,6 +814,7 @@ def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over")
         use_services(None)  # settings from the environment the stack just set
         svc = services()
         bootstrap_ca(svc)
+        ensure_ocsp_responder(svc)  # what `fincert-admin bootstrap-ca` creates too
         scopes = [s.value for s in Scope]
         _, api_key = register_institution(svc.store, INSTITUTION_ID, "Demo Bank", scopes)
         ctx = BenchContext(region=stack.region, api_key=api_key, scopes=" ".join(sorted(scopes)))

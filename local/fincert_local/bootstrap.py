@@ -1,11 +1,11 @@
-"""Seed a freshly started local stack: the CA certificates (signed through moto's KMS) and a
-demo institution allowed to do everything, whose API key is printed once."""
+"""Seed a freshly started local stack: the CA certificates (signed through moto's KMS), the
+delegated OCSP responder, and a demo institution allowed to do everything, whose API key is printed once."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fincert.admin import bootstrap_ca
+from fincert.admin import bootstrap_ca, ensure_ocsp_responder
 from fincert.domain.institutions import register_institution
 from fincert.domain.model import Scope
 from fincert.wiring import services, use_services
@@ -21,6 +21,7 @@ def bootstrap(stack: LocalStack) -> dict:
     use_services(None)  # built from the environment the stack just applied
     svc = services()
     bootstrap_ca(svc)
+    ensure_ocsp_responder(svc)
     _, api_key = register_institution(
         svc.store,
         DEMO_INSTITUTION,

@@ -19,6 +19,11 @@ VERSION = "0.1.0"
 SECURITY_SCHEME = "institutionApiKey"
 
 
+def openapi_path(template_path: str) -> str:
+    """OpenAPI path templates have no greedy form: API Gateway's {request+} is documented as {request}."""
+    return template_path.replace("+}", "}")
+
+
 def build_openapi(gateway: Gateway | None = None) -> dict[str, Any]:
     template = load_template()
     gateway = gateway or Gateway(template, repo_root())
@@ -51,7 +56,7 @@ def build_openapi(gateway: Gateway | None = None) -> dict[str, Any]:
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     for route in routes:
-        operation = document["paths"].get(route.path, {}).get(route.method.lower())
+        operation = document["paths"].get(openapi_path(route.path), {}).get(route.method.lower())
         if operation is None:
             raise ValueError(f"{route.method} {route.path} is in template.yaml but no handler documents it")
         if route.authorized:

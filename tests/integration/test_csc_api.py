@@ -273,3 +273,12 @@ def test_an_unregistered_institution_sees_no_credentials(api, gateway, other_ban
     assert info.status == 404
     refused = at_other_bank.authorize()
     assert (refused.status, refused.json()["error"]) == (403, "institution_not_registered")
+
+
+def test_a_json_array_body_is_refused_not_read_as_its_first_element(api):
+    customer = connected_customer(api)
+    for path in ["/csc/v1/credentials/list", "/v1/connections"]:
+        response = customer.call("POST", path, [{}, 1])
+        assert response.status == 400, (path, response.body)
+    as_bank = api.post("/v1/connections", [CUSTOMER])
+    assert (as_bank.status, as_bank.json()["error"]["code"]) == (400, "body_not_object")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fincert_local.openapi import build_openapi, render
+from fincert_local.openapi import build_openapi, openapi_path, render
 from fincert_local.template import api_routes, load_template, repo_root
 
 
@@ -16,7 +16,7 @@ def test_every_template_route_is_documented_with_its_security():
     for route in api_routes(load_template()):
         if route.method == "OPTIONS":
             continue  # CORS preflights: not documented operations
-        operation = document["paths"][route.path][route.method.lower()]
+        operation = document["paths"][openapi_path(route.path)][route.method.lower()]
         assert ("security" in operation) == route.authorized, route
 
 

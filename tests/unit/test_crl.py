@@ -31,7 +31,8 @@ from tests.moto_patches import kms_message_type_digest
 from tests.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
-PARTITION_URL = "http://pki.fincert.example/pki/crl/7"
+# A second CRL base, so the "partition" leaves name another CRL than the others.
+PARTITION_BASE = "http://pki.fincert.example/pki/crl/7"
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 THIS_UPDATE = NOW - dt.timedelta(minutes=1)
 NEXT_UPDATE = THIS_UPDATE + dt.timedelta(days=1)
@@ -54,6 +55,12 @@ class Pki:
     partition_revoked: x509.Certificate
     files: Path
 
+    @property
+    def partition_url(self) -> str:
+        """The CRL the partition leaves name in their cRLDistributionPoints."""
+        dp = self.partition_good.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        return dp[0].full_name[0].value
+
     def crl(self, revoked=(), *, crl_number: int = 1, **kw) -> bytes:
         return build_crl(
             issuer_certificate=kw.pop("issuer_certificate", self.issuing),
@@ -69,7 +76,7 @@ class Pki:
 def _make_pki(client, key_spec: str, files: Path) -> Pki:
     ca = moto_ca(client, key_spec, NOW - dt.timedelta(days=1))
     # Certificates of partition 7 name its CRL in their cRLDistributionPoints.
-    partition = dataclasses.replace(URLS, crl=PARTITION_URL)
+    partition = dataclasses.replace(URLS, crl=PARTITION_BASE)
     pki = Pki(
         ca.kms,
         ca.root,
@@ -340,14 +347,14 @@ def test_openssl_rejects_a_tampered_crl(pki):
 
 def test_a_partition_crl_names_its_distribution_point(pki):
     entries = [RevokedEntry(pki.partition_revoked.serial_number, THIS_UPDATE, x509.ReasonFlags.superseded)]
-    der = pki.crl(entries, issuing_distribution_point_url=PARTITION_URL)
+    der = pki.crl(entries, issuing_distribution_point_url=pki.partition_url)
     name = _write_crl(pki, "partition", der)
     _assert_openssl_verifies_crl(pki, name)
     _assert_lint_clean(pki, name)
 
     idp = x509.load_der_x509_crl(der).extensions.get_extension_for_class(x509.IssuingDistributionPoint)
     assert idp.critical
-    assert [n.value for n in idp.value.full_name] == [PARTITION_URL]
+    assert [n.value for n in idp.value.full_name] == [pki.partition_url]
     assert idp.value.only_contains_user_certs
     assert not (idp.value.only_contains_ca_certs or idp.value.indirect_crl or idp.value.only_some_reasons)
 

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
+from fincert.crypto.keys import KeyAlgorithm, generate_private_key
 from fincert.crypto.kms_keys import kms_private_key
 from fincert.crypto.ocsp import (
     MAX_NONCE_SIZE,
@@ -24,6 +25,7 @@ from fincert.crypto.ocsp import (
     unsuccessful,
 )
 from fincert.crypto.x509_profile import (
+    build_ocsp_responder_certificate,
     build_root_ca_certificate,
     new_serial_number,
 )
@@ -540,3 +542,56 @@ def test_pkilint_gate_catches_a_bad_response(pki):
     path = pki.files / _write(pki.files, "lint-bad.der", bad.public_bytes(serialization.Encoding.DER))
     findings = pkilint_findings("lint_ocsp_response", str(path))
     assert any("pkix.ocsp_negative_validity_period" in f for f in findings), findings
+
+
+# --- a delegated responder (RFC 6960 4.2.2.2) ------------------------------------------------
+
+
+def _delegated(pki: Pki, *, ca_key=None, ca_certificate=None):
+    key = generate_private_key(KeyAlgorithm.RSA_2048)
+    certificate = build_ocsp_responder_certificate(
+        ca_key=ca_key or pki.issuing_key,
+        ca_certificate=ca_certificate or pki.issuing,
+        responder_public_key=key.public_key(),
+        not_before=NOW - dt.timedelta(hours=1),
+    )
+    return key, certificate
+
+
+def _delegated_response(pki: Pki, key, certificate, serial: int) -> bytes:
+    return build_response(
+        issuer_certificate=pki.issuing,
+        responder_key=key,
+        responder_certificate=certificate,
+        serial_number=serial,
+        cert_id_hash=SHA1,
+        status="good",
+        this_update=THIS_UPDATE,
+        next_update=NEXT_UPDATE,
+    )
+
+
+def test_a_delegated_responder_signs_in_memory_and_openssl_accepts_it(pki):
+    key, certificate = _delegated(pki)
+    pki.kms.signs.clear()
+    der = _delegated_response(pki, key, certificate, pki.good.serial_number)
+    assert pki.kms.signs == []  # no KMS Sign per answer
+    response = ocsp.load_der_ocsp_response(der)
+    assert response.certificates == [certificate]
+    ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    assert response.responder_key_hash == ski
+    name = _write(pki.files, "delegated.der", der)
+    _assert_openssl_accepts(pki, name)
+    assert _status(pki, name, "-cert", "good.pem").stdout.splitlines()[0] == "good.pem: good"
+    assert_pkilint_clean("lint_ocsp_response", str(pki.files / name))
+
+
+def test_a_responder_the_issuing_ca_did_not_delegate_is_refused(pki):
+    # Issued by the root, not by the CA whose certificates it would vouch for.
+    key, certificate = _delegated(pki, ca_key=pki.root_key, ca_certificate=pki.root)
+    with pytest.raises(ValueError, match="not issued by this CA"):
+        _delegated_response(pki, key, certificate, pki.good.serial_number)
+    other_key, _ = _delegated(pki)
+    _, good_certificate = _delegated(pki)
+    with pytest.raises(ValueError, match="does not match"):
+        _delegated_response(pki, other_key, good_certificate, pki.good.serial_number)

@@ -330,7 +330,9 @@ def test_subscriber_profile(chain, alg):
         (AuthorityInformationAccessOID.CA_ISSUERS, "http://pki.fincert.example/pki/issuing-ca.crt"),
     }
     (dp,) = ext.get_extension_for_class(x509.CRLDistributionPoints).value
-    assert [n.value for n in dp.full_name] == ["http://pki.fincert.example/pki/crl"]
+    # The partition's CRL: the ISO week of notAfter (fincert.crl_partitions).
+    year, week, _ = leaf.not_valid_after_utc.isocalendar()
+    assert [n.value for n in dp.full_name] == [f"http://pki.fincert.example/pki/crl/{year}-w{week:02d}.crl"]
 
     expected_key = rsa.RSAPublicKey if alg is KeyAlgorithm.RSA_2048 else ec.EllipticCurvePublicKey
     assert isinstance(leaf.public_key(), expected_key)

@@ -1,7 +1,8 @@
 """Operator commands: bootstrap the CA, register an institution. They run wherever the AWS
 credentials are (an operator's shell against AWS, or the local stack against moto):
 
-    fincert-admin bootstrap-ca
+    fincert-admin bootstrap-ca            (also creates the delegated OCSP responder)
+    fincert-admin renew-ocsp-responder [--force]
     fincert-admin register-institution --id demo-bank --name "Demo Bank" --scope enroll
 """
 
@@ -31,10 +32,31 @@ def bootstrap_ca(svc: Services) -> CertificateAuthority:
     )
 
 
+def ensure_ocsp_responder(svc: Services, *, force: bool = False):
+    """The delegated OCSP responder, created or renewed when due (see
+    fincert.domain.revocation_status); returns (record, renewed)."""
+    from fincert.domain.revocation_status import ensure_ocsp_responder as ensure
+
+    return ensure(
+        svc.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+        svc.kms,
+        svc.clock,
+        svc.certificate_authority(),
+        key_wrap_key_id=svc.settings.key_wrap_key_id,
+        force=force,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fincert-admin", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("bootstrap-ca", help="create the root and issuing CA certificates (once)")
+    commands.add_parser(
+        "bootstrap-ca", help="create the root and issuing CA certificates (once) and the OCSP responder"
+    )
+    renew = commands.add_parser(
+        "renew-ocsp-responder", help="issue a new OCSP responder certificate if it ends within 10 days"
+    )
+    renew.add_argument("--force", action="store_true", help="issue a new one whatever the current one's age")
     register = commands.add_parser("register-institution", help="register a bank and print its API key once")
     register.add_argument("--id", required=True, help="lowercase id, e.g. demo-bank")
     register.add_argument("--name", required=True)
@@ -45,7 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     svc = services()
     try:
         if args.command == "bootstrap-ca":
-            print("".join(bootstrap_ca(svc).chain_pem()), end="")
+            chain = bootstrap_ca(svc).chain_pem()
+            ensure_ocsp_responder(svc)
+            print("".join(chain), end="")
+            return 0
+        if args.command == "renew-ocsp-responder":
+            record, renewed = ensure_ocsp_responder(svc, force=args.force)
+            summary = {
+                "responder_serial": format(record.serial_number, "x"),
+                "not_after": record.not_after.isoformat(),
+                "renewed": renewed,
+            }
+            print(json.dumps(summary))
             return 0
         scopes = args.scope or [s.value for s in Scope]
         institution, api_key = register_institution(svc.store, args.id, args.name, scopes, args.origin)

@@ -17,10 +17,13 @@ from fincert.domain.model import (
     HistoryEntry,
     Institution,
     IssuanceCommit,
+    OcspResponderRecord,
     PinSlot,
     PreSigningRecord,
     RateLimit,
     RevocationReason,
+    SerialRecord,
+    SerialStatus,
     Session,
     SignatureActivation,
     Verification,
@@ -207,3 +210,32 @@ class Store(Protocol):
     def complete_device_connection(
         self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
     ) -> None: ...
+
+
+class RevocationStatusStore(Protocol):
+    """What OCSP, the CRLs and every status change need from the table (DynamoStore implements
+    it next to Store). Kept apart from Store so the in-memory fake of the issuance tests does
+    not have to grow with it."""
+
+    def set_serial_status(
+        self,
+        serial_number: int,
+        status: SerialStatus,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        only_from: Sequence[SerialStatus] = (),
+    ) -> bool:
+        """The one write that changes a serial's status, its revocation time and reason, and its
+        CRL index entry together. False when the `only_from` condition (or existence) failed."""
+        ...
+
+    def get_serial_status(self, serial_number: int) -> SerialRecord | None:
+        """Strongly consistent: a change shows in the next answer."""
+        ...
+
+    def crl_entries(self, partition: str) -> list[SerialRecord]: ...
+    def get_ocsp_responder(self) -> OcspResponderRecord | None: ...
+    def put_ocsp_responder(self, record: OcspResponderRecord, replaces: int | None) -> None:
+        """Raises ConditionFailed when the stored responder's serial is not `replaces`."""
+        ...

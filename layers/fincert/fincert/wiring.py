@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.enrollment import EnrollmentService
+    from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
 
 
@@ -104,6 +105,21 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             pins=self.pins,
+            certificate_authority=self.certificate_authority,
+        )
+
+    # --- revocation status (OCSP, CRLs) ---------------------------------------------------------
+    @cached_property
+    def revocation_status(self) -> RevocationStatus:
+        # One per container: it holds the decrypted OCSP responder key and the CRLs built so far.
+        from fincert.domain.revocation_status import RevocationStatus
+
+        return RevocationStatus(
+            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            kms=self.kms,
+            clock=self.clock,
+            key_wrap_key_id=self.settings.key_wrap_key_id,
+            pki_base_url=self.settings.pki_base_url,
             certificate_authority=self.certificate_authority,
         )
 

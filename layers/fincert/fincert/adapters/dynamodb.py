@@ -21,6 +21,9 @@ whose certificate was never stored (due_pk = "presigned"), and every account by 
 was last used (due_pk = "idle#<shard>", due_sk = "<YYYY-MM-DD>#<account>"; the idle purge
 queries each shard for days before its cutoff). Sharded so one index partition never takes
 every account's daily write.
+Sparse index `crl` (crl_pk, crl_sk; INCLUDE status, revoked_at, revocation_reason): only revoked
+and suspended SERIAL records, by CRL partition (crl_pk, fincert.crl_partitions) and serial, so a
+partition's CRL is one Query. Only `serial_status_update` sets or clears these keys.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from botocore.exceptions import ClientError
 
 from fincert.adapters.aws_errors import aws_call, error_code
 from fincert.clock import kst_date
+from fincert.crl_partitions import EXPIRED_PARTITION, crl_partition
 from fincert.domain.model import (
     Account,
     CertificateAuthorityRecord,
@@ -51,10 +55,13 @@ from fincert.domain.model import (
     HistoryEvent,
     Institution,
     IssuanceCommit,
+    OcspResponderRecord,
     PinSlot,
     PreSigningRecord,
     RateLimit,
     RevocationReason,
+    SerialRecord,
+    SerialStatus,
     Session,
     SignatureActivation,
     Verification,
@@ -514,6 +521,8 @@ class DynamoStore:
                 "not_after": _iso(record.not_after),
                 "created_at": _iso(record.created_at),
                 "status": "presigned",
+                # Copied into crl_pk when the serial is revoked (serial_status_update).
+                "crl_partition": crl_partition(record.not_after),
                 "due_pk": "presigned",
                 "due_sk": f"{_iso(record.created_at)}#{_serial_hex(record.serial_number)}",
                 # Kept until the certificate expires: OCSP and CRLs answer for it until then.
@@ -543,28 +552,14 @@ class DynamoStore:
         return serials
 
     def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
-        try:
-            self._update(
-                f"SERIAL#{_serial_hex(serial_number)}",
-                "SERIAL",
-                UpdateExpression=(
-                    "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason REMOVE due_pk, due_sk"
-                ),
-                # A commit that lands first wins: its certificate is stored and stays valid.
-                ConditionExpression="#status = :presigned",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(
-                    {
-                        ":revoked": CredentialStatus.REVOKED.value,
-                        ":at": _iso(now),
-                        ":reason": reason.value,
-                        ":presigned": "presigned",
-                    }
-                ),
-            )
-        except ConditionFailed:
-            return False
-        return True
+        # A commit that lands first wins: its certificate is stored and stays valid.
+        return self.set_serial_status(
+            serial_number,
+            SerialStatus.REVOKED,
+            at=now,
+            reason=reason.value,
+            only_from=(SerialStatus.PRESIGNED,),
+        )
 
     def commit_issuance(self, commit: IssuanceCommit) -> None:
         c, account, now = commit.credential, commit.account, commit.now
@@ -654,33 +649,32 @@ class DynamoStore:
                     ":at": _iso(now),
                     ":reason": RevocationReason.SUPERSEDED.value,
                 }
-                set_revoked = "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason"
-                names_and_values = {
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": _values(revoked),
-                }
                 add(
                     "old_credential",
                     "Update",
                     {
                         "Key": self._key(acct_pk, f"CRED#{old_id}"),
-                        "UpdateExpression": set_revoked,
+                        "UpdateExpression": (
+                            "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason"
+                        ),
                         "ConditionExpression": "attribute_exists(pk)",
-                        **names_and_values,
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": _values(revoked),
                     },
                 )
                 # No existence condition: past its certificate's notAfter the serial record is
                 # gone (TTL), and reissuing must still work. A record recreated here expires at
                 # once (the TTL it had, or now), since only unexpired certificates need one.
-                names_and_values["ExpressionAttributeValues"] |= _values({":now": _epoch_seconds(now)})
                 add(
                     "old_serial",
                     "Update",
-                    {
-                        "Key": self._key(f"SERIAL#{_serial_hex(old_serial)}", "SERIAL"),
-                        "UpdateExpression": set_revoked + ", expires_at = if_not_exists(expires_at, :now)",
-                        **names_and_values,
-                    },
+                    self.serial_status_update(
+                        old_serial,
+                        SerialStatus.REVOKED,
+                        at=now,
+                        reason=RevocationReason.SUPERSEDED.value,
+                        recreate_expiring_at=now,
+                    ),
                 )
 
         add(
@@ -1315,3 +1309,177 @@ class DynamoStore:
             ],
             ["verification", "account", "history"],
         )
+
+    # --- revocation status (OCSP, CRLs) -----------------------------------------------------
+    def serial_status_update(
+        self,
+        serial_number: int,
+        status: SerialStatus,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        only_from: Sequence[SerialStatus] = (),
+        recreate_expiring_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """THE way a SERIAL record changes status: the UpdateItem body (for one `_update` or a
+        transaction's Update) that sets status, revocation time and reason, and the `crl` index
+        keys together, so OCSP (which reads the record) and the CRL (which queries the index)
+        can never disagree.
+
+        - REVOKED: `reason` is an RFC 5280 CRLReason name ("superseded", "keyCompromise", ...).
+        - SUSPENDED: the reason is always certificateHold (RFC 5280 5.3.1), on OCSP and the CRL.
+        - ISSUED (restore): the revocation fields and the index keys go; the serial leaves the
+          partition's next CRL (no removeFromCRL: there are no delta CRLs).
+        `only_from` makes the write conditional on the current status. Without it the record
+        must exist, unless `recreate_expiring_at` is given: a record already deleted by TTL (its
+        certificate expired) is then recreated, expiring at that time.
+        """
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":status": status.value}
+        if status is SerialStatus.ISSUED:
+            expression = "SET #status = :status REMOVE revoked_at, revocation_reason, crl_pk, crl_sk"
+        elif status in (SerialStatus.REVOKED, SerialStatus.SUSPENDED):
+            if status is SerialStatus.SUSPENDED:
+                reason = "certificateHold"
+            if not reason:
+                raise ValueError("a revocation needs a reason (RFC 5280 CRLReason name)")
+            # crl_partition was written with the pre-signing record; a record recreated after
+            # its TTL has none, and its expired certificate belongs in no CRL served.
+            expression = (
+                "SET #status = :status, revoked_at = :at, revocation_reason = :reason,"
+                " crl_pk = if_not_exists(crl_partition, :expired), crl_sk = :serial"
+            )
+            values |= {
+                ":at": _iso(at),
+                ":reason": reason,
+                ":expired": EXPIRED_PARTITION,
+                ":serial": _serial_hex(serial_number),
+            }
+        else:
+            raise ValueError(f"a serial cannot be set back to {status.value}")
+        if recreate_expiring_at is not None:
+            expression += ", expires_at = if_not_exists(expires_at, :expires)"
+            values[":expires"] = _epoch_seconds(recreate_expiring_at)
+        if status is not SerialStatus.ISSUED:
+            # Whatever was due about a pending record (the reconciler) is settled.
+            expression += " REMOVE due_pk, due_sk"
+        body: dict[str, Any] = {
+            "Key": self._key(f"SERIAL#{_serial_hex(serial_number)}", "SERIAL"),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if only_from:
+            placeholders = []
+            for i, allowed in enumerate(only_from):
+                values[f":from{i}"] = allowed.value
+                placeholders.append(f":from{i}")
+            body["ConditionExpression"] = f"#status IN ({', '.join(placeholders)})"
+        elif recreate_expiring_at is None:
+            body["ConditionExpression"] = "attribute_exists(pk)"
+        body["ExpressionAttributeValues"] = _values(values)
+        return body
+
+    def set_serial_status(
+        self,
+        serial_number: int,
+        status: SerialStatus,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        only_from: Sequence[SerialStatus] = (),
+    ) -> bool:
+        """serial_status_update as one UpdateItem; False when its condition failed (no such
+        record, or not in one of the `only_from` states)."""
+        body = self.serial_status_update(serial_number, status, at=at, reason=reason, only_from=only_from)
+        del body["Key"]  # _update builds it
+        try:
+            self._update(f"SERIAL#{_serial_hex(serial_number)}", "SERIAL", **body)
+        except ConditionFailed:
+            return False
+        return True
+
+    def get_serial_status(self, serial_number: int) -> SerialRecord | None:
+        # Strongly consistent: a status change must show in the very next OCSP answer.
+        with aws_call("DynamoDB"):
+            response = self._client().get_item(
+                TableName=self._table,
+                Key=self._key(f"SERIAL#{_serial_hex(serial_number)}", "SERIAL"),
+                ConsistentRead=True,
+                ProjectionExpression="#status, revoked_at, revocation_reason",
+                ExpressionAttributeNames={"#status": "status"},
+            )
+        item = response.get("Item")
+        return self._serial_record(serial_number, _load(item)) if item else None
+
+    @staticmethod
+    def _serial_record(serial_number: int, item: dict[str, Any]) -> SerialRecord:
+        revoked_at = item.get("revoked_at")
+        return SerialRecord(
+            serial_number=serial_number,
+            status=SerialStatus(item["status"]),
+            revoked_at=_from_iso(revoked_at) if revoked_at else None,
+            revocation_reason=item.get("revocation_reason"),
+        )
+
+    def crl_entries(self, partition: str) -> list[SerialRecord]:
+        """Every revoked or suspended serial of one CRL partition: one Query of the sparse `crl`
+        index (paginated past 1 MB), reading only what the CRL lists."""
+        records: list[SerialRecord] = []
+        start_key = None
+        while True:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "crl",
+                "KeyConditionExpression": "crl_pk = :partition",
+                "ExpressionAttributeValues": _values({":partition": partition}),
+            }
+            if start_key:
+                query["ExclusiveStartKey"] = start_key
+            with aws_call("DynamoDB"):
+                page = self._client().query(**query)
+            for raw in page.get("Items", []):
+                item = _load(raw)
+                records.append(self._serial_record(int(item["crl_sk"], 16), item))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return records
+
+    def get_ocsp_responder(self) -> OcspResponderRecord | None:
+        item = self._get("CA", "OCSP_RESPONDER", consistent=False)
+        if item is None:
+            return None
+        return OcspResponderRecord(
+            certificate_der=_bytes(item["certificate"]),
+            wrapped_private_key=_bytes(item["wrapped_private_key"]),
+            serial_number=int(item["serial"], 16),
+            not_after=_from_iso(item["not_after"]),
+            created_at=_from_iso(item["created_at"]),
+        )
+
+    def put_ocsp_responder(self, record: OcspResponderRecord, replaces: int | None) -> None:
+        """Raises ConditionFailed when the stored responder is not `replaces` (None: none yet),
+        i.e. another renewal won the race; its responder is as good as ours."""
+        item = {
+            "pk": "CA",
+            "sk": "OCSP_RESPONDER",
+            "certificate": record.certificate_der,
+            "wrapped_private_key": record.wrapped_private_key,
+            "serial": _serial_hex(record.serial_number),
+            "not_after": _iso(record.not_after),
+            "created_at": _iso(record.created_at),
+        }
+        if replaces is None:
+            self._put_new(item)
+            return
+        try:
+            with aws_call("DynamoDB"):
+                self._client().put_item(
+                    TableName=self._table,
+                    Item=_dump(item),
+                    ConditionExpression="serial = :previous",
+                    ExpressionAttributeValues=_values({":previous": _serial_hex(replaces)}),
+                )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise ConditionFailed("the OCSP responder changed meanwhile") from e
+            raise

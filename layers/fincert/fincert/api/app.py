@@ -49,11 +49,16 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
     content_type = header(event, "content-type").split(";")[0].strip().lower()
     if content_type not in {"", "application/json"}:
         return errors.UnsupportedMediaType()
+    text = body
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
             return errors.InvalidRequest("the body is not UTF-8 JSON", code="malformed_json")
+    if text.lstrip().startswith("["):
+        # Every body of this API is an object; Powertools would validate an array's first
+        # element as if it were the body.
+        return errors.InvalidRequest("the body must be a JSON object", code="body_not_object")
     return None
 
 
@@ -68,14 +73,20 @@ def _plain_response(error: errors.FincertError, error_body: ErrorBody) -> dict[s
 
 
 def lambda_handler(
-    app: APIGatewayRestResolver, error_body: ErrorBody = fincert_error_body
+    app: APIGatewayRestResolver,
+    refuse: Callable[[dict[str, Any]], errors.FincertError | None] | None = None,
+    error_body: ErrorBody = fincert_error_body,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda entry point for an API function: judges the raw body before anything parses
-    it, then lets the resolver route."""
+    it (`refuse`, by default the JSON API's refuse_before_parsing), then lets the resolver route."""
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        refusal = refuse_before_parsing(event, get_settings().max_body_bytes)
+        refusal = (
+            refuse(event)
+            if refuse is not None
+            else refuse_before_parsing(event, get_settings().max_body_bytes)
+        )
         if refusal is not None:
             return with_cors(event, _plain_response(refusal, error_body))
         return with_cors(event, app.resolve(event, context))

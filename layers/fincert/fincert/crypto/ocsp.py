@@ -5,9 +5,12 @@ Choices that are not obvious:
 - One single request per OCSPRequest. RFC 6960 allows a list, but every relying party sends one
   and answering several multiplies what a hostile client can make us sign. cryptography refuses
   to parse more than one anyway (NotImplementedError), which becomes `OcspMalformed` here.
-- The issuing CA signs its own responses (RFC 6960 4.2.2.2: the CA that issued the certificate
-  is an authorized responder; its certificate carries digitalSignature for this). The responder
-  ID is byKey, and no certificates are embedded: the relying party already holds the CA.
+- Either the issuing CA signs (RFC 6960 4.2.2.2: the CA that issued the certificate is an
+  authorized responder; its certificate carries digitalSignature for this; no certificate is
+  embedded, the relying party holds the CA), or a delegated responder does (`responder_certificate`:
+  issued by that CA with id-kp-OCSPSigning, embedded in the response). The service uses the
+  delegated one, whose key signs in memory (fincert.domain.revocation_status). The responder ID
+  is byKey either way.
 - The response's CertID uses the request's own hash algorithm (`add_response_by_hash`), so a
   SHA-1 request gets a SHA-1 CertID back: clients match responses to requests by CertID, and
   RFC 5019 clients still send SHA-1. The response itself is signed with SHA-256.
@@ -191,6 +194,19 @@ def _reason(reason: x509.ReasonFlags | None) -> x509.ReasonFlags | None:
     return reason
 
 
+def _check_delegation(responder: x509.Certificate, issuer: x509.Certificate) -> None:
+    # RFC 6960 4.2.2.2: clients accept a delegated responder only when the CA that issued the
+    # certificate in question issued it, with id-kp-OCSPSigning. Anything else is refused here,
+    # not discovered by every relying party.
+    try:
+        responder.verify_directly_issued_by(issuer)
+        eku = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (InvalidSignature, ValueError, TypeError, x509.ExtensionNotFound) as e:
+        raise ValueError("the responder certificate is not issued by this CA") from e
+    if x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
+        raise ValueError("the responder certificate lacks id-kp-OCSPSigning")
+
+
 def _verify(public_key: object, signature: bytes, data: bytes) -> None:
     if isinstance(public_key, rsa.RSAPublicKey):
         public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
@@ -212,6 +228,7 @@ def build_response(
     revoked_at: datetime | None = None,
     revocation_reason: x509.ReasonFlags | None = None,
     nonce: bytes | None = None,
+    responder_certificate: x509.Certificate | None = None,
 ) -> bytes:
     """A successful BasicOCSPResponse (DER) about one certificate, signed with SHA-256 by the
     issuing CA (`responder_key`, normally the KMS-backed key) and identified by key hash.
@@ -222,14 +239,21 @@ def build_response(
     pre-signed before any request would use SHA-1, what RFC 5019 clients ask with.) Being computed from `issuer_certificate`, it can never vouch for a certificate
     of another issuer. `nonce` is echoed in the response extension (pass `query.nonce`; None for
     a response cached or pre-signed for every client).
+
+    With `responder_certificate` (a delegated responder, RFC 6960 4.2.2.2: issued by this CA,
+    with id-kp-OCSPSigning), `responder_key` is that certificate's key, the responder ID names
+    it, and the certificate travels in the response so clients can check the delegation.
     """
     if isinstance(serial_number, bool) or not isinstance(serial_number, int):
         raise TypeError("serial_number must be an int")
     algorithm = cert_id_hash
     name_hash, key_hash = issuer_hashes(issuer_certificate, algorithm)
+    signer = responder_certificate or issuer_certificate
     # Refuse before KMS is asked: a wrong key id would yield a response no client accepts.
-    if responder_key.public_key() != issuer_certificate.public_key():
-        raise ValueError("the responder key does not match the issuing CA certificate")
+    if responder_key.public_key() != signer.public_key():
+        raise ValueError("the responder key does not match the responder's certificate")
+    if responder_certificate is not None:
+        _check_delegation(responder_certificate, issuer_certificate)
     if status not in _CERT_STATUS:
         raise ValueError(f"status must be one of {sorted(_CERT_STATUS)}")
     this = _utc_second(this_update, "this_update")
@@ -263,15 +287,17 @@ def build_response(
             revocation_time=revocation_time,
             revocation_reason=reason,
         )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer_certificate)
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, signer)
     )
+    if responder_certificate is not None:
+        builder = builder.certificates([responder_certificate])
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(bytes(nonce)), critical=False)
     response = builder.sign(responder_key, hashes.SHA256())
     # A KMS fault or a key id pointing at another key must not produce an answer every client
     # rejects (and that a cache would keep serving); checking is one local verification.
     try:
-        _verify(issuer_certificate.public_key(), response.signature, response.tbs_response_bytes)
+        _verify(signer.public_key(), response.signature, response.tbs_response_bytes)
     except InvalidSignature as e:
         raise ValueError("the responder key produced a signature that does not verify") from e
     return response.public_bytes(serialization.Encoding.DER)

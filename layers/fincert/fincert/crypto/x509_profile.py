@@ -37,7 +37,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import AuthorityInformationAccessOID, CertificatePoliciesOID, NameOID
+from cryptography.x509.oid import (
+    AuthorityInformationAccessOID,
+    CertificatePoliciesOID,
+    ExtendedKeyUsageOID,
+    NameOID,
+)
+
+from fincert.crl_partitions import crl_partition
 
 CaPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -134,6 +141,14 @@ class PkiUrls:
             crl=f"{base}/pki/crl",
             root_crl=f"{base}/pki/root.crl",
         )
+
+    def crl_for(self, not_after: datetime) -> str:
+        """The CRL distribution point of a certificate expiring at `not_after`: its partition's
+        CRL (fincert.crl_partitions), whose issuingDistributionPoint names the same URL."""
+        return self.crl_url(crl_partition(not_after))
+
+    def crl_url(self, partition: str) -> str:
+        return f"{self.crl}/{partition}.crl"
 
 
 def subscriber_subject(holder_name: str, holder_suffix: str) -> x509.Name:
@@ -373,6 +388,54 @@ def build_subscriber_certificate(
             ),
             critical=False,
         )
-        .add_extension(_crl_distribution_points(urls.crl), critical=False)
+        .add_extension(_crl_distribution_points(urls.crl_for(end)), critical=False)
+    )
+    return _sign(builder, ca_key, ca_certificate)
+
+
+# --- the delegated OCSP responder (RFC 6960 4.2.2.2) -----------------------------------------
+
+OCSP_RESPONDER_SUBJECT = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
+        x509.NameAttribute(NameOID.COMMON_NAME, "fincert-cloud OCSP Responder"),
+    ]
+)
+# Short on purpose: the certificate carries id-pkix-ocsp-nocheck, so nothing can revoke it; its
+# validity is how long a leaked responder key could lie (RFC 6960 4.2.2.2.1). Renewed well
+# before the end (fincert.domain.revocation_status.RESPONDER_RENEW_BEFORE).
+OCSP_RESPONDER_VALIDITY = timedelta(days=30)
+
+
+def build_ocsp_responder_certificate(
+    *,
+    ca_key: CaPrivateKey,
+    ca_certificate: x509.Certificate,
+    responder_public_key: PublicKey,
+    not_before: datetime,
+    validity: timedelta = OCSP_RESPONDER_VALIDITY,
+    serial_number: int | None = None,
+) -> x509.Certificate:
+    """A delegated OCSP signing certificate issued by the issuing CA: keyUsage digitalSignature,
+    extendedKeyUsage id-kp-OCSPSigning (what makes clients accept it as the CA's responder) and
+    id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1: clients do not check its own status, so it needs
+    no AIA or CRL distribution point)."""
+    start = _utc_second(not_before)
+    end = start + validity
+    _check_issuer(ca_key, ca_certificate, end)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(OCSP_RESPONDER_SUBJECT)
+        .issuer_name(ca_certificate.subject)
+        .public_key(responder_public_key)
+        .serial_number(_serial(serial_number))
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        .add_extension(x509.OCSPNoCheck(), critical=False)
+        .add_extension(authority_key_identifier(ca_certificate), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(responder_public_key), critical=False)
     )
     return _sign(builder, ca_key, ca_certificate)

@@ -282,3 +282,36 @@ class HistoryEntry:
     credential_id: str | None = None
     detail: dict[str, str] | None = None  # e.g. sign_type, hash (hex), reason code
     entry_id: str = ""
+
+
+# --- revocation status (OCSP and CRLs) -------------------------------------------------------
+
+
+class SerialStatus(StrEnum):
+    """The SERIAL#<hex> record's status, what OCSP and the CRLs answer from."""
+
+    PRESIGNED = "presigned"  # the CA is signing (or signed) it; issuance has not stored it yet
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"  # 효력정지: OCSP "revoked" with certificateHold, on the CRL as such
+
+
+@dataclass(frozen=True)
+class SerialRecord:
+    serial_number: int
+    status: SerialStatus
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None  # an RFC 5280 CRLReason name, e.g. "superseded"
+
+
+@dataclass(frozen=True)
+class OcspResponderRecord:
+    """The delegated OCSP responder: its certificate (issued by the issuing CA) and its private
+    key wrapped under the key-wrap key with the context fincert.domain.revocation_status
+    .responder_key_context names."""
+
+    certificate_der: bytes
+    wrapped_private_key: bytes
+    serial_number: int
+    not_after: datetime
+    created_at: datetime
