@@ -58,7 +58,7 @@ def test_unknown_enrollment_is_404(api):
 
 BAD_STARTS = [
     ("malformed json", b'{"name": "x",', 400, "malformed_json"),
-    ("not an object", b"[1, 2]", 422, "validation_failed"),
+    ("not an object", b"[1, 2]", 400, "body_not_object"),
     (
         "missing field",
         json.dumps({k: v for k, v in CUSTOMER.items() if k != "phone"}).encode(),
