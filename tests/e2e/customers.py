@@ -4,6 +4,7 @@ or a CSC client would. The HTTP twin of tests/customers.py (which drives the in-
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 
@@ -77,12 +78,18 @@ class HttpCustomer:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def call(self, method: str, path: str, body: object = None) -> requests.Response:
-        return requests.request(method, self.stack.url + path, json=body, headers=self.headers, timeout=60)
+    def call(
+        self, method: str, path: str, body: object = None, http: requests.Session | None = None
+    ) -> requests.Response:
+        """A call with the session token; `http` is a connection already open (see race())."""
+        send = http.request if http is not None else requests.request
+        return send(method, self.stack.url + path, json=body, headers=self.headers, timeout=60)
 
-    def authorize(self, num_signatures: int = 1, pin: str | None = None, **extra) -> requests.Response:
+    def authorize(
+        self, num_signatures: int = 1, pin: str | None = None, http: requests.Session | None = None, **extra
+    ) -> requests.Response:
         body = {"credentialID": self.credential_id, "numSignatures": num_signatures, "PIN": pin or self.pin}
-        return self.call("POST", "/csc/v1/credentials/authorize", body | extra)
+        return self.call("POST", "/csc/v1/credentials/authorize", body | extra, http)
 
     def sad(self, num_signatures: int = 1, **extra) -> str:
         response = self.authorize(num_signatures, **extra)
@@ -91,9 +98,16 @@ class HttpCustomer:
         log_safety.remember_secret(sad)
         return sad
 
-    def sign_hash(self, sad: str, hashes_b64: list[str], sign_algo: str = SHA256_WITH_RSA, **extra):
+    def sign_hash(
+        self,
+        sad: str,
+        hashes_b64: list[str],
+        sign_algo: str = SHA256_WITH_RSA,
+        http: requests.Session | None = None,
+        **extra,
+    ) -> requests.Response:
         body = {"credentialID": self.credential_id, "SAD": sad, "hash": hashes_b64, "signAlgo": sign_algo}
-        return self.call("POST", "/csc/v1/signatures/signHash", body | extra)
+        return self.call("POST", "/csc/v1/signatures/signHash", body | extra, http)
 
     def sign_content(self, content: str, signature_format: str, sign_type: str = "transfer"):
         body = {"content": content, "sign_type": sign_type, "format": signature_format, "pin": self.pin}
@@ -117,8 +131,6 @@ def connected(stack: RunningStack, key_algorithm: str = "RSA_2048") -> HttpCusto
 
 
 def table_name(stack: RunningStack) -> str:
-    import json
-
     return json.loads(stack.state_file.read_text())["environment"]["TABLE_NAME"]
 
 

@@ -9,7 +9,9 @@ from io import BytesIO
 
 import aiohttp
 import pytest
+from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -91,8 +93,6 @@ async def sign_with_csc(
 def validation_context(customer: HttpCustomer) -> ValidationContext:
     root = asn1_x509.Certificate.load(served_root(customer.stack).public_bytes(Encoding.DER))
     issuing_pem = customer.issued["chain_pem"][0].encode()
-    from asn1crypto import pem
-
     _, _, issuing_der = pem.unarmor(issuing_pem)
     # Revocation is soft-fail and nothing is fetched: OCSP is served by another branch's work.
     return ValidationContext(
@@ -133,8 +133,6 @@ def test_pyhanko_csc_signer_signs_a_pdf_that_pyhanko_validates_as_trusted(
 
 
 def customer_certificate_der(customer: HttpCustomer) -> bytes:
-    from cryptography import x509
-
     leaf = x509.load_pem_x509_certificate(customer.issued["certificate_pem"].encode())
     return leaf.public_bytes(Encoding.DER)
 
