@@ -123,6 +123,14 @@ class HttpCustomer:
         return stored_item(self.stack, f"ACCT#{self.account_id}", "ACCOUNT")
 
 
+def outcome(response: requests.Response) -> tuple[int, str]:
+    """(status, error code) for both error shapes: CSC's {"error": code} and ours {"error": {"code"}}."""
+    if response.status_code < 400:
+        return response.status_code, ""
+    error = response.json().get("error")
+    return response.status_code, error.get("code", "") if isinstance(error, dict) else error
+
+
 def connected(stack: RunningStack, key_algorithm: str = "RSA_2048") -> HttpCustomer:
     customer = HttpCustomer(stack)
     customer.issue(key_algorithm)
@@ -134,8 +142,19 @@ def table_name(stack: RunningStack) -> str:
     return json.loads(stack.state_file.read_text())["environment"]["TABLE_NAME"]
 
 
+def dynamodb(stack: RunningStack):
+    """A DynamoDB client on the stack's moto server (the stack's own fake credentials)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=stack.moto_url,
+        region_name=stack.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def stored_item(stack: RunningStack, pk: str, sk: str) -> dict:
-    client = boto3.client("dynamodb", endpoint_url=stack.moto_url, region_name=stack.region)
+    client = dynamodb(stack)
     item = client.get_item(
         TableName=table_name(stack), Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
     )

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from tests.e2e.conftest import RunningStack
-from tests.e2e.customers import PIN, WRONG_PIN, HttpCustomer, connected
+from tests.e2e.customers import PIN, WRONG_PIN, HttpCustomer, connected, outcome
 
 pytestmark = pytest.mark.e2e
 
@@ -57,14 +57,6 @@ def race(stack: RunningStack, calls: list[Callable[[requests.Session], requests.
     failed = [r for r in responses if not isinstance(r, requests.Response)]
     assert not failed, failed
     return responses
-
-
-def outcome(response: requests.Response) -> tuple[int, str]:
-    """(status, error code) for both error shapes: CSC's {"error": code} and ours {"error": {"code"}}."""
-    if response.status_code < 400:
-        return response.status_code, ""
-    error = response.json().get("error")
-    return response.status_code, error.get("code", "") if isinstance(error, dict) else error
 
 
 def failures(customer: HttpCustomer) -> tuple[int, dict]:
