@@ -1,0 +1,243 @@
+"""End to end, concurrently: what DynamoDB's conditions must settle when one customer's requests
+race (PIN attempts, a single-use SAD, the device cap). Run against the local stack, whose gateway
+serves requests on parallel threads and serialises DynamoDB requests (moto's conditional writes
+are not atomic otherwise), as AWS would apply them one at a time per item."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.customers import PIN, WRONG_PIN, HttpCustomer, connected, outcome
+
+pytestmark = pytest.mark.e2e
+
+MAX_PIN_FAILURES = 5
+MAX_DEVICES = 5
+
+
+def race(stack: RunningStack, calls: list[Callable[[requests.Session], requests.Response]]):
+    """Runs every call on its own thread and its own connection, all released at once; the
+    responses in call order. The connections are opened one by one beforehand: the local gateway
+    (http.server, listen backlog 5) resets connections when dozens arrive at once, and an open
+    keep-alive connection also makes the requests themselves start together."""
+    sessions = []
+    for _ in calls:
+        http = requests.Session()
+        assert http.get(stack.url + "/pki/chain.pem", timeout=30).status_code == 200
+        sessions.append(http)
+    barrier = threading.Barrier(len(calls))
+    responses: list[requests.Response | BaseException | None] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            responses[i] = calls[i](sessions[i])
+        except BaseException as e:  # reported below, with the others
+            responses[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    for http in sessions:
+        http.close()
+    failed = [r for r in responses if not isinstance(r, requests.Response)]
+    assert not failed, failed
+    return responses
+
+
+def failures(customer: HttpCustomer) -> tuple[int, dict]:
+    item = customer.account_item()
+    return int(item.get("pin_attempts", 0)) - int(item.get("pin_cleared", 0)), item
+
+
+def history_events(customer: HttpCustomer) -> Counter[str]:
+    response = customer.call("GET", "/v1/history?limit=100")
+    assert response.status_code == 200, response.text
+    assert response.json()["next_cursor"] is None, "one page holds this test's history"
+    return Counter(entry["event"] for entry in response.json()["entries"])
+
+
+def reset_pin(customer: HttpCustomer) -> None:
+    """The bank re-verifies the customer by SMS and sets the PIN again (unlocks it)."""
+    started = customer.stack.post("/v1/pin-resets", customer.identity)
+    assert started.status_code == 201, started.text
+    confirmed = customer.stack.post(
+        f"/v1/pin-resets/{started.json()['verification_id']}/confirm",
+        {"sms_code": customer.stack.sms_code(customer.phone), "new_pin": customer.pin},
+    )
+    assert confirmed.status_code == 204, confirmed.text
+
+
+def wrong_pins_until_locked(customer: HttpCustomer) -> int:
+    """Sends wrong PINs one at a time; how many it took to lock (the last one answers pin_locked)."""
+    for n in range(1, MAX_PIN_FAILURES + 2):
+        status, code = outcome(customer.authorize(pin=WRONG_PIN))
+        if (status, code) == (403, "pin_locked"):
+            return n
+        assert (status, code) == (400, "pin_invalid")
+    raise AssertionError("never locked")
+
+
+def test_fifty_parallel_wrong_pins_are_counted_exactly_and_lock_the_pin(stack):
+    customer = connected(stack)
+
+    responses = race(stack, [lambda http: customer.authorize(pin=WRONG_PIN, http=http)] * 50)
+
+    # Five attempts were judged: four wrong (400) and the fifth, which locks (403); the other 45
+    # found the PIN already locked and were not judged at all.
+    assert Counter(outcome(r) for r in responses) == {
+        (400, "pin_invalid"): MAX_PIN_FAILURES - 1,
+        (403, "pin_locked"): 50 - (MAX_PIN_FAILURES - 1),
+    }
+    assert all("SAD" not in r.json() for r in responses)
+    assert outcome(customer.authorize(pin=PIN)) == (403, "pin_locked"), "even the right PIN, once locked"
+    assert outcome(customer.sign_content("로그인", "raw")) == (403, "pin_locked")
+
+    count, item = failures(customer)
+    assert count == MAX_PIN_FAILURES, item
+    assert history_events(customer)["authorization_failed"] == MAX_PIN_FAILURES
+
+    reset_pin(customer)
+    assert customer.authorize(pin=PIN).status_code == 200, "a PIN reset unlocks"
+
+
+def test_a_correct_pin_racing_wrong_ones_forgives_only_the_attempts_before_it(stack):
+    customer = connected(stack)
+    rounds_with_later_failures = 0
+    for round_number in range(6):
+        before, _ = failures(customer)
+        attempts_before = int(customer.account_item().get("pin_attempts", 0))
+        assert before == 0, f"round {round_number} starts with no failures"
+
+        wrong_pin = lambda http: customer.authorize(pin=WRONG_PIN, http=http)  # noqa: E731
+        right_pin = lambda http: customer.authorize(pin=PIN, http=http)  # noqa: E731
+        *wrong, right = race(stack, [wrong_pin] * 4 + [right_pin])
+
+        assert right.status_code == 200, right.text  # at most 4 failures: never locked
+        # A wrong PIN racing the correct one may be told pin_locked although nothing is locked:
+        # a bug, pinned by test_a_wrong_pin_is_told_locked_only_when_the_pin_is_locked; the
+        # state is what this test judges.
+        assert all(outcome(r) in {(400, "pin_invalid"), (403, "pin_locked")} for r in wrong), [
+            r.text for r in wrong
+        ]
+        after, item = failures(customer)
+        attempts, cleared = int(item["pin_attempts"]), int(item["pin_cleared"])
+        assert attempts == attempts_before + 5, "no lost increment"
+        assert attempts_before < cleared <= attempts, "the correct PIN forgave up to its own slot"
+        assert int(item["pin_lock_at"]) == cleared + MAX_PIN_FAILURES
+        # What is left are the wrong PINs reserved after the correct one's slot: 0 to 4, never
+        # reset to 0 by a success that committed after them, never negative.
+        assert 0 <= after <= 4
+        rounds_with_later_failures += after > 0
+
+        # The count is exactly what locks: 5 - after more wrong PINs, and the last one locks.
+        assert wrong_pins_until_locked(customer) == MAX_PIN_FAILURES - after
+        reset_pin(customer)
+
+    print(f"rounds where wrong PINs landed after the correct one: {rounds_with_later_failures}/6")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="service bug: a wrong PIN reserved while a correct PIN is in flight is answered 403 "
+    "pin_locked (its count, pin_attempts - pin_cleared, includes the correct PIN's slot that has "
+    "not forgiven yet), although the PIN is not locked and the next correct PIN signs",
+)
+def test_a_wrong_pin_is_told_locked_only_when_the_pin_is_locked(stack):
+    customer = connected(stack)
+    told_locked_but_not_locked = []
+    for round_number in range(10):
+        wrong_pin = lambda http: customer.authorize(pin=WRONG_PIN, http=http)  # noqa: E731
+        right_pin = lambda http: customer.authorize(pin=PIN, http=http)  # noqa: E731
+        *wrong, right = race(stack, [wrong_pin] * 4 + [right_pin])
+        assert right.status_code == 200, right.text
+        after, _ = failures(customer)
+        locked_answers = [r for r in wrong if outcome(r) == (403, "pin_locked")]
+        if locked_answers and after < MAX_PIN_FAILURES:
+            told_locked_but_not_locked.append((round_number, len(locked_answers), after))
+        # Not locked: the right PIN still authorizes (and forgives the round's failures).
+        assert customer.authorize(pin=PIN).status_code == 200
+    assert not told_locked_but_not_locked, (
+        f"(round, wrong PINs answered pin_locked, failures actually counted): {told_locked_but_not_locked}"
+    )
+
+
+def test_a_correct_pin_resets_the_count_before_the_lock(stack):
+    customer = connected(stack)
+    for _ in range(3):
+        assert outcome(customer.authorize(pin=WRONG_PIN)) == (400, "pin_invalid")
+    assert customer.authorize(pin=PIN).status_code == 200
+    assert failures(customer)[0] == 0
+    # Five more wrong PINs are needed to lock it (not 2: the success forgave the first three).
+    assert wrong_pins_until_locked(customer) == MAX_PIN_FAILURES
+    assert outcome(customer.authorize(pin=PIN)) == (403, "pin_locked")
+
+
+def test_twenty_concurrent_sign_hash_calls_with_a_single_use_sad_produce_one_signature(stack):
+    customer = connected(stack)
+    digest = hashlib.sha256(b"one transfer, signed once").digest()
+    hash_b64 = base64.b64encode(digest).decode()
+    sad = customer.sad(1, hash=[hash_b64])
+
+    responses = race(stack, [lambda http: customer.sign_hash(sad, [hash_b64], http=http)] * 20)
+
+    outcomes = Counter(outcome(r) for r in responses)
+    assert outcomes[(200, "")] == 1, outcomes
+    assert (
+        sum(
+            n
+            for (status, code), n in outcomes.items()
+            if status == 400 and code in {"sad_exhausted", "sad_invalid"}
+        )
+        == 19
+    ), outcomes
+    (signed,) = [r for r in responses if r.status_code == 200]
+    (signature,) = [base64.b64decode(s) for s in signed.json()["signatures"]]
+    leaf = x509.load_pem_x509_certificate(customer.issued["certificate_pem"].encode())
+    leaf.public_key().verify(signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+
+    assert outcome(customer.sign_hash(sad, [hash_b64]))[0] == 400, "and no more after"
+    assert history_events(customer)["signed"] == 1
+
+
+def device_key() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
+def test_twenty_concurrent_device_registrations_at_four_devices_leave_exactly_five(stack):
+    customer = connected(stack)
+    existing = []
+    for n in range(MAX_DEVICES - 1):
+        registered = customer.call("POST", "/v1/devices", {"name": f"기기 {n}", "public_key": device_key()})
+        assert registered.status_code == 201, registered.text
+        existing.append(registered.json()["device_id"])
+
+    bodies = [{"name": f"새 기기 {n}", "public_key": device_key()} for n in range(20)]
+    responses = race(
+        stack, [lambda http, body=body: customer.call("POST", "/v1/devices", body, http) for body in bodies]
+    )
+
+    assert Counter(outcome(r) for r in responses) == {(201, ""): 1, (409, "device_limit_reached"): 19}
+    (winner,) = [r.json()["device_id"] for r in responses if r.status_code == 201]
+    listed = customer.call("GET", "/v1/devices")
+    assert listed.status_code == 200, listed.text
+    assert sorted(d["device_id"] for d in listed.json()["devices"]) == sorted([*existing, winner])
+    assert history_events(customer)["device_registered"] == MAX_DEVICES

@@ -1,0 +1,140 @@
+"""End to end: FinCert-style signing (`POST /v1/signatures`) as a bank's back end receives it. The
+CMS SignedData must be what `openssl cms -verify` accepts against the CA the stack serves, over
+exactly the content the customer was shown; the raw signature must verify with the certificate's
+public key."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from tests.e2e.customers import HttpCustomer, connected, served_root
+
+pytestmark = pytest.mark.e2e
+
+CONTENT = "이체 확인: 국민은행 123-456-789012 홍길동 님께 1,250,000원\n수수료 0원 / 2026-11-25 13:05 KST"
+
+
+@pytest.fixture(scope="module")
+def customers(stack) -> dict[str, HttpCustomer]:
+    return {algorithm: connected(stack, algorithm) for algorithm in ("RSA_2048", "EC_P256")}
+
+
+def ca_file(stack, customer: HttpCustomer, directory: Path) -> Path:
+    """The trust anchor as a relying bank would fetch it (the served root) plus the issuing CA."""
+    path = directory / "ca.pem"
+    root = served_root(stack).public_bytes(Encoding.PEM).decode()
+    path.write_text(root + customer.issued["chain_pem"][0])
+    return path
+
+
+def openssl_cms_verify(
+    directory: Path, signature: bytes, ca: Path, content: Path | None = None
+) -> subprocess.CompletedProcess:
+    assert shutil.which("openssl"), "openssl is on PATH (scripts/ensure-system-packages installs it)"
+    (directory / "signature.der").write_bytes(signature)
+    out = directory / "verified.out"
+    out.unlink(missing_ok=True)
+    command = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der"]
+    command += ["-CAfile", str(ca), "-purpose", "any", "-out", str(out)]
+    if content is not None:
+        command += ["-content", str(content)]
+    return subprocess.run(command, cwd=directory, capture_output=True, check=False)
+
+
+def signed(customer: HttpCustomer, signature_format: str, content: str = CONTENT) -> dict:
+    response = customer.sign_content(content, signature_format)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("algorithm", ["RSA_2048", "EC_P256"])
+def test_attached_cms_verifies_with_openssl_and_carries_exactly_the_content(
+    stack, customers, tmp_path, algorithm
+):
+    customer = customers[algorithm]
+    body = signed(customer, "cms_attached")
+    signature = base64.b64decode(body["signature"])
+
+    result = openssl_cms_verify(tmp_path, signature, ca_file(stack, customer, tmp_path))
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / "verified.out").read_bytes() == CONTENT.encode("utf-8")
+    assert_signed_by(signature, customer, expect_content=True)
+
+
+@pytest.mark.parametrize("algorithm", ["RSA_2048", "EC_P256"])
+def test_detached_cms_verifies_with_openssl_over_the_content_and_nothing_else(
+    stack, customers, tmp_path, algorithm
+):
+    customer = customers[algorithm]
+    body = signed(customer, "cms_detached")
+    signature = base64.b64decode(body["signature"])
+    ca = ca_file(stack, customer, tmp_path)
+    content = tmp_path / "content.txt"
+    content.write_bytes(CONTENT.encode("utf-8"))
+
+    result = openssl_cms_verify(tmp_path, signature, ca, content)
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / "verified.out").read_bytes() == CONTENT.encode("utf-8")
+    assert_signed_by(signature, customer, expect_content=False)
+
+    content.write_bytes(CONTENT.replace("1,250,000", "9,250,000").encode("utf-8"))
+    assert openssl_cms_verify(tmp_path, signature, ca, content).returncode != 0, "another amount"
+
+
+def test_openssl_refuses_the_cms_without_the_served_root(stack, customers, tmp_path):
+    """The CAfile matters: the leaf's own issuing CA alone, without the served root, is not a
+    trust anchor openssl accepts (no partial chain), so the test above really checks the chain."""
+    customer = customers["RSA_2048"]
+    signature = base64.b64decode(signed(customer, "cms_attached")["signature"])
+    issuing_only = tmp_path / "issuing.pem"
+    issuing_only.write_text(customer.issued["chain_pem"][0])
+    assert openssl_cms_verify(tmp_path, signature, issuing_only).returncode != 0
+
+
+@pytest.mark.parametrize("algorithm", ["RSA_2048", "EC_P256"])
+def test_raw_signature_verifies_with_the_certificates_public_key(customers, algorithm):
+    customer = customers[algorithm]
+    body = signed(customer, "raw")
+    signature = base64.b64decode(body["signature"])
+    certificate = x509.load_pem_x509_certificate(body["certificate_pem"].encode())
+    assert certificate.public_bytes(Encoding.PEM).decode() == customer.issued["certificate_pem"]
+    key = certificate.public_key()
+    data = CONTENT.encode("utf-8")
+    if isinstance(key, rsa.RSAPublicKey):
+        key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(InvalidSignature):  # and over anything else, it does not
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, data + b" ", padding.PKCS1v15(), hashes.SHA256())
+        else:
+            key.verify(signature, data + b" ", ec.ECDSA(hashes.SHA256()))
+
+
+def assert_signed_by(signature: bytes, customer: HttpCustomer, *, expect_content: bool) -> None:
+    """What openssl does not print: the signer is the customer's certificate, it is included,
+    and the signer info carries a signing time."""
+    content_info = cms.ContentInfo.load(signature)
+    signed_data = content_info["content"]
+    leaf = x509.load_pem_x509_certificate(customer.issued["certificate_pem"].encode())
+    included = [c.chosen.dump() for c in signed_data["certificates"]]
+    assert leaf.public_bytes(Encoding.DER) in included
+    (signer_info,) = signed_data["signer_infos"]
+    assert signer_info["sid"].chosen["serial_number"].native == leaf.serial_number
+    attributes = {a["type"].native for a in signer_info["signed_attrs"]}
+    assert "signing_time" in attributes
+    encapsulated = signed_data["encap_content_info"]["content"]
+    assert (encapsulated.native is not None) == expect_content
