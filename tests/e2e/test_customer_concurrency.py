@@ -151,12 +151,6 @@ def test_a_correct_pin_racing_wrong_ones_forgives_only_the_attempts_before_it(st
     print(f"rounds where wrong PINs landed after the correct one: {rounds_with_later_failures}/6")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service bug: a wrong PIN reserved while a correct PIN is in flight is answered 403 "
-    "pin_locked (its count, pin_attempts - pin_cleared, includes the correct PIN's slot that has "
-    "not forgiven yet), although the PIN is not locked and the next correct PIN signs",
-)
 def test_a_wrong_pin_is_told_locked_only_when_the_pin_is_locked(stack):
     customer = connected(stack)
     told_locked_but_not_locked = []
