@@ -4,18 +4,24 @@ them; nothing here imports boto3."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from fincert.domain.model import (
     Account,
     CertificateAuthorityRecord,
     Credential,
+    DueEntry,
+    DuePage,
     Enrollment,
+    IdleState,
     Institution,
     IssuanceCommit,
+    PartitionItem,
     PreSigningRecord,
+    PurgeRecord,
     RateLimit,
+    RenewalCommit,
     RevocationReason,
 )
 
@@ -120,4 +126,37 @@ class Store(Protocol):
         items whose condition failed: "enrollment" (the lease was lost), "account" (the person's
         account or active certificate changed meanwhile), "old_credential", "credential",
         "new_serial"."""
+        ...
+
+    # --- scheduled jobs: auto-renewal and idle purge (fincert.adapters.dynamodb documents the
+    # `due` entries they query) ------------------------------------------------------------------
+    def due_partitions(self, kind: str) -> list[str]:
+        """The due_pk values a sharded kind of entry is spread over."""
+        ...
+
+    def query_due(
+        self, due_pk: str, before: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> DuePage: ...
+    def clear_due(self, entry: DueEntry) -> bool:
+        """Removes the entry from `due` if it is still as seen; False otherwise."""
+        ...
+
+    def take_expiry_notice(self, entry: DueEntry, now: datetime) -> bool: ...
+    def return_expiry_notice(self, entry: DueEntry) -> None: ...
+    def mark_warned(self, entry: DueEntry, last_used_day: date, today: date) -> bool: ...
+    def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None: ...
+    def commit_renewal(self, commit: RenewalCommit) -> None: ...
+    def revoke_serial(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool: ...
+    def get_idle_state(self, account_id: str) -> IdleState | None: ...
+    def begin_purge(self, state: IdleState, record: PurgeRecord) -> None: ...
+    def account_partition(self, account_id: str) -> list[PartitionItem]: ...
+    def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None: ...
+    def finish_purge(self, account_id: str, now: datetime, revoked: Sequence[int], deleted: int) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Where a job's planner puts work for its workers (SQS)."""
+
+    def send(self, messages: Sequence[Mapping[str, object]]) -> None:
+        """Sends each message (JSON-serialisable); raises ServiceUnavailable if any was not sent."""
         ...
