@@ -7,6 +7,7 @@ mapping with ReportBatchItemFailures). Used by `python -m fincert_local run-job`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -137,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     state = json.loads(state_file.read_text(encoding="utf-8"))
     os.environ.update(state["environment"])  # moto's endpoint, credentials, the template's variables
     gateway = Gateway(load_template(), repo_root(), region=state["region"])
-    result = run_job(gateway, args.job, state["region"])
+    # The handlers' log lines go to stderr (their loggers bind to the stdout of the moment they
+    # are imported, which is inside this block), so stdout carries only the result.
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_job(gateway, args.job, state["region"])
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 1 if result["failed"] else 0

@@ -126,13 +126,17 @@ def test_running_the_job_twice_or_delivering_twice_renews_once(api, clock, gatew
     assert len(sms_to(PHONE, "자동 갱신")) == 1
 
 
-def test_a_day_the_job_did_not_run_is_caught_up_the_next_day(api, clock, gateway):
+def test_a_day_the_job_did_not_run_is_caught_up_the_next_day_with_the_same_algorithm(api, clock, gateway):
     clock.at = ISSUED_AT
-    issued = issue(api)
+    issued = issue(api, key_algorithm="EC_P256")
     account_id = account_of(issued["credential_id"])
     clock.at = WINDOW_START + 1 * DAY + timedelta(hours=2)  # no run on the window's first day
     assert run(gateway, "renewal")["planned"]["by_kind"] == {"renew": 1}
-    assert active(account_id) != [issued["credential_id"]]
+    [new_id] = active(account_id)
+    assert new_id != issued["credential_id"]
+    renewed = credentials(account_id)[new_id]
+    assert renewed["key_algorithm"] == "EC_P256"
+    assert _certificate(renewed["certificate"]).public_key().curve.name == "secp256r1"
 
 
 def test_renewed_on_the_last_valid_day_but_never_after_expiry(api, clock, gateway):

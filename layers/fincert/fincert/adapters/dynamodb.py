@@ -10,11 +10,12 @@ Keys (pk / sk):
   ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
+  PURGE#<account>      PURGE              an idle purge's audit record, no personal data (TTL)
 Sparse index `due` (due_pk, due_sk): only items some job must act on, e.g. pre-signing records
 whose certificate was never stored (due_pk = "presigned"), and every account by the KST day it
 was last used (due_pk = "idle#<shard>", due_sk = "<YYYY-MM-DD>#<account>"; the idle purge
 queries each shard for days before its cutoff). Sharded so one index partition never takes
-every account's daily write.
+every account's daily write. The daily jobs' entries are listed with their methods below.
 """
 
 from __future__ import annotations
@@ -738,19 +739,19 @@ class DynamoStore:
         next_key = page.get("LastEvaluatedKey")
         return DuePage(entries, {k: str(v) for k, v in _load(next_key).items()} if next_key else None)
 
-    def _due_update(self, entry: DueEntry, expression: str, values: dict[str, Any], **extra: Any) -> bool:
+    def _due_update(self, entry: DueEntry, expression: str, values: dict[str, Any], also: str = "") -> bool:
         """An update of the item behind a due entry, on condition that the entry is still the
-        one the query saw; False when it is not (done meanwhile, or the account was used)."""
+        one the query saw (and `also`); False when it is not (done meanwhile, or used)."""
         try:
             self._update(
                 entry.pk,
                 entry.sk,
                 UpdateExpression=expression,
-                ConditionExpression="due_pk = :seen_pk AND due_sk = :seen_sk" + extra.pop("and_", ""),
+                ConditionExpression="due_pk = :seen_pk AND due_sk = :seen_sk"
+                + (f" AND {also}" if also else ""),
                 ExpressionAttributeValues=_values(
                     {":seen_pk": entry.due_pk, ":seen_sk": entry.due_sk} | values
                 ),
-                **extra,
             )
         except ConditionFailed:
             return False
@@ -788,7 +789,7 @@ class DynamoStore:
                 ":today": today.isoformat(),
                 ":day": last_used_day.isoformat(),
             },
-            and_=" AND last_used_day = :day",
+            also="last_used_day = :day",
         )
 
     def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None:

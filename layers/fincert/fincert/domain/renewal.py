@@ -26,7 +26,7 @@ from fincert.domain.minting import Holder, holder_name_of, mint_credential
 from fincert.domain.model import CredentialStatus, DueEntry, RenewalCommit, RevocationReason
 from fincert.domain.notices import customer_phone
 from fincert.domain.schedule import is_expired
-from fincert.errors import ConditionFailed, Conflict
+from fincert.errors import ConditionFailed, Conflict, FincertError
 from fincert.ports import Clock, KeyManagement, SmsSender, Store
 from fincert.settings import Settings
 
@@ -79,11 +79,11 @@ class RenewalJob:
         if credential.status == CredentialStatus.REVOKED:
             self._store.clear_due(entry)
             return "revoked", None, None
-        if credential.status != CredentialStatus.ACTIVE:
-            return "inactive", None, None  # e.g. suspended: due again tomorrow
         if is_expired(credential.not_after, now):
             self._store.clear_due(entry)
             return "expired", None, None
+        if credential.status != CredentialStatus.ACTIVE:
+            return "inactive", None, None  # e.g. suspended: due again tomorrow, until it expires
         account = self._store.get_account(account_id)
         if account is None or account.active_credential_id != credential_id:
             self._store.clear_due(entry)
@@ -122,10 +122,14 @@ class RenewalJob:
             self._store.clear_due(entry)
             return "lost_race"
         valid_until = _kst(kst_date(new.not_after))
-        self._sms.send_sms(
-            phone,
-            f"[fincert] 금융인증서가 자동 갱신되었습니다. 새 유효기간: {valid_until}까지. 비밀번호는 그대로입니다.",
-        )
+        try:
+            self._sms.send_sms(
+                phone,
+                f"[fincert] 금융인증서가 자동 갱신되었습니다. 새 유효기간: {valid_until}까지. 비밀번호는 그대로입니다.",
+            )
+        except FincertError:
+            # The renewal stands; failing the message would only redeliver it to find it done.
+            return "renewed_not_notified"
         return "renewed"
 
     def notify_expiry(self, entry: DueEntry) -> str:
