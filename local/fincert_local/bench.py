@@ -5,6 +5,8 @@
    making the same AWS calls with the same parameters). Budget: handler <= 1.5x floor.
 2. AWS round trips per request on a warm container (botocore calls, the authorizer and SMS
    excluded). Budget: the issuance confirm <= 8.
+3. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
+   100,000 credentials of which 1% are due (--jobs-credentials). Budget: <= 1.2.
 
 It is a measurement, not a gate: over budget prints OVER and still exits 0. It exits 1 only when
 the measurement itself failed (a handler errored or answered with an error status).
