@@ -398,3 +398,28 @@ def test_a_renewal_committing_while_a_reissue_signs_is_superseded_by_the_reissue
     )
     assert serial_record(stored[renewed_id]["serial"])["status"] == "revoked"
     assert "due_pk" not in stored[renewed_id]
+
+
+def test_an_sms_failure_after_a_renewal_leaves_the_renewal_standing(api, clock, gateway, aws_calls):
+    clock.at = ISSUED_AT
+    issued = issue(api)
+    account_id = account_of(issued["credential_id"])
+    clock.at = WINDOW_START + timedelta(hours=1)
+    aws_calls.fail_next("sns.Publish")
+    result = run(gateway, "renewal")
+    assert result["failed"] == [], "a redelivery would only find the renewal done"
+    assert active(account_id) != [issued["credential_id"]] and len(credentials(account_id)) == 2
+    assert sms_to(PHONE, "자동 갱신") == []
+
+
+def test_an_expiry_notice_that_could_not_be_sent_is_sent_by_the_next_run(api, clock, gateway, aws_calls):
+    clock.at = ISSUED_AT
+    issue(api, auto_renew=False)
+    clock.at = WINDOW_START + timedelta(hours=1)
+    aws_calls.fail_next("sns.Publish")
+    assert len(run(gateway, "renewal")["failed"]) == 1
+    assert sms_to(PHONE, "만료") == []
+
+    clock.at += DAY
+    assert run(gateway, "renewal")["planned"]["by_kind"] == {"expiry_notice": 1}
+    assert len(sms_to(PHONE, "만료")) == 1
