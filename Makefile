@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup local test lint demo sandbox bench openapi clean
+.PHONY: setup local test lint demo sandbox bench openapi run-job clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,12 @@ sandbox: setup
 
 bench: setup
 	$(PY) -m fincert_local bench
+
+## Fire a daily job in the running `make local` as EventBridge would, then drain its SQS queue
+## into its worker: `make run-job JOB=renewal` or `make run-job JOB=purge`.
+JOB ?= renewal
+run-job: setup
+	$(PY) -m fincert_local run-job $(JOB)
 
 openapi: setup
 	$(PY) -m fincert_local openapi --write docs/openapi.json

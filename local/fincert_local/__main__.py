@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, openapi, sandbox
+from fincert_local import bench, demo, jobs, openapi, sandbox
 from fincert_local.template import repo_root
 
 DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
@@ -147,6 +147,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run
+    ),
+    "run-job": Command(
+        "fire a daily job (renewal, purge) in the running stack as EventBridge would, then drain its "
+        "SQS queue into its worker",
+        jobs.add_arguments,
+        jobs.run,
     ),
 }
 

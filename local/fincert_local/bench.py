@@ -6,6 +6,8 @@
 2. AWS round trips per request on a warm container (botocore calls, the authorizer and SMS
    excluded). Budgets: the issuance confirm <= 8, CSC credentials/authorize and
    signatures/signHash <= 3 each.
+3. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
+   100,000 credentials of which 1% are due (--jobs-credentials). Budget: <= 1.2.
 
 It is a measurement, not a gate: over budget prints OVER and still exits 0. It exits 1 only when
 the measurement itself failed (a handler errored or answered with an error status).
@@ -33,10 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import date as date_type
 from pathlib import Path
 from typing import Any
 
@@ -709,6 +713,158 @@ def measure_round_trips(container: WarmContainer, authorizer_id: str | None) -> 
     return rows
 
 
+# --- scheduled jobs: items read to find what is due -------------------------------------------
+# DESIGN.md §4: with 100,000 credentials of which 1% are due, the jobs' planners read <= 1.2
+# DynamoDB items per due item. Counted: the items the queries return (what DynamoDB bills and
+# what the planner handles), not moto's own walk of its index.
+JOBS_BUDGET = 1.2
+DEFAULT_JOBS_CREDENTIALS = 100_000
+DUE_FRACTION = 0.01
+
+
+def _bench_items(n: int, today: date_type, rng: random.Random) -> tuple[list[dict], dict[str, int]]:
+    """n accounts, each with one active credential, in the shapes the jobs query: 1% of the
+    credentials inside their renewal window (up to 3 days late: a missed run) and 1% of the
+    accounts idle long enough to be warned or purged; the rest due some day in the next 3 years."""
+    from fincert.adapters.dynamodb import idle_shard
+    from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE
+
+    due = {"renewal": 0, "purge": 0}
+    items: list[dict] = []
+    due_every = round(1 / DUE_FRACTION)
+    for i in range(n):
+        account_id, credential_id = f"acct_bench{i:07d}", f"cred_bench{i:07d}"
+        shard = idle_shard(account_id)
+        if i % due_every == 0:
+            window_start = today - timedelta(days=rng.randrange(3))
+            due["renewal"] += 1
+        else:
+            window_start = today + timedelta(days=1 + rng.randrange(3 * 365))
+        kind = "renew" if rng.random() < 0.8 else "expiry"
+        if i % due_every == due_every // 2:
+            warned = rng.random() < 0.5
+            idle_days = (IDLE_PERIOD if warned else IDLE_PERIOD - WARNING_NOTICE).days + rng.randrange(3)
+            due["purge"] += 1
+        else:
+            warned, idle_days = rng.random() < 0.02, rng.randrange(300)
+        last_used = (today - timedelta(days=idle_days)).isoformat()
+        items.append(
+            {
+                "pk": f"ACCT#{account_id}",
+                "sk": "ACCOUNT",
+                "last_used_day": last_used,
+                "due_pk": f"{'idle-warned' if warned else 'idle'}#{shard}",
+                "due_sk": f"{last_used}#{account_id}",
+            }
+            | ({"warned_on": (today - timedelta(days=31)).isoformat()} if warned else {})
+        )
+        items.append(
+            {
+                "pk": f"ACCT#{account_id}",
+                "sk": f"CRED#{credential_id}",
+                "status": "active",
+                "due_pk": f"{kind}#{shard}",
+                "due_sk": f"{window_start.isoformat()}#{account_id}#{credential_id}",
+            }
+        )
+    return items, due
+
+
+def _load(table: str, items: list[dict]) -> None:
+    import boto3
+    from boto3.dynamodb.types import TypeSerializer
+
+    client = boto3.client("dynamodb")
+    serialize = TypeSerializer().serialize
+    for start in range(0, len(items), 25):
+        pending = [
+            {"PutRequest": {"Item": {k: serialize(v) for k, v in item.items()}}}
+            for item in items[start : start + 25]
+        ]
+        while pending:
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+
+
+class _LongestLambda:
+    """A context with Lambda's longest timeout (15 minutes) ahead. moto walks the whole table for
+    every index query (seconds per query at 200,000 items, where DynamoDB takes milliseconds):
+    under the planner's own 300 s it would hand most of its queries over to the workers, which
+    measures moto, not the planner."""
+
+    function_name = "bench-planner"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:ap-northeast-2:123456789012:function:bench-planner"
+    aws_request_id = "bench"
+
+    def __init__(self) -> None:
+        self._deadline = time.monotonic() + 15 * 60
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def measure_jobs(gateway: Gateway, region: str, credentials: int) -> dict:
+    """Loads the table directly (BatchWriteItem), then fires each job's planner with a scheduled
+    event and reads its report: items the `due` queries returned, entries enqueued."""
+    import boto3
+    from botocore.config import Config
+    from fincert.adapters.clients import AwsClients
+    from fincert.clock import kst_date
+    from fincert.settings import get_settings
+    from fincert.wiring import Services, services, use_services
+
+    from fincert_local.jobs import JOBS, scheduled_event
+
+    # The same reason as _LongestLambda: one moto index query outlasts the clients' 5 s timeout.
+    use_services(Services(get_settings(), clients=AwsClients(config=Config(read_timeout=900))))
+    svc = services()
+    today = kst_date(svc.clock.now())
+    items, due = _bench_items(credentials, today, random.Random(4))  # noqa: S311 - test data, repeatable
+    started = time.perf_counter()
+    _load(svc.settings.table_name, items)
+    load_s = time.perf_counter() - started
+    rows = []
+    sqs = boto3.client("sqs")
+    for job, job_functions in JOBS.items():
+        with _recording_calls() as calls:
+            planner = gateway.handler(job_functions.planner)
+            report = planner(scheduled_event(job_functions.planner, region), _LongestLambda())
+        per_due = report["items_read"] / due[job] if due[job] else 0.0
+        rows.append(
+            {
+                "job": job,
+                "due": due[job],
+                "enqueued": report["enqueued"],
+                "items_read": report["items_read"],
+                "items_read_per_due_item": round(per_due, 3),
+                "budget": JOBS_BUDGET,
+                "over_budget": per_due > JOBS_BUDGET or report["enqueued"] != due[job],
+                "operations": dict(Counter(c.operation for c in calls)),
+            }
+        )
+        # The fake entries are for the planners only: no worker acts on them.
+        sqs.purge_queue(QueueUrl=os.environ[job_functions.queue_url_variable])
+    use_services(None)
+    return {
+        "credentials": credentials,
+        "accounts": credentials,
+        "load_seconds": round(load_s, 1),
+        "rows": rows,
+    }
+
+
+@contextlib.contextmanager
+def _recording_calls() -> Iterator[list[Call]]:
+    calls: list[Call] = []
+    token = _RECORDING.set(calls)
+    try:
+        with _botocore_recorder():
+            yield calls
+    finally:
+        _RECORDING.reset(token)
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -771,6 +927,24 @@ def _report(result: dict) -> str:
             f"  {row['request']:<20} {row['count']:>5} {budget:>6}  {_verdict(over):<7}  "
             f"{_summarise(row['operations'])}{excluded}"
         )
+    jobs = result.get("jobs")
+    if jobs:
+        lines += [
+            "",
+            f"Scheduled jobs (DESIGN.md §4: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
+            f"  item): {jobs['credentials']:,} accounts with one credential each, loaded by BatchWriteItem in "
+            f"{jobs['load_seconds']}s;",
+            "  each planner called with a scheduled event (and 15 minutes, see docs/benchmarks.md);",
+            "  items read = what its `due` queries returned, not moto's walk of its index.",
+            "",
+            f"  {'job':<8} {'due':>6} {'enqueued':>8} {'items read':>10} {'per due':>8} {'budget':>6}  verdict  calls",
+        ]
+        for row in jobs["rows"]:
+            calls = ", ".join(f"{op} x{n}" for op, n in row["operations"].items())
+            lines.append(
+                f"  {row['job']:<8} {row['due']:>6} {row['enqueued']:>8} {row['items_read']:>10} "
+                f"{row['items_read_per_due_item']:>8.3f} {row['budget']:>6}  {_verdict(row['over_budget']):<7}  {calls}"
+            )
     return "\n".join(lines)
 
 
@@ -780,7 +954,13 @@ def _moto_version() -> str:
     return version("moto")
 
 
-def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over") -> dict:
+def bench(
+    runs: int,
+    warmup: int,
+    only: list[str] | None,
+    imports: str = "over",
+    jobs_credentials: int = DEFAULT_JOBS_CREDENTIALS,
+) -> dict:
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
     from fincert.domain.model import Scope
@@ -853,6 +1033,8 @@ def bench(runs: int, warmup: int, only: list[str] | None, imports: str = "over")
         result["round_trips"] = measure_round_trips(
             WarmContainer(gateway, ctx), auth.function_id if auth else None
         )
+        if jobs_credentials > 0:
+            result["jobs"] = measure_jobs(gateway, stack.region, jobs_credentials)
     finally:
         use_services(None)
         stack.stop()
@@ -873,6 +1055,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
+        "--jobs-credentials",
+        type=int,
+        default=DEFAULT_JOBS_CREDENTIALS,
+        metavar="N",
+        help="credentials loaded for the scheduled jobs' items-read measurement (0 skips it)",
+    )
+    parser.add_argument(
         "--imports",
         choices=["over", "all", "none"],
         default="over",
@@ -892,7 +1081,7 @@ def run(args: argparse.Namespace) -> int:
     for name in ("werkzeug", "moto", "botocore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        result = bench(args.runs, args.warmup, only, args.imports)
+        result = bench(args.runs, args.warmup, only, args.imports, args.jobs_credentials)
     except UsageError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2

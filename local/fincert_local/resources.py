@@ -1,4 +1,4 @@
-"""Create template.yaml's DynamoDB tables and KMS keys in moto.
+"""Create template.yaml's DynamoDB tables, KMS keys and SQS queues in moto.
 
 Plain boto3 clients, so the same code works in-process under `moto.mock_aws` and against a moto
 server chosen by the standard AWS_ENDPOINT_URL variable. Tests build their tables and keys through
@@ -7,6 +7,7 @@ server chosen by the standard AWS_ENDPOINT_URL variable. Tests build their table
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +137,36 @@ def _create_dynamodb_table(res: LocalResources, logical_id: str, props: dict, se
         res.attrs[(logical_id, "StreamArn")] = description["LatestStreamArn"]
 
 
+# SQS attributes the template may set, as CreateQueue takes them (strings; RedrivePolicy as JSON).
+_SQS_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+)
+
+
+def _create_sqs_queue(res: LocalResources, logical_id: str, props: dict, session: boto3.Session) -> None:
+    sqs = session.client("sqs", region_name=res.region)
+    name = res.resolve(props.get("QueueName", f"{STACK_NAME}-{logical_id}"))
+    attributes = {key: str(res.resolve(props[key])) for key in _SQS_ATTRIBUTES if key in props}
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(res.resolve(props["RedrivePolicy"]))
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    res.refs[logical_id] = url  # Ref of a queue is its URL
+    res.attrs[(logical_id, "Arn")] = arn
+    res.attrs[(logical_id, "QueueName")] = name
+    res.attrs[(logical_id, "QueueUrl")] = url
+
+
+def _create_sqs_queues(res: LocalResources, queues: dict[str, dict], session: boto3.Session) -> None:
+    # A queue names its dead-letter queue (RedrivePolicy): those without one first.
+    ordered = sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1].get("Properties", {}))
+    for logical_id, resource in ordered:
+        _create_sqs_queue(res, logical_id, resource.get("Properties", {}), session)
+
+
 # Creation order matters: a table may name a key (SSE), never the reverse. Types not listed
 # (functions, layers, the API, schedules) are served by the gateway or not needed locally.
 _CREATORS: dict[str, Callable[[LocalResources, str, dict, boto3.Session], None]] = {
@@ -162,4 +193,5 @@ def create_resources(
     for resource_type, create in _CREATORS.items():
         for logical_id, resource in resources_of_type(template, resource_type).items():
             create(res, logical_id, resource.get("Properties", {}), session)
+    _create_sqs_queues(res, resources_of_type(template, "AWS::SQS::Queue"), session)
     return res

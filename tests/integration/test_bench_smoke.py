@@ -12,7 +12,9 @@ from fincert_local import bench
 def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys):
     out = tmp_path / "bench.json"
 
-    code = bench.main(["--runs", "1", "--functions", "PkiFunction", "--json", str(out)])
+    code = bench.main(
+        ["--runs", "1", "--functions", "PkiFunction", "--json", str(out), "--jobs-credentials", "1000"]
+    )
 
     assert code == 0, capsys.readouterr().err
     result = json.loads(out.read_text())
@@ -37,9 +39,17 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
         row = next(row for row in result["round_trips"] if row["request"] == request)
         assert row["budget"] == 3 and row["count"] == len(row["operations"]) > 0
         assert "authorizer dynamodb.GetItem" in row["excluded"]
+    # The scheduled jobs' planners find every due entry (1%) and read nothing else.
+    jobs = {row["job"]: row for row in result["jobs"]["rows"]}
+    assert set(jobs) == {"renewal", "purge"}
+    for row in jobs.values():
+        assert row["due"] == 10 and row["enqueued"] == 10
+        assert row["items_read"] == row["due"] and row["over_budget"] is False
+        assert "dynamodb.Scan" not in row["operations"]
 
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
+    assert "items read" in printed
 
 
 def test_unknown_function_is_refused_before_anything_starts(capsys):

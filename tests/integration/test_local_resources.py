@@ -1,5 +1,6 @@
 """fincert_local.resources and LocalStack: template.yaml's table and keys, in moto."""
 
+import json
 import os
 import threading
 import time
@@ -73,7 +74,24 @@ def test_function_environment_resolves_to_created_resources(created):
     assert env["ISSUING_CA_KEY_ID"] == created.refs["IssuingCaKey"]
     assert env["HMAC_KEY_ID"] == created.refs["IdentityHmacKey"]
     assert env["PKI_BASE_URL"] == "http://pki.fincert.example"  # the parameter's default
-    assert created.function_environment() == env  # no function sets variables of its own
+    # Only the jobs' functions set variables of their own: their queues.
+    assert created.function_environment() == env | {
+        "RENEWAL_QUEUE_URL": created.refs["RenewalQueue"],
+        "PURGE_QUEUE_URL": created.refs["PurgeQueue"],
+    }
+
+
+@pytest.mark.parametrize(
+    "queue, dead_letters",
+    [("RenewalQueue", "RenewalDeadLetterQueue"), ("PurgeQueue", "PurgeDeadLetterQueue")],
+)
+def test_job_queues_redrive_to_their_dead_letter_queues(created, queue, dead_letters):
+    sqs = boto3.client("sqs", region_name=REGION)
+    attributes = sqs.get_queue_attributes(QueueUrl=created.refs[queue], AttributeNames=["All"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == created.attrs[(dead_letters, "Arn")]
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert attributes["VisibilityTimeout"] == "1800"
 
 
 def test_parameter_overrides_are_validated(template):

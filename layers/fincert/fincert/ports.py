@@ -13,14 +13,20 @@ from fincert.domain.model import (
     Credential,
     Device,
     DeviceChallenge,
+    DueEntry,
+    DuePage,
     Enrollment,
     HistoryEntry,
+    IdleState,
     Institution,
     IssuanceCommit,
     OcspResponderRecord,
+    PartitionItem,
     PinSlot,
     PreSigningRecord,
+    PurgeRecord,
     RateLimit,
+    RenewalCommit,
     RevocationReason,
     SerialRecord,
     SerialStatus,
@@ -211,6 +217,30 @@ class Store(Protocol):
         self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
     ) -> None: ...
 
+    # --- scheduled jobs: auto-renewal and idle purge (fincert.adapters.dynamodb documents the
+    # `due` entries they query) ------------------------------------------------------------------
+    def due_partitions(self, kind: str) -> list[str]:
+        """The due_pk values a sharded kind of entry is spread over."""
+        ...
+
+    def query_due(
+        self, due_pk: str, before: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> DuePage: ...
+    def clear_due(self, entry: DueEntry) -> bool:
+        """Removes the entry from `due` if it is still as seen; False otherwise."""
+        ...
+
+    def take_expiry_notice(self, entry: DueEntry, now: datetime) -> bool: ...
+    def return_expiry_notice(self, entry: DueEntry) -> None: ...
+    def mark_warned(self, entry: DueEntry, last_used_day: date, today: date) -> bool: ...
+    def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None: ...
+    def commit_renewal(self, commit: RenewalCommit) -> None: ...
+    def get_idle_state(self, account_id: str) -> IdleState | None: ...
+    def begin_purge(self, state: IdleState, record: PurgeRecord) -> None: ...
+    def account_partition(self, account_id: str) -> list[PartitionItem]: ...
+    def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None: ...
+    def finish_purge(self, account_id: str, now: datetime, revoked: Sequence[int], deleted: int) -> None: ...
+
 
 class RevocationStatusStore(Protocol):
     """What OCSP, the CRLs and every status change need from the table (DynamoStore implements
@@ -238,4 +268,16 @@ class RevocationStatusStore(Protocol):
     def get_ocsp_responder(self) -> OcspResponderRecord | None: ...
     def put_ocsp_responder(self, record: OcspResponderRecord, replaces: int | None) -> None:
         """Raises ConditionFailed when the stored responder's serial is not `replaces`."""
+        ...
+
+
+class LifecycleStore(Store, RevocationStatusStore, Protocol):
+    """The whole table (DynamoStore): what use cases that change a certificate's status need."""
+
+
+class JobQueue(Protocol):
+    """Where a job's planner puts work for its workers (SQS)."""
+
+    def send(self, messages: Sequence[Mapping[str, object]]) -> None:
+        """Sends each message (JSON-serialisable); raises ServiceUnavailable if any was not sent."""
         ...

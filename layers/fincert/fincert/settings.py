@@ -27,6 +27,10 @@ class Settings:
     max_body_bytes: int = 16 * 1024
     # A customer session (bearer token) lives this long; a new connection opens a new one.
     session_ttl_seconds: int = 900
+    # Scheduled jobs: the SQS queues their planners fill for their workers (only those functions
+    # have them set).
+    renewal_queue_url: str = ""
+    purge_queue_url: str = ""
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -58,6 +62,10 @@ class Settings:
                     values[field] = int(env[name])
                 except ValueError as e:
                     raise ConfigurationError(f"{name} must be an integer") from e
+        optional_strings = {"renewal_queue_url": "RENEWAL_QUEUE_URL", "purge_queue_url": "PURGE_QUEUE_URL"}
+        for field, name in optional_strings.items():
+            if env.get(name):
+                values[field] = env[name]
         values["pki_base_url"] = str(values["pki_base_url"]).rstrip("/")
         return cls(**values)  # type: ignore[arg-type]
 

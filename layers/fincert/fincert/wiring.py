@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.enrollment import EnrollmentService
+    from fincert.domain.purge import IdlePurgeJob
+    from fincert.domain.renewal import RenewalJob
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
+    from fincert.ports import JobQueue
 
 
 class Services:
@@ -122,6 +125,33 @@ class Services:
             pki_base_url=self.settings.pki_base_url,
             certificate_authority=self.certificate_authority,
         )
+
+    # --- scheduled jobs: auto-renewal and idle purge ------------------------------------------
+    @cached_property
+    def renewal_job(self) -> RenewalJob:
+        from fincert.domain.renewal import RenewalJob
+
+        return RenewalJob(
+            store=self.store,
+            kms=self.kms,
+            sms=self.sms,
+            clock=self.clock,
+            settings=self.settings,
+            certificate_authority=self.certificate_authority,
+        )
+
+    @cached_property
+    def purge_job(self) -> IdlePurgeJob:
+        from fincert.domain.purge import IdlePurgeJob
+
+        return IdlePurgeJob(
+            store=self.store, kms=self.kms, sms=self.sms, clock=self.clock, settings=self.settings
+        )
+
+    def job_queue(self, queue_url: str) -> JobQueue:
+        from fincert.adapters.queue import SqsJobQueue
+
+        return SqsJobQueue(lambda: self._clients.sqs, queue_url)
 
 
 _current: Services | None = None

@@ -40,3 +40,7 @@ class AwsClients:
     @cached_property
     def sns(self) -> Any:
         return self._client("sns")
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self._client("sqs")

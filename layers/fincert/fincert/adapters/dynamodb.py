@@ -16,11 +16,12 @@ Keys (pk / sk):
   ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
+  PURGE#<account>      PURGE              an idle purge's audit record, no personal data (TTL)
 Sparse index `due` (due_pk, due_sk): only items some job must act on, e.g. pre-signing records
 whose certificate was never stored (due_pk = "presigned"), and every account by the KST day it
 was last used (due_pk = "idle#<shard>", due_sk = "<YYYY-MM-DD>#<account>"; the idle purge
 queries each shard for days before its cutoff). Sharded so one index partition never takes
-every account's daily write.
+every account's daily write. The daily jobs' entries are listed with their methods below.
 Sparse index `crl` (crl_pk, crl_sk; INCLUDE status, revoked_at, revocation_reason): only revoked
 and suspended SERIAL records, by CRL partition (crl_pk, fincert.crl_partitions) and serial, so a
 partition's CRL is one Query. Only `serial_status_update` sets or clears these keys.
@@ -49,16 +50,22 @@ from fincert.domain.model import (
     CredentialStatus,
     Device,
     DeviceChallenge,
+    DueEntry,
+    DuePage,
     Enrollment,
     EnrollmentStatus,
     HistoryEntry,
     HistoryEvent,
+    IdleState,
     Institution,
     IssuanceCommit,
     OcspResponderRecord,
+    PartitionItem,
     PinSlot,
     PreSigningRecord,
+    PurgeRecord,
     RateLimit,
+    RenewalCommit,
     RevocationReason,
     SerialRecord,
     SerialStatus,
@@ -68,6 +75,7 @@ from fincert.domain.model import (
     VerificationPurpose,
 )
 from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.domain.schedule import renewal_window_start
 from fincert.errors import (
     ConditionFailed,
     EnrollmentUnavailable,
@@ -654,8 +662,10 @@ class DynamoStore:
                     "Update",
                     {
                         "Key": self._key(acct_pk, f"CRED#{old_id}"),
+                        # A superseded certificate is no longer due for renewal or a notice.
                         "UpdateExpression": (
                             "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason"
+                            " REMOVE due_pk, due_sk"
                         ),
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeNames": {"#status": "status"},
@@ -697,6 +707,7 @@ class DynamoStore:
                         "created_at": _iso(c.created_at),
                         "status": c.status.value,
                     }
+                    | credential_due_attributes(c)
                 ),
                 "ConditionExpression": "attribute_not_exists(pk)",
             },
@@ -1483,3 +1494,350 @@ class DynamoStore:
             if error_code(e) == "ConditionalCheckFailedException":
                 raise ConditionFailed("the OCSP responder changed meanwhile") from e
             raise
+
+    # --- scheduled jobs: auto-renewal and idle purge ------------------------------------------
+    # `due` entries of the jobs (all sharded like the idle entries, see idle_shard):
+    #   CRED items of active certificates: "renew#<shard>" (auto_renew) or "expiry#<shard>",
+    #     due_sk "<renewal window start day>#<account>#<credential>"; removed when renewed,
+    #     superseded or notified.
+    #   ACCOUNT items: "idle#<shard>" (set by every use) or, once warned, "idle-warned#<shard>"
+    #     with the same due_sk "<last used day>#<account>".
+    #   PURGE#<account> records whose purge has begun but not finished: "purging".
+    def due_partitions(self, kind: str) -> list[str]:
+        """The due_pk values of a sharded kind ("renew", "expiry", "idle", "idle-warned")."""
+        return [f"{kind}#{shard}" for shard in range(IDLE_SHARDS)]
+
+    def query_due(
+        self, due_pk: str, before: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> DuePage:
+        """One page of `due` entries under due_pk whose due_sk sorts before `before`."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "due",
+            "KeyConditionExpression": "due_pk = :due_pk AND due_sk < :before",
+            "ExpressionAttributeValues": _values({":due_pk": due_pk, ":before": before}),
+            "Limit": limit,
+        }
+        if start_key:
+            query["ExclusiveStartKey"] = _values(start_key)
+        with aws_call("DynamoDB"):
+            page = self._client().query(**query)
+        entries = []
+        for raw in page.get("Items", []):
+            item = _load(raw)
+            entries.append(DueEntry(item["due_pk"], item["due_sk"], item["pk"], item["sk"]))
+        next_key = page.get("LastEvaluatedKey")
+        return DuePage(entries, {k: str(v) for k, v in _load(next_key).items()} if next_key else None)
+
+    def _due_update(self, entry: DueEntry, expression: str, values: dict[str, Any], also: str = "") -> bool:
+        """An update of the item behind a due entry, on condition that the entry is still the
+        one the query saw (and `also`); False when it is not (done meanwhile, or used)."""
+        try:
+            self._update(
+                entry.pk,
+                entry.sk,
+                UpdateExpression=expression,
+                ConditionExpression="due_pk = :seen_pk AND due_sk = :seen_sk"
+                + (f" AND {also}" if also else ""),
+                ExpressionAttributeValues=_values(
+                    {":seen_pk": entry.due_pk, ":seen_sk": entry.due_sk} | values
+                ),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def clear_due(self, entry: DueEntry) -> bool:
+        return self._due_update(entry, "REMOVE due_pk, due_sk", {})
+
+    def take_expiry_notice(self, entry: DueEntry, now: datetime) -> bool:
+        """Claims the expiry notice of a credential (at most one is sent): leaves `due`."""
+        return self._due_update(
+            entry, "SET expiry_notice_at = :now REMOVE due_pk, due_sk", {":now": _iso(now)}
+        )
+
+    def return_expiry_notice(self, entry: DueEntry) -> None:
+        """Undoes take_expiry_notice (the SMS could not be sent): due again for the next run."""
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                entry.pk,
+                entry.sk,
+                UpdateExpression="SET due_pk = :due_pk, due_sk = :due_sk REMOVE expiry_notice_at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(due_pk)",
+                ExpressionAttributeValues=_values({":due_pk": entry.due_pk, ":due_sk": entry.due_sk}),
+            )
+
+    def mark_warned(self, entry: DueEntry, last_used_day: date, today: date) -> bool:
+        """Moves an idle account to the warned partition (same due_sk), so the next day's warn
+        query does not read it again; any use moves it back (last_use_attributes)."""
+        account_id = entry.pk.removeprefix("ACCT#")
+        return self._due_update(
+            entry,
+            "SET due_pk = :warned, warned_on = :today",
+            {
+                ":warned": f"idle-warned#{idle_shard(account_id)}",
+                ":today": today.isoformat(),
+                ":day": last_used_day.isoformat(),
+            },
+            also="last_used_day = :day",
+        )
+
+    def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None:
+        """Undoes mark_warned (the SMS could not be sent), unless the account moved meanwhile."""
+        account_id = entry.pk.removeprefix("ACCT#")
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                entry.pk,
+                entry.sk,
+                UpdateExpression="SET due_pk = :idle REMOVE warned_on",
+                ConditionExpression="due_pk = :warned AND due_sk = :seen_sk AND last_used_day = :day",
+                ExpressionAttributeValues=_values(
+                    {
+                        ":idle": entry.due_pk,
+                        ":warned": f"idle-warned#{idle_shard(account_id)}",
+                        ":seen_sk": entry.due_sk,
+                        ":day": last_used_day.isoformat(),
+                    }
+                ),
+            )
+
+    def commit_renewal(self, commit: RenewalCommit) -> None:
+        """Raises ConditionFailed naming "account" (no longer the active credential, or the
+        account is gone), "old_credential" (not active any more), "credential", "new_serial"."""
+        old, new, now = commit.old, commit.new, commit.now
+        acct_pk = f"ACCT#{old.account_id}"
+        superseded = {
+            ":revoked": CredentialStatus.REVOKED.value,
+            ":at": _iso(now),
+            ":reason": RevocationReason.SUPERSEDED.value,
+        }
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(acct_pk, "ACCOUNT"),
+                    # Not a use by the customer: last_used_day (the idle-purge clock) stays.
+                    "UpdateExpression": "SET active_credential_id = :new, active_serial = :serial, updated_at = :at",
+                    "ConditionExpression": "attribute_exists(pk) AND active_credential_id = :old",
+                    "ExpressionAttributeValues": _values(
+                        {
+                            ":new": new.credential_id,
+                            ":serial": _serial_hex(new.serial_number),
+                            ":at": _iso(now),
+                            ":old": old.credential_id,
+                        }
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(acct_pk, f"CRED#{old.credential_id}"),
+                    "UpdateExpression": (
+                        "SET #status = :revoked, revoked_at = :at, revocation_reason = :reason"
+                        " REMOVE due_pk, due_sk"
+                    ),
+                    "ConditionExpression": "#status = :active",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": _values(
+                        superseded | {":active": CredentialStatus.ACTIVE.value}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    # As in commit_issuance: a record already gone by TTL (renewal after expiry)
+                    # is recreated expiring at once.
+                    **self.serial_status_update(
+                        old.serial_number,
+                        SerialStatus.REVOKED,
+                        at=now,
+                        reason=RevocationReason.SUPERSEDED.value,
+                        recreate_expiring_at=now,
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(
+                        {
+                            "pk": acct_pk,
+                            "sk": f"CRED#{new.credential_id}",
+                            "credential_id": new.credential_id,
+                            "serial": _serial_hex(new.serial_number),
+                            "key_algorithm": new.key_algorithm,
+                            "certificate": new.certificate_der,
+                            "wrapped_private_key": new.wrapped_private_key,
+                            "not_before": _iso(new.not_before),
+                            "not_after": _iso(new.not_after),
+                            "issued_by": new.issued_by,
+                            "auto_renew": new.auto_renew,
+                            "created_at": _iso(new.created_at),
+                            "status": new.status.value,
+                            "renewed_from": old.credential_id,
+                        }
+                        | credential_due_attributes(new)
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(f"SERIAL#{_serial_hex(new.serial_number)}", "SERIAL"),
+                    "UpdateExpression": "SET #status = :issued REMOVE due_pk, due_sk",
+                    "ConditionExpression": "#status = :presigned",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": _values({":issued": "issued", ":presigned": "presigned"}),
+                }
+            },
+        ]
+        names = ["account", "old_credential", "old_serial", "credential", "new_serial"]
+        token = hashlib.sha256(f"renew|{old.credential_id}|{new.credential_id}".encode()).hexdigest()[:36]
+        self._transact(items, names, token=token)
+
+    def get_idle_state(self, account_id: str) -> IdleState | None:
+        item = self._get(f"ACCT#{account_id}", "ACCOUNT")
+        if item is None:
+            return None
+        day, warned = item.get("last_used_day"), item.get("warned_on")
+        return IdleState(
+            account_id=account_id,
+            person_index=item["person_index"],
+            identity_ciphertext=_bytes(item["identity_ciphertext"]),
+            last_used_day=date.fromisoformat(day) if day else None,
+            due_pk=item.get("due_pk"),
+            due_sk=item.get("due_sk"),
+            warned_on=date.fromisoformat(warned) if warned else None,
+        )
+
+    def begin_purge(self, state: IdleState, record: PurgeRecord) -> None:
+        """Deletes the ACCOUNT and PERSON items and writes the purge record, in one transaction
+        conditioned on the account being unused since the day the job saw (any use moves
+        last_used_day and due_pk): a racing request either kept the account, or finds it gone.
+        Raises ConditionFailed naming "account", "person" or "record"."""
+        account_id = state.account_id
+        items = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(f"ACCT#{account_id}", "ACCOUNT"),
+                    "ConditionExpression": (
+                        "last_used_day = :day AND due_pk = :warned AND warned_on = :warned_on"
+                    ),
+                    "ExpressionAttributeValues": _values(
+                        {
+                            ":day": record.last_used_day.isoformat(),
+                            ":warned": f"idle-warned#{idle_shard(account_id)}",
+                            ":warned_on": record.warned_on.isoformat(),
+                        }
+                    ),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": self._key(f"PERSON#{state.person_index}", "PERSON"),
+                    # Only the index of this account, never a newer account's.
+                    "ConditionExpression": "attribute_not_exists(pk) OR account_id = :account",
+                    "ExpressionAttributeValues": _values({":account": account_id}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _dump(
+                        {
+                            "pk": f"PURGE#{account_id}",
+                            "sk": "PURGE",
+                            "account_id": account_id,
+                            "last_used_day": record.last_used_day.isoformat(),
+                            "warned_on": record.warned_on.isoformat(),
+                            "purged_at": _iso(record.purged_at),
+                            # Until the rest of the account is deleted (a crash midway is
+                            # finished by the next run).
+                            "due_pk": "purging",
+                            "due_sk": f"{_iso(record.purged_at)}#{account_id}",
+                            "expires_at": _epoch_seconds(record.retain_until),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        self._transact(items, ["account", "person", "record"])
+
+    def account_partition(self, account_id: str) -> list[PartitionItem]:
+        """Every item under ACCT#<account> (keys, status and serial only): a bounded set."""
+        found: list[PartitionItem] = []
+        start_key = None
+        while True:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk",
+                "ProjectionExpression": "sk, #status, serial",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": _values({":pk": f"ACCT#{account_id}"}),
+                "ConsistentRead": True,
+            }
+            if start_key:
+                query["ExclusiveStartKey"] = start_key
+            with aws_call("DynamoDB"):
+                page = self._client().query(**query)
+            for raw in page.get("Items", []):
+                item = _load(raw)
+                serial = item.get("serial")
+                found.append(
+                    PartitionItem(item["sk"], item.get("status"), int(serial, 16) if serial else None)
+                )
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return found
+
+    def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None:
+        """Deletes these items of the account's partition (BatchWriteItem, 25 at a time)."""
+        pk = f"ACCT#{account_id}"
+        for start in range(0, len(sort_keys), 25):
+            pending = [{"DeleteRequest": {"Key": self._key(pk, sk)}} for sk in sort_keys[start : start + 25]]
+            for _ in range(_BATCH_ATTEMPTS):
+                with aws_call("DynamoDB"):
+                    response = self._client().batch_write_item(RequestItems={self._table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not pending:
+                    break
+            if pending:
+                raise ServiceUnavailable("DynamoDB left deletes unprocessed, retry", retry_after=1)
+
+    def finish_purge(self, account_id: str, now: datetime, revoked: Sequence[int], deleted: int) -> None:
+        self._update(
+            f"PURGE#{account_id}",
+            "PURGE",
+            UpdateExpression=(
+                "SET finished_at = :now, items_deleted = :deleted, revoked_serials = :revoked"
+                " REMOVE due_pk, due_sk"
+            ),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=_values(
+                {
+                    ":now": _iso(now),
+                    ":deleted": deleted,
+                    ":revoked": [_serial_hex(s) for s in revoked],
+                }
+            ),
+        )
+
+
+_BATCH_ATTEMPTS = 3
+
+
+def credential_due_attributes(credential: Credential) -> dict[str, str]:
+    """The `due` entry of an active credential: renewal (auto_renew) or an expiry notice, from
+    the first day of its renewal window (fincert.domain.schedule)."""
+    kind = "renew" if credential.auto_renew else "expiry"
+    day = renewal_window_start(credential.not_after).isoformat()
+    return {
+        "due_pk": f"{kind}#{idle_shard(credential.account_id)}",
+        "due_sk": f"{day}#{credential.account_id}#{credential.credential_id}",
+    }

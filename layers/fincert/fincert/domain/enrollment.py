@@ -22,16 +22,12 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from fincert.crypto.keys import KeyAlgorithm, generate_private_key, private_key_to_der
-from fincert.crypto.x509_profile import (
-    PkiUrls,
-    build_subscriber_certificate,
-    certificate_validity,
-    new_serial_number,
-)
+from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity, display_name
 from fincert.domain.institutions import require_scope
+from fincert.domain.minting import Holder, mint_credential
+from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
 from fincert.domain.model import (
     Account,
     Credential,
@@ -39,7 +35,6 @@ from fincert.domain.model import (
     Enrollment,
     EnrollmentStatus,
     IssuanceCommit,
-    PreSigningRecord,
     Principal,
     Scope,
 )
@@ -62,7 +57,6 @@ LEASE = timedelta(seconds=30)
 # for a short while: each replay checks a PIN, so unbounded replays would be a PIN oracle.
 REPLAY_WINDOW = timedelta(minutes=10)
 MAX_REPLAYS = 5
-_SERIAL_ATTEMPTS = 3
 _COMMIT_ATTEMPTS = 3
 
 
@@ -283,62 +277,17 @@ class EnrollmentService:
             # Reissue: a new PIN, and the failure count starts again.
             account = replace(previous, pin_verifier=pin_verifier, pin_attempts=0, pin_cleared=0)
 
-        credential_id = _new_id("cred")
-        algorithm = KeyAlgorithm(enrollment.key_algorithm)
-        private_key = generate_private_key(algorithm)
-        wrapped_key = self._kms.encrypt(
-            self._settings.key_wrap_key_id,
-            private_key_to_der(private_key),
-            subscriber_key_context(account.account_id, credential_id),
-        )
         ca = self._certificate_authority()
-        not_before, not_after = certificate_validity(now)
-        certificate = None
-        for _ in range(_SERIAL_ATTEMPTS):
-            serial = new_serial_number()
-
-            def record_before_signing(tbs: bytes, serial: int = serial) -> None:
-                self._store.put_pre_signing_record(
-                    PreSigningRecord(
-                        serial_number=serial,
-                        credential_id=credential_id,
-                        account_id=account.account_id,
-                        tbs_sha256=hashlib.sha256(tbs).hexdigest(),
-                        not_after=not_after,
-                        created_at=now,
-                    )
-                )
-
-            try:
-                certificate = build_subscriber_certificate(
-                    ca_key=ca.issuing_key(self._kms, before_sign=record_before_signing),
-                    ca_certificate=ca.issuing_certificate,
-                    subscriber_public_key=private_key.public_key(),
-                    serial_number=serial,
-                    holder_name=holder_name,
-                    holder_suffix=account.holder_suffix,
-                    not_before=not_before,
-                    urls=PkiUrls.from_base(self._settings.pki_base_url),
-                    policy_oid=self._settings.certificate_policy_oid,
-                )
-                break
-            except ConditionFailed:
-                continue  # a 159-bit serial collided: astronomically rare, but never reuse one
-        if certificate is None:
-            raise Conflict("could not allocate a serial number", code="serial_exhausted")
-
-        credential = Credential(
-            credential_id=credential_id,
-            account_id=account.account_id,
-            serial_number=certificate.serial_number,
-            key_algorithm=algorithm.value,
-            certificate_der=certificate.public_bytes(Encoding.DER),
-            wrapped_private_key=wrapped_key,
-            not_before=not_before,
-            not_after=not_after,
+        credential = mint_credential(
+            store=self._store,
+            kms=self._kms,
+            settings=self._settings,
+            ca=ca,
+            holder=Holder(account.account_id, holder_name, account.holder_suffix),
+            algorithm=KeyAlgorithm(enrollment.key_algorithm),
             issued_by=enrollment.institution_id,
             auto_renew=enrollment.auto_renew,
-            created_at=now,
+            now=now,
         )
         self._commit(enrollment, lease_until, credential, account, previous, pin_verifier, now)
         return IssuedCertificate(credential, ca.chain_pem())
@@ -406,9 +355,3 @@ def identity_context(person_index: str) -> dict[str, str]:
 
 def challenge_context(enrollment_id: str, institution_id: str) -> dict[str, str]:
     return {"purpose": "enrollment", "enrollment_id": enrollment_id, "institution_id": institution_id}
-
-
-def subscriber_key_context(account_id: str, credential_id: str) -> dict[str, str]:
-    """Names the subscriber and the credential: a wrapped key copied onto another customer's
-    record fails to decrypt there."""
-    return {"purpose": "subscriber-key", "account_id": account_id, "credential_id": credential_id}

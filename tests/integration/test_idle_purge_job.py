@@ -1,0 +1,240 @@
+"""Daily idle purge (issue 4 items 4, 5, 6): warned on day 335 without use, purged on day 365
+(KST calendar days), run as AWS would run it (planner, then the worker fed from the moto queue)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import boto3
+from fincert.adapters.dynamodb import last_use_attributes
+from fincert.wiring import services
+
+from tests.conftest import REGION
+from tests.integration.jobs import account_of, credentials, item, items, kst, run, serial_record, sms_to
+from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll, issue
+
+LAST_USE = kst(2026, 11, 25, 23, 30)  # the KST day 2026-11-25, 14:30 UTC
+WARN_DAY = kst(2027, 10, 26, 0, 1)  # day 335
+PURGE_DAY = kst(2027, 11, 25, 0, 0, 1)  # day 365
+
+
+def _table():
+    return boto3.resource("dynamodb", region_name=REGION).Table(services().settings.table_name)
+
+
+def use_the_cloud(account_id: str, day: date) -> None:
+    """What every use flow writes (fincert.adapters.dynamodb.last_use_attributes)."""
+    attributes = last_use_attributes(account_id, day)
+    _table().update_item(
+        Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"},
+        UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in attributes),
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={f":{k}": v for k, v in attributes.items()},
+    )
+
+
+def partition(account_id: str) -> list[dict]:
+    return [i for i in items() if i["pk"] == f"ACCT#{account_id}"]
+
+
+def idle_customer(api, clock, **customer) -> tuple[str, dict]:
+    clock.at = LAST_USE
+    issued = issue(api, CUSTOMER | customer) if customer else issue(api)
+    return account_of(issued["credential_id"]), issued
+
+
+def test_warned_on_day_335_not_334(api, clock, gateway):
+    account_id, _ = idle_customer(api, clock)
+    clock.at = WARN_DAY - timedelta(minutes=2)  # 23:59 KST on day 334
+    assert run(gateway, "purge")["planned"]["enqueued"] == 0
+    clock.at = WARN_DAY
+    assert run(gateway, "purge")["planned"]["by_kind"] == {"warn": 1}
+    [warning] = sms_to(PHONE, "삭제")
+    assert "2027-11-25" in warning, "the warning names the purge day"
+    account = item(f"ACCT#{account_id}", "ACCOUNT")
+    assert account["due_pk"].startswith("idle-warned#") and account["warned_on"] == "2027-10-26"
+
+    clock.at += timedelta(days=1)
+    assert run(gateway, "purge")["planned"]["enqueued"] == 0, "warned once: not read again"
+    assert len(sms_to(PHONE, "삭제")) == 1
+
+
+def test_kept_364_days_after_the_last_use_purged_at_kst_midnight_of_day_365(api, clock, gateway):
+    account_id, _ = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+
+    clock.at = PURGE_DAY - timedelta(seconds=2)  # 23:59:59 KST, day 364 (14:59:59 UTC)
+    assert run(gateway, "purge")["planned"]["enqueued"] == 0
+    assert item(f"ACCT#{account_id}", "ACCOUNT") is not None
+
+    clock.at = PURGE_DAY  # 00:00:01 KST, day 365 (still the previous day in UTC)
+    result = run(gateway, "purge")
+    assert result["planned"]["by_kind"] == {"purge": 1} and result["failed"] == []
+    assert item(f"ACCT#{account_id}", "ACCOUNT") is None
+
+
+def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_records(api, clock, gateway):
+    clock.at = LAST_USE
+    first = issue(api)
+    second = issue(api, pin="246813")  # a reissue: the first is superseded
+    account_id = account_of(second["credential_id"])
+    person_pk = "PERSON#" + item(f"ACCT#{account_id}", "ACCOUNT")["person_index"]
+    table = _table()
+    # What the lead's flows keep under the account: all of it must go.
+    for sk in ("DEVICE#d1", "SESSION#s1", "SAD#x1", "HIST#2026-11-25T14:30:00Z#h1"):
+        table.put_item(Item={"pk": f"ACCT#{account_id}", "sk": sk})
+    serials = {cid: c["serial"] for cid, c in credentials(account_id).items()}
+    ttl_before = {s: serial_record(s)["expires_at"] for s in serials.values()}
+    # Two credentials, their two issuance history entries and the four above; the ACCOUNT item
+    # goes in the purge's first transaction, not with these.
+    assert len(partition(account_id)) == 1 + 8
+
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    clock.at = PURGE_DAY
+    assert run(gateway, "purge")["planned"]["by_kind"] == {"purge": 1}
+
+    assert partition(account_id) == [], "credentials with their wrapped keys, registrations, devices ..."
+    assert item(person_pk, "PERSON") is None
+    active_serial = serial_record(serials[second["credential_id"]])
+    assert (active_serial["status"], active_serial["revocation_reason"]) == (
+        "revoked",
+        "cessationOfOperation",
+    )
+    superseded = serial_record(serials[first["credential_id"]])
+    assert (superseded["status"], superseded["revocation_reason"]) == ("revoked", "superseded")
+    for serial, ttl in ttl_before.items():
+        assert serial_record(serial)["expires_at"] == ttl, "kept until notAfter for OCSP and the CRL"
+
+    record = item(f"PURGE#{account_id}", "PURGE")
+    assert record["revoked_serials"] == [serials[second["credential_id"]]]
+    assert record["last_used_day"] == "2026-11-25" and record["warned_on"] == "2027-10-26"
+    assert "due_pk" not in record and record["items_deleted"] == 8
+    assert not {"person_index", "identity_ciphertext", "holder_suffix", "pin_verifier"} & set(record)
+    leftovers = [
+        i for i in items() if account_id in str(i) and not i["pk"].startswith(("SERIAL#", "PURGE#", "ENR#"))
+    ]
+    assert leftovers == []
+    assert run(gateway, "purge")["planned"]["enqueued"] == 0, "nothing left due"
+
+
+def test_a_use_before_the_deadline_postpones_the_purge(api, clock, gateway):
+    account_id, _ = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    use_the_cloud(account_id, date(2027, 11, 20))  # five days before the purge day
+
+    clock.at = PURGE_DAY
+    assert run(gateway, "purge")["planned"]["enqueued"] == 0
+    account = item(f"ACCT#{account_id}", "ACCOUNT")
+    assert account is not None and account["due_pk"].startswith("idle#"), "no longer warned"
+    assert item(f"PURGE#{account_id}", "PURGE") is None
+
+
+def test_a_use_racing_the_purge_keeps_the_account(api, clock, gateway, monkeypatch):
+    account_id, issued = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    clock.at = PURGE_DAY
+
+    store = services().store
+    read = store.get_idle_state
+
+    def used_right_after_the_job_read_it(account):
+        state = read(account)
+        use_the_cloud(account, date(2027, 11, 25))  # lands between the read and the purge
+        return state
+
+    monkeypatch.setattr(store, "get_idle_state", used_right_after_the_job_read_it)
+    result = run(gateway, "purge")
+    monkeypatch.setattr(store, "get_idle_state", read)
+
+    assert result["planned"]["by_kind"] == {"purge": 1} and result["failed"] == []
+    assert item(f"ACCT#{account_id}", "ACCOUNT")["last_used_day"] == "2027-11-25"
+    assert credentials(account_id)[issued["credential_id"]]["status"] == "active"
+    assert serial_record(issued["serial_number"])["status"] == "issued"
+    assert item(f"PURGE#{account_id}", "PURGE") is None
+
+
+def test_a_reissue_in_flight_across_the_purge_fails_cleanly_and_recreates_nothing(
+    api, clock, gateway, monkeypatch
+):
+    account_id, _ = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    clock.at = PURGE_DAY
+    enrollment_id = enroll(api)
+    body = {"sms_code": api.last_sms_code(PHONE), "pin": PIN}
+
+    store = services().store
+    record = store.put_pre_signing_record
+    purges = []
+
+    def purged_while_the_reissue_signs(pre_signing):
+        record(pre_signing)
+        if not purges:  # the confirm has read the account; the purge runs to the end now
+            purges.append(True)
+            purges.append(run(gateway, "purge"))
+
+    monkeypatch.setattr(store, "put_pre_signing_record", purged_while_the_reissue_signs)
+    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", body)
+    monkeypatch.setattr(store, "put_pre_signing_record", record)
+
+    assert purges[1]["planned"]["by_kind"] == {"purge": 1} and purges[1]["failed"] == []
+    assert response.status == 409, response.body
+    assert partition(account_id) == [], "nothing written under the purged account"
+    assert [i for i in items() if i["pk"].startswith("PERSON#")] == []
+
+
+def test_an_interrupted_purge_is_finished_by_the_next_run(api, clock, gateway, aws_calls):
+    account_id, issued = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    clock.at = PURGE_DAY
+    aws_calls.fail_next("dynamodb.BatchWriteItem")
+    result = run(gateway, "purge")
+    assert len(result["failed"]) == 1
+
+    assert item(f"ACCT#{account_id}", "ACCOUNT") is None, "purged: a request now finds no account"
+    assert serial_record(issued["serial_number"])["status"] == "revoked", "revoked before any key is deleted"
+    assert partition(account_id) != [], "the rest is still there"
+
+    clock.at += timedelta(days=1)
+    result = run(gateway, "purge")
+    assert result["planned"]["by_kind"] == {"finish_purge": 1} and result["failed"] == []
+    assert partition(account_id) == []
+    record = item(f"PURGE#{account_id}", "PURGE")
+    assert "due_pk" not in record and record["revoked_serials"] == [issued["serial_number"]]
+
+
+def test_a_warning_that_could_not_be_sent_is_sent_by_the_next_run(api, clock, gateway, aws_calls):
+    account_id, _ = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    aws_calls.fail_next("sns.Publish")
+    assert len(run(gateway, "purge")["failed"]) == 1
+    assert item(f"ACCT#{account_id}", "ACCOUNT")["due_pk"].startswith("idle#"), "not marked warned"
+
+    clock.at += timedelta(days=1)
+    assert run(gateway, "purge")["planned"]["by_kind"] == {"warn": 1}
+    [warning] = sms_to(PHONE, "삭제")
+    assert "2027-11-26" in warning, "a late warning still gives 30 days"
+
+    clock.at = PURGE_DAY  # day 365, but only 29 days after the warning
+    run(gateway, "purge")
+    assert item(f"ACCT#{account_id}", "ACCOUNT") is not None
+    clock.at += timedelta(days=1)
+    run(gateway, "purge")
+    assert item(f"ACCT#{account_id}", "ACCOUNT") is None
+
+
+def test_finding_idle_accounts_reads_only_the_due_ones(api, clock, gateway, aws_calls):
+    idle_customer(api, clock)
+    clock.at = LAST_USE + timedelta(days=100)
+    for n in range(3):
+        issue(api, CUSTOMER | {"phone": f"010-8888-000{n}"})
+    clock.at = WARN_DAY
+    aws_calls.clear()
+    result = run(gateway, "purge")
+    assert result["planned"]["items_read"] == 1 and result["planned"]["enqueued"] == 1
+    assert "dynamodb.Scan" not in aws_calls.calls
