@@ -32,12 +32,7 @@ def _started(purpose: VerificationPurpose, request: IdentityRequest) -> Response
     started = services().accounts.start_verification(
         principal(app), purpose, request.name, request.phone, request.birth_date
     )
-    body = VerificationStartedResponse(
-        verification_id=started.verification_id,
-        expires_at=started.expires_at,
-        attempts_allowed=started.attempts_allowed,
-    )
-    return Response(201, body=body, content_type="application/json")
+    return Response(201, body=VerificationStartedResponse.of(started), content_type="application/json")
 
 
 def _session(connected: Connected) -> SessionResponse:

@@ -28,7 +28,6 @@ from fincert.api.csc_models import (
 from fincert.api.errors import csc_error_body
 from fincert.api.models import ErrorResponse
 from fincert.crypto.keys import KeyAlgorithm
-from fincert.domain.model import CredentialStatus
 from fincert.domain.signing import KEY_ALGORITHM_OIDS, MAX_SIGNATURES_PER_SAD
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
@@ -102,14 +101,7 @@ def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse
     signing = services().signing
     credential = signing.credential(principal(app), request.credentialID)
     certificate = x509.load_der_x509_certificate(credential.certificate_der)
-    now = services().clock.now()
-    status = "valid"
-    if credential.status == CredentialStatus.REVOKED:
-        status = "revoked"
-    elif credential.status != CredentialStatus.ACTIVE:
-        status = "suspended"
-    elif credential.not_after <= now:
-        status = "expired"
+    status = credential.state(services().clock.now())
     chain = {"none": [], "single": [certificate], "chain": [certificate, *signing.chain()]}[
         request.certificates
     ]

@@ -29,7 +29,7 @@ from tests.e2e.conftest import REPO, RunningStack
 pytestmark = pytest.mark.e2e
 
 # Routes that take a customer session token; the rest take the institution's API key.
-CUSTOMER_PATHS = "^/(csc/|v1/(registrations|pin$|devices|history|signatures|sessions))"
+CUSTOMER_PATHS = "^/(csc/|v1/(registrations|pin$|devices|history|signatures|sessions|certificate))"
 CONFIG = SchemathesisConfig.from_dict(
     {
         "generation": {

@@ -32,6 +32,7 @@ from fincert.domain.model import (
     SerialStatus,
     Session,
     SignatureActivation,
+    StatusChange,
     Verification,
     VerificationPurpose,
 )
@@ -174,7 +175,12 @@ class Store(Protocol):
 
     # customers: PIN attempts, SADs, history
     def reserve_pin_attempt(
-        self, account_id: str, *, credential_id: str | None = None, institution_id: str | None = None
+        self,
+        account_id: str,
+        *,
+        credential_id: str | None = None,
+        institution_id: str | None = None,
+        to_sign: bool = False,
     ) -> PinSlot:
         """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
         ...
@@ -188,6 +194,7 @@ class Store(Protocol):
         activation: SignatureActivation | None = None,
         register_institution: str | None = None,
         new_pin_verifier: str | None = None,
+        status_change: StatusChange | None = None,
     ) -> None: ...
     def load_for_signing(
         self, account_id: str, sad_id: str, credential_id: str
@@ -198,6 +205,7 @@ class Store(Protocol):
         """Raises ConditionFailed when the SAD has fewer than `count` signatures left or expired."""
         ...
 
+    def forgive_pin_attempt(self, slot: PinSlot) -> None: ...
     def put_history(self, account_id: str, entry: HistoryEntry) -> None: ...
     def list_history(
         self, account_id: str, limit: int, before: str | None
@@ -273,6 +281,12 @@ class RevocationStatusStore(Protocol):
 
 class LifecycleStore(Store, RevocationStatusStore, Protocol):
     """The whole table (DynamoStore): what use cases that change a certificate's status need."""
+
+    def change_status_verified(
+        self, verification_id: str, change: StatusChange, today: date, history: HistoryEntry
+    ) -> None:
+        """Raises ConditionFailed naming "verification", "account", "credential" or "serial"."""
+        ...
 
 
 class JobQueue(Protocol):

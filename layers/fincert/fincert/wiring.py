@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from fincert.domain.renewal import RenewalJob
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
+    from fincert.domain.status_changes import CertificateStatusService
     from fincert.ports import JobQueue
 
 
@@ -109,6 +110,20 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             certificate_authority=self.certificate_authority,
+        )
+
+    @cached_property
+    def certificate_status(self) -> CertificateStatusService:
+        from fincert.domain.status_changes import CertificateStatusService
+
+        return CertificateStatusService(
+            store=self.store,  # type: ignore[arg-type]  # DynamoStore is the whole table
+            kms=self.kms,
+            sms=self.sms,
+            clock=self.clock,
+            settings=self.settings,
+            pins=self.pins,
+            accounts=self.accounts,
         )
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------

@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -71,6 +72,8 @@ from fincert.domain.model import (
     SerialStatus,
     Session,
     SignatureActivation,
+    StatusAction,
+    StatusChange,
     Verification,
     VerificationPurpose,
 )
@@ -338,6 +341,7 @@ class DynamoStore:
             institutions=frozenset(item.get("institutions", ())),
             device_count=int(item.get("device_count", 0)),
             last_used_day=item.get("last_used_day"),
+            credential_suspended=bool(item.get("credential_suspended", False)),
         )
 
     def get_credential(self, account_id: str, credential_id: str) -> Credential | None:
@@ -646,6 +650,8 @@ class DynamoStore:
                         "SET active_credential_id = :cid, active_serial = :serial, pin_verifier = :verifier,"
                         f" {_PIN_COUNTERS_RESET_ASSIGNMENTS}, updated_at = :now, {last_use}"
                         " ADD institutions :issuer"
+                        # A reissue replaces a suspended certificate too; the new one is not.
+                        " REMOVE credential_suspended"
                     ),
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": _values(values),
@@ -953,14 +959,25 @@ class DynamoStore:
 
     # --- customers: PIN attempts and what a correct PIN unlocks ----------------------------------
     def reserve_pin_attempt(
-        self, account_id: str, *, credential_id: str | None = None, institution_id: str | None = None
+        self,
+        account_id: str,
+        *,
+        credential_id: str | None = None,
+        institution_id: str | None = None,
+        to_sign: bool = False,
     ) -> PinSlot:
         """Reserves the next PIN attempt before the PIN is checked, so parallel attempts can
-        never exceed the limit or lose a count. With credential_id / institution_id, only when
-        that credential is the active one / that institution is registered: an attempt that could
-        not have signed anything costs no slot."""
+        never exceed the limit or lose a count. With credential_id / institution_id / to_sign,
+        only when that credential is the active one / that institution is registered / there is
+        an active certificate that is not suspended: an attempt that could not have done what it
+        was for costs no slot."""
         conditions = ["attribute_exists(pk)", "pin_attempts < pin_lock_at"]
         values: dict[str, Any] = {":one": 1}
+        if to_sign:
+            conditions += [
+                "attribute_exists(active_credential_id)",
+                "attribute_not_exists(credential_suspended)",
+            ]
         if credential_id is not None:
             conditions.append("active_credential_id = :cid")
             values[":cid"] = credential_id
@@ -991,17 +1008,29 @@ class DynamoStore:
         activation: SignatureActivation | None = None,
         register_institution: str | None = None,
         new_pin_verifier: str | None = None,
+        status_change: StatusChange | None = None,
     ) -> None:
         """What a correct PIN does, in one transaction: forgives the attempts up to its slot
         (never a later one: a wrong PIN racing this success still counts), records the use, and
-        writes what the PIN unlocked: a SAD, an institution registration, or a new PIN.
-        Raises ConditionFailed("account") when the PIN changed meanwhile."""
+        writes what the PIN unlocked: a SAD, an institution registration, a new PIN or a status
+        change. Raises ConditionFailed("account") when the PIN (or, with a status change, the
+        active credential) changed meanwhile, "credential"/"serial" when the status did."""
         account = slot.account
         values: dict[str, Any] = {":checked": account.pin_verifier}
         assignments, last_use_values = last_use_assignments(account.account_id, today)
         values |= last_use_values
         sets = [assignments]
         adds = []
+        removes: list[str] = []
+        extra_condition = ""
+        change_items: list[dict[str, Any]] = []
+        if status_change is not None:
+            change = self._status_change(status_change)
+            sets += change.account_sets
+            removes += change.account_removes
+            extra_condition = " AND " + change.account_condition
+            values |= change.account_values
+            change_items = change.items
         if new_pin_verifier is not None:
             sets += [_PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
             values |= _pin_counters_reset_values() | {":new_verifier": new_pin_verifier}
@@ -1011,12 +1040,17 @@ class DynamoStore:
 
         def attempt(forgive: bool) -> None:
             update_sets, update_values = list(sets), dict(values)
-            condition = "attribute_exists(pk) AND pin_verifier = :checked"
+            condition = "attribute_exists(pk) AND pin_verifier = :checked" + extra_condition
             if forgive and new_pin_verifier is None:
                 update_sets.append("pin_cleared = :slot, pin_lock_at = :lock_at")
                 update_values |= {":slot": slot.slot, ":lock_at": slot.slot + MAX_PIN_FAILURES}
                 condition += " AND pin_cleared < :slot"
-            expression = "SET " + ", ".join(update_sets) + (" ADD " + ", ".join(adds) if adds else "")
+            expression = (
+                "SET "
+                + ", ".join(update_sets)
+                + (" ADD " + ", ".join(adds) if adds else "")
+                + (" REMOVE " + ", ".join(removes) if removes else "")
+            )
             items = [
                 {
                     "Update": {
@@ -1033,6 +1067,9 @@ class DynamoStore:
             if activation is not None:
                 items.append(self._put(self._activation_item(activation)))
                 names.append("activation")
+            if change_items:
+                items += change_items
+                names += ["credential", "serial"]
             self._transact(items, names)
 
         try:
@@ -1043,6 +1080,24 @@ class DynamoStore:
             # A later correct PIN already forgave past our slot (or the PIN changed): write the
             # rest without moving the forgiven mark back; a changed PIN fails again here.
             attempt(forgive=False)
+
+    def forgive_pin_attempt(self, slot: PinSlot) -> None:
+        """A correct PIN whose purpose could not be written (another request won a race): its
+        slot is forgiven all the same, unless the PIN changed or a later success forgave more."""
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                f"ACCT#{slot.account.account_id}",
+                "ACCOUNT",
+                UpdateExpression="SET pin_cleared = :slot, pin_lock_at = :lock_at",
+                ConditionExpression="attribute_exists(pk) AND pin_verifier = :checked AND pin_cleared < :slot",
+                ExpressionAttributeValues=_values(
+                    {
+                        ":slot": slot.slot,
+                        ":lock_at": slot.slot + MAX_PIN_FAILURES,
+                        ":checked": slot.account.pin_verifier,
+                    }
+                ),
+            )
 
     def put_history(self, account_id: str, entry: HistoryEntry) -> None:
         """A history line on its own (a wrong PIN, a failed connection): no account condition,
@@ -1319,6 +1374,96 @@ class DynamoStore:
                 self._put(self._history_item(account_id, history)),
             ],
             ["verification", "account", "history"],
+        )
+
+    # --- certificate status changes (suspend, restore, revoke) -------------------------------
+    def _status_change(self, change: StatusChange) -> _StatusChangeWrite:
+        """What a status change writes besides the history: the ACCOUNT item's part (the caller
+        merges it into its own update of the account), the CRED and the SERIAL updates. Each is
+        conditioned on the state the change starts from, so two racing changes cannot both win."""
+        acct_pk = f"ACCT#{change.account_id}"
+        allowed_from, result, serial_status, serial_from = _STATUS_TRANSITIONS[change.action]
+        values: dict[str, Any] = {":sc_to": result.value, ":sc_at": _iso(change.at)}
+        placeholders = []
+        for i, status in enumerate(allowed_from):
+            values[f":sc_from{i}"] = status.value
+            placeholders.append(f":sc_from{i}")
+        credential_update = "SET #status = :sc_to, status_changed_at = :sc_at"
+        if change.action is StatusAction.REVOKE:
+            credential_update += ", revoked_at = :sc_at, revocation_reason = :sc_reason REMOVE due_pk, due_sk"
+            values[":sc_reason"] = change.reason
+        credential = {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(acct_pk, f"CRED#{change.credential_id}"),
+                "UpdateExpression": credential_update,
+                "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": _values(values),
+            }
+        }
+        serial = {
+            "Update": {
+                "TableName": self._table,
+                **self.serial_status_update(
+                    change.serial_number,
+                    serial_status,
+                    at=change.at,
+                    reason=change.reason,
+                    only_from=serial_from,
+                ),
+            }
+        }
+        account_sets, account_removes = [], []
+        if change.action is StatusAction.SUSPEND:
+            account_sets.append("credential_suspended = :sc_suspended")
+        elif change.action is StatusAction.RESTORE:
+            account_removes.append("credential_suspended")
+        else:  # a revoked certificate is no longer the account's: the customer reissues
+            account_removes += ["credential_suspended", "active_credential_id", "active_serial"]
+        return _StatusChangeWrite(
+            account_sets=account_sets,
+            account_removes=account_removes,
+            account_condition="active_credential_id = :sc_cid",
+            account_values={":sc_cid": change.credential_id}
+            | ({":sc_suspended": True} if account_sets else {}),
+            items=[credential, serial],
+        )
+
+    def change_status_verified(
+        self, verification_id: str, change: StatusChange, today: date, history: HistoryEntry
+    ) -> None:
+        """A status change the institution's re-verification of the customer allowed: the
+        verification used, the account (still with this active credential, still registered with
+        the institution), the credential, its serial and the history, in one transaction. Raises
+        ConditionFailed naming "verification", "account", "credential" or "serial"."""
+        write = self._status_change(change)
+        assignments, values = last_use_assignments(change.account_id, today)
+        sets = [assignments, *write.account_sets]
+        expression = "SET " + ", ".join(sets)
+        if write.account_removes:
+            expression += " REMOVE " + ", ".join(write.account_removes)
+        account = {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(f"ACCT#{change.account_id}", "ACCOUNT"),
+                "UpdateExpression": expression,
+                "ConditionExpression": (
+                    f"attribute_exists(pk) AND contains(institutions, :sc_iid) AND {write.account_condition}"
+                ),
+                "ExpressionAttributeValues": _values(
+                    values | write.account_values | {":sc_iid": change.institution_id}
+                ),
+            }
+        }
+        self._transact(
+            [
+                self._use_verification(verification_id),
+                account,
+                *write.items,
+                self._put(self._history_item(change.account_id, history)),
+            ],
+            ["verification", "account", "credential", "serial", "history"],
         )
 
     # --- revocation status (OCSP, CRLs) -----------------------------------------------------
@@ -1830,6 +1975,39 @@ class DynamoStore:
 
 
 _BATCH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _StatusChangeWrite:
+    account_sets: list[str]
+    account_removes: list[str]
+    account_condition: str
+    account_values: dict[str, Any]
+    items: list[dict[str, Any]]  # the CRED and SERIAL updates, in that order
+
+
+# action -> (credential statuses it starts from, the credential's new status, the serial's new
+# status, the serial statuses it starts from)
+_STATUS_TRANSITIONS = {
+    StatusAction.SUSPEND: (
+        (CredentialStatus.ACTIVE,),
+        CredentialStatus.SUSPENDED,
+        SerialStatus.SUSPENDED,
+        (SerialStatus.ISSUED,),
+    ),
+    StatusAction.RESTORE: (
+        (CredentialStatus.SUSPENDED,),
+        CredentialStatus.ACTIVE,
+        SerialStatus.ISSUED,
+        (SerialStatus.SUSPENDED,),
+    ),
+    StatusAction.REVOKE: (
+        (CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED),
+        CredentialStatus.REVOKED,
+        SerialStatus.REVOKED,
+        (SerialStatus.ISSUED, SerialStatus.SUSPENDED),
+    ),
+}
 
 
 def credential_due_attributes(credential: Credential) -> dict[str, str]:

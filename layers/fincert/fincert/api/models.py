@@ -4,12 +4,16 @@ refused (422) rather than coerced, so a client bug is seen at once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.enrollment import EnrollmentRequest, EnrollmentStarted, IssuedCertificate
+from fincert.domain.model import Credential
+
+if TYPE_CHECKING:
+    from fincert.domain.accounts import VerificationStarted
 
 
 class StrictModel(BaseModel):
@@ -128,6 +132,14 @@ class VerificationStartedResponse(StrictModel):
     expires_at: datetime
     attempts_allowed: int
 
+    @classmethod
+    def of(cls, started: VerificationStarted) -> VerificationStartedResponse:
+        return cls(
+            verification_id=started.verification_id,
+            expires_at=started.expires_at,
+            attempts_allowed=started.attempts_allowed,
+        )
+
 
 class SmsCodeRequest(StrictModel):
     sms_code: str = Field(pattern=r"^[0-9]{6}$")
@@ -223,3 +235,48 @@ class SignContentResponse(StrictModel):
     credential_id: str
     certificate_pem: str
     chain_pem: list[str]
+
+
+# --- certificate status: suspend, restore, revoke ---------------------------------------------
+StatusActionName = Literal["suspend", "restore", "revoke"]
+RevocationReasonName = Literal[
+    "unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"
+]
+
+
+class StatusChangeRequest(StrictModel):
+    action: StatusActionName = Field(description="restore is refused here: it takes re-verification")
+    reason: RevocationReasonName | None = Field(
+        default=None, description="RFC 5280 reason of a revocation (default unspecified); only with revoke"
+    )
+    pin: str = Field(min_length=1, max_length=16, description="The customer's 6-digit PIN")
+
+
+class StatusChangeConfirmRequest(StrictModel):
+    sms_code: str = Field(pattern=r"^[0-9]{6}$")
+    action: StatusActionName
+    reason: RevocationReasonName | None = Field(
+        default=None, description="RFC 5280 reason of a revocation (default unspecified); only with revoke"
+    )
+
+
+class CertificateStatusResponse(StrictModel):
+    credential_id: str
+    serial_number: str = Field(description="Hexadecimal")
+    status: Literal["valid", "suspended", "revoked", "expired"]
+    key_algorithm: str
+    auto_renew: bool
+    not_before: datetime
+    not_after: datetime
+
+    @classmethod
+    def of(cls, credential: Credential, now: datetime) -> CertificateStatusResponse:
+        return cls(
+            credential_id=credential.credential_id,
+            serial_number=format(credential.serial_number, "x"),
+            status=credential.state(now),
+            key_algorithm=credential.key_algorithm,
+            auto_renew=credential.auto_renew,
+            not_before=credential.not_before,
+            not_after=credential.not_after,
+        )

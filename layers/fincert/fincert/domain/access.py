@@ -134,10 +134,11 @@ class PinChecker:
         *,
         credential_id: str | None = None,
         registered_only: bool = True,
+        to_sign: bool = False,
     ) -> PinSlot:
         """Reserves an attempt and verifies the PIN. Raises before any write for a malformed PIN,
         a credential that is not the account's active one, or an institution the certificate is
-        not registered with; Locked once MAX_PIN_FAILURES wrong PINs are counted; a wrong PIN
+        not registered with, or (to_sign) no certificate able to sign; Locked once MAX_PIN_FAILURES wrong PINs are counted; a wrong PIN
         keeps its slot (a failure) and is written to the history."""
         if not _PIN.fullmatch(pin):
             raise InvalidRequest("the PIN is 6 digits", code="pin_format")
@@ -146,9 +147,10 @@ class PinChecker:
                 account_id,
                 credential_id=credential_id,
                 institution_id=institution_id if registered_only else None,
+                to_sign=to_sign,
             )
         except PinSlotRefused as e:
-            raise self._refusal(e.account, credential_id, institution_id, registered_only) from None
+            raise self._refusal(e.account, credential_id, institution_id, registered_only, to_sign) from None
         account = slot.account
         if pin_matches(self._kms, self._hmac_key_id, account.person_index, pin, account.pin_verifier):
             return slot
@@ -173,11 +175,17 @@ class PinChecker:
         raise InvalidRequest("the PIN is wrong", code="pin_invalid", remaining_attempts=remaining)
 
     @staticmethod
-    def _refusal(account, credential_id: str | None, institution_id: str, registered_only: bool) -> Exception:
+    def _refusal(
+        account, credential_id: str | None, institution_id: str, registered_only: bool, to_sign: bool
+    ) -> Exception:
         if account is None:
             return NotFound("no such account", code="account_not_found")
         if credential_id is not None and account.active_credential_id != credential_id:
             return NotFound("no such credential", code="credential_not_found")
+        if to_sign and account.active_credential_id is None:
+            return NotFound("this customer has no financial certificate", code="certificate_not_found")
+        if to_sign and account.credential_suspended:
+            return Forbidden("the certificate is suspended", code="credential_not_active")
         if registered_only and institution_id not in account.institutions:
             return Forbidden(
                 "the certificate is not registered with this institution", code="institution_not_registered"

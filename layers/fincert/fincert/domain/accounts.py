@@ -63,6 +63,7 @@ DEVICE_PREFIX = "fcd"
 _SMS_TEXT = {
     VerificationPurpose.CONNECT: "[fincert] 금융인증서 클라우드 연결 인증번호 [{code}]. 타인에게 알려주지 마세요.",
     VerificationPurpose.PIN_RESET: "[fincert] 금융인증서 PIN 재설정 인증번호 [{code}]. 타인에게 알려주지 마세요.",
+    VerificationPurpose.STATUS_CHANGE: "[fincert] 금융인증서 효력정지/회복/폐기 인증번호 [{code}]. 타인에게 알려주지 마세요.",
 }
 
 
@@ -125,7 +126,7 @@ class AccountService:
         self._settings = settings
         self._pins = pins
 
-    # --- SMS re-verification: cloud connection and PIN reset ----------------------------------
+    # --- SMS re-verification: cloud connection, PIN reset, status changes ----------------------------------
     def start_verification(
         self, principal: Principal, purpose: VerificationPurpose, name: str, phone: str, birth_date: str
     ) -> VerificationStarted:
@@ -162,10 +163,11 @@ class AccountService:
             verification_id, verification.expires_at, self._settings.enrollment_max_attempts
         )
 
-    def _prove_phone(
+    def prove_phone(
         self, principal: Principal, purpose: VerificationPurpose, verification_id: str, sms_code: str
     ) -> tuple[Verification, dict[str, str]]:
-        """Counts one attempt and checks the code; returns the verification and its secret."""
+        """Counts one attempt and checks the code; returns the verification and its secret (the
+        code, the phone and the birth date the institution gave)."""
         require_institution(principal)
         require_scope(principal, Scope.CONNECT)
         now = self._clock.now()
@@ -213,7 +215,7 @@ class AccountService:
         return Gone("too many wrong SMS codes; start again", code="verification_locked")
 
     def confirm_connection(self, principal: Principal, verification_id: str, sms_code: str) -> Connected:
-        verification, _ = self._prove_phone(principal, VerificationPurpose.CONNECT, verification_id, sms_code)
+        verification, _ = self.prove_phone(principal, VerificationPurpose.CONNECT, verification_id, sms_code)
         if verification.account_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         institution = self._store.get_institution(principal.institution_id)
@@ -279,7 +281,7 @@ class AccountService:
         self, principal: Principal, verification_id: str, sms_code: str, new_pin: str
     ) -> None:
         check_pin_shape(new_pin)
-        verification, secret = self._prove_phone(
+        verification, secret = self.prove_phone(
             principal, VerificationPurpose.PIN_RESET, verification_id, sms_code
         )
         check_pin_not_birth_date(new_pin, secret["birth_date"])

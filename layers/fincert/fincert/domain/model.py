@@ -87,7 +87,8 @@ class RateLimit:
 
 
 class CredentialStatus(StrEnum):
-    ACTIVE = "active"
+    ACTIVE = "active"  # also after a restore (효력회복)
+    SUSPENDED = "suspended"  # 효력정지: signs nothing until restored
     REVOKED = "revoked"
 
 
@@ -117,6 +118,9 @@ class Account:
     institutions: frozenset[str] = frozenset()  # where the certificate may be used (타기관 등록)
     device_count: int = 0
     last_used_day: str | None = None  # KST, YYYY-MM-DD
+    # Mirrors the active credential's suspension, so a PIN attempt to sign with it is refused
+    # before it takes a slot (fincert.domain.status_changes).
+    credential_suspended: bool = False
 
     @property
     def pin_failures(self) -> int:
@@ -137,6 +141,16 @@ class Credential:
     auto_renew: bool
     created_at: datetime
     status: CredentialStatus = CredentialStatus.ACTIVE
+
+    def state(self, now: datetime) -> str:
+        """What customers and relying parties are told: valid, suspended, revoked or expired."""
+        if self.status is CredentialStatus.REVOKED:
+            return "revoked"
+        if self.status is CredentialStatus.SUSPENDED:
+            return "suspended"
+        if now > self.not_after:  # notAfter is the last valid second (RFC 5280 4.1.2.5)
+            return "expired"
+        return "valid"
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,7 @@ class VerificationPurpose(StrEnum):
 
     CONNECT = "connect"  # cloud connection: name + phone + birth date + SMS code -> session
     PIN_RESET = "pin_reset"  # the institution re-verifies the customer, who sets a new PIN
+    STATUS_CHANGE = "status_change"  # ... who suspends, restores or revokes the certificate
 
 
 @dataclass(frozen=True)
@@ -270,6 +285,7 @@ class HistoryEvent(StrEnum):
     INSTITUTION_REGISTERED = "institution_registered"
     PIN_CHANGED = "pin_changed"
     PIN_RESET = "pin_reset"
+    STATUS_CHANGED = "status_changed"
 
 
 @dataclass(frozen=True)
@@ -375,3 +391,25 @@ class PartitionItem:
     sk: str
     status: str | None = None
     serial_number: int | None = None
+
+
+# --- certificate status changes -----------------------------------------------------------------
+class StatusAction(StrEnum):
+    SUSPEND = "suspend"  # 효력정지
+    RESTORE = "restore"  # 효력회복
+    REVOKE = "revoke"  # 폐기
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One change of a credential's status, as the customer asked for it through an institution.
+    `reason` is the RFC 5280 CRLReason name recorded: certificateHold for a suspension, the
+    customer's reason for a revocation, None for a restore."""
+
+    account_id: str
+    credential_id: str
+    serial_number: int
+    action: StatusAction
+    reason: str | None
+    at: datetime
+    institution_id: str

@@ -244,7 +244,9 @@ class SigningService:
                     "give numSignatures distinct hashes, or none", code="num_signatures_invalid"
                 )
             bound = frozenset(_canonical_b64(d) for d in digests)
-        slot = self._pins.check(account_id, pin, principal.institution_id, credential_id=credential_id)
+        slot = self._pins.check(
+            account_id, pin, principal.institution_id, credential_id=credential_id, to_sign=True
+        )
         now = self._clock.now()
         sad_secret = secrets.token_urlsafe(32)
         activation = SignatureActivation(
@@ -346,7 +348,9 @@ class SigningService:
     ) -> ContentSignature:
         account_id = require_customer(principal)
         data = content.encode()
-        slot = self._pins.check(account_id, pin, principal.institution_id, credential_id=credential_id)
+        slot = self._pins.check(
+            account_id, pin, principal.institution_id, credential_id=credential_id, to_sign=True
+        )
         active_id = slot.account.active_credential_id
         if active_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")

@@ -1,0 +1,82 @@
+"""Certificate status for the customer and their banks: read it, suspend (효력정지), restore
+(효력회복) or revoke it. With the customer's session + PIN (suspend, revoke), or with the
+institution's re-verification of the customer: name + phone + birth date, then the SMS code
+(suspend, restore, revoke; for a lost phone or a locked or forgotten PIN)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.models import (
+    ERROR_RESPONSES,
+    CertificateStatusResponse,
+    IdentityRequest,
+    StatusChangeConfirmRequest,
+    StatusChangeRequest,
+    VerificationStartedResponse,
+)
+from fincert.domain.model import Credential, StatusAction, VerificationPurpose
+from fincert.wiring import services
+
+app = create_app()
+_VERIFICATION_ID = Path(min_length=8, max_length=64, pattern=r"^ver_[A-Za-z0-9_-]+$")
+
+
+def _status(credential: Credential) -> CertificateStatusResponse:
+    return CertificateStatusResponse.of(credential, services().clock.now())
+
+
+@app.get(
+    "/v1/certificate",
+    summary="The customer's certificate and its status (valid, suspended, expired)",
+    responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
+    tags=["status"],
+)
+def get_certificate() -> CertificateStatusResponse:
+    return _status(services().certificate_status.current(principal(app)))
+
+
+@app.post(
+    "/v1/certificate/status",
+    summary="Suspend or revoke the customer's certificate with their PIN (restoring takes re-verification)",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["status"],
+)
+def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
+    changed = services().certificate_status.change_with_pin(
+        principal(app), StatusAction(request.action), request.reason, request.pin
+    )
+    return _status(changed)
+
+
+@app.post(
+    "/v1/status-changes",
+    summary="Start a status change: the institution re-verified the customer; the service texts a code",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["status"],
+)
+def start_status_change(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().accounts.start_verification(
+        principal(app), VerificationPurpose.STATUS_CHANGE, request.name, request.phone, request.birth_date
+    )
+    body = VerificationStartedResponse.of(started)
+    return Response(201, body=body, content_type="application/json")
+
+
+@app.post(
+    "/v1/status-changes/<verification_id>/confirm",
+    summary="Confirm with the SMS code: suspend, restore or revoke the customer's certificate",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["status"],
+)
+def confirm_status_change(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: StatusChangeConfirmRequest
+) -> CertificateStatusResponse:
+    changed = services().certificate_status.change_with_verification(
+        principal(app), verification_id, request.sms_code, StatusAction(request.action), request.reason
+    )
+    return _status(changed)
+
+
+handler = lambda_handler(app)
