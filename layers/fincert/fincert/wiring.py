@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from fincert.domain.enrollment import EnrollmentService
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
+    from fincert.domain.verification import VerificationService
 
 
 class Services:
@@ -106,6 +107,17 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             certificate_authority=self.certificate_authority,
+        )
+
+    @cached_property
+    def verification(self) -> VerificationService:
+        from fincert.domain.verification import VerificationService
+
+        return VerificationService(
+            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            clock=self.clock,
+            certificate_authority=self.certificate_authority,
+            policy_oid=self.settings.certificate_policy_oid,
         )
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------
