@@ -386,6 +386,7 @@ def test_bad_input_is_a_4xx_with_a_stable_code_and_writes_nothing(api, aws_calls
         ({"signature": ""}, 422, "validation_failed"),
         ({"signature": attached["signature"], "extra": 1}, 422, "validation_failed"),
         ({"format": "raw"}, 422, "validation_failed"),
+        ({"signature": "A" * (15 * 1024 + 4)}, 422, "validation_failed"),  # under the body limit
     ]
     for body, status, code in cases:
         aws_calls.clear()

@@ -10,8 +10,9 @@ from pydantic import Field
 from fincert.api.models import StrictModel
 from fincert.domain.verification import VerificationResult
 
-# The body limit (settings.max_body_bytes, 16 KiB) is the real bound; these keep each field sane.
-MAX_SIGNATURE_CHARS = 16 * 1024
+# The body limit (settings.max_body_bytes, 16 KiB) is the real bound, checked before parsing
+# (413); the field limits sit below it so that one oversized field is a 422 naming the field.
+MAX_SIGNATURE_CHARS = 15 * 1024
 MAX_CERTIFICATE_CHARS = 8 * 1024
 
 
