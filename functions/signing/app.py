@@ -1,5 +1,6 @@
 """FinCert-style signing for bank frontends: the customer's session token, the content as shown,
-the sign type and the PIN -> CMS SignedData (attached or detached) or a raw signature."""
+the sign type and the PIN -> CMS SignedData (attached or detached) or a raw signature; and the
+verify call a relying party's back end makes with its API key."""
 
 import base64
 
@@ -8,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import ERROR_RESPONSES, SignContentRequest, SignContentResponse
+from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
 from fincert.domain.signing import SignatureFormat, SignType
 from fincert.wiring import services
 
@@ -39,6 +41,27 @@ def sign_content(request: SignContentRequest) -> Response[SignContentResponse]:
         chain_pem=svc.certificate_authority().chain_pem(),
     )
     return Response(201, body=body, content_type="application/json")
+
+
+@app.post(
+    "/v1/signatures/verify",
+    summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
+    description=(
+        "Institution API key only. An invalid signature is a 200 with valid=false and reason codes; "
+        "only input that cannot be judged (not base64, not CMS SignedData, missing content) is a 400."
+    ),
+    responses={200: {"description": "The verdict"}, **ERROR_RESPONSES},
+    tags=["signing"],
+)
+def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse:
+    result = services().verification.verify(
+        principal(app),
+        request.signature,
+        SignatureFormat(request.format),
+        request.content,
+        request.certificate_pem,
+    )
+    return VerifySignatureResponse.from_domain(result)
 
 
 handler = lambda_handler(app)

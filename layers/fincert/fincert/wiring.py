@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
     from fincert.domain.status_changes import CertificateStatusService
+    from fincert.domain.verification import VerificationService
     from fincert.ports import JobQueue
 
 
@@ -124,6 +125,17 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             accounts=self.accounts,
+        )
+
+    @cached_property
+    def verification(self) -> VerificationService:
+        from fincert.domain.verification import VerificationService
+
+        return VerificationService(
+            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            clock=self.clock,
+            certificate_authority=self.certificate_authority,
+            policy_oid=self.settings.certificate_policy_oid,
         )
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------

@@ -1,0 +1,329 @@
+"""Checking a FinCert-style signature as a relying party would: CMS SignedData (RFC 5652) or a raw
+PKCS#1 v1.5 / ECDSA signature, and whether its certificate was issued by our issuing CA. Pure
+functions over `cryptography` and `asn1crypto`; the certificate's status and the clock are the
+caller's (fincert.domain.verification).
+
+Two kinds of "no", kept apart on purpose:
+- `SignatureMalformed`: we cannot even say what was signed by whom (not DER, not SignedData,
+  several signers, no signer certificate). The caller answers 400 with the error's code.
+- `SignatureCheck.problems`: a well-formed signature that does not hold (wrong digest, bad
+  signature value, an algorithm we do not accept). That is an answer, not a bad request.
+
+Choices that are not obvious:
+- Signed attributes are required. RFC 5652 5.3 lets a signer omit them for id-data, but then
+  there is no contentType or signing time to rely on, and every signature this service makes
+  has them; a FinCert signature without them is not one of ours.
+- SHA-256 only, as the signing side (fincert.domain.signing) uses: a weaker digest is a
+  "no", not something to negotiate.
+- The signature is checked over the DER of the signed attributes with their [0] IMPLICIT tag
+  replaced by the SET OF tag (RFC 5652 5.4), using the bytes as received: re-encoding them
+  would hide a signer that sorted the SET differently and make a valid signature fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import algos, cms, core
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+# What asn1crypto may raise on hostile input while it lazily parses: all mean "malformed".
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+# What `cryptography` raises for a certificate it cannot load (InvalidVersion is no ValueError).
+_CERTIFICATE_ERRORS = (ValueError, x509.InvalidVersion)
+
+# The SET OF tag (universal, constructed, 17) that replaces [0] IMPLICIT (0xA0), RFC 5652 5.4.
+_SET_OF_TAG = b"\x31"
+_IMPLICIT_0_TAG = 0xA0
+
+
+def _absent(value: object) -> bool:
+    """An OPTIONAL field that is not there (asn1crypto gives a Void for it)."""
+    return isinstance(value, core.Void)
+
+
+class SignatureMalformed(ValueError):
+    """The input cannot be judged at all; `code` is the stable error code of the 400."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What the signature itself says: who signed (the certificate), what (the content), when
+    (the signing-time attribute, if any), and what is wrong with it (stable codes; none = the
+    signature value and digests hold)."""
+
+    certificate: x509.Certificate
+    content: bytes
+    signing_time: datetime | None
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def decode_base64(value: str, *, code: str, what: str) -> bytes:
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureMalformed(code, f"{what} is not base64") from None
+    if not decoded:
+        raise SignatureMalformed(code, f"{what} is empty")
+    return decoded
+
+
+def load_certificate(text: str) -> x509.Certificate:
+    """A certificate given as PEM or as base64 DER (what banks store, either way)."""
+    try:
+        if "-----BEGIN" in text:
+            return x509.load_pem_x509_certificate(text.encode())
+        return x509.load_der_x509_certificate(
+            decode_base64(text, code="malformed_certificate", what="the certificate")
+        )
+    except _CERTIFICATE_ERRORS:
+        raise SignatureMalformed(
+            "malformed_certificate", "the certificate is not a PEM or DER X.509 certificate"
+        ) from None
+
+
+# --- CMS SignedData ----------------------------------------------------------------------------
+
+
+def verify_cms(der: bytes, content: bytes | None, *, detached: bool) -> SignatureCheck:
+    """Checks DER SignedData with exactly one signer. `detached`: the SignedData must not carry
+    the content and `content` is what was signed; otherwise it carries it, and `content`, if
+    given, must be those same bytes (a "content_mismatch" problem if not)."""
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise SignatureMalformed("malformed_signature", "the CMS content is not SignedData")
+        signed_data = info["content"]
+        _ = signed_data.native  # parses every field now: a malformation surfaces here, not halfway
+    except SignatureMalformed:
+        raise
+    except _PARSE_ERRORS:
+        raise SignatureMalformed("malformed_signature", "the signature is not DER CMS SignedData") from None
+
+    try:
+        return _check_signed_data(signed_data, content, detached=detached)
+    except SignatureMalformed:
+        raise
+    except _PARSE_ERRORS:
+        raise SignatureMalformed("malformed_signature", "the CMS SignedData is not well formed") from None
+
+
+def _check_signed_data(
+    signed_data: cms.SignedData, content: bytes | None, *, detached: bool
+) -> SignatureCheck:
+    signer_infos = signed_data["signer_infos"]
+    if len(signer_infos) != 1:
+        # Several signers would need a policy for "valid" (all? any?) that nobody asked for.
+        raise SignatureMalformed("malformed_signature", "the SignedData must have exactly one signer")
+    signer = signer_infos[0]
+    encapsulated = signed_data["encap_content_info"]
+    embedded = None if _absent(encapsulated["content"]) else encapsulated["content"].native
+    if detached and embedded is not None:
+        raise SignatureMalformed(
+            "format_mismatch", "cms_detached was given, but the SignedData carries its content"
+        )
+    if not detached and embedded is None:
+        raise SignatureMalformed(
+            "format_mismatch", "cms_attached was given, but the SignedData carries no content"
+        )
+    if detached and content is None:
+        raise SignatureMalformed("content_required", "a detached signature needs the content it signs")
+    signed_content = embedded if embedded is not None else content
+    if not isinstance(signed_content, bytes):
+        raise SignatureMalformed("malformed_signature", "the encapsulated content is not an OCTET STRING")
+    certificate = _signer_certificate(signed_data, signer)
+
+    problems: list[str] = []
+    if embedded is not None and content is not None and content != embedded:
+        problems.append("content_mismatch")
+    if encapsulated["content_type"].native != "data":
+        problems.append("content_type_unsupported")
+    if signer["digest_algorithm"]["algorithm"].native != "sha256":
+        problems.append("digest_algorithm_unsupported")
+        return SignatureCheck(certificate, signed_content, None, tuple(problems))
+
+    signed_attrs = signer["signed_attrs"]
+    if _absent(signed_attrs) or len(signed_attrs) == 0:
+        problems.append("signed_attributes_missing")
+        return SignatureCheck(certificate, signed_content, None, tuple(problems))
+    attributes, signing_time, attribute_problems = _signed_attributes(signed_attrs)
+    problems += attribute_problems
+    content_type = attributes.get("content_type")
+    if content_type is not None and content_type != encapsulated["content_type"].native:
+        problems.append("content_type_attribute_invalid")  # RFC 5652 11.1: must match eContentType
+    digest = attributes.get("message_digest")
+    if digest is not None and digest != hashlib.sha256(signed_content).digest():
+        problems.append("message_digest_mismatch")
+
+    to_be_signed = signed_attrs.dump()
+    if to_be_signed[0] != _IMPLICIT_0_TAG:
+        raise SignatureMalformed("malformed_signature", "the signed attributes are not [0] IMPLICIT")
+    problems += _signature_problems(
+        _public_key(certificate),
+        signer["signature_algorithm"],
+        signer["signature"].native,
+        _SET_OF_TAG + to_be_signed[1:],
+    )
+    return SignatureCheck(certificate, signed_content, signing_time, tuple(problems))
+
+
+def _signer_certificate(signed_data: cms.SignedData, signer: cms.SignerInfo) -> x509.Certificate:
+    """The certificate the SignerInfo names (issuerAndSerialNumber or subjectKeyIdentifier),
+    from the SignedData's own certificates: a FinCert signature travels with its certificate."""
+    sid = signer["sid"]
+    certificates = signed_data["certificates"]
+    candidates = [] if _absent(certificates) else [c.chosen for c in certificates if c.name == "certificate"]
+    if sid.name == "issuer_and_serial_number":
+        issuer = sid.chosen["issuer"]
+        serial = sid.chosen["serial_number"].native
+        matches = [c for c in candidates if c.serial_number == serial and c.issuer == issuer]
+    else:
+        key_id = sid.chosen.native
+        matches = [c for c in candidates if c.key_identifier == key_id]
+    if len(matches) != 1:
+        raise SignatureMalformed(
+            "signer_certificate_missing", "the SignedData does not carry the signer's certificate (once)"
+        )
+    try:
+        return x509.load_der_x509_certificate(matches[0].dump())
+    except _CERTIFICATE_ERRORS:
+        raise SignatureMalformed(
+            "malformed_signature", "the signer's certificate is not well formed"
+        ) from None
+
+
+def _signed_attributes(
+    signed_attrs: cms.CMSAttributes,
+) -> tuple[dict[str, object], datetime | None, list[str]]:
+    """contentType and messageDigest (both required) and signingTime (optional), each present
+    once with one value (RFC 5652 11.1-11.3); other attributes are signed over but not read."""
+    single_valued = {"content_type", "message_digest", "signing_time"}
+    found: dict[str, object] = {}
+    problems: list[str] = []
+    for attribute in signed_attrs:
+        name = attribute["type"].native
+        if name not in single_valued:
+            continue
+        values = attribute["values"].native
+        if name in found or len(values) != 1:
+            problems.append(f"{name}_attribute_invalid")
+            continue
+        found[name] = values[0]
+    for required in ("content_type", "message_digest"):
+        if required not in found and f"{required}_attribute_invalid" not in problems:
+            problems.append(f"{required}_attribute_missing")
+    signing_time = found.get("signing_time")
+    return found, signing_time if isinstance(signing_time, datetime) else None, problems
+
+
+def _signature_problems(
+    public_key: object, algorithm: cms.SignedDigestAlgorithm, signature: bytes, data: bytes
+) -> list[str]:
+    name = algorithm["algorithm"].native
+    try:
+        if name in {"rsassa_pkcs1v15", "sha256_rsa"} and isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        elif name == "rsassa_pss" and isinstance(public_key, rsa.RSAPublicKey):
+            salt_length = _pss_salt_length(algorithm["parameters"])
+            if salt_length is None:
+                return ["signature_algorithm_unsupported"]
+            public_key.verify(
+                signature, data, padding.PSS(padding.MGF1(hashes.SHA256()), salt_length), hashes.SHA256()
+            )
+        elif name in {"sha256_ecdsa", "ecdsa"} and isinstance(public_key, ec.EllipticCurvePublicKey):
+            # "ecdsa" is id-ecPublicKey: some signers name the key, the digest algorithm names SHA-256.
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            return ["signature_algorithm_unsupported"]
+    except (InvalidSignature, ValueError):
+        return ["signature_invalid"]
+    return []
+
+
+def _pss_salt_length(params: object) -> int | None:
+    """RFC 4055 RSASSA-PSS-params with SHA-256 and MGF1-SHA-256 (its defaults are SHA-1, refused)."""
+    if not isinstance(params, algos.RSASSAPSSParams):
+        return None
+    try:
+        mgf = params["mask_gen_algorithm"]
+        if (
+            params["hash_algorithm"]["algorithm"].native != "sha256"
+            or mgf["algorithm"].native != "mgf1"
+            or mgf["parameters"]["algorithm"].native != "sha256"
+            or params["trailer_field"].native != "trailer_field_bc"
+        ):
+            return None
+        return int(params["salt_length"].native)
+    except _PARSE_ERRORS:
+        return None
+
+
+def _public_key(certificate: x509.Certificate) -> object | None:
+    # A key on a curve or of a kind `cryptography` does not know: nothing we could verify with.
+    try:
+        return certificate.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return None
+
+
+# --- raw signatures ----------------------------------------------------------------------------
+
+
+def verify_raw(signature: bytes, certificate: x509.Certificate, content: bytes) -> SignatureCheck:
+    """What the signing call's `raw` format makes: PKCS#1 v1.5 with SHA-256 (RSA keys) or a DER
+    ECDSA-Sig-Value with SHA-256 (EC keys), over the content's bytes."""
+    key = _public_key(certificate)
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, content, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, content, ec.ECDSA(hashes.SHA256()))
+        else:
+            return SignatureCheck(certificate, content, None, ("signature_algorithm_unsupported",))
+    except (InvalidSignature, ValueError):
+        return SignatureCheck(certificate, content, None, ("signature_invalid",))
+    return SignatureCheck(certificate, content, None, ())
+
+
+# --- the certificate ---------------------------------------------------------------------------
+
+
+def chain_problems(
+    certificate: x509.Certificate, issuing_ca: x509.Certificate, subscriber_policy_oid: str
+) -> tuple[str, ...]:
+    """Whether `certificate` is a subscriber certificate of our issuing CA: the CA's signature
+    over it and the issuer name (verify_directly_issued_by checks both), then the profile. The
+    issuing CA also certifies the OCSP responder, whose key must not pass for a customer's: only
+    subscriber certificates carry the certificate policy and non-CA signing key usage."""
+    try:
+        certificate.verify_directly_issued_by(issuing_ca)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return ("certificate_not_issued_by_ca",)
+    try:
+        policies = certificate.extensions.get_extension_for_class(x509.CertificatePolicies).value
+        key_usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        return ("certificate_not_for_signing",)
+    subscriber = any(p.policy_identifier.dotted_string == subscriber_policy_oid for p in policies)
+    if not subscriber or not (key_usage.digital_signature or key_usage.content_commitment):
+        return ("certificate_not_for_signing",)
+    return ()

@@ -1,0 +1,180 @@
+"""The verify call of the bank API: a relying party's back end sends what it received from
+`POST /v1/signatures` and asks whether it is valid now.
+
+"Valid" means all of: the signature value and digests hold over the content (fincert.crypto
+.cms_verify), the certificate was issued by our issuing CA to a subscriber, the signing time (if
+signed) falls inside the certificate's validity, and the certificate is good now: issued, not
+revoked, not suspended, not expired. The status is read from the same SERIAL record OCSP answers
+from (strongly consistent), so the verify call and OCSP never disagree.
+
+An invalid signature is an answer (200, valid false, with stable reason codes); only input we
+cannot judge at all is a 400. Verifying reads one item and writes nothing: it is not the
+customer's use of their certificate, so it is neither in their history nor their last use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+
+from fincert.crypto.cms_verify import (
+    SignatureCheck,
+    SignatureMalformed,
+    chain_problems,
+    decode_base64,
+    load_certificate,
+    verify_cms,
+    verify_raw,
+)
+from fincert.domain.access import require_institution
+from fincert.domain.model import Principal, SerialStatus
+from fincert.domain.signing import SignatureFormat
+from fincert.errors import InvalidRequest
+from fincert.ports import Clock, RevocationStatusStore
+
+if TYPE_CHECKING:
+    from fincert.domain.ca import CertificateAuthority
+
+
+class CertificateStatus(StrEnum):
+    GOOD = "good"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"  # 효력정지: certificateHold, may be restored
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # not ours, or no record (never issued, or long expired)
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    valid: bool
+    signature_valid: bool
+    chain_valid: bool
+    certificate_status: CertificateStatus
+    reasons: tuple[str, ...]
+    serial: str  # lowercase hex, as OCSP and the CRLs name it
+    not_before: datetime
+    not_after: datetime
+    signing_time: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    checked_at: datetime
+
+
+class VerificationService:
+    def __init__(
+        self,
+        *,
+        store: RevocationStatusStore,
+        clock: Clock,
+        certificate_authority: Callable[[], CertificateAuthority],
+        policy_oid: str,
+    ):
+        self._store = store
+        self._clock = clock
+        self._certificate_authority = certificate_authority
+        self._policy_oid = policy_oid
+
+    def verify(
+        self,
+        principal: Principal,
+        signature_b64: str,
+        signature_format: SignatureFormat,
+        content: str | None,
+        certificate_pem: str | None,
+    ) -> VerificationResult:
+        # A relying party's back end asks, with its API key; a customer's page has no business here.
+        require_institution(principal)
+        try:
+            check = self._check_signature(signature_b64, signature_format, content, certificate_pem)
+        except SignatureMalformed as e:
+            raise InvalidRequest(e.message, code=e.code) from None
+        now = self._clock.now()
+        certificate = check.certificate
+        reasons = list(check.problems)
+        chain = chain_problems(
+            certificate, self._certificate_authority().issuing_certificate, self._policy_oid
+        )
+        reasons += chain
+        status, revoked_at, revocation_reason = CertificateStatus.UNKNOWN, None, None
+        if not chain:
+            # Only a certificate of ours: another CA's serial could collide with one of our records.
+            status, revoked_at, revocation_reason = self._status(certificate, now)
+        reasons += _status_reasons(status)
+        reasons += _validity_reasons(certificate, now, check.signing_time)
+        return VerificationResult(
+            valid=not reasons,
+            signature_valid=check.valid,
+            chain_valid=not chain,
+            certificate_status=status,
+            reasons=tuple(dict.fromkeys(reasons)),
+            serial=format(certificate.serial_number, "x"),
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+            signing_time=check.signing_time,
+            revoked_at=revoked_at,
+            revocation_reason=revocation_reason,
+            checked_at=now,
+        )
+
+    @staticmethod
+    def _check_signature(
+        signature_b64: str,
+        signature_format: SignatureFormat,
+        content: str | None,
+        certificate_pem: str | None,
+    ) -> SignatureCheck:
+        signature = decode_base64(signature_b64, code="malformed_signature", what="the signature")
+        data = content.encode() if content is not None else None
+        if signature_format == SignatureFormat.RAW:
+            if data is None:
+                raise SignatureMalformed("content_required", "a raw signature needs the content it signs")
+            if not certificate_pem:
+                raise SignatureMalformed("certificate_required", "a raw signature needs certificate_pem")
+            return verify_raw(signature, load_certificate(certificate_pem), data)
+        if data is None and signature_format == SignatureFormat.CMS_DETACHED:
+            # Refused before parsing: the same answer whatever the signature bytes are.
+            raise SignatureMalformed("content_required", "a detached signature needs the content it signs")
+        return verify_cms(signature, data, detached=signature_format == SignatureFormat.CMS_DETACHED)
+
+    def _status(
+        self, certificate: x509.Certificate, now: datetime
+    ) -> tuple[CertificateStatus, datetime | None, str | None]:
+        record = self._store.get_serial_status(certificate.serial_number)
+        if record is not None and record.status is SerialStatus.REVOKED:
+            return CertificateStatus.REVOKED, record.revoked_at, record.revocation_reason
+        if record is not None and record.status is SerialStatus.SUSPENDED:
+            return CertificateStatus.SUSPENDED, record.revoked_at, "certificateHold"
+        # Past notAfter the record may already be gone (TTL): expired says more than unknown.
+        if certificate.not_valid_after_utc < now:
+            return CertificateStatus.EXPIRED, None, None
+        if record is None:
+            return CertificateStatus.UNKNOWN, None, None
+        # issued, or presigned: the CA signed it and issuance is committing (OCSP says good too).
+        return CertificateStatus.GOOD, None, None
+
+
+def _status_reasons(status: CertificateStatus) -> list[str]:
+    if status is CertificateStatus.GOOD:
+        return []
+    if status is CertificateStatus.UNKNOWN:
+        return ["certificate_status_unknown"]
+    return [f"certificate_{status.value}"]
+
+
+def _validity_reasons(
+    certificate: x509.Certificate, now: datetime, signing_time: datetime | None
+) -> list[str]:
+    reasons = []
+    if now < certificate.not_valid_before_utc:
+        reasons.append("certificate_not_yet_valid")
+    if signing_time is not None and not (
+        certificate.not_valid_before_utc <= signing_time <= certificate.not_valid_after_utc
+    ):
+        # The signer claims a time the certificate did not cover: a backdated or stale signature.
+        reasons.append("signing_time_outside_validity")
+    return reasons
