@@ -7,11 +7,11 @@ import hashlib
 import pytest
 from fincert.domain.institutions import (
     authenticate_api_key,
-    hash_api_key,
     register_institution,
     require_scope,
 )
 from fincert.domain.model import Institution, Principal, Scope
+from fincert.domain.tokens import secret_hash
 from fincert.errors import Conflict, Forbidden, InvalidRequest, Unauthenticated
 
 from tests.fakes.store import InMemoryStore
@@ -123,7 +123,7 @@ def test_an_inactive_institution_is_unauthenticated(store):
         Institution(
             institution_id="closed-bank",
             name="Closed Bank",
-            api_key_hash=hash_api_key(secret),
+            api_key_hash=secret_hash(secret),
             scopes=frozenset({"enroll"}),
             active=False,
         )
@@ -138,7 +138,7 @@ def test_secrets_starting_with_an_underscore_or_dash_still_parse(store):
             Institution(
                 institution_id=institution_id,
                 name=institution_id,
-                api_key_hash=hash_api_key(secret),
+                api_key_hash=secret_hash(secret),
                 scopes=frozenset({"enroll"}),
             )
         )

@@ -187,6 +187,19 @@ class DynamoStore:
         self._table = table_name
 
     # --- plumbing ----------------------------------------------------------------------------
+    def _query_all(self, **query: Any) -> list[dict[str, Any]]:
+        """Every item a Query matches, following its pages (1 MB each)."""
+        items: list[dict[str, Any]] = []
+        start_key = None
+        while True:
+            page_query = query | ({"ExclusiveStartKey": start_key} if start_key else {})
+            with aws_call("DynamoDB"):
+                page = self._client().query(TableName=self._table, **page_query)
+            items += [_load(raw) for raw in page.get("Items", [])]
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return items
+
     def _get(self, pk: str, sk: str, consistent: bool = True) -> dict[str, Any] | None:
         with aws_call("DynamoDB"):
             response = self._client().get_item(
@@ -697,24 +710,7 @@ class DynamoStore:
             "credential",
             "Put",
             {
-                "Item": _dump(
-                    {
-                        "pk": acct_pk,
-                        "sk": f"CRED#{c.credential_id}",
-                        "credential_id": c.credential_id,
-                        "serial": _serial_hex(c.serial_number),
-                        "key_algorithm": c.key_algorithm,
-                        "certificate": c.certificate_der,
-                        "wrapped_private_key": c.wrapped_private_key,
-                        "not_before": _iso(c.not_before),
-                        "not_after": _iso(c.not_after),
-                        "issued_by": c.issued_by,
-                        "auto_renew": c.auto_renew,
-                        "created_at": _iso(c.created_at),
-                        "status": c.status.value,
-                    }
-                    | credential_due_attributes(c)
-                ),
+                "Item": _dump(_credential_item(c)),
                 "ConditionExpression": "attribute_not_exists(pk)",
             },
         )
@@ -1580,25 +1576,12 @@ class DynamoStore:
     def crl_entries(self, partition: str) -> list[SerialRecord]:
         """Every revoked or suspended serial of one CRL partition: one Query of the sparse `crl`
         index (paginated past 1 MB), reading only what the CRL lists."""
-        records: list[SerialRecord] = []
-        start_key = None
-        while True:
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": "crl",
-                "KeyConditionExpression": "crl_pk = :partition",
-                "ExpressionAttributeValues": _values({":partition": partition}),
-            }
-            if start_key:
-                query["ExclusiveStartKey"] = start_key
-            with aws_call("DynamoDB"):
-                page = self._client().query(**query)
-            for raw in page.get("Items", []):
-                item = _load(raw)
-                records.append(self._serial_record(int(item["crl_sk"], 16), item))
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return records
+        items = self._query_all(
+            IndexName="crl",
+            KeyConditionExpression="crl_pk = :partition",
+            ExpressionAttributeValues=_values({":partition": partition}),
+        )
+        return [self._serial_record(int(item["crl_sk"], 16), item) for item in items]
 
     def get_ocsp_responder(self) -> OcspResponderRecord | None:
         item = self._get("CA", "OCSP_RESPONDER", consistent=False)
@@ -1806,25 +1789,7 @@ class DynamoStore:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _dump(
-                        {
-                            "pk": acct_pk,
-                            "sk": f"CRED#{new.credential_id}",
-                            "credential_id": new.credential_id,
-                            "serial": _serial_hex(new.serial_number),
-                            "key_algorithm": new.key_algorithm,
-                            "certificate": new.certificate_der,
-                            "wrapped_private_key": new.wrapped_private_key,
-                            "not_before": _iso(new.not_before),
-                            "not_after": _iso(new.not_after),
-                            "issued_by": new.issued_by,
-                            "auto_renew": new.auto_renew,
-                            "created_at": _iso(new.created_at),
-                            "status": new.status.value,
-                            "renewed_from": old.credential_id,
-                        }
-                        | credential_due_attributes(new)
-                    ),
+                    "Item": _dump(_credential_item(new) | {"renewed_from": old.credential_id}),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -1916,30 +1881,19 @@ class DynamoStore:
 
     def account_partition(self, account_id: str) -> list[PartitionItem]:
         """Every item under ACCT#<account> (keys, status and serial only): a bounded set."""
-        found: list[PartitionItem] = []
-        start_key = None
-        while True:
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :pk",
-                "ProjectionExpression": "sk, #status, serial",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": _values({":pk": f"ACCT#{account_id}"}),
-                "ConsistentRead": True,
-            }
-            if start_key:
-                query["ExclusiveStartKey"] = start_key
-            with aws_call("DynamoDB"):
-                page = self._client().query(**query)
-            for raw in page.get("Items", []):
-                item = _load(raw)
-                serial = item.get("serial")
-                found.append(
-                    PartitionItem(item["sk"], item.get("status"), int(serial, 16) if serial else None)
-                )
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return found
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk",
+            ProjectionExpression="sk, #status, serial",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_values({":pk": f"ACCT#{account_id}"}),
+            ConsistentRead=True,
+        )
+        return [
+            PartitionItem(
+                item["sk"], item.get("status"), int(item["serial"], 16) if item.get("serial") else None
+            )
+            for item in items
+        ]
 
     def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None:
         """Deletes these items of the account's partition (BatchWriteItem, 25 at a time)."""
@@ -2008,6 +1962,25 @@ _STATUS_TRANSITIONS = {
         (SerialStatus.ISSUED, SerialStatus.SUSPENDED),
     ),
 }
+
+
+def _credential_item(c: Credential) -> dict[str, Any]:
+    """A new CRED item, with its `due` entry (renewal or expiry notice)."""
+    return {
+        "pk": f"ACCT#{c.account_id}",
+        "sk": f"CRED#{c.credential_id}",
+        "credential_id": c.credential_id,
+        "serial": _serial_hex(c.serial_number),
+        "key_algorithm": c.key_algorithm,
+        "certificate": c.certificate_der,
+        "wrapped_private_key": c.wrapped_private_key,
+        "not_before": _iso(c.not_before),
+        "not_after": _iso(c.not_after),
+        "issued_by": c.issued_by,
+        "auto_renew": c.auto_renew,
+        "created_at": _iso(c.created_at),
+        "status": c.status.value,
+    } | credential_due_attributes(c)
 
 
 def credential_due_attributes(credential: Credential) -> dict[str, str]:

@@ -11,7 +11,6 @@ correct PIN forgives only the attempts up to its own slot (DynamoStore.pin_accep
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -20,20 +19,13 @@ from datetime import datetime, timedelta
 
 from fincert.domain.model import HistoryEntry, HistoryEvent, PinSlot, Principal, Session
 from fincert.domain.pin import MAX_PIN_FAILURES, pin_matches
+from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import Forbidden, InvalidRequest, Locked, NotFound, PinSlotRefused, Unauthenticated
 from fincert.ports import Clock, KeyManagement, Store
 
 SESSION_PREFIX = "fcs"
 _SESSION_TOKEN = re.compile(r"fcs\.(acct_[A-Za-z0-9_-]{22})\.(ses_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
 _PIN = re.compile(r"[0-9]{6}")
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(16)}"
-
-
-def secret_hash(secret: str) -> str:
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
 
 
 def history(

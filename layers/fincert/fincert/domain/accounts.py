@@ -26,7 +26,6 @@ from fincert.domain.access import (
     OpenedSession,
     PinChecker,
     history,
-    new_id,
     open_session,
     require_customer,
     require_institution,
@@ -46,6 +45,7 @@ from fincert.domain.model import (
 )
 from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
 from fincert.domain.sms_limits import sms_limits
+from fincert.domain.tokens import new_id
 from fincert.errors import (
     ConditionFailed,
     Conflict,

@@ -40,6 +40,7 @@ from fincert.domain.model import (
 )
 from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
 from fincert.domain.sms_limits import sms_limits
+from fincert.domain.tokens import new_id
 from fincert.errors import (
     ConditionFailed,
     Conflict,
@@ -91,10 +92,6 @@ class IssuedCertificate:
         )
 
 
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(16)}"
-
-
 class EnrollmentService:
     def __init__(
         self,
@@ -125,7 +122,7 @@ class EnrollmentService:
         person_index, phone_index = identity.blind_indexes(self._kms, self._settings.hmac_key_id)
         account_id = self._store.find_account_id(person_index)
 
-        enrollment_id = _new_id("enr")
+        enrollment_id = new_id("enr")
         code = f"{secrets.randbelow(10**6):06d}"
         wrap_key = self._settings.key_wrap_key_id
         # The certificate shows the name as written (spaces kept); the index ignores spacing.
@@ -266,7 +263,7 @@ class EnrollmentService:
         pin_verifier = self._pin_verifier(enrollment.person_index, pin)
         if previous is None:
             account = Account(
-                account_id=_new_id("acct"),
+                account_id=new_id("acct"),
                 person_index=enrollment.person_index,
                 holder_suffix=secrets.token_hex(6).upper(),
                 identity_ciphertext=enrollment.identity_ciphertext,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
 from collections.abc import Iterable
 
 from fincert.domain.model import Institution, Principal, Scope
+from fincert.domain.tokens import secret_hash
 from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest, Unauthenticated
 from fincert.ports import Store
 
@@ -17,12 +17,6 @@ _INSTITUTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,30}[a-z0-9]")
 _API_KEY = re.compile(r"fck_([a-z0-9-]{3,32})_([A-Za-z0-9_-]{43})")
 # A browser origin as the Origin header carries it: scheme, host, optional port; nothing else.
 ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
-
-
-def hash_api_key(secret: str) -> str:
-    # The secret is 256 random bits, so a fast hash is enough; slow hashes exist for guessable
-    # passwords, and would only add latency to every request here.
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()
 
 
 def register_institution(
@@ -47,7 +41,7 @@ def register_institution(
     institution = Institution(
         institution_id=institution_id,
         name=name,
-        api_key_hash=hash_api_key(secret),
+        api_key_hash=secret_hash(secret),
         scopes=frozenset(scopes),
         allowed_origins=tuple(allowed_origins),
     )
@@ -66,7 +60,7 @@ def authenticate_api_key(store: Store, api_key: str) -> Principal:
     institution = store.get_institution(institution_id)
     if institution is None or not institution.active:
         raise Unauthenticated()
-    if not hmac.compare_digest(institution.api_key_hash, hash_api_key(secret)):
+    if not hmac.compare_digest(institution.api_key_hash, secret_hash(secret)):
         raise Unauthenticated()
     return Principal(institution_id=institution.institution_id, scopes=institution.scopes)
 

@@ -9,7 +9,6 @@ Round trips: KMS Encrypt (wrap the key), the pre-signing PutItem, KMS Sign."""
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +24,7 @@ from fincert.crypto.x509_profile import (
 )
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.model import Credential, PreSigningRecord
+from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict
 from fincert.ports import KeyManagement, Store
 from fincert.settings import Settings
@@ -39,10 +39,6 @@ class Holder:
     account_id: str
     name: str  # as shown in the certificate (display form)
     suffix: str  # the account's unique suffix: keeps namesakes' DNs apart
-
-
-def new_credential_id() -> str:
-    return f"cred_{secrets.token_urlsafe(16)}"
 
 
 def subscriber_key_context(account_id: str, credential_id: str) -> dict[str, str]:
@@ -73,7 +69,7 @@ def mint_credential(
     credential_id: str | None = None,
 ) -> Credential:
     """The new credential, signed and recorded as pre-signed, not yet stored."""
-    credential_id = credential_id or new_credential_id()
+    credential_id = credential_id or new_id("cred")
     private_key = generate_private_key(algorithm)
     wrapped_key = kms.encrypt(
         settings.key_wrap_key_id,

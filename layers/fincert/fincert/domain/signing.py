@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from fincert.clock import kst_date
 from fincert.crypto.keys import KeyAlgorithm
-from fincert.domain.access import PinChecker, history, new_id, require_customer, secret_hash
+from fincert.domain.access import PinChecker, history, require_customer
 from fincert.domain.enrollment import subscriber_key_context
 from fincert.domain.model import Credential, CredentialStatus, HistoryEvent, Principal, SignatureActivation
+from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock, KeyManagement, Store
 from fincert.settings import Settings
