@@ -264,7 +264,11 @@ COLD_START_EVENTS: dict[tuple[str, str], Callable[[BenchContext], dict]] = {
 }
 # Requests whose cold start is measured on a documented refusal: the fixture's placeholder
 # customer has no account, and the function imports and calls all the same to say so.
-EXPECTED_REFUSALS: dict[str, int] = {"POST /v1/signatures": 404, "OPTIONS /v1/registrations": 403}
+EXPECTED_REFUSALS: dict[str, int] = {
+    "POST /v1/signatures": 404,
+    "OPTIONS /v1/registrations": 403,
+    "GET /v1/certificate": 404,
+}
 AUTHORIZER_EVENT: Callable[[BenchContext], dict] = _authorizer_event
 
 
