@@ -5,13 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
-from fincert.api.models import (
-    ERROR_RESPONSES,
+from fincert.api.enrollment_models import (
     CertificateResponse,
     EnrollmentConfirmRequest,
     EnrollmentStartRequest,
     EnrollmentStartResponse,
 )
+from fincert.api.models import ERROR_RESPONSES
 from fincert.wiring import services
 
 app = create_app()

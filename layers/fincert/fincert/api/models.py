@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fincert.crypto.keys import KeyAlgorithm
-from fincert.domain.enrollment import EnrollmentRequest, EnrollmentStarted, IssuedCertificate
 from fincert.domain.model import Credential
 
 if TYPE_CHECKING:
@@ -50,75 +48,6 @@ ERROR_RESPONSES = {
 }
 
 
-class EnrollmentStartRequest(StrictModel):
-    name: str = Field(min_length=1, max_length=64, description="The customer's real name as verified")
-    phone: str = Field(
-        min_length=10, max_length=20, description="Korean mobile number, 010-1234-5678 or +821012345678"
-    )
-    birth_date: str = Field(min_length=8, max_length=8, description="YYYYMMDD")
-    terms_accepted: bool = Field(description="The customer accepted the terms")
-    auto_renew: bool = Field(default=False, description="Renew automatically before expiry")
-    key_algorithm: Literal["RSA_2048", "EC_P256"] = "RSA_2048"
-
-    def to_domain(self) -> EnrollmentRequest:
-        return EnrollmentRequest(
-            name=self.name,
-            phone=self.phone,
-            birth_date=self.birth_date,
-            terms_accepted=self.terms_accepted,
-            auto_renew=self.auto_renew,
-            key_algorithm=KeyAlgorithm(self.key_algorithm),
-        )
-
-
-class EnrollmentStartResponse(StrictModel):
-    enrollment_id: str
-    expires_at: datetime
-    attempts_allowed: int
-
-    @classmethod
-    def from_domain(cls, started: EnrollmentStarted) -> EnrollmentStartResponse:
-        return cls(
-            enrollment_id=started.enrollment_id,
-            expires_at=started.expires_at,
-            attempts_allowed=started.attempts_allowed,
-        )
-
-
-class EnrollmentConfirmRequest(StrictModel):
-    sms_code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code sent by SMS")
-    # Length only here: the PIN policy (digits, repeats, runs, birth date) answers with its own codes.
-    pin: str = Field(min_length=1, max_length=16, description="The customer's new 6-digit PIN")
-
-
-class CertificateResponse(StrictModel):
-    credential_id: str
-    serial_number: str = Field(description="Hexadecimal")
-    status: str
-    key_algorithm: str
-    auto_renew: bool
-    not_before: datetime
-    not_after: datetime
-    certificate_pem: str
-    chain_pem: list[str] = Field(description="Issuing CA, then root CA")
-
-    @classmethod
-    def from_domain(cls, issued: IssuedCertificate) -> CertificateResponse:
-        c = issued.credential
-        return cls(
-            credential_id=c.credential_id,
-            serial_number=format(c.serial_number, "x"),
-            status=c.status.value,
-            key_algorithm=c.key_algorithm,
-            auto_renew=c.auto_renew,
-            not_before=c.not_before,
-            not_after=c.not_after,
-            certificate_pem=issued.certificate_pem,
-            chain_pem=issued.chain_pem,
-        )
-
-
-# --- cloud connection, devices, PIN, registration, history ---------------------------------------
 class IdentityRequest(StrictModel):
     """The customer as the bank verified them; the service texts them a code."""
 

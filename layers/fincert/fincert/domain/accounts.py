@@ -30,8 +30,7 @@ from fincert.domain.access import (
     require_customer,
     require_institution,
 )
-from fincert.domain.enrollment import identity_context
-from fincert.domain.identity import Identity
+from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
     Device,

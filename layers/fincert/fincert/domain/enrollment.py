@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.identity import Identity, display_name
+from fincert.domain.identity import Identity, display_name, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.minting import Holder, mint_credential
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
@@ -344,10 +344,6 @@ def _identity_json(identity: Identity) -> bytes:
     return json.dumps(
         {"name": identity.name, "phone": identity.phone, "birth_date": identity.birth_date}
     ).encode()
-
-
-def identity_context(person_index: str) -> dict[str, str]:
-    return {"purpose": "identity", "person_index": person_index}
 
 
 def challenge_context(enrollment_id: str, institution_id: str) -> dict[str, str]:

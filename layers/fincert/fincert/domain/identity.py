@@ -80,3 +80,8 @@ def normalise_birth_date(birth_date: str, *, today: date) -> str:
     if born.year < 1900 or born > today:
         raise InvalidRequest("birth_date is out of range", code="birth_date_invalid")
     return birth_date
+
+
+def identity_context(person_index: str) -> dict[str, str]:
+    """KMS encryption context of an account's identity ciphertext (name, phone, birth date)."""
+    return {"purpose": "identity", "person_index": person_index}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fincert.domain.enrollment import identity_context
+from fincert.domain.identity import identity_context
 from fincert.ports import KeyManagement
 from fincert.settings import Settings
 
