@@ -74,7 +74,7 @@ def confirm_connection(
     tags=["connection"],
 )
 def start_device_connection(request: DeviceConnectionRequest) -> Response[DeviceChallengeResponse]:
-    issued = services().accounts.start_device_connection(principal(app), request.device_handle)
+    issued = services().devices.start_device_connection(principal(app), request.device_handle)
     body = DeviceChallengeResponse(
         challenge_id=issued.handle,
         challenge=base64.b64encode(issued.challenge.message()).decode(),
@@ -96,7 +96,7 @@ def confirm_device_connection(
         signature = base64.b64decode(request.signature, validate=True)
     except ValueError:
         raise InvalidRequest("signature must be base64", code="device_signature_invalid") from None
-    connected = services().accounts.confirm_device_connection(principal(app), challenge_id, signature)
+    connected = services().devices.confirm_device_connection(principal(app), challenge_id, signature)
     return Response(201, body=_session(connected), content_type="application/json")
 
 

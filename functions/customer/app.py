@@ -68,7 +68,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
         public_key = base64.b64decode(request.public_key, validate=True)
     except ValueError:
         raise InvalidRequest("public_key must be base64", code="device_key_invalid") from None
-    device, handle = services().accounts.register_device(principal(app), request.name, public_key)
+    device, handle = services().devices.register_device(principal(app), request.name, public_key)
     body = DeviceRegisteredResponse(**_device(device).model_dump(), device_handle=handle)
     return Response(201, body=body, content_type="application/json")
 
@@ -80,7 +80,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     tags=["devices"],
 )
 def list_devices() -> DeviceListResponse:
-    return DeviceListResponse(devices=[_device(d) for d in services().accounts.list_devices(principal(app))])
+    return DeviceListResponse(devices=[_device(d) for d in services().devices.list_devices(principal(app))])
 
 
 @app.delete(
@@ -92,7 +92,7 @@ def list_devices() -> DeviceListResponse:
 def remove_device(
     device_id: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^dev_[A-Za-z0-9_-]+$")],
 ) -> Response[None]:
-    services().accounts.remove_device(principal(app), device_id)
+    services().devices.remove_device(principal(app), device_id)
     return Response(204)
 
 

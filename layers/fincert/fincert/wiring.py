@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fincert.domain.access import PinChecker
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob
@@ -98,6 +99,14 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             pins=self.pins,
+        )
+
+    @cached_property
+    def devices(self) -> DeviceService:
+        from fincert.domain.devices import DeviceService
+
+        return DeviceService(
+            store=self.store, clock=self.clock, settings=self.settings, accounts=self.accounts
         )
 
     @cached_property

@@ -17,10 +17,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from fincert.clock import kst_date
 from fincert.domain.access import (
     OpenedSession,
@@ -33,8 +29,6 @@ from fincert.domain.access import (
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
-    Device,
-    DeviceChallenge,
     HistoryEntry,
     HistoryEvent,
     Principal,
@@ -56,9 +50,6 @@ from fincert.errors import (
 from fincert.ports import Clock, KeyManagement, SmsSender, Store
 from fincert.settings import Settings
 
-MAX_DEVICES = 5
-DEVICE_CHALLENGE_LIFETIME = timedelta(minutes=2)
-DEVICE_PREFIX = "fcd"
 _SMS_TEXT = {
     VerificationPurpose.CONNECT: "[fincert] 금융인증서 클라우드 연결 인증번호 [{code}]. 타인에게 알려주지 마세요.",
     VerificationPurpose.PIN_RESET: "[fincert] 금융인증서 PIN 재설정 인증번호 [{code}]. 타인에게 알려주지 마세요.",
@@ -80,12 +71,6 @@ class Connected:
 
 
 @dataclass(frozen=True)
-class DeviceChallengeIssued:
-    challenge: DeviceChallenge
-    handle: str  # what the confirm call names: the account and the challenge
-
-
-@dataclass(frozen=True)
 class HistoryPage:
     entries: list[HistoryEntry]
     next_cursor: str | None
@@ -93,18 +78,6 @@ class HistoryPage:
 
 def verification_context(verification_id: str, institution_id: str) -> dict[str, str]:
     return {"purpose": "verification", "verification_id": verification_id, "institution_id": institution_id}
-
-
-def device_handle(account_id: str, device_id: str) -> str:
-    """Not a secret: it says which device claims to connect; the device's signature proves it."""
-    return f"{DEVICE_PREFIX}.{account_id}.{device_id}"
-
-
-def _split_handle(handle: str, prefix: str, kind: str) -> tuple[str, str]:
-    parts = handle.split(".")
-    if len(parts) != 3 or parts[0] != prefix or not parts[1].startswith("acct_"):
-        raise NotFound(f"no such {kind}", code=f"{kind}_not_found")
-    return parts[1], parts[2]
 
 
 class AccountService:
@@ -240,9 +213,9 @@ class AccountService:
             raise NotFound(
                 "this customer has no financial certificate", code="certificate_not_found"
             ) from None
-        return self._connected(opened)
+        return self.connected(opened)
 
-    def _connected(self, opened: OpenedSession) -> Connected:
+    def connected(self, opened: OpenedSession) -> Connected:
         account = self._store.get_account(opened.session.account_id)
         registered = account is not None and opened.session.institution_id in account.institutions
         return Connected(opened, registered)
@@ -347,109 +320,6 @@ class AccountService:
             )
         return account_id
 
-    # --- devices ---------------------------------------------------------------------------------
-    def register_device(self, principal: Principal, name: str, public_key_der: bytes) -> tuple[Device, str]:
-        account_id = self.require_registered(principal)
-        _load_device_key(public_key_der)
-        now = self._clock.now()
-        device = Device(
-            device_id=new_id("dev"),
-            account_id=account_id,
-            name=name,
-            public_key_der=public_key_der,
-            created_at=now,
-        )
-        try:
-            self._store.add_device(
-                device, MAX_DEVICES, history(HistoryEvent.DEVICE_REGISTERED, now, principal.institution_id)
-            )
-        except ConditionFailed as e:
-            if "account" in e.reasons:
-                raise Conflict(
-                    f"at most {MAX_DEVICES} devices; remove one first", code="device_limit_reached"
-                ) from None
-            raise
-        return device, device_handle(account_id, device.device_id)
-
-    def list_devices(self, principal: Principal) -> list[Device]:
-        return self._store.list_devices(self.require_registered(principal))
-
-    def remove_device(self, principal: Principal, device_id: str) -> None:
-        account_id = self.require_registered(principal)
-        now = self._clock.now()
-        try:
-            self._store.remove_device(
-                account_id, device_id, history(HistoryEvent.DEVICE_REMOVED, now, principal.institution_id)
-            )
-        except ConditionFailed:
-            raise NotFound("no such device", code="device_not_found") from None
-
-    def start_device_connection(self, principal: Principal, handle: str) -> DeviceChallengeIssued:
-        require_institution(principal)
-        require_scope(principal, Scope.CONNECT)
-        account_id, device_id = _split_handle(handle, DEVICE_PREFIX, "device")
-        if self._store.get_device(account_id, device_id) is None:
-            raise NotFound("no such device", code="device_not_found")
-        challenge = DeviceChallenge(
-            challenge_id=new_id("dch"),
-            account_id=account_id,
-            device_id=device_id,
-            institution_id=principal.institution_id,
-            nonce=secrets.token_bytes(32),
-            expires_at=self._clock.now() + DEVICE_CHALLENGE_LIFETIME,
-        )
-        try:
-            self._store.put_device_challenge(challenge)
-        except ConditionFailed:
-            raise NotFound("no such device", code="device_not_found") from None
-        return DeviceChallengeIssued(challenge, f"dch.{account_id}.{challenge.challenge_id}")
-
-    def confirm_device_connection(self, principal: Principal, handle: str, signature: bytes) -> Connected:
-        require_institution(principal)
-        require_scope(principal, Scope.CONNECT)
-        account_id, challenge_id = _split_handle(handle, "dch", "challenge")
-        now = self._clock.now()
-        challenge = self._store.get_device_challenge(account_id, challenge_id)
-        if challenge is None or challenge.institution_id != principal.institution_id:
-            raise NotFound("no such challenge", code="challenge_not_found")
-        if challenge.used:
-            raise Gone("the challenge was already used", code="challenge_used")
-        if challenge.expires_at <= now:
-            raise Gone("the challenge expired", code="challenge_expired")
-        device = self._store.get_device(account_id, challenge.device_id)
-        if device is None:
-            raise NotFound("no such device", code="device_not_found")
-        try:
-            _load_device_key(device.public_key_der).verify(
-                signature, challenge.message(), ec.ECDSA(hashes.SHA256())
-            )
-        except InvalidSignature:
-            raise InvalidRequest(
-                "the device's signature does not verify", code="device_signature_invalid"
-            ) from None
-        institution = self._store.get_institution(principal.institution_id)
-        opened = open_session(
-            account_id,
-            principal.institution_id,
-            now,
-            timedelta(seconds=self._settings.session_ttl_seconds),
-            via="device",
-            allowed_origins=institution.allowed_origins if institution else (),
-            device_id=device.device_id,
-        )
-        try:
-            self._store.complete_device_connection(
-                challenge,
-                opened.session,
-                now,
-                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="device"),
-            )
-        except ConditionFailed as e:
-            if "challenge" in e.reasons:
-                raise Gone("the challenge was already used or expired", code="challenge_used") from None
-            raise NotFound("no such device", code="device_not_found") from None
-        return self._connected(opened)
-
     # --- history ---------------------------------------------------------------------------------
     def list_history(self, principal: Principal, limit: int, cursor: str | None) -> HistoryPage:
         """The customer's own history, through any institution their certificate is registered
@@ -468,15 +338,3 @@ class AccountService:
         entries, last = self._store.list_history(account_id, limit, before)
         next_cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None
         return HistoryPage(entries, next_cursor)
-
-
-def _load_device_key(public_key_der: bytes) -> ec.EllipticCurvePublicKey:
-    try:
-        key = serialization.load_der_public_key(public_key_der)
-    except ValueError:
-        raise InvalidRequest(
-            "public_key must be a DER SubjectPublicKeyInfo", code="device_key_invalid"
-        ) from None
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise InvalidRequest("the device key must be ECDSA P-256", code="device_key_invalid")
-    return key

@@ -1,0 +1,167 @@
+"""Registered devices (at most 5 per customer): a connected customer registers a device's P-256
+public key; later the device connects by signing a fresh, single-use challenge with ECDSA-SHA256,
+without name, phone or birth date. Apart from accounts so that only these routes import the
+signature code."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from fincert.domain.access import history, open_session, require_institution
+from fincert.domain.accounts import AccountService, Connected
+from fincert.domain.institutions import require_scope
+from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope
+from fincert.domain.tokens import new_id
+from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound
+from fincert.ports import Clock, Store
+from fincert.settings import Settings
+
+MAX_DEVICES = 5
+DEVICE_CHALLENGE_LIFETIME = timedelta(minutes=2)
+DEVICE_PREFIX = "fcd"
+
+
+@dataclass(frozen=True)
+class DeviceChallengeIssued:
+    challenge: DeviceChallenge
+    handle: str  # what the confirm call names: the account and the challenge
+
+
+def device_handle(account_id: str, device_id: str) -> str:
+    """Not a secret: it says which device claims to connect; the device's signature proves it."""
+    return f"{DEVICE_PREFIX}.{account_id}.{device_id}"
+
+
+def _split_handle(handle: str, prefix: str, kind: str) -> tuple[str, str]:
+    parts = handle.split(".")
+    if len(parts) != 3 or parts[0] != prefix or not parts[1].startswith("acct_"):
+        raise NotFound(f"no such {kind}", code=f"{kind}_not_found")
+    return parts[1], parts[2]
+
+
+class DeviceService:
+    def __init__(self, *, store: Store, clock: Clock, settings: Settings, accounts: AccountService):
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+        self._accounts = accounts
+
+    def register_device(self, principal: Principal, name: str, public_key_der: bytes) -> tuple[Device, str]:
+        account_id = self._accounts.require_registered(principal)
+        _load_device_key(public_key_der)
+        now = self._clock.now()
+        device = Device(
+            device_id=new_id("dev"),
+            account_id=account_id,
+            name=name,
+            public_key_der=public_key_der,
+            created_at=now,
+        )
+        try:
+            self._store.add_device(
+                device, MAX_DEVICES, history(HistoryEvent.DEVICE_REGISTERED, now, principal.institution_id)
+            )
+        except ConditionFailed as e:
+            if "account" in e.reasons:
+                raise Conflict(
+                    f"at most {MAX_DEVICES} devices; remove one first", code="device_limit_reached"
+                ) from None
+            raise
+        return device, device_handle(account_id, device.device_id)
+
+    def list_devices(self, principal: Principal) -> list[Device]:
+        return self._store.list_devices(self._accounts.require_registered(principal))
+
+    def remove_device(self, principal: Principal, device_id: str) -> None:
+        account_id = self._accounts.require_registered(principal)
+        now = self._clock.now()
+        try:
+            self._store.remove_device(
+                account_id, device_id, history(HistoryEvent.DEVICE_REMOVED, now, principal.institution_id)
+            )
+        except ConditionFailed:
+            raise NotFound("no such device", code="device_not_found") from None
+
+    def start_device_connection(self, principal: Principal, handle: str) -> DeviceChallengeIssued:
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        account_id, device_id = _split_handle(handle, DEVICE_PREFIX, "device")
+        if self._store.get_device(account_id, device_id) is None:
+            raise NotFound("no such device", code="device_not_found")
+        challenge = DeviceChallenge(
+            challenge_id=new_id("dch"),
+            account_id=account_id,
+            device_id=device_id,
+            institution_id=principal.institution_id,
+            nonce=secrets.token_bytes(32),
+            expires_at=self._clock.now() + DEVICE_CHALLENGE_LIFETIME,
+        )
+        try:
+            self._store.put_device_challenge(challenge)
+        except ConditionFailed:
+            raise NotFound("no such device", code="device_not_found") from None
+        return DeviceChallengeIssued(challenge, f"dch.{account_id}.{challenge.challenge_id}")
+
+    def confirm_device_connection(self, principal: Principal, handle: str, signature: bytes) -> Connected:
+        require_institution(principal)
+        require_scope(principal, Scope.CONNECT)
+        account_id, challenge_id = _split_handle(handle, "dch", "challenge")
+        now = self._clock.now()
+        challenge = self._store.get_device_challenge(account_id, challenge_id)
+        if challenge is None or challenge.institution_id != principal.institution_id:
+            raise NotFound("no such challenge", code="challenge_not_found")
+        if challenge.used:
+            raise Gone("the challenge was already used", code="challenge_used")
+        if challenge.expires_at <= now:
+            raise Gone("the challenge expired", code="challenge_expired")
+        device = self._store.get_device(account_id, challenge.device_id)
+        if device is None:
+            raise NotFound("no such device", code="device_not_found")
+        try:
+            _load_device_key(device.public_key_der).verify(
+                signature, challenge.message(), ec.ECDSA(hashes.SHA256())
+            )
+        except InvalidSignature:
+            raise InvalidRequest(
+                "the device's signature does not verify", code="device_signature_invalid"
+            ) from None
+        institution = self._store.get_institution(principal.institution_id)
+        opened = open_session(
+            account_id,
+            principal.institution_id,
+            now,
+            timedelta(seconds=self._settings.session_ttl_seconds),
+            via="device",
+            allowed_origins=institution.allowed_origins if institution else (),
+            device_id=device.device_id,
+        )
+        try:
+            self._store.complete_device_connection(
+                challenge,
+                opened.session,
+                now,
+                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="device"),
+            )
+        except ConditionFailed as e:
+            if "challenge" in e.reasons:
+                raise Gone("the challenge was already used or expired", code="challenge_used") from None
+            raise NotFound("no such device", code="device_not_found") from None
+        return self._accounts.connected(opened)
+
+
+def _load_device_key(public_key_der: bytes) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_der_public_key(public_key_der)
+    except ValueError:
+        raise InvalidRequest(
+            "public_key must be a DER SubjectPublicKeyInfo", code="device_key_invalid"
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise InvalidRequest("the device key must be ECDSA P-256", code="device_key_invalid")
+    return key
