@@ -234,19 +234,27 @@ def test_each_path_takes_its_own_kind_of_caller(api, customer):
     assert (by_customer.status, _error(by_customer)) == (403, "institution_key_required")
 
 
-def test_another_bank_sees_and_changes_nothing(api, gateway, other_bank, customer):
+@pytest.mark.parametrize("state", ["valid", "suspended"])
+def test_another_bank_sees_and_changes_nothing(api, gateway, other_bank, customer, state):
+    if state == "suspended":
+        assert _with_pin(customer, "suspend").status == 200
     other = Api(gateway, other_bank["api_key"])
     response = _reverified(other, customer, "revoke")
     assert (response.status, _error(response)) == (404, "certificate_not_found")
 
-    stranger = Customer(other, customer.identity)
+    stranger = Customer(other, customer.identity, credential_id=customer.credential_id)
     stranger.connect()  # connected through the other bank, which is not registered
+    # The same refusal whatever the certificate's state: nothing of it leaks to this bank.
     for attempt in (
         stranger.call("GET", "/v1/certificate"),
         _with_pin(stranger, "suspend"),
+        _with_pin(stranger, "revoke"),
+        _sign(stranger),
+        stranger.authorize(),
     ):
-        assert (attempt.status, _error(attempt)) == (403, "institution_not_registered")
-    assert customer.call("GET", "/v1/certificate").json()["status"] == "valid"
+        assert attempt.status == 403, attempt.body
+        assert _error(attempt) in {"institution_not_registered", "credential_not_found"}, attempt.body
+    assert customer.call("GET", "/v1/certificate").json()["status"] == state
 
 
 def test_a_used_verification_cannot_change_the_status_twice(api, customer):
@@ -313,3 +321,71 @@ def test_a_suspended_certificate_is_not_renewed_until_restored(api, clock, gatew
     assert run(gateway, "renewal")["planned"]["by_kind"] == {"renew": 1}  # still due: renewed now
     renewed = customer.call("GET", "/v1/certificate").json()
     assert renewed["credential_id"] != customer.credential_id and renewed["status"] == "valid"
+
+
+def _suspend_in_the_table(customer: Customer) -> None:
+    """What a suspension committed by another request leaves behind (its transaction's items)."""
+    account_id = customer.token.split(".")[1]
+    _table().update_item(
+        Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"},
+        UpdateExpression="SET credential_suspended = :t",
+        ExpressionAttributeValues={":t": True},
+    )
+    _table().update_item(
+        Key={"pk": f"ACCT#{account_id}", "sk": f"CRED#{customer.credential_id}"},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "suspended"},
+    )
+
+
+@pytest.fixture
+def suspended_while_signing(monkeypatch):
+    """Makes a suspension commit after the signing request read the credential, while it signs."""
+    from fincert.domain.signing import SigningService
+
+    def arm(customer: Customer) -> None:
+        original = SigningService._private_key
+
+        def key_then_suspend(self, credential):
+            key = original(self, credential)
+            _suspend_in_the_table(customer)
+            return key
+
+        monkeypatch.setattr(SigningService, "_private_key", key_then_suspend)
+
+    return arm
+
+
+def test_a_suspension_committing_during_a_signature_wins(customer, suspended_while_signing):
+    suspended_while_signing(customer)
+    response = _sign(customer)
+    assert (response.status, _error(response)) == (403, "credential_not_active"), response.body
+    assert "signature" not in response.json()
+    account = _account(customer)
+    assert int(account["pin_attempts"]) == int(account["pin_cleared"]), "the right PIN is not a failure"
+    assert "signed" not in [e["event"] for e in _history(customer)]
+
+
+def test_a_suspension_committing_during_sign_hash_wins_and_keeps_the_sad(customer, suspended_while_signing):
+    digest = base64.b64encode(hashlib.sha256(b"transfer").digest()).decode()
+    sad = customer.authorize(1, [digest]).json()["SAD"]
+    suspended_while_signing(customer)
+    response = customer.sign_hash(sad, [digest])
+    assert (response.status, _error(response)) == (403, "credential_not_active"), response.body
+    assert "signatures" not in response.json()
+    assert "signed" not in [e["event"] for e in _history(customer)]
+
+
+def test_a_right_pin_on_an_expired_certificate_is_not_counted_as_wrong(customer):
+    account_id = customer.token.split(".")[1]
+    _table().update_item(
+        Key={"pk": f"ACCT#{account_id}", "sk": f"CRED#{customer.credential_id}"},
+        UpdateExpression="SET not_after = :past",
+        ExpressionAttributeValues={":past": "2020-01-01T00:00:00Z"},
+    )
+    for _ in range(6):  # more than the lock: none of them may count
+        response = _sign(customer)
+        assert (response.status, _error(response)) == (410, "credential_expired"), response.body
+    account = _account(customer)
+    assert int(account["pin_attempts"]) == int(account["pin_cleared"])

@@ -195,6 +195,7 @@ class Store(Protocol):
         register_institution: str | None = None,
         new_pin_verifier: str | None = None,
         status_change: StatusChange | None = None,
+        signed_with: str | None = None,
     ) -> None: ...
     def load_for_signing(
         self, account_id: str, sad_id: str, credential_id: str

@@ -1005,6 +1005,7 @@ class DynamoStore:
         register_institution: str | None = None,
         new_pin_verifier: str | None = None,
         status_change: StatusChange | None = None,
+        signed_with: str | None = None,
     ) -> None:
         """What a correct PIN does, in one transaction: forgives the attempts up to its slot
         (never a later one: a wrong PIN racing this success still counts), records the use, and
@@ -1027,6 +1028,13 @@ class DynamoStore:
             extra_condition = " AND " + change.account_condition
             values |= change.account_values
             change_items = change.items
+        if signed_with is not None:
+            # A signature is returned only if its certificate is still the active, unsuspended
+            # one when this commits (a suspension racing the signature wins).
+            extra_condition = (
+                " AND active_credential_id = :signed_with AND attribute_not_exists(credential_suspended)"
+            )
+            values[":signed_with"] = signed_with
         if new_pin_verifier is not None:
             sets += [_PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
             values |= _pin_counters_reset_values() | {":new_verifier": new_pin_verifier}
@@ -1179,8 +1187,10 @@ class DynamoStore:
         self, activation: SignatureActivation, count: int, now: datetime, history: HistoryEntry
     ) -> None:
         """Spends `count` signatures of a SAD, on condition that it still has them and has not
-        expired; the step that returns the signatures, so a fault before it leaves the SAD usable.
-        Raises ConditionFailed("activation") when another request spent it first."""
+        expired, and that its credential is still active (a suspension or revocation committed
+        while we signed wins); the step that returns the signatures, so a fault before it leaves
+        the SAD usable. Raises ConditionFailed("activation") when another request spent it
+        first, ("credential") when the credential is no longer active."""
         self._transact(
             [
                 {
@@ -1192,9 +1202,18 @@ class DynamoStore:
                         "ExpressionAttributeValues": _values({":count": count, ":now": _millis(now)}),
                     }
                 },
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": self._key(f"ACCT#{activation.account_id}", f"CRED#{activation.credential_id}"),
+                        "ConditionExpression": "#status = :active",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": _values({":active": CredentialStatus.ACTIVE.value}),
+                    }
+                },
                 self._put(self._history_item(activation.account_id, history)),
             ],
-            ["activation", "history"],
+            ["activation", "credential", "history"],
         )
 
     # --- customers: devices ----------------------------------------------------------------------

@@ -174,12 +174,14 @@ class PinChecker:
             return NotFound("no such account", code="account_not_found")
         if credential_id is not None and account.active_credential_id != credential_id:
             return NotFound("no such credential", code="credential_not_found")
+        if registered_only and institution_id not in account.institutions:
+            # Before the certificate's state: an institution it is not registered with learns
+            # nothing of it.
+            return Forbidden(
+                "the certificate is not registered with this institution", code="institution_not_registered"
+            )
         if to_sign and account.active_credential_id is None:
             return NotFound("this customer has no financial certificate", code="certificate_not_found")
         if to_sign and account.credential_suspended:
             return Forbidden("the certificate is suspended", code="credential_not_active")
-        if registered_only and institution_id not in account.institutions:
-            return Forbidden(
-                "the certificate is not registered with this institution", code="institution_not_registered"
-            )
         return Locked()

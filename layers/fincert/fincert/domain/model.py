@@ -148,7 +148,9 @@ class Credential:
             return "revoked"
         if self.status is CredentialStatus.SUSPENDED:
             return "suspended"
-        if now > self.not_after:  # notAfter is the last valid second (RFC 5280 4.1.2.5)
+        if (
+            now > self.not_after
+        ):  # notAfter is the last valid second (RFC 5280 4.1.2.5), as in schedule.is_expired
             return "expired"
         return "valid"
 

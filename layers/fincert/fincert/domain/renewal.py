@@ -119,7 +119,10 @@ class RenewalJob:
                 raise Conflict("the renewal could not be recorded", code="renewal_conflict") from None
             # A reissue or a status change won: our certificate was never stored and never will be.
             self._store.revoke_unstored(new.serial_number, now, RevocationReason.CESSATION_OF_OPERATION)
-            self._store.clear_due(entry)
+            if "account" in e.reasons:
+                # No longer the account's certificate (reissued, revoked): never due again. A
+                # suspension alone keeps it due, to be renewed once restored.
+                self._store.clear_due(entry)
             return "lost_race"
         valid_until = _kst(kst_date(new.not_after))
         try:

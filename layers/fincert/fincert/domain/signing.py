@@ -15,6 +15,7 @@ like sole control enforced by IAM, KMS encryption context and the PIN, not an HS
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
@@ -35,8 +36,9 @@ from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.access import PinChecker, history, require_customer
 from fincert.domain.enrollment import subscriber_key_context
 from fincert.domain.model import Credential, CredentialStatus, HistoryEvent, Principal, SignatureActivation
+from fincert.domain.schedule import is_expired
 from fincert.domain.tokens import new_id, secret_hash
-from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
+from fincert.errors import ConditionFailed, Conflict, FincertError, Forbidden, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock, KeyManagement, Store
 from fincert.settings import Settings
 
@@ -333,7 +335,9 @@ class SigningService:
                     via="csc",
                 ),
             )
-        except ConditionFailed:
+        except ConditionFailed as e:
+            if "credential" in e.reasons:
+                raise Forbidden("the certificate is no longer active", code="credential_not_active") from None
             raise InvalidRequest("the SAD was already used", code="sad_exhausted") from None
         return signatures
 
@@ -356,7 +360,11 @@ class SigningService:
         if active_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         now = self._clock.now()
-        credential = self._usable(self._store.get_credential(account_id, active_id), now)
+        try:
+            credential = self._usable(self._store.get_credential(account_id, active_id), now)
+        except FincertError:
+            self._forgive(slot)  # the PIN was right; the certificate cannot sign
+            raise
         key = self._private_key(credential)
         if signature_format == SignatureFormat.RAW:
             digest = hashlib.sha256(data).digest()
@@ -379,10 +387,20 @@ class SigningService:
                     hashes=hashlib.sha256(data).hexdigest(),
                     via="fincert",
                 ),
+                signed_with=credential.credential_id,
             )
         except ConditionFailed:
+            current = self._store.get_account(account_id)
+            if current is not None and current.pin_verifier == slot.account.pin_verifier:
+                # The PIN stands; the certificate was suspended, revoked or replaced meanwhile.
+                self._forgive(slot)
+                raise Forbidden("the certificate is no longer active", code="credential_not_active") from None
             raise Conflict("the PIN changed meanwhile; sign again", code="pin_changed") from None
         return ContentSignature(signature, signature_format, credential)
+
+    def _forgive(self, slot) -> None:
+        with contextlib.suppress(Exception):  # at worst the slot stays counted
+            self._store.forgive_pin_attempt(slot)
 
     def _cms(self, credential: Credential, key, data: bytes, *, detached: bool) -> bytes:
         certificate = x509.load_der_x509_certificate(credential.certificate_der)
@@ -404,7 +422,7 @@ class SigningService:
             raise NotFound("no such credential", code="credential_not_found")
         if credential.status != CredentialStatus.ACTIVE:
             raise Forbidden(f"the certificate is {credential.status.value}", code="credential_not_active")
-        if credential.not_after <= now:
+        if is_expired(credential.not_after, now):
             raise Gone("the certificate expired; reissue it", code="credential_expired")
         return credential
 

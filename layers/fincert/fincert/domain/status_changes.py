@@ -124,7 +124,14 @@ class CertificateStatusService:
         # Judged before the PIN: an impossible change costs the customer no attempt. What changes
         # between this read and the write (a reissue, another change) fails the transaction's
         # conditions, which name the credential and the state read here.
-        credential = self._changeable(self._active_credential(self._store.get_account(account_id)), action)
+        account = self._store.get_account(account_id)
+        if account is not None and principal.institution_id not in account.institutions:
+            # Before anything about the certificate: a bank it is not registered with learns
+            # nothing of its state.
+            raise Forbidden(
+                "the certificate is not registered with this institution", code="institution_not_registered"
+            )
+        credential = self._changeable(self._active_credential(account), action)
         slot = self._pins.check(account_id, pin, principal.institution_id)
         change = self._change(credential, action, recorded_reason, principal.institution_id)
         try:
