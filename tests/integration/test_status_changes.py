@@ -389,3 +389,15 @@ def test_a_right_pin_on_an_expired_certificate_is_not_counted_as_wrong(customer)
         assert (response.status, _error(response)) == (410, "credential_expired"), response.body
     account = _account(customer)
     assert int(account["pin_attempts"]) == int(account["pin_cleared"])
+
+
+def test_a_sad_from_before_a_suspension_does_not_sign_after_the_restore(api, customer):
+    digest = base64.b64encode(hashlib.sha256(b"before").digest()).decode()
+    old_sad = customer.authorize(1, [digest]).json()["SAD"]
+    assert _with_pin(customer, "suspend").status == 200
+    assert _reverified(api, customer, "restore").status == 200
+
+    refused = customer.sign_hash(old_sad, [digest])
+    assert (refused.status, _error(refused)) == (400, "sad_invalid"), refused.body
+    fresh = customer.authorize(1, [digest]).json()["SAD"]
+    assert customer.sign_hash(fresh, [digest]).status == 200

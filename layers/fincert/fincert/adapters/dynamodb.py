@@ -375,6 +375,9 @@ class DynamoStore:
             auto_renew=bool(item["auto_renew"]),
             created_at=_from_iso(item["created_at"]),
             status=CredentialStatus(item["status"]),
+            status_changed_at=(
+                _from_iso_millis(item["status_changed_at"]) if item.get("status_changed_at") else None
+            ),
         )
 
     # --- enrollment ----------------------------------------------------------------------------
@@ -1398,12 +1401,17 @@ class DynamoStore:
         conditioned on the state the change starts from, so two racing changes cannot both win."""
         acct_pk = f"ACCT#{change.account_id}"
         allowed_from, result, serial_status, serial_from = _STATUS_TRANSITIONS[change.action]
-        values: dict[str, Any] = {":sc_to": result.value, ":sc_at": _iso(change.at)}
+        values: dict[str, Any] = {
+            ":sc_to": result.value,
+            ":sc_at": _iso(change.at),
+            # To the millisecond: SADs issued before a change are told apart from those after it.
+            ":sc_changed": _iso_millis(change.at),
+        }
         placeholders = []
         for i, status in enumerate(allowed_from):
             values[f":sc_from{i}"] = status.value
             placeholders.append(f":sc_from{i}")
-        credential_update = "SET #status = :sc_to, status_changed_at = :sc_at"
+        credential_update = "SET #status = :sc_to, status_changed_at = :sc_changed"
         if change.action is StatusAction.REVOKE:
             credential_update += ", revoked_at = :sc_at, revocation_reason = :sc_reason REMOVE due_pk, due_sk"
             values[":sc_reason"] = change.reason

@@ -141,6 +141,7 @@ class Credential:
     auto_renew: bool
     created_at: datetime
     status: CredentialStatus = CredentialStatus.ACTIVE
+    status_changed_at: datetime | None = None  # the last suspend, restore or revoke
 
     def state(self, now: datetime) -> str:
         """What customers and relying parties are told: valid, suspended, revoked or expired."""

@@ -316,6 +316,14 @@ class SigningService:
         if activation.hashes and not {_canonical_b64(d) for d in digests} <= activation.hashes:
             raise InvalidRequest("the SAD was authorized for other hashes", code="sad_hash_mismatch")
         credential = self._usable(credential, now)
+        issued_at = activation.expires_at - SAD_LIFETIME
+        if credential.status_changed_at is not None and issued_at < credential.status_changed_at:
+            # Issued before a suspension that was lifted since: what was authorised then is not
+            # authorised now.
+            raise InvalidRequest(
+                "the SAD was issued before the certificate's status changed; authorize again",
+                code="sad_invalid",
+            )
         scheme = resolve_scheme(
             KeyAlgorithm(credential.key_algorithm), sign_algo, hash_algo, sign_algo_params
         )
