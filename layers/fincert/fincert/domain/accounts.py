@@ -191,6 +191,7 @@ class AccountService:
         if verification.account_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         institution = self._store.get_institution(principal.institution_id)
+        registered = self.registered_with(verification.account_id, principal.institution_id)
         now = self._clock.now()
         opened = open_session(
             verification.account_id,
@@ -213,12 +214,13 @@ class AccountService:
             raise NotFound(
                 "this customer has no financial certificate", code="certificate_not_found"
             ) from None
-        return self.connected(opened)
-
-    def connected(self, opened: OpenedSession) -> Connected:
-        account = self._store.get_account(opened.session.account_id)
-        registered = account is not None and opened.session.institution_id in account.institutions
         return Connected(opened, registered)
+
+    def registered_with(self, account_id: str, institution_id: str) -> bool:
+        """Read before the session is committed: a fault after the commit would leave a session
+        nobody received and a used code, and the customer would have to start again."""
+        account = self._store.get_account(account_id)
+        return account is not None and institution_id in account.institutions
 
     def end_session(self, principal: Principal) -> None:
         account_id = require_customer(principal)

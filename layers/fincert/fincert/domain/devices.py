@@ -132,6 +132,7 @@ class DeviceService:
                 "the device's signature does not verify", code="device_signature_invalid"
             ) from None
         institution = self._store.get_institution(principal.institution_id)
+        registered = self._accounts.registered_with(account_id, principal.institution_id)
         opened = open_session(
             account_id,
             principal.institution_id,
@@ -152,7 +153,7 @@ class DeviceService:
             if "challenge" in e.reasons:
                 raise Gone("the challenge was already used or expired", code="challenge_used") from None
             raise NotFound("no such device", code="device_not_found") from None
-        return self._accounts.connected(opened)
+        return Connected(opened, registered)
 
 
 def _load_device_key(public_key_der: bytes) -> ec.EllipticCurvePublicKey:
