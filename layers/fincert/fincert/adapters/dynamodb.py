@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -159,6 +160,15 @@ _PIN_COUNTERS_RESET_ASSIGNMENTS = ", ".join(f"{name} = :pr_{name}" for name in _
 
 def _pin_counters_reset_values() -> dict[str, Any]:
     return {f":pr_{name}": value for name, value in _PIN_COUNTERS_RESET.items()}
+
+
+def _status_in(statuses: Sequence[StrEnum], values: dict[str, Any], prefix: str) -> str:
+    """`#status IN (...)` over these statuses, adding their placeholders to `values`."""
+    placeholders = []
+    for i, status in enumerate(statuses):
+        values[f"{prefix}{i}"] = status.value
+        placeholders.append(f"{prefix}{i}")
+    return f"#status IN ({', '.join(placeholders)})"
 
 
 def _serial_hex(serial: int) -> str:
@@ -1407,10 +1417,7 @@ class DynamoStore:
             # To the millisecond: SADs issued before a change are told apart from those after it.
             ":sc_changed": _iso_millis(change.at),
         }
-        placeholders = []
-        for i, status in enumerate(allowed_from):
-            values[f":sc_from{i}"] = status.value
-            placeholders.append(f":sc_from{i}")
+        credential_in_allowed = _status_in(allowed_from, values, ":sc_from")
         credential_update = "SET #status = :sc_to, status_changed_at = :sc_changed"
         if change.action is StatusAction.REVOKE:
             credential_update += ", revoked_at = :sc_at, revocation_reason = :sc_reason REMOVE due_pk, due_sk"
@@ -1420,7 +1427,7 @@ class DynamoStore:
                 "TableName": self._table,
                 "Key": self._key(acct_pk, f"CRED#{change.credential_id}"),
                 "UpdateExpression": credential_update,
-                "ConditionExpression": f"#status IN ({', '.join(placeholders)})",
+                "ConditionExpression": credential_in_allowed,
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": _values(values),
             }
@@ -1548,11 +1555,7 @@ class DynamoStore:
             "ExpressionAttributeNames": names,
         }
         if only_from:
-            placeholders = []
-            for i, allowed in enumerate(only_from):
-                values[f":from{i}"] = allowed.value
-                placeholders.append(f":from{i}")
-            body["ConditionExpression"] = f"#status IN ({', '.join(placeholders)})"
+            body["ConditionExpression"] = _status_in(only_from, values, ":from")
         elif recreate_expiring_at is None:
             body["ConditionExpression"] = "attribute_exists(pk)"
         body["ExpressionAttributeValues"] = _values(values)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fincert.domain.model import Credential
+from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, Credential
 
 if TYPE_CHECKING:
     from fincert.domain.accounts import VerificationStarted
@@ -168,9 +168,7 @@ class SignContentResponse(StrictModel):
 
 # --- certificate status: suspend, restore, revoke ---------------------------------------------
 StatusActionName = Literal["suspend", "restore", "revoke"]
-RevocationReasonName = Literal[
-    "unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"
-]
+RevocationReasonName = Literal[SUBSCRIBER_REVOCATION_REASONS]  # type: ignore[valid-type]
 
 
 class StatusChangeRequest(StrictModel):

@@ -29,6 +29,7 @@ from fincert.domain.access import (
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
+    Account,
     HistoryEntry,
     HistoryEvent,
     Principal,
@@ -311,16 +312,20 @@ class AccountService:
             raise Conflict("the PIN changed meanwhile; try again", code="pin_changed") from None
 
     def require_registered(self, principal: Principal) -> str:
-        """The account of a customer session whose institution the certificate is registered with."""
-        account_id = require_customer(principal)
-        account = self._store.get_account(account_id)
+        """The account id of a customer session whose institution the certificate is registered with."""
+        return self.registered_account(principal).account_id
+
+    def registered_account(self, principal: Principal) -> Account:
+        """The account of a customer session, as read, if the certificate is registered with the
+        session's institution; refused before anything about the certificate is told."""
+        account = self._store.get_account(require_customer(principal))
         if account is None:
             raise NotFound("no such account", code="account_not_found")
         if principal.institution_id not in account.institutions:
             raise Forbidden(
                 "the certificate is not registered with this institution", code="institution_not_registered"
             )
-        return account_id
+        return account
 
     # --- history ---------------------------------------------------------------------------------
     def list_history(self, principal: Principal, limit: int, cursor: str | None) -> HistoryPage:

@@ -397,6 +397,18 @@ class PartitionItem:
 
 
 # --- certificate status changes -----------------------------------------------------------------
+# RFC 5280 5.3.1 reasons a subscriber may give (the API's schema lists these too).
+# certificateHold is what a suspension says; removeFromCRL only appears in delta CRLs; the CA and
+# AA compromise reasons are not the subscriber's to state.
+SUBSCRIBER_REVOCATION_REASONS = (
+    "unspecified",
+    "keyCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+)
+
+
 class StatusAction(StrEnum):
     SUSPEND = "suspend"  # 효력정지
     RESTORE = "restore"  # 효력회복

@@ -24,6 +24,7 @@ from fincert.clock import kst_date
 from fincert.domain.access import PinChecker, history, require_customer
 from fincert.domain.accounts import AccountService
 from fincert.domain.model import (
+    SUBSCRIBER_REVOCATION_REASONS,
     Account,
     Credential,
     CredentialStatus,
@@ -38,13 +39,6 @@ from fincert.domain.schedule import is_expired
 from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock, KeyManagement, LifecycleStore, SmsSender
 from fincert.settings import Settings
-
-# RFC 5280 5.3.1 reasons a subscriber may give. certificateHold is what a suspension says;
-# removeFromCRL only appears in delta CRLs; the CA and AA compromise reasons are not the
-# subscriber's to state.
-SUBSCRIBER_REVOCATION_REASONS = frozenset(
-    {"unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"}
-)
 
 # What each action may start from.
 _ALLOWED_FROM = {
@@ -107,9 +101,7 @@ class CertificateStatusService:
 
     def current(self, principal: Principal) -> Credential:
         """The customer's certificate as the calling institution may see it."""
-        account_id = self._accounts.require_registered(principal)
-        account = self._store.get_account(account_id)
-        return self._active_credential(account)
+        return self._active_credential(self._accounts.registered_account(principal))
 
     def change_with_pin(
         self, principal: Principal, action: StatusAction, reason: str | None, pin: str
@@ -124,14 +116,9 @@ class CertificateStatusService:
         # Judged before the PIN: an impossible change costs the customer no attempt. What changes
         # between this read and the write (a reissue, another change) fails the transaction's
         # conditions, which name the credential and the state read here.
-        account = self._store.get_account(account_id)
-        if account is not None and principal.institution_id not in account.institutions:
-            # Before anything about the certificate: a bank it is not registered with learns
-            # nothing of its state.
-            raise Forbidden(
-                "the certificate is not registered with this institution", code="institution_not_registered"
-            )
-        credential = self._changeable(self._active_credential(account), action)
+        credential = self._changeable(
+            self._active_credential(self._accounts.registered_account(principal)), action
+        )
         slot = self._pins.check(account_id, pin, principal.institution_id)
         change = self._change(credential, action, recorded_reason, principal.institution_id)
         try:
