@@ -730,7 +730,7 @@ def _bench_items(n: int, today: date_type, rng: random.Random) -> tuple[list[dic
     """n accounts, each with one active credential, in the shapes the jobs query: 1% of the
     credentials inside their renewal window (up to 3 days late: a missed run) and 1% of the
     accounts idle long enough to be warned or purged; the rest due some day in the next 3 years."""
-    from fincert.adapters.dynamodb import idle_shard
+    from fincert.adapters.dynamodb.keys import idle_shard
     from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE
 
     due = {"renewal": 0, "purge": 0}

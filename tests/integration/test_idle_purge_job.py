@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import boto3
-from fincert.adapters.dynamodb import last_use_attributes
+from fincert.adapters.dynamodb.items import last_use_attributes
 from fincert.wiring import services
 
 from tests.conftest import REGION
@@ -23,7 +23,7 @@ def _table():
 
 
 def use_the_cloud(account_id: str, day: date) -> None:
-    """What every use flow writes (fincert.adapters.dynamodb.last_use_attributes)."""
+    """What every use flow writes (fincert.adapters.dynamodb.items.last_use_attributes)."""
     attributes = last_use_attributes(account_id, day)
     _table().update_item(
         Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import boto3
-from fincert.adapters.dynamodb import idle_shard
+from fincert.adapters.dynamodb.keys import idle_shard
 
 from tests.integration.test_issuance_api import CUSTOMER, issue
 

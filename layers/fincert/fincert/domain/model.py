@@ -183,6 +183,23 @@ class IssuanceCommit:
     pin_verifier_digest: str
     now: datetime
 
+    @property
+    def history(self) -> HistoryEntry:
+        """The customer's history line for this issuance. Its id derives from the credential, so
+        a retried commit writes the very same line."""
+        c = self.credential
+        return HistoryEntry(
+            event=HistoryEvent.ISSUED,
+            at=self.now,
+            institution_id=c.issued_by,
+            credential_id=c.credential_id,
+            detail={
+                "serial": format(c.serial_number, "x"),
+                "reissue": str(self.previous is not None).lower(),
+            },
+            entry_id=c.credential_id.removeprefix("cred_")[:8],
+        )
+
 
 # --- issue 3: customer sessions, PIN use, signing, devices, history ------------------------------
 
@@ -428,3 +445,31 @@ class StatusChange:
     reason: str | None
     at: datetime
     institution_id: str
+
+
+@dataclass(frozen=True)
+class StatusTransition:
+    """What one status action starts from and leads to, for the credential and its serial."""
+
+    credential_from: tuple[CredentialStatus, ...]
+    credential_to: CredentialStatus
+    serial_from: tuple[SerialStatus, ...]
+    serial_to: SerialStatus
+
+
+# The one transition table: the use case checks a request against it, the store conditions its
+# writes on it (so two racing changes cannot both win).
+STATUS_TRANSITIONS = {
+    StatusAction.SUSPEND: StatusTransition(
+        (CredentialStatus.ACTIVE,), CredentialStatus.SUSPENDED, (SerialStatus.ISSUED,), SerialStatus.SUSPENDED
+    ),
+    StatusAction.RESTORE: StatusTransition(
+        (CredentialStatus.SUSPENDED,), CredentialStatus.ACTIVE, (SerialStatus.SUSPENDED,), SerialStatus.ISSUED
+    ),
+    StatusAction.REVOKE: StatusTransition(
+        (CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED),
+        CredentialStatus.REVOKED,
+        (SerialStatus.ISSUED, SerialStatus.SUSPENDED),
+        SerialStatus.REVOKED,
+    ),
+}

@@ -11,7 +11,7 @@ Then the rest of the account goes: every certificate not yet revoked is revoked
 (cessationOfOperation) on its SERIAL record, which stays until its notAfter (TTL) so OCSP and the
 CRL keep answering "revoked"; every item under ACCT#<account> (credentials with their wrapped
 keys, registrations, devices, sessions, SADs, history) is deleted. The purge record (ids, dates,
-revoked serials; no personal data) is kept AUDIT_RETENTION. A purge interrupted after its first
+revoked serials; no personal data) is kept RECORD_RETENTION (fincert.domain.retention). A purge interrupted after its first
 transaction stays in `due` ("purging") and is finished by the next run.
 """
 
@@ -24,6 +24,7 @@ from fincert.clock import kst_date
 from fincert.domain.jobs import PlanTask
 from fincert.domain.model import CredentialStatus, DueEntry, PurgeRecord, RevocationReason, SerialStatus
 from fincert.domain.notices import customer_phone
+from fincert.domain.retention import RECORD_RETENTION
 from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE, may_purge, purge_day, warning_day
 from fincert.errors import ConditionFailed, Conflict
 from fincert.ports import Clock, KeyManagement, LifecycleStore, SmsSender
@@ -32,8 +33,6 @@ from fincert.settings import Settings
 WARN = "warn"
 PURGE = "purge"
 FINISH_PURGE = "finish_purge"
-# Korean electronic-finance record keeping asks for five years; the record holds no personal data.
-AUDIT_RETENTION = timedelta(days=5 * 365)
 _DAY = timedelta(days=1)
 
 
@@ -100,7 +99,7 @@ class IdlePurgeJob:
             return "moved"
         if not may_purge(last_used, state.warned_on, kst_date(now)):
             return "not_due"
-        record = PurgeRecord(state.account_id, last_used, state.warned_on, now, now + AUDIT_RETENTION)
+        record = PurgeRecord(state.account_id, last_used, state.warned_on, now, now + RECORD_RETENTION)
         try:
             self._store.begin_purge(state, record)
         except ConditionFailed as e:

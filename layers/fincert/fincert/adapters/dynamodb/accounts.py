@@ -1,0 +1,243 @@
+"""Accounts: the person index, the ACCOUNT item with its PIN attempt slots, what a correct PIN unlocks, PIN resets and status changes the institution verified."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from typing import Any
+
+from fincert.adapters.dynamodb import keys
+from fincert.adapters.dynamodb.items import (
+    PIN_COUNTERS_RESET_ASSIGNMENTS,
+    SharedItems,
+    activation_item,
+    last_use_assignments,
+    pin_counters_reset_values,
+    to_account,
+    to_credential,
+)
+from fincert.adapters.dynamodb.table import (
+    attribute_values,
+    load_item,
+)
+from fincert.domain.model import (
+    Account,
+    Credential,
+    HistoryEntry,
+    PinSlot,
+    SignatureActivation,
+    StatusChange,
+)
+from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.errors import ConditionFailed, PinSlotRefused
+
+
+class AccountTable(SharedItems):
+    def find_account_id(self, person_index: str) -> str | None:
+        item = self._get(keys.person(person_index))
+        return item["account_id"] if item else None
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self._get(keys.account(account_id))
+        return to_account(account_id, item) if item else None
+
+    def get_credential(self, account_id: str, credential_id: str) -> Credential | None:
+        item = self._get(keys.credential(account_id, credential_id))
+        return to_credential(account_id, item) if item else None
+
+    # --- customers: PIN attempts and what a correct PIN unlocks ----------------------------------
+    def reserve_pin_attempt(
+        self,
+        account_id: str,
+        *,
+        credential_id: str | None = None,
+        institution_id: str | None = None,
+        to_sign: bool = False,
+    ) -> PinSlot:
+        """Reserves the next PIN attempt before the PIN is checked, so parallel attempts can
+        never exceed the limit or lose a count. With credential_id / institution_id / to_sign,
+        only when that credential is the active one / that institution is registered / there is
+        an active certificate that is not suspended: an attempt that could not have done what it
+        was for costs no slot."""
+        conditions = ["attribute_exists(pk)", "pin_attempts < pin_lock_at"]
+        values: dict[str, Any] = {":one": 1}
+        if to_sign:
+            conditions += [
+                "attribute_exists(active_credential_id)",
+                "attribute_not_exists(credential_suspended)",
+            ]
+        if credential_id is not None:
+            conditions.append("active_credential_id = :cid")
+            values[":cid"] = credential_id
+        if institution_id is not None:
+            conditions.append("contains(institutions, :iid)")
+            values[":iid"] = institution_id
+        try:
+            response = self._update(
+                keys.account(account_id),
+                UpdateExpression="ADD pin_attempts :one",
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeValues=attribute_values(values),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as e:
+            raise PinSlotRefused(to_account(account_id, e.stored) if e.stored else None) from e
+        item = load_item(response["Attributes"])
+        return PinSlot(to_account(account_id, item), int(item["pin_attempts"]))
+
+    def pin_accepted(
+        self,
+        slot: PinSlot,
+        today: date,
+        history: HistoryEntry,
+        *,
+        activation: SignatureActivation | None = None,
+        register_institution: str | None = None,
+        new_pin_verifier: str | None = None,
+        status_change: StatusChange | None = None,
+        signed_with: str | None = None,
+    ) -> None:
+        """What a correct PIN does, in one transaction: forgives the attempts up to its slot
+        (never a later one: a wrong PIN racing this success still counts), records the use, and
+        writes what the PIN unlocked: a SAD, an institution registration, a new PIN or a status
+        change. Raises ConditionFailed("account") when the PIN (or, with a status change, the
+        active credential) changed meanwhile, "credential"/"serial" when the status did."""
+        account = slot.account
+        values: dict[str, Any] = {":checked": account.pin_verifier}
+        assignments, last_use_values = last_use_assignments(account.account_id, today)
+        values |= last_use_values
+        sets = [assignments]
+        adds = []
+        removes: list[str] = []
+        extra_condition = ""
+        change_items: list[dict[str, Any]] = []
+        if status_change is not None:
+            change = self._status_change(status_change)
+            sets += change.account_sets
+            removes += change.account_removes
+            extra_condition = " AND " + change.account_condition
+            values |= change.account_values
+            change_items = change.items
+        if signed_with is not None:
+            # A signature is returned only if its certificate is still the active, unsuspended
+            # one when this commits (a suspension racing the signature wins).
+            extra_condition = (
+                " AND active_credential_id = :signed_with AND attribute_not_exists(credential_suspended)"
+            )
+            values[":signed_with"] = signed_with
+        if new_pin_verifier is not None:
+            sets += [PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
+            values |= pin_counters_reset_values() | {":new_verifier": new_pin_verifier}
+        if register_institution is not None:
+            adds.append("institutions :institution")
+            values[":institution"] = {register_institution}
+
+        def attempt(forgive: bool) -> None:
+            update_sets, update_values = list(sets), dict(values)
+            condition = "attribute_exists(pk) AND pin_verifier = :checked" + extra_condition
+            if forgive and new_pin_verifier is None:
+                update_sets.append("pin_cleared = :slot, pin_lock_at = :lock_at")
+                update_values |= {":slot": slot.slot, ":lock_at": slot.slot + MAX_PIN_FAILURES}
+                condition += " AND pin_cleared < :slot"
+            expression = (
+                "SET "
+                + ", ".join(update_sets)
+                + (" ADD " + ", ".join(adds) if adds else "")
+                + (" REMOVE " + ", ".join(removes) if removes else "")
+            )
+            items = [
+                self._tx_update(
+                    keys.account(account.account_id),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=attribute_values(update_values),
+                ),
+                self._put_history(account.account_id, history),
+            ]
+            names = ["account", "history"]
+            if activation is not None:
+                items.append(self._put(activation_item(activation)))
+                names.append("activation")
+            if change_items:
+                items += change_items
+                names += ["credential", "serial"]
+            self._transact(items, names)
+
+        try:
+            attempt(forgive=True)
+        except ConditionFailed as e:
+            if "account" not in e.reasons or new_pin_verifier is not None:
+                raise
+            # A later correct PIN already forgave past our slot (or the PIN changed): write the
+            # rest without moving the forgiven mark back; a changed PIN fails again here.
+            attempt(forgive=False)
+
+    def forgive_pin_attempt(self, slot: PinSlot) -> None:
+        """A correct PIN whose purpose could not be written (another request won a race): its
+        slot is forgiven all the same, unless the PIN changed or a later success forgave more."""
+        with contextlib.suppress(ConditionFailed):
+            self._update(
+                keys.account(slot.account.account_id),
+                UpdateExpression="SET pin_cleared = :slot, pin_lock_at = :lock_at",
+                ConditionExpression="attribute_exists(pk) AND pin_verifier = :checked AND pin_cleared < :slot",
+                ExpressionAttributeValues=attribute_values(
+                    {
+                        ":slot": slot.slot,
+                        ":lock_at": slot.slot + MAX_PIN_FAILURES,
+                        ":checked": slot.account.pin_verifier,
+                    }
+                ),
+            )
+
+    # --- customers: PIN reset after re-verification ---------------------------------------------
+    def reset_pin(
+        self, verification_id: str, account_id: str, new_pin_verifier: str, today: date, history: HistoryEntry
+    ) -> None:
+        assignments, values = last_use_assignments(account_id, today)
+        self._transact(
+            [
+                self._use_verification(verification_id),
+                self._tx_update(
+                    keys.account(account_id),
+                    UpdateExpression=f"SET pin_verifier = :verifier, {PIN_COUNTERS_RESET_ASSIGNMENTS}, {assignments}",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=attribute_values(
+                        {":verifier": new_pin_verifier} | pin_counters_reset_values() | values
+                    ),
+                ),
+                self._put_history(account_id, history),
+            ],
+            ["verification", "account", "history"],
+        )
+
+    def change_status_verified(
+        self, verification_id: str, change: StatusChange, today: date, history: HistoryEntry
+    ) -> None:
+        """A status change the institution's re-verification of the customer allowed: the
+        verification used, the account (still with this active credential, still registered with
+        the institution), the credential, its serial and the history, in one transaction. Raises
+        ConditionFailed naming "verification", "account", "credential" or "serial"."""
+        write = self._status_change(change)
+        assignments, values = last_use_assignments(change.account_id, today)
+        sets = [assignments, *write.account_sets]
+        expression = "SET " + ", ".join(sets)
+        if write.account_removes:
+            expression += " REMOVE " + ", ".join(write.account_removes)
+        account = self._tx_update(
+            keys.account(change.account_id),
+            UpdateExpression=expression,
+            ConditionExpression=f"attribute_exists(pk) AND contains(institutions, :sc_iid) AND {write.account_condition}",
+            ExpressionAttributeValues=attribute_values(
+                values | write.account_values | {":sc_iid": change.institution_id}
+            ),
+        )
+        self._transact(
+            [
+                self._use_verification(verification_id),
+                account,
+                *write.items,
+                self._put_history(change.account_id, history),
+            ],
+            ["verification", "account", "credential", "serial", "history"],
+        )
