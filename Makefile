@@ -23,10 +23,14 @@ local: setup
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Style, the template, and types: mypy holds every adapter to the ports it is wired into.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/mypy layers/fincert/fincert
+	@# One run per handler: every function's module is named app.
+	@for handler in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary "$$handler" || exit 1; done
 
 ## Scripted enrollment + issuance against a running `make local`, checked with openssl.
 demo: setup

@@ -26,16 +26,17 @@ from fincert.api.csc_models import (
     SignHashResponse,
 )
 from fincert.api.errors import csc_error_body
-from fincert.api.models import ErrorResponse
+from fincert.api.models import ErrorResponse, error_responses
 from fincert.crypto.keys import KeyAlgorithm
-from fincert.domain.signing import KEY_ALGORITHM_OIDS, MAX_SIGNATURES_PER_SAD
+from fincert.crypto.signatures import KEY_ALGORITHM_OIDS
+from fincert.domain.signing import MAX_SIGNATURES_PER_SAD
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
 app = create_app(error_body=csc_error_body)
-_ERRORS = {
-    status: {"description": description, "content": {"application/json": {"model": CscErrorResponse}}}
-    for status, description in {
+_ERRORS = error_responses(
+    CscErrorResponse,
+    {
         400: "Invalid request (wrong PIN, invalid SAD or hash, unsupported algorithm)",
         401: "Missing or invalid session token",  # API Gateway's answer: see below
         403: "Not allowed (PIN locked, certificate not active or not registered here)",
@@ -46,8 +47,8 @@ _ERRORS = {
         415: "Body is not JSON",
         422: "Body does not match the schema",
         503: "A dependency is unavailable; retry after Retry-After seconds",
-    }.items()
-}
+    },
+)
 # 401s come from API Gateway's authorizer response, before this function: the service-wide shape.
 _ERRORS[401] = {
     "description": "Missing or invalid session token",

@@ -8,43 +8,56 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from cryptography.hazmat.primitives.serialization import Encoding
 from fincert import errors
 from fincert.api.app import create_app, lambda_handler
 from fincert.api.events import header
+from fincert.crypto.ocsp_limits import MAX_GET_REQUEST_CHARS, MAX_REQUEST_SIZE
 from fincert.wiring import services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import (
+        OpenAPIResponse,
+        OpenAPIResponseContentModel,
+        OpenAPIResponseContentSchema,
+    )
 
 app = create_app(validation=False)
 _CACHE = "public, max-age=3600"
 # The error body's schema by reference: the model itself is pydantic, which this function avoids.
-_ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-_UNAVAILABLE = {
+_ERROR_BODY: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+}
+_UNAVAILABLE: dict[int, OpenAPIResponse] = {
     503: {"description": "CA not bootstrapped yet, or storage unavailable", "content": _ERROR_BODY}
 }
-_DER = {200: {"description": "DER certificate", "content": {"application/pkix-cert": {}}}, **_UNAVAILABLE}
-_PEM = {200: {"description": "PEM certificates", "content": {"application/x-pem-file": {}}}, **_UNAVAILABLE}
-_CRL = {
+_DER: dict[int, OpenAPIResponse] = {
+    200: {"description": "DER certificate", "content": {"application/pkix-cert": {}}},
+    **_UNAVAILABLE,
+}
+_PEM: dict[int, OpenAPIResponse] = {
+    200: {"description": "PEM certificates", "content": {"application/x-pem-file": {}}},
+    **_UNAVAILABLE,
+}
+_CRL: dict[int, OpenAPIResponse] = {
     200: {"description": "DER CRL", "content": {"application/pkix-crl": {}}},
     404: {"description": "no such CRL (not a live partition)", "content": _ERROR_BODY},
     **_UNAVAILABLE,
 }
-_OCSP = {
+_OCSP: dict[int, OpenAPIResponse] = {
     200: {
         "description": "DER OCSPResponse: good / revoked / unknown, or malformedRequest / unauthorized"
         " (RFC 6960 2.3: errors are OCSP responses too)",
         "content": {"application/ocsp-response": {}},
     },
-    413: {"description": "request larger than 4096 bytes", "content": _ERROR_BODY},
+    413: {"description": f"request larger than {MAX_REQUEST_SIZE} bytes", "content": _ERROR_BODY},
     415: {"description": "POST body not application/ocsp-request", "content": _ERROR_BODY},
     **_UNAVAILABLE,
 }
 _OCSP_REQUEST = "application/ocsp-request"
-# RFC 6960 has no size limit; one CertID, a nonce and an optional signature fit well within
-# this (fincert.crypto.ocsp.MAX_REQUEST_SIZE, repeated here so this module stays light).
-_MAX_OCSP_REQUEST = 4096
 # Answers are signed per query from the current record: a cache between us and the client
 # would keep serving a "good" after a revocation.
 _NO_CACHE = "no-cache"
@@ -166,8 +179,8 @@ def refuse_before_parsing(event: dict[str, Any]) -> errors.FincertError | None:
         size = len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode("utf-8"))
     except (binascii.Error, ValueError):
         return errors.InvalidRequest("the body is not valid base64", code="malformed_body")
-    if size > _MAX_OCSP_REQUEST:
-        return errors.PayloadTooLarge(f"an OCSP request must be at most {_MAX_OCSP_REQUEST} bytes")
+    if size > MAX_REQUEST_SIZE:
+        return errors.PayloadTooLarge(f"an OCSP request must be at most {MAX_REQUEST_SIZE} bytes")
     if event.get("httpMethod") == "POST" and size:
         # An empty POST is answered malformedRequest like any other unparseable request.
         content_type = header(event, "content-type").split(";")[0].strip().lower()
@@ -176,8 +189,8 @@ def refuse_before_parsing(event: dict[str, Any]) -> errors.FincertError | None:
     else:
         path = (event.get("pathParameters") or {}).get("request") or ""
         # RFC 6960 A.1 GET is for small requests; a larger one is POSTed.
-        if len(path) > 3 * (4 * _MAX_OCSP_REQUEST // 3 + 4):
-            return errors.PayloadTooLarge("an OCSP GET request must fit 4096 bytes of DER")
+        if len(path) > MAX_GET_REQUEST_CHARS:
+            return errors.PayloadTooLarge(f"an OCSP GET request must fit {MAX_REQUEST_SIZE} bytes of DER")
     return None
 
 

@@ -15,8 +15,6 @@ from cryptography.x509 import ocsp
 from fincert.crypto.keys import KeyAlgorithm, generate_private_key
 from fincert.crypto.kms_keys import kms_private_key
 from fincert.crypto.ocsp import (
-    MAX_NONCE_SIZE,
-    MAX_REQUEST_SIZE,
     OcspMalformed,
     build_response,
     issued_by,
@@ -24,6 +22,7 @@ from fincert.crypto.ocsp import (
     parse_request,
     unsuccessful,
 )
+from fincert.crypto.ocsp_limits import MAX_NONCE_SIZE, MAX_REQUEST_SIZE
 from fincert.crypto.x509_profile import (
     build_ocsp_responder_certificate,
     build_root_ca_certificate,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
+from fincert.domain.model import OcspResponderRecord, Scope
 from fincert.errors import FincertError
 from fincert.wiring import Services, services
 
@@ -32,19 +32,9 @@ def bootstrap_ca(svc: Services) -> CertificateAuthority:
     )
 
 
-def ensure_ocsp_responder(svc: Services, *, force: bool = False):
-    """The delegated OCSP responder, created or renewed when due (see
-    fincert.domain.revocation_status); returns (record, renewed)."""
-    from fincert.domain.revocation_status import ensure_ocsp_responder as ensure
-
-    return ensure(
-        svc.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
-        svc.kms,
-        svc.clock,
-        svc.certificate_authority(),
-        key_wrap_key_id=svc.settings.key_wrap_key_id,
-        force=force,
-    )
+def ensure_ocsp_responder(svc: Services, *, force: bool = False) -> tuple[OcspResponderRecord, bool]:
+    """`renew-ocsp-responder` and bootstrap-ca's responder (Services.ensure_ocsp_responder)."""
+    return svc.ensure_ocsp_responder(force=force)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,10 @@ categories below to HTTP statuses (the only place that knows HTTP)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fincert.domain.model import Account, Enrollment, Verification
 
 
 class FincertError(Exception):
@@ -128,8 +131,19 @@ class EnrollmentUnavailable(FincertError):
 
     code = "enrollment_unavailable"
 
-    def __init__(self, stored: Any):
+    def __init__(self, stored: Enrollment | None):
         super().__init__("enrollment cannot be claimed")
+        self.stored = stored
+
+
+class VerificationUnavailable(FincertError):
+    """claim_verification's condition failed; `stored` is the verification as it is (None:
+    absent). The domain decides what that means for the client."""
+
+    code = "verification_unavailable"
+
+    def __init__(self, stored: Verification | None):
+        super().__init__("verification cannot be claimed")
         self.stored = stored
 
 
@@ -139,7 +153,7 @@ class PinSlotRefused(FincertError):
 
     code = "pin_slot_refused"
 
-    def __init__(self, account: Any):
+    def __init__(self, account: Account | None):
         super().__init__("no PIN attempt can be reserved")
         self.account = account
 

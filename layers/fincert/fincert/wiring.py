@@ -16,15 +16,16 @@ from fincert.adapters.dynamodb import DynamoStore
 from fincert.adapters.kms import KmsKeyManagement
 from fincert.adapters.notify import SnsSmsSender
 from fincert.clock import SystemClock
-from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from fincert.domain.access import PinChecker
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
+    from fincert.domain.model import OcspResponderRecord
+    from fincert.domain.pin_attempts import PinChecker
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob
     from fincert.domain.revocation_status import RevocationStatus
@@ -39,7 +40,7 @@ class Services:
         self,
         settings: Settings,
         *,
-        store: Store | None = None,
+        store: DynamoStore | None = None,
         kms: KeyManagement | None = None,
         sms: SmsSender | None = None,
         clock: Clock | None = None,
@@ -47,7 +48,8 @@ class Services:
     ):
         self.settings = settings
         self._clients = clients or AwsClients()
-        self.store: Store = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
+        # The one store, wired into every storage role the use cases ask for.
+        self.store: DynamoStore = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
         self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms)
         self.sms: SmsSender = sms or SnsSmsSender(lambda: self._clients.sns)
         self.clock: Clock = clock or SystemClock()
@@ -82,7 +84,7 @@ class Services:
 
     @cached_property
     def pins(self) -> PinChecker:
-        from fincert.domain.access import PinChecker
+        from fincert.domain.pin_attempts import PinChecker
 
         return PinChecker(
             store=self.store, kms=self.kms, hmac_key_id=self.settings.hmac_key_id, clock=self.clock
@@ -127,7 +129,7 @@ class Services:
         from fincert.domain.status_changes import CertificateStatusService
 
         return CertificateStatusService(
-            store=self.store,  # type: ignore[arg-type]  # DynamoStore is the whole table
+            store=self.store,
             kms=self.kms,
             sms=self.sms,
             clock=self.clock,
@@ -141,7 +143,7 @@ class Services:
         from fincert.domain.verification import VerificationService
 
         return VerificationService(
-            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            store=self.store,
             clock=self.clock,
             certificate_authority=self.certificate_authority,
             policy_oid=self.settings.certificate_policy_oid,
@@ -154,7 +156,7 @@ class Services:
         from fincert.domain.revocation_status import RevocationStatus
 
         return RevocationStatus(
-            store=self.store,  # type: ignore[arg-type]  # DynamoStore is also a RevocationStatusStore
+            store=self.store,
             kms=self.kms,
             clock=self.clock,
             key_wrap_key_id=self.settings.key_wrap_key_id,
@@ -182,6 +184,20 @@ class Services:
 
         return IdlePurgeJob(
             store=self.store, kms=self.kms, sms=self.sms, clock=self.clock, settings=self.settings
+        )
+
+    def ensure_ocsp_responder(self, *, force: bool = False) -> tuple[OcspResponderRecord, bool]:
+        """The delegated OCSP responder, created or renewed when due (or `force`d); returns
+        (the responder in force, whether it is new). See fincert.domain.revocation_status."""
+        from fincert.domain.revocation_status import ensure_ocsp_responder
+
+        return ensure_ocsp_responder(
+            self.store,
+            self.kms,
+            self.clock,
+            self.certificate_authority(),
+            key_wrap_key_id=self.settings.key_wrap_key_id,
+            force=force,
         )
 
     def job_queue(self, queue_url: str) -> JobQueue:

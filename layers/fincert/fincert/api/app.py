@@ -4,7 +4,7 @@ size limit, and who the caller is (as the authorizer resolved it)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -97,7 +97,7 @@ def lambda_handler(
 def principal(app: APIGatewayRestResolver) -> Principal:
     """The institution the authorizer resolved. Its absence means the route was deployed without
     the authorizer: refuse rather than serve anonymously."""
-    context = app.current_event.request_context.authorizer or {}
+    context: Mapping[str, Any] = app.current_event.request_context.authorizer or {}
     institution_id = context.get("institution_id")
     if not institution_id:
         raise errors.Unauthenticated()

@@ -5,13 +5,19 @@ kind a route takes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from fincert.api.events import header
 from fincert.domain.access import authenticate_session, is_session_token
 from fincert.domain.institutions import authenticate_api_key
+from fincert.domain.stores import Institutions, Sessions
 from fincert.errors import Unauthenticated
-from fincert.ports import Clock, Store
+from fincert.ports import Clock
+
+
+class AuthorizerStorage(Institutions, Sessions, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 # API Gateway's contract: raising exactly this message yields 401 (UNAUTHORIZED gateway response).
 UNAUTHORIZED = "Unauthorized"
@@ -25,7 +31,7 @@ def _api_wildcard_arn(method_arn: str) -> str:
     return f"{arn_prefix}/{stage}/*"
 
 
-def authorize(event: dict[str, Any], store: Store, clock: Clock) -> dict[str, Any]:
+def authorize(event: dict[str, Any], store: AuthorizerStorage, clock: Clock) -> dict[str, Any]:
     scheme, _, token = header(event, "authorization").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:

@@ -13,7 +13,7 @@ from typing import Any
 
 from fincert.api.events import header
 from fincert.domain.institutions import ORIGIN
-from fincert.ports import Store
+from fincert.domain.stores import Institutions
 
 ALLOWED_HEADERS = "Authorization, Content-Type"
 ALLOWED_METHODS = "GET, POST, PUT, DELETE"
@@ -35,7 +35,7 @@ def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]
     return response | {"headers": headers}
 
 
-def preflight(event: dict[str, Any], store: Store) -> dict[str, Any]:
+def preflight(event: dict[str, Any], store: Institutions) -> dict[str, Any]:
     origin = header(event, "origin")
     if origin and ORIGIN.fullmatch(origin) and store.origin_registered(origin):
         return {

@@ -3,14 +3,17 @@ refused (422) rather than coerced, so a client bug is seen at once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, Credential
+from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
     from fincert.domain.accounts import VerificationStarted
 
 
@@ -30,9 +33,17 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-ERROR_RESPONSES = {
-    status: {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
-    for status, description in {
+def error_responses(model: type[BaseModel], descriptions: Mapping[int, str]) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI `responses` of a route's error statuses, each with this error body model."""
+    return {
+        status: {"description": description, "content": {"application/json": {"model": model}}}
+        for status, description in descriptions.items()
+    }
+
+
+ERROR_RESPONSES = error_responses(
+    ErrorResponse,
+    {
         400: "Bad request (malformed JSON, invalid value, wrong code, weak PIN)",
         401: "Missing or invalid credentials",
         403: "Credentials not allowed to do this",
@@ -44,8 +55,8 @@ ERROR_RESPONSES = {
         422: "Body does not match the schema",
         429: "Rate limited",
         503: "A dependency is unavailable; retry after Retry-After seconds",
-    }.items()
-}
+    },
+)
 
 
 class IdentityRequest(StrictModel):
@@ -190,7 +201,7 @@ class StatusChangeConfirmRequest(StrictModel):
 class CertificateStatusResponse(StrictModel):
     credential_id: str
     serial_number: str = Field(description="Hexadecimal")
-    status: Literal["valid", "suspended", "revoked", "expired"]
+    status: CertificateState
     key_algorithm: str
     auto_renew: bool
     not_before: datetime

@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from fincert.crypto.keys import certificate_public_key
 from fincert.crypto.x509_profile import authority_key_identifier
 
 CrlSigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -158,6 +159,6 @@ def build_crl(
     crl = builder.sign(private_key=issuer_key, algorithm=hashes.SHA256())
     # A KMS fault (or a digest signed the wrong way) must not publish a CRL every relying party
     # rejects, which hard-fail clients would treat as "status unknown" for every certificate.
-    if not crl.is_signature_valid(issuer_certificate.public_key()):
+    if not crl.is_signature_valid(certificate_public_key(issuer_certificate)):
         raise ValueError("the CA key produced a CRL signature that does not verify")
     return crl.public_bytes(serialization.Encoding.DER)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -74,6 +75,14 @@ def public_key_from_der(der: bytes) -> PublicKey:
     if not isinstance(pub, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
         raise ValueError(f"unsupported public key type: {type(pub).__name__}")
     return pub
+
+
+def certificate_public_key(certificate: x509.Certificate) -> PublicKey:
+    """A certificate's key as one of the key types this service issues and signs with."""
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        raise ValueError(f"unsupported public key type: {type(key).__name__}")
+    return key
 
 
 def signing_algorithm_for(public_key: PublicKey) -> str:

@@ -181,13 +181,13 @@ class KmsEcPrivateKey(_KmsSigner, ec.EllipticCurvePrivateKey):
 
     def sign(
         self,
-        data: bytes,
+        data: bytes | bytearray | memoryview,
         signature_algorithm: ec.EllipticCurveSignatureAlgorithm,
     ) -> bytes:
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise _unsupported(f"signature algorithm {type(signature_algorithm).__name__}")
         prehashed = _check_hash(signature_algorithm.algorithm)
-        return self._kms_sign(data, ECDSA_SHA_256, prehashed=prehashed)
+        return self._kms_sign(bytes(data), ECDSA_SHA_256, prehashed=prehashed)
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self._public_key

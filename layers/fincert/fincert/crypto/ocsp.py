@@ -38,15 +38,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 
+from fincert.crypto.ocsp_limits import MAX_NONCE_SIZE
+
 ResponderKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 CertStatus = Literal["good", "revoked", "unknown"]
 
-# RFC 6960 puts no limit on a request; one SHA-256 CertID, a 32-byte nonce and an optional
-# signature with a certificate fit comfortably. The HTTP layer refuses bigger bodies (and GET
-# paths) before parsing, as malformedRequest.
-MAX_REQUEST_SIZE = 4096
-# RFC 8954 2.1: a nonce is 1 to 32 octets.
-MAX_NONCE_SIZE = 32
 
 # CertID hash algorithms answered. SHA-1 is what RFC 5019 clients (and openssl's default) send;
 # its collision weakness does not matter here, the CA's own name and key are hashed.
@@ -263,9 +259,10 @@ def build_response(
     if status == "revoked":
         if revoked_at is None:
             raise ValueError("a revoked status needs revoked_at")
-        revocation_time: datetime | None = _utc_second(revoked_at, "revoked_at")
-        if revocation_time > this:
+        revoked = _utc_second(revoked_at, "revoked_at")
+        if revoked > this:
             raise ValueError("revoked_at is after this_update")
+        revocation_time: datetime | None = revoked
         reason = _reason(revocation_reason)
     else:
         if revoked_at is not None or revocation_reason is not None:

@@ -45,6 +45,7 @@ from cryptography.x509.oid import (
 )
 
 from fincert.crl_partitions import crl_partition
+from fincert.crypto.keys import certificate_public_key
 
 CaPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -198,7 +199,7 @@ def authority_key_identifier(issuer_certificate: x509.Certificate) -> x509.Autho
     try:
         ski = issuer_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     except x509.ExtensionNotFound:
-        return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_certificate.public_key())
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(certificate_public_key(issuer_certificate))
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 

@@ -16,16 +16,10 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from fincert.clock import kst_date
-from fincert.domain.access import (
-    OpenedSession,
-    PinChecker,
-    history,
-    open_session,
-    require_customer,
-    require_institution,
-)
+from fincert.domain.access import OpenedSession, open_session, require_customer, require_institution
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
@@ -33,12 +27,17 @@ from fincert.domain.model import (
     HistoryEntry,
     HistoryEvent,
     Principal,
+    RegisterInstitution,
+    ReplacePin,
     Scope,
     Verification,
     VerificationPurpose,
+    history,
 )
 from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
+from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.sms_limits import sms_limits
+from fincert.domain.stores import AccountReads, History, Institutions, PinSlots, Sessions, Verifications
 from fincert.domain.tokens import new_id
 from fincert.errors import (
     ConditionFailed,
@@ -47,9 +46,15 @@ from fincert.errors import (
     Gone,
     InvalidRequest,
     NotFound,
+    VerificationUnavailable,
 )
-from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
+
+
+class AccountStorage(AccountReads, Institutions, Verifications, Sessions, PinSlots, History, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 _SMS_TEXT = {
     VerificationPurpose.CONNECT: "[fincert] 금융인증서 클라우드 연결 인증번호 [{code}]. 타인에게 알려주지 마세요.",
@@ -85,7 +90,7 @@ class AccountService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: AccountStorage,
         kms: KeyManagement,
         sms: SmsSender,
         clock: Clock,
@@ -152,7 +157,7 @@ class AccountService:
                 now,
                 self._settings.enrollment_max_attempts,
             )
-        except ConditionFailed as e:
+        except VerificationUnavailable as e:
             raise self._unclaimable(e.stored, principal, purpose, now) from None
         judged = False
         try:
@@ -236,15 +241,14 @@ class AccountService:
             raise NotFound("no such account", code="account_not_found")
         identity = self._identity(account.person_index, account.identity_ciphertext)
         check_pin_not_birth_date(new_pin, identity["birth_date"])
-        slot = self._pins.check(account_id, old_pin, principal.institution_id)
+        pin = self._pins.check(account_id, old_pin, principal.institution_id)
         now = self._clock.now()
         verifier = make_pin_verifier(self._kms, self._settings.hmac_key_id, account.person_index, new_pin)
         try:
-            self._store.pin_accepted(
-                slot,
+            pin.accept(
                 kst_date(now),
                 history(HistoryEvent.PIN_CHANGED, now, principal.institution_id),
-                new_pin_verifier=verifier,
+                ReplacePin(verifier),
             )
         except ConditionFailed:
             raise Conflict("the PIN changed meanwhile; try again", code="pin_changed") from None
@@ -297,16 +301,15 @@ class AccountService:
     # --- other-institution registration (타기관 등록) ---------------------------------------------
     def register_institution(self, principal: Principal, pin: str) -> None:
         account_id = require_customer(principal)
-        slot = self._pins.check(account_id, pin, principal.institution_id, registered_only=False)
-        if slot.account.active_credential_id is None:
+        correct = self._pins.check(account_id, pin, principal.institution_id, registered_only=False)
+        if correct.account.active_credential_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         now = self._clock.now()
         try:
-            self._store.pin_accepted(
-                slot,
+            correct.accept(
                 kst_date(now),
                 history(HistoryEvent.INSTITUTION_REGISTERED, now, principal.institution_id),
-                register_institution=principal.institution_id,
+                RegisterInstitution(principal.institution_id),
             )
         except ConditionFailed:
             raise Conflict("the PIN changed meanwhile; try again", code="pin_changed") from None

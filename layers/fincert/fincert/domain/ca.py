@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from fincert.crypto.kms_keys import kms_private_key
+from fincert.crypto.keys import certificate_public_key, public_key_from_der
+from fincert.crypto.kms_keys import KmsEcPrivateKey, KmsRsaPrivateKey, kms_private_key
 from fincert.crypto.x509_profile import (
     ISSUING_CA_SUBJECT,
     ROOT_CA_SUBJECT,
@@ -17,8 +18,9 @@ from fincert.crypto.x509_profile import (
     build_root_ca_certificate,
 )
 from fincert.domain.model import CertificateAuthorityRecord
+from fincert.domain.stores import CertificateAuthorityRecords
 from fincert.errors import ConditionFailed, ServiceUnavailable
-from fincert.ports import Clock, KeyManagement, Store
+from fincert.ports import Clock, KeyManagement
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,15 @@ class CertificateAuthority:
             x509.load_der_x509_certificate(record.issuing_certificate_der),
         )
 
-    def issuing_key(self, kms: KeyManagement, before_sign: Callable[[bytes], None] | None = None):
+    def issuing_key(
+        self, kms: KeyManagement, before_sign: Callable[[bytes], None] | None = None
+    ) -> KmsRsaPrivateKey | KmsEcPrivateKey:
         # The public key comes from the stored certificate: no GetPublicKey round trip per issuance.
         return kms_private_key(
-            kms, self.record.issuing_key_id, self.issuing_certificate.public_key(), before_sign=before_sign
+            kms,
+            self.record.issuing_key_id,
+            certificate_public_key(self.issuing_certificate),
+            before_sign=before_sign,
         )
 
     def chain_pem(self) -> list[str]:
@@ -48,7 +55,7 @@ class CertificateAuthority:
         ]
 
 
-def load_certificate_authority(store: Store) -> CertificateAuthority:
+def load_certificate_authority(store: CertificateAuthorityRecords) -> CertificateAuthority:
     record = store.get_certificate_authority()
     if record is None:
         # A deployment whose CA was never bootstrapped cannot issue; retrying after the operator
@@ -58,7 +65,7 @@ def load_certificate_authority(store: Store) -> CertificateAuthority:
 
 
 def bootstrap_certificate_authority(
-    store: Store,
+    store: CertificateAuthorityRecords,
     kms: KeyManagement,
     clock: Clock,
     *,
@@ -71,12 +78,12 @@ def bootstrap_certificate_authority(
     if existing is not None:
         return CertificateAuthority.from_record(existing)
     now = clock.now()
-    root_key = kms_private_key(kms, root_key_id, load_der_public_key(kms.public_key_der(root_key_id)))
+    root_key = kms_private_key(kms, root_key_id, public_key_from_der(kms.public_key_der(root_key_id)))
     root = build_root_ca_certificate(signing_key=root_key, subject=ROOT_CA_SUBJECT, not_before=now)
     issuing = build_issuing_ca_certificate(
         root_key=root_key,
         root_certificate=root,
-        issuing_public_key=load_der_public_key(kms.public_key_der(issuing_key_id)),
+        issuing_public_key=public_key_from_der(kms.public_key_der(issuing_key_id)),
         subject=ISSUING_CA_SUBJECT,
         not_before=now,
         urls=PkiUrls.from_base(pki_base_url),

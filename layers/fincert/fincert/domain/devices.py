@@ -8,19 +8,26 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from fincert.domain.access import history, open_session, require_institution
+from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
 from fincert.domain.institutions import require_scope
-from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope
+from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope, history
+from fincert.domain.stores import Devices, Institutions
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound
-from fincert.ports import Clock, Store
+from fincert.ports import Clock
 from fincert.settings import Settings
+
+
+class DeviceStorage(Devices, Institutions, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 MAX_DEVICES = 5
 DEVICE_CHALLENGE_LIFETIME = timedelta(minutes=2)
@@ -46,7 +53,7 @@ def _split_handle(handle: str, prefix: str, kind: str) -> tuple[str, str]:
 
 
 class DeviceService:
-    def __init__(self, *, store: Store, clock: Clock, settings: Settings, accounts: AccountService):
+    def __init__(self, *, store: DeviceStorage, clock: Clock, settings: Settings, accounts: AccountService):
         self._store = store
         self._clock = clock
         self._settings = settings

@@ -1,7 +1,7 @@
 """Enrollment and issuance: a bank vouches for a customer it verified, the customer proves the
 phone with an SMS code and chooses a PIN, and the service issues the financial certificate.
 
-Round trips of a confirm (DESIGN.md §4 budget: 8): claim the enrollment (1), decrypt the
+Round trips of a confirm (docs/design.md#round-trips budget: 8): claim the enrollment (1), decrypt the
 challenge (2), read the account or the person index (3), MAC the PIN (4), wrap the new key (5),
 write the pre-signing record (6), sign (7), commit (8). That budget is why the SMS code travels
 encrypted with the name and birth date the certificate and the PIN policy need: one Decrypt
@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -40,6 +41,7 @@ from fincert.domain.model import (
 )
 from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
 from fincert.domain.sms_limits import sms_limits
+from fincert.domain.stores import AccountReads, CertificateAuthorityRecords, Enrollments, Issuance
 from fincert.domain.tokens import new_id
 from fincert.errors import (
     ConditionFailed,
@@ -50,8 +52,13 @@ from fincert.errors import (
     InvalidRequest,
     NotFound,
 )
-from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
+
+
+class EnrollmentStorage(Enrollments, Issuance, AccountReads, CertificateAuthorityRecords, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 LEASE = timedelta(seconds=30)
 # A confirmed enrollment answers an identical retry with the same certificate, a few times and
@@ -96,7 +103,7 @@ class EnrollmentService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: EnrollmentStorage,
         kms: KeyManagement,
         sms: SmsSender,
         clock: Clock,

@@ -1,4 +1,4 @@
-"""Who a customer is, normalised so one person always maps to one blind index (DESIGN.md:
+"""Who a customer is, normalised so one person always maps to one blind index (docs/design.md#identity-accounts-and-credentials:
 name NFC-normalised with all whitespace removed, phone in E.164, birth date YYYYMMDD)."""
 
 from __future__ import annotations

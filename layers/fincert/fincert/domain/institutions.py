@@ -8,9 +8,9 @@ import secrets
 from collections.abc import Iterable
 
 from fincert.domain.model import Institution, Principal, Scope
+from fincert.domain.stores import Institutions
 from fincert.domain.tokens import secret_hash
 from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest, Unauthenticated
-from fincert.ports import Store
 
 API_KEY_PREFIX = "fck"
 _INSTITUTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,30}[a-z0-9]")
@@ -20,7 +20,11 @@ ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})
 
 
 def register_institution(
-    store: Store, institution_id: str, name: str, scopes: Iterable[str], allowed_origins: Iterable[str] = ()
+    store: Institutions,
+    institution_id: str,
+    name: str,
+    scopes: Iterable[str],
+    allowed_origins: Iterable[str] = (),
 ) -> tuple[Institution, str]:
     """Returns the institution and its API key; the key is shown once and never stored."""
     scopes = list(scopes)
@@ -52,7 +56,7 @@ def register_institution(
     return institution, f"{API_KEY_PREFIX}_{institution_id}_{secret}"
 
 
-def authenticate_api_key(store: Store, api_key: str) -> Principal:
+def authenticate_api_key(store: Institutions, api_key: str) -> Principal:
     match = _API_KEY.fullmatch(api_key)
     if not match:
         raise Unauthenticated()

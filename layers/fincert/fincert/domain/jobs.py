@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from fincert.domain.model import DueEntry
+from fincert.domain.stores import DueEntries
 from fincert.errors import FincertError
-from fincert.ports import JobQueue, Store
+from fincert.ports import JobQueue
 
 PAGE = 100  # entries per query (and per planner time check)
 RESERVE_MS = 30_000  # stop this long before Lambda's time limit: one page and its sends fit
@@ -61,7 +62,7 @@ class Job(Protocol):
 
 
 def plan(
-    store: Store,
+    store: DueEntries,
     queue: JobQueue,
     tasks: Sequence[PlanTask],
     *,
@@ -91,7 +92,7 @@ def plan(
 
 def work(
     job: Job,
-    store: Store,
+    store: DueEntries,
     queue: JobQueue,
     message: Mapping[str, Any],
     *,

@@ -24,9 +24,10 @@ from fincert.crypto.x509_profile import (
 )
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.model import Credential, PreSigningRecord
+from fincert.domain.stores import Issuance
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict
-from fincert.ports import KeyManagement, Store
+from fincert.ports import KeyManagement
 from fincert.settings import Settings
 
 _SERIAL_ATTEMPTS = 3
@@ -57,7 +58,7 @@ def holder_name_of(certificate_der: bytes, suffix: str) -> str:
 
 def mint_credential(
     *,
-    store: Store,
+    store: Issuance,
     kms: KeyManagement,
     settings: Settings,
     ca: CertificateAuthority,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class Scope(StrEnum):
@@ -86,6 +88,10 @@ class RateLimit:
     limit: int
 
 
+# What customers and relying parties are told of a certificate.
+CertificateState = Literal["valid", "suspended", "revoked", "expired"]
+
+
 class CredentialStatus(StrEnum):
     ACTIVE = "active"  # also after a restore (효력회복)
     SUSPENDED = "suspended"  # 효력정지: signs nothing until restored
@@ -143,7 +149,7 @@ class Credential:
     status: CredentialStatus = CredentialStatus.ACTIVE
     status_changed_at: datetime | None = None  # the last suspend, restore or revoke
 
-    def state(self, now: datetime) -> str:
+    def state(self, now: datetime) -> CertificateState:
         """What customers and relying parties are told: valid, suspended, revoked or expired."""
         if self.status is CredentialStatus.REVOKED:
             return "revoked"
@@ -188,16 +194,14 @@ class IssuanceCommit:
         """The customer's history line for this issuance. Its id derives from the credential, so
         a retried commit writes the very same line."""
         c = self.credential
-        return HistoryEntry(
-            event=HistoryEvent.ISSUED,
-            at=self.now,
-            institution_id=c.issued_by,
-            credential_id=c.credential_id,
-            detail={
-                "serial": format(c.serial_number, "x"),
-                "reissue": str(self.previous is not None).lower(),
-            },
+        return history(
+            HistoryEvent.ISSUED,
+            self.now,
+            c.issued_by,
+            c.credential_id,
             entry_id=c.credential_id.removeprefix("cred_")[:8],
+            serial=format(c.serial_number, "x"),
+            reissue=str(self.previous is not None).lower(),
         )
 
 
@@ -318,6 +322,27 @@ class HistoryEntry:
     credential_id: str | None = None
     detail: dict[str, str] | None = None  # e.g. sign_type, hash (hex), reason code
     entry_id: str = ""
+
+
+def history(
+    event: HistoryEvent,
+    at: datetime,
+    institution_id: str,
+    credential_id: str | None = None,
+    *,
+    entry_id: str | None = None,
+    **detail: str,
+) -> HistoryEntry:
+    """The one way a history line is made. `entry_id` tells apart lines of one millisecond;
+    random unless the caller needs a retry to write the very same line."""
+    return HistoryEntry(
+        event=event,
+        at=at,
+        institution_id=institution_id,
+        credential_id=credential_id,
+        detail=detail or None,
+        entry_id=entry_id or secrets.token_hex(4),
+    )
 
 
 # --- revocation status (OCSP and CRLs) -------------------------------------------------------
@@ -473,3 +498,43 @@ STATUS_TRANSITIONS = {
         SerialStatus.REVOKED,
     ),
 }
+
+
+# --- what a correct PIN unlocks (written in the same transaction that accepts the PIN) ----------
+@dataclass(frozen=True)
+class GrantActivation:
+    """CSC credentials/authorize: a SAD for this many signatures."""
+
+    activation: SignatureActivation
+
+
+@dataclass(frozen=True)
+class RegisterInstitution:
+    """타기관 등록: the certificate becomes usable at this institution."""
+
+    institution_id: str
+
+
+@dataclass(frozen=True)
+class ReplacePin:
+    """A PIN change: the new verifier, with a fresh attempt counter."""
+
+    pin_verifier: str
+
+
+@dataclass(frozen=True)
+class ApplyStatusChange:
+    """A suspension or revocation the customer asked for with the PIN."""
+
+    change: StatusChange
+
+
+@dataclass(frozen=True)
+class ReleaseSignature:
+    """A FinCert signature already made: returned only if this credential is still the active,
+    unsuspended one when the acceptance commits (a suspension racing the signature wins)."""
+
+    credential_id: str
+
+
+PinUnlock = GrantActivation | RegisterInstitution | ReplacePin | ApplyStatusChange | ReleaseSignature

@@ -14,10 +14,15 @@ PIN_VERIFIER_VERSION = "v1"
 MAX_PIN_FAILURES = 5
 
 
-def check_pin_shape(pin: str) -> None:
-    """Rules that need nothing but the PIN; checked before any AWS call."""
+def check_pin_format(pin: str) -> None:
+    """Exactly 6 ASCII digits: what every PIN entered or set must be, before any AWS call."""
     if len(pin) != 6 or not all("0" <= ch <= "9" for ch in pin):
         raise WeakPin("the PIN must be exactly 6 digits", code="pin_format")
+
+
+def check_pin_shape(pin: str) -> None:
+    """Rules for a new PIN that need nothing but the PIN; checked before any AWS call."""
+    check_pin_format(pin)
     if len(set(pin)) == 1:
         raise WeakPin("the PIN must not repeat one digit", code="pin_repeated_digits")
     steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}

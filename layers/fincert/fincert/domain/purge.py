@@ -19,16 +19,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from typing import Protocol
 
 from fincert.clock import kst_date
 from fincert.domain.jobs import PlanTask
-from fincert.domain.model import CredentialStatus, DueEntry, PurgeRecord, RevocationReason, SerialStatus
+from fincert.domain.model import (
+    CredentialStatus,
+    DueEntry,
+    IdleState,
+    PurgeRecord,
+    RevocationReason,
+    SerialStatus,
+)
 from fincert.domain.notices import customer_phone
 from fincert.domain.retention import RECORD_RETENTION
 from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE, may_purge, purge_day, warning_day
+from fincert.domain.stores import DueEntries, IdlePurges, SerialStatuses
 from fincert.errors import ConditionFailed, Conflict
-from fincert.ports import Clock, KeyManagement, LifecycleStore, SmsSender
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
+
+
+class PurgeStorage(IdlePurges, DueEntries, SerialStatuses, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 WARN = "warn"
 PURGE = "purge"
@@ -38,7 +52,7 @@ _DAY = timedelta(days=1)
 
 class IdlePurgeJob:
     def __init__(
-        self, *, store: LifecycleStore, kms: KeyManagement, sms: SmsSender, clock: Clock, settings: Settings
+        self, *, store: PurgeStorage, kms: KeyManagement, sms: SmsSender, clock: Clock, settings: Settings
     ):
         self._store = store
         self._kms = kms
@@ -61,7 +75,7 @@ class IdlePurgeJob:
     def handlers(self) -> Mapping[str, Callable[[DueEntry], str]]:
         return {WARN: self.warn, PURGE: self.purge, FINISH_PURGE: self.finish_purge}
 
-    def _state(self, entry: DueEntry):
+    def _state(self, entry: DueEntry) -> tuple[date, IdleState | None]:
         day, account_id = entry.due_sk.split("#")
         state = self._store.get_idle_state(account_id)
         if state is None:
@@ -97,7 +111,7 @@ class IdlePurgeJob:
         last_used, state = self._state(entry)
         if state is None:
             return "moved"
-        if not may_purge(last_used, state.warned_on, kst_date(now)):
+        if state.warned_on is None or not may_purge(last_used, state.warned_on, kst_date(now)):
             return "not_due"
         record = PurgeRecord(state.account_id, last_used, state.warned_on, now, now + RECORD_RETENTION)
         try:

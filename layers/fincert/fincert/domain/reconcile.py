@@ -2,16 +2,18 @@
 issuance never committed must not stay valid unseen. Its pre-signing record is all that knows
 of it; after a grace period longer than any issuance can take, it is revoked.
 
-DESIGN.md names this record as the one leftover an AWS fault may leave during issuance."""
+docs/design.md#faults-and-allowed-leftovers names this record as the one leftover an AWS fault may leave during issuance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fincert.domain.model import RevocationReason
+from fincert.domain.stores import PreSigningRecords
 from fincert.errors import ServiceUnavailable
-from fincert.ports import Clock, Store
+from fincert.ports import Clock
 
 # Longer than an API request can live (API Gateway: 29 s; the function: 15 s), so a pending
 # record this old belongs to an issuance that is over, one way or the other.
@@ -28,7 +30,11 @@ class ReconcileReport:
 
 
 def reconcile_presigned(
-    store: Store, clock: Clock, *, time_left_ms=lambda: 10**9, reserve_ms: int = 30_000
+    store: PreSigningRecords,
+    clock: Clock,
+    *,
+    time_left_ms: Callable[[], int] = lambda: 10**9,
+    reserve_ms: int = 30_000,
 ) -> ReconcileReport:
     now = clock.now()
     report = ReconcileReport()

@@ -17,18 +17,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from typing import Protocol
 
 from fincert.clock import kst_date
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.jobs import PlanTask
 from fincert.domain.minting import Holder, holder_name_of, mint_credential
-from fincert.domain.model import CredentialStatus, DueEntry, RenewalCommit, RevocationReason
+from fincert.domain.model import (
+    Account,
+    Credential,
+    CredentialStatus,
+    DueEntry,
+    RenewalCommit,
+    RevocationReason,
+)
 from fincert.domain.notices import customer_phone
 from fincert.domain.schedule import is_expired
+from fincert.domain.stores import AccountReads, DueEntries, Issuance, PreSigningRecords, Renewals
 from fincert.errors import ConditionFailed, Conflict, FincertError
-from fincert.ports import Clock, KeyManagement, SmsSender, Store
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
+
+
+class RenewalStorage(Renewals, DueEntries, AccountReads, PreSigningRecords, Issuance, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 RENEW = "renew"
 EXPIRY_NOTICE = "expiry_notice"
@@ -42,7 +56,7 @@ class RenewalJob:
     def __init__(
         self,
         *,
-        store: Store,
+        store: RenewalStorage,
         kms: KeyManagement,
         sms: SmsSender,
         clock: Clock,
@@ -66,7 +80,7 @@ class RenewalJob:
     def handlers(self) -> Mapping[str, Callable[[DueEntry], str]]:
         return {RENEW: self.renew, EXPIRY_NOTICE: self.notify_expiry}
 
-    def _read(self, entry: DueEntry):
+    def _read(self, entry: DueEntry) -> tuple[str | None, Credential | None, Account | None]:
         """The credential and account behind an entry, or an outcome saying why there is
         nothing (left) to do, having taken the entry out of `due` where it never will be."""
         day, account_id, credential_id = entry.due_sk.split("#")
@@ -92,8 +106,8 @@ class RenewalJob:
 
     def renew(self, entry: DueEntry) -> str:
         outcome, old, account = self._read(entry)
-        if outcome:
-            return outcome
+        if old is None or account is None:
+            return outcome or "gone"
         now = self._clock.now()
         # Decrypted before minting: without a number to tell, renewing would go unnoticed.
         phone = customer_phone(self._kms, self._settings, account.identity_ciphertext, account.person_index)
@@ -137,8 +151,8 @@ class RenewalJob:
 
     def notify_expiry(self, entry: DueEntry) -> str:
         outcome, credential, account = self._read(entry)
-        if outcome:
-            return outcome
+        if credential is None or account is None:
+            return outcome or "gone"
         phone = customer_phone(self._kms, self._settings, account.identity_ciphertext, account.person_index)
         # Claimed before sending: two workers holding the same entry send one notice.
         if not self._store.take_expiry_notice(entry, self._clock.now()):

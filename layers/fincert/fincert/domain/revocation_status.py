@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -43,8 +43,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.crl_partitions import is_live
 from fincert.crypto import ocsp
 from fincert.crypto.crl import RevokedEntry, build_crl, crl_number_at
-from fincert.crypto.keys import KeyAlgorithm, generate_private_key, private_key_from_der, private_key_to_der
+from fincert.crypto.keys import (
+    KeyAlgorithm,
+    certificate_public_key,
+    generate_private_key,
+    private_key_from_der,
+    private_key_to_der,
+)
 from fincert.crypto.kms_keys import kms_private_key
+from fincert.crypto.ocsp_limits import MAX_GET_REQUEST_CHARS
 from fincert.crypto.x509_profile import (
     PkiUrls,
     build_ocsp_responder_certificate,
@@ -52,8 +59,14 @@ from fincert.crypto.x509_profile import (
     new_serial_number,
 )
 from fincert.domain.model import OcspResponderRecord, SerialRecord, SerialStatus
+from fincert.domain.stores import OcspResponderRecords, SerialStatuses
 from fincert.errors import ConditionFailed, ServiceUnavailable
-from fincert.ports import Clock, KeyManagement, RevocationStatusStore
+from fincert.ports import Clock, KeyManagement
+
+
+class RevocationStatusStorage(SerialStatuses, OcspResponderRecords, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 if TYPE_CHECKING:
     from fincert.domain.ca import CertificateAuthority
@@ -75,8 +88,6 @@ CRL_REFRESH = timedelta(minutes=10)
 ROOT_CRL_VALIDITY = timedelta(days=7)
 ROOT_CRL_REFRESH = timedelta(hours=6)
 
-# A GET request's path segment: the base64 of at most ocsp.MAX_REQUEST_SIZE octets, URL-encoded.
-MAX_GET_REQUEST_CHARS = 3 * (4 * ocsp.MAX_REQUEST_SIZE // 3 + 4)
 
 _OCSP_STATUS = {
     SerialStatus.PRESIGNED: "good",
@@ -145,7 +156,7 @@ class RevocationStatus:
     def __init__(
         self,
         *,
-        store: RevocationStatusStore,
+        store: RevocationStatusStorage,
         kms: KeyManagement,
         clock: Clock,
         key_wrap_key_id: str,
@@ -257,7 +268,9 @@ class RevocationStatus:
 
         def build() -> bytes:
             ca = self._ca()
-            root_key = kms_private_key(self._kms, ca.record.root_key_id, ca.root_certificate.public_key())
+            root_key = kms_private_key(
+                self._kms, ca.record.root_key_id, certificate_public_key(ca.root_certificate)
+            )
             return build_crl(
                 issuer_certificate=ca.root_certificate,
                 issuer_key=root_key,
@@ -284,7 +297,7 @@ class RevocationStatus:
 
 
 def ensure_ocsp_responder(
-    store: RevocationStatusStore,
+    store: OcspResponderRecords,
     kms: KeyManagement,
     clock: Clock,
     ca: CertificateAuthority,

@@ -1,7 +1,7 @@
 """Signing with a customer's certificate: the CSC API's authorize (PIN -> SAD) and signHash, and the
 FinCert-style "sign this content" call returning CMS SignedData or a raw signature.
 
-Round trips (DESIGN.md §4, budget 3 each):
+Round trips (docs/design.md#round-trips, budget 3 each):
   authorize: reserve a PIN slot (1), KMS VerifyMac (2), one transaction: forgive the slot, write
              the SAD and the history line (3).
   signHash:  read the SAD and the credential in one BatchGetItem (1), KMS Decrypt of the key (2),
@@ -15,7 +15,6 @@ like sole control enforced by IAM, KMS encryption context and the PIN, not an HS
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import re
@@ -23,46 +22,50 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
-from asn1crypto import algos
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from fincert.clock import kst_date
 from fincert.crypto.keys import KeyAlgorithm
-from fincert.domain.access import PinChecker, history, require_customer
+from fincert.crypto.signatures import SignatureScheme, SubscriberKey, build_cms, resolve_scheme
+from fincert.domain.access import require_customer
 from fincert.domain.enrollment import subscriber_key_context
-from fincert.domain.model import Credential, CredentialStatus, HistoryEvent, Principal, SignatureActivation
+from fincert.domain.model import (
+    Credential,
+    CredentialStatus,
+    GrantActivation,
+    HistoryEvent,
+    Principal,
+    ReleaseSignature,
+    SignatureActivation,
+    history,
+)
+from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.schedule import is_expired
+from fincert.domain.stores import AccountReads, SignatureActivations
 from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import ConditionFailed, Conflict, FincertError, Forbidden, Gone, InvalidRequest, NotFound
-from fincert.ports import Clock, KeyManagement, Store
+from fincert.ports import Clock, KeyManagement
 from fincert.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fincert.domain.ca import CertificateAuthority
+
+
+class SigningStorage(AccountReads, SignatureActivations, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
 
 SAD_LIFETIME = timedelta(minutes=5)
 MAX_SIGNATURES_PER_SAD = 10  # CSC "multisign"
 SAD_PREFIX = "sad"
 _SAD = re.compile(r"sad\.(sad_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
 SHA256_LENGTH = 32
-
-
-class Oid(StrEnum):
-    SHA256 = "2.16.840.1.101.3.4.2.1"
-    RSA = "1.2.840.113549.1.1.1"
-    SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
-    RSASSA_PSS = "1.2.840.113549.1.1.10"
-    EC_PUBLIC_KEY = "1.2.840.10045.2.1"
-    ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2"
-
-
-# What each key can do, as CSC credentials/info lists it (the key's own OID first).
-KEY_ALGORITHM_OIDS = {
-    KeyAlgorithm.RSA_2048: [Oid.RSA, Oid.SHA256_WITH_RSA, Oid.RSASSA_PSS],
-    KeyAlgorithm.EC_P256: [Oid.EC_PUBLIC_KEY, Oid.ECDSA_WITH_SHA256],
-}
 
 
 class SignType(StrEnum):
@@ -95,73 +98,6 @@ class ContentSignature:
     credential: Credential
 
 
-@dataclass(frozen=True)
-class SignatureScheme:
-    """How to sign a SHA-256 digest: PKCS#1 v1.5, PSS (with its salt length) or ECDSA."""
-
-    kind: str  # "pkcs1" | "pss" | "ecdsa"
-    salt_length: int = 0
-
-    def sign(self, key: object, digest: bytes) -> bytes:
-        prehashed = Prehashed(hashes.SHA256())
-        if self.kind == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(digest, ec.ECDSA(prehashed))
-        if self.kind == "pss" and isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(digest, padding.PSS(padding.MGF1(hashes.SHA256()), self.salt_length), prehashed)
-        if self.kind == "pkcs1" and isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(digest, padding.PKCS1v15(), prehashed)
-        raise InvalidRequest("signAlgo does not fit this credential's key", code="sign_algo_unsupported")
-
-
-def resolve_scheme(
-    key_algorithm: KeyAlgorithm, sign_algo: str, hash_algo: str | None, params_der: bytes | None
-) -> SignatureScheme:
-    """CSC signAlgo / hashAlgo / signAlgoParams -> a scheme this key can do, or a 400."""
-    if hash_algo is not None and hash_algo != Oid.SHA256:
-        raise InvalidRequest(
-            "hashAlgo must be SHA-256 (2.16.840.1.101.3.4.2.1)", code="hash_algo_unsupported"
-        )
-    if sign_algo not in KEY_ALGORITHM_OIDS[key_algorithm]:
-        raise InvalidRequest(
-            "signAlgo is not one this credential's key supports", code="sign_algo_unsupported"
-        )
-    if sign_algo in {Oid.RSA, Oid.EC_PUBLIC_KEY} and hash_algo is None:
-        raise InvalidRequest("hashAlgo is required with this signAlgo", code="hash_algo_required")
-    if sign_algo == Oid.RSASSA_PSS:
-        return SignatureScheme("pss", _pss_salt_length(params_der))
-    if params_der:
-        raise InvalidRequest("signAlgoParams is only for RSASSA-PSS", code="sign_algo_params_invalid")
-    return SignatureScheme("ecdsa" if key_algorithm == KeyAlgorithm.EC_P256 else "pkcs1")
-
-
-def _pss_salt_length(params_der: bytes | None) -> int:
-    """RFC 4055 RSASSA-PSS-params, restricted to SHA-256 with MGF1-SHA-256 (the only digest we sign)."""
-    if not params_der:
-        raise InvalidRequest("RSASSA-PSS needs signAlgoParams", code="sign_algo_params_invalid")
-    try:
-        params = algos.RSASSAPSSParams.load(params_der)
-        hash_name = params["hash_algorithm"]["algorithm"].native
-        mgf = params["mask_gen_algorithm"]
-        mgf_hash = mgf["parameters"]["algorithm"].native
-        salt = int(params["salt_length"].native)
-        trailer = params["trailer_field"].native
-        valid = (
-            hash_name == "sha256"
-            and mgf["algorithm"].native == "mgf1"
-            and mgf_hash == "sha256"
-            and trailer == "trailer_field_bc"
-            and 0 <= salt <= 222  # 2048-bit modulus: emLen 256 - hLen 32 - 2
-        )
-    except (ValueError, TypeError, KeyError):
-        valid = False
-    if not valid:
-        raise InvalidRequest(
-            "signAlgoParams must be RSASSA-PSS with SHA-256, MGF1-SHA-256 and a salt of at most 222 bytes",
-            code="sign_algo_params_invalid",
-        )
-    return salt
-
-
 def _decode_hashes(hashes_b64: list[str]) -> list[bytes]:
     digests = []
     for value in hashes_b64:
@@ -183,12 +119,12 @@ class SigningService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: SigningStorage,
         kms: KeyManagement,
         clock: Clock,
         settings: Settings,
         pins: PinChecker,
-        certificate_authority,
+        certificate_authority: Callable[[], CertificateAuthority],
     ):
         self._store = store
         self._kms = kms
@@ -247,7 +183,7 @@ class SigningService:
                     "give numSignatures distinct hashes, or none", code="num_signatures_invalid"
                 )
             bound = frozenset(_canonical_b64(d) for d in digests)
-        slot = self._pins.check(
+        correct = self._pins.check(
             account_id, pin, principal.institution_id, credential_id=credential_id, to_sign=True
         )
         now = self._clock.now()
@@ -263,8 +199,7 @@ class SigningService:
             expires_at=now + SAD_LIFETIME,
         )
         try:
-            self._store.pin_accepted(
-                slot,
+            correct.accept(
                 kst_date(now),
                 history(
                     HistoryEvent.AUTHORIZED,
@@ -273,7 +208,7 @@ class SigningService:
                     credential_id,
                     signatures=str(num_signatures),
                 ),
-                activation=activation,
+                GrantActivation(activation),
             )
         except ConditionFailed:
             raise Conflict("the PIN changed meanwhile; authorize again", code="pin_changed") from None
@@ -361,30 +296,33 @@ class SigningService:
     ) -> ContentSignature:
         account_id = require_customer(principal)
         data = content.encode()
-        slot = self._pins.check(
+        correct = self._pins.check(
             account_id, pin, principal.institution_id, credential_id=credential_id, to_sign=True
         )
-        active_id = slot.account.active_credential_id
+        active_id = correct.account.active_credential_id
         if active_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         now = self._clock.now()
         try:
             credential = self._usable(self._store.get_credential(account_id, active_id), now)
         except FincertError:
-            self._forgive(slot)  # the PIN was right; the certificate cannot sign
+            correct.forgive()  # the PIN was right; the certificate cannot sign
             raise
         key = self._private_key(credential)
         if signature_format == SignatureFormat.RAW:
             digest = hashlib.sha256(data).digest()
-            scheme = SignatureScheme("ecdsa" if isinstance(key, ec.EllipticCurvePrivateKey) else "pkcs1")
+            scheme = SignatureScheme.default_for(key)
             signature = scheme.sign(key, digest)
         else:
-            signature = self._cms(
-                credential, key, data, detached=signature_format == SignatureFormat.CMS_DETACHED
+            signature = build_cms(
+                credential.certificate_der,
+                key,
+                data,
+                self._certificate_authority().issuing_certificate,
+                detached=signature_format == SignatureFormat.CMS_DETACHED,
             )
         try:
-            self._store.pin_accepted(
-                slot,
+            correct.accept(
                 kst_date(now),
                 history(
                     HistoryEvent.SIGNED,
@@ -395,33 +333,16 @@ class SigningService:
                     hashes=hashlib.sha256(data).hexdigest(),
                     via="fincert",
                 ),
-                signed_with=credential.credential_id,
+                ReleaseSignature(credential.credential_id),
             )
         except ConditionFailed:
             current = self._store.get_account(account_id)
-            if current is not None and current.pin_verifier == slot.account.pin_verifier:
+            if current is not None and current.pin_verifier == correct.account.pin_verifier:
                 # The PIN stands; the certificate was suspended, revoked or replaced meanwhile.
-                self._forgive(slot)
+                correct.forgive()
                 raise Forbidden("the certificate is no longer active", code="credential_not_active") from None
             raise Conflict("the PIN changed meanwhile; sign again", code="pin_changed") from None
         return ContentSignature(signature, signature_format, credential)
-
-    def _forgive(self, slot) -> None:
-        with contextlib.suppress(Exception):  # at worst the slot stays counted
-            self._store.forgive_pin_attempt(slot)
-
-    def _cms(self, credential: Credential, key, data: bytes, *, detached: bool) -> bytes:
-        certificate = x509.load_der_x509_certificate(credential.certificate_der)
-        options = [pkcs7.PKCS7Options.Binary]  # sign the bytes as they are (no S/MIME canonicalisation)
-        if detached:
-            options.append(pkcs7.PKCS7Options.DetachedSignature)
-        builder = (
-            pkcs7.PKCS7SignatureBuilder()
-            .set_data(data)
-            .add_signer(certificate, key, hashes.SHA256())
-            .add_certificate(self._certificate_authority().issuing_certificate)
-        )
-        return builder.sign(serialization.Encoding.DER, options)
 
     # --- shared ------------------------------------------------------------------------------
     @staticmethod
@@ -434,10 +355,13 @@ class SigningService:
             raise Gone("the certificate expired; reissue it", code="credential_expired")
         return credential
 
-    def _private_key(self, credential: Credential):
+    def _private_key(self, credential: Credential) -> SubscriberKey:
         der = self._kms.decrypt(
             self._settings.key_wrap_key_id,
             credential.wrapped_private_key,
             subscriber_key_context(credential.account_id, credential.credential_id),
         )
-        return serialization.load_der_private_key(der, password=None)
+        key = serialization.load_der_private_key(der, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise TypeError(f"unexpected subscriber key type {type(key).__name__}")
+        return key

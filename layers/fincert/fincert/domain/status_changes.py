@@ -1,7 +1,7 @@
 """Suspend (효력정지), restore (효력회복) and revoke a financial certificate, asked for by its
 customer through an institution the certificate is registered with.
 
-Two ways to ask (DESIGN.md's trust model):
+Two ways to ask (docs/design.md#trust-model):
 - the customer's session + PIN: suspend or revoke. Not restore: a certificate is suspended because
   its phone, PIN or device is no longer trusted, so lifting that takes more than those.
 - the institution re-verifies the customer (name + phone + birth date, then the SMS code; its API
@@ -19,38 +19,38 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from typing import Protocol
 
 from fincert.clock import kst_date
-from fincert.domain.access import PinChecker, history, require_customer
+from fincert.domain.access import require_customer
 from fincert.domain.accounts import AccountService
 from fincert.domain.model import (
+    STATUS_TRANSITIONS,
     SUBSCRIBER_REVOCATION_REASONS,
     Account,
+    ApplyStatusChange,
     Credential,
-    CredentialStatus,
+    HistoryEntry,
     HistoryEvent,
     Principal,
     StatusAction,
     StatusChange,
     VerificationPurpose,
+    history,
 )
 from fincert.domain.notices import customer_phone
+from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.schedule import is_expired
+from fincert.domain.stores import AccountReads, VerifiedStatusChanges
 from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
-from fincert.ports import Clock, KeyManagement, LifecycleStore, SmsSender
+from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
 
-# What each action may start from.
-_ALLOWED_FROM = {
-    StatusAction.SUSPEND: {CredentialStatus.ACTIVE},
-    StatusAction.RESTORE: {CredentialStatus.SUSPENDED},
-    StatusAction.REVOKE: {CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED},
-}
-_RESULT = {
-    StatusAction.SUSPEND: CredentialStatus.SUSPENDED,
-    StatusAction.RESTORE: CredentialStatus.ACTIVE,
-    StatusAction.REVOKE: CredentialStatus.REVOKED,
-}
+
+class StatusChangeStorage(AccountReads, VerifiedStatusChanges, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
+
 _NOTICE = {
     StatusAction.SUSPEND: "[fincert] 금융인증서 효력이 정지되었습니다. 본인이 아니면 은행에 알려주세요.",
     StatusAction.RESTORE: "[fincert] 금융인증서 효력이 회복되었습니다. 본인이 아니면 은행에 알려주세요.",
@@ -83,7 +83,7 @@ class CertificateStatusService:
     def __init__(
         self,
         *,
-        store: LifecycleStore,
+        store: StatusChangeStorage,
         kms: KeyManagement,
         sms: SmsSender,
         clock: Clock,
@@ -119,19 +119,15 @@ class CertificateStatusService:
         credential = self._changeable(
             self._active_credential(self._accounts.registered_account(principal)), action
         )
-        slot = self._pins.check(account_id, pin, principal.institution_id)
+        correct = self._pins.check(account_id, pin, principal.institution_id)
         change = self._change(credential, action, recorded_reason, principal.institution_id)
         try:
-            self._store.pin_accepted(
-                slot, kst_date(change.at), self._history(change, via="pin"), status_change=change
-            )
+            correct.accept(kst_date(change.at), self._history(change, via="pin"), ApplyStatusChange(change))
         except ConditionFailed:
-            # The PIN was right: losing the race must not leave it counted as a wrong one.
-            with contextlib.suppress(Exception):
-                self._store.forgive_pin_attempt(slot)
+            correct.forgive()  # the PIN was right: losing the race must not count it as wrong
             raise _lost_race() from None
-        self._notify_account(slot.account, action)
-        return replace(credential, status=_RESULT[action])
+        self._notify_account(correct.account, action)
+        return replace(credential, status=STATUS_TRANSITIONS[action].credential_to)
 
     def change_with_verification(
         self,
@@ -160,7 +156,7 @@ class CertificateStatusService:
                 raise Gone("the code was already used; start again", code="verification_used") from None
             raise _lost_race() from None
         self._notify(secret["phone"], action)
-        return replace(credential, status=_RESULT[action])
+        return replace(credential, status=STATUS_TRANSITIONS[action].credential_to)
 
     # --- shared ----------------------------------------------------------------------------------
     def _active_credential(self, account: Account | None) -> Credential:
@@ -174,7 +170,7 @@ class CertificateStatusService:
     def _changeable(self, credential: Credential, action: StatusAction) -> Credential:
         if is_expired(credential.not_after, self._clock.now()):
             raise Gone("the certificate expired; reissue it", code="credential_expired")
-        if credential.status not in _ALLOWED_FROM[action]:
+        if credential.status not in STATUS_TRANSITIONS[action].credential_from:
             if action is StatusAction.RESTORE:
                 raise Conflict(
                     "only a suspended certificate can be restored", code="credential_not_suspended"
@@ -196,7 +192,7 @@ class CertificateStatusService:
         )
 
     @staticmethod
-    def _history(change: StatusChange, *, via: str):
+    def _history(change: StatusChange, *, via: str) -> HistoryEntry:
         detail = {"action": change.action.value, "serial": format(change.serial_number, "x"), "via": via}
         if change.reason:
             detail["reason"] = change.reason

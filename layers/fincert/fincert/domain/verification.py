@@ -34,8 +34,9 @@ from fincert.crypto.cms_verify import (
 from fincert.domain.access import require_institution
 from fincert.domain.model import Principal, SerialStatus
 from fincert.domain.signing import SignatureFormat
+from fincert.domain.stores import SerialStatuses
 from fincert.errors import InvalidRequest
-from fincert.ports import Clock, RevocationStatusStore
+from fincert.ports import Clock
 
 if TYPE_CHECKING:
     from fincert.domain.ca import CertificateAuthority
@@ -69,7 +70,7 @@ class VerificationService:
     def __init__(
         self,
         *,
-        store: RevocationStatusStore,
+        store: SerialStatuses,
         clock: Clock,
         certificate_authority: Callable[[], CertificateAuthority],
         policy_oid: str,

@@ -22,10 +22,15 @@ from fincert.adapters.dynamodb.table import (
 )
 from fincert.domain.model import (
     Account,
+    ApplyStatusChange,
     Credential,
+    GrantActivation,
     HistoryEntry,
     PinSlot,
-    SignatureActivation,
+    PinUnlock,
+    RegisterInstitution,
+    ReleaseSignature,
+    ReplacePin,
     StatusChange,
 )
 from fincert.domain.pin import MAX_PIN_FAILURES
@@ -86,88 +91,73 @@ class AccountTable(SharedItems):
         item = load_item(response["Attributes"])
         return PinSlot(to_account(account_id, item), int(item["pin_attempts"]))
 
-    def pin_accepted(
-        self,
-        slot: PinSlot,
-        today: date,
-        history: HistoryEntry,
-        *,
-        activation: SignatureActivation | None = None,
-        register_institution: str | None = None,
-        new_pin_verifier: str | None = None,
-        status_change: StatusChange | None = None,
-        signed_with: str | None = None,
-    ) -> None:
+    def pin_accepted(self, slot: PinSlot, today: date, history: HistoryEntry, unlock: PinUnlock) -> None:
         """What a correct PIN does, in one transaction: forgives the attempts up to its slot
         (never a later one: a wrong PIN racing this success still counts), records the use, and
-        writes what the PIN unlocked: a SAD, an institution registration, a new PIN or a status
-        change. Raises ConditionFailed("account") when the PIN (or, with a status change, the
-        active credential) changed meanwhile, "credential"/"serial" when the status did."""
+        writes what the PIN unlocked. Raises ConditionFailed("account") when the PIN (or, with a
+        status change or a signature, the active credential) changed meanwhile,
+        "credential"/"serial" when the status did."""
         account = slot.account
         values: dict[str, Any] = {":checked": account.pin_verifier}
         assignments, last_use_values = last_use_assignments(account.account_id, today)
         values |= last_use_values
         sets = [assignments]
-        adds = []
+        adds: list[str] = []
         removes: list[str] = []
-        extra_condition = ""
-        change_items: list[dict[str, Any]] = []
-        if status_change is not None:
-            change = self._status_change(status_change)
-            sets += change.account_sets
-            removes += change.account_removes
-            extra_condition = " AND " + change.account_condition
-            values |= change.account_values
-            change_items = change.items
-        if signed_with is not None:
-            # A signature is returned only if its certificate is still the active, unsuspended
-            # one when this commits (a suspension racing the signature wins).
-            extra_condition = (
-                " AND active_credential_id = :signed_with AND attribute_not_exists(credential_suspended)"
-            )
-            values[":signed_with"] = signed_with
-        if new_pin_verifier is not None:
-            sets += [PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
-            values |= pin_counters_reset_values() | {":new_verifier": new_pin_verifier}
-        if register_institution is not None:
-            adds.append("institutions :institution")
-            values[":institution"] = {register_institution}
+        condition = "attribute_exists(pk) AND pin_verifier = :checked"
+        items = [self._put_history(account.account_id, history)]
+        names = ["history"]
+        forgives = True
+        match unlock:
+            case GrantActivation(activation):
+                items.append(self._put(activation_item(activation)))
+                names.append("activation")
+            case RegisterInstitution(institution_id):
+                adds.append("institutions :institution")
+                values[":institution"] = {institution_id}
+            case ReplacePin(pin_verifier):
+                # A new PIN starts a new count: nothing of the old one is forgiven or kept.
+                sets += [PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
+                values |= pin_counters_reset_values() | {":new_verifier": pin_verifier}
+                forgives = False
+            case ApplyStatusChange(status_change):
+                change = self._status_change(status_change)
+                sets += change.account_sets
+                removes += change.account_removes
+                condition += " AND " + change.account_condition
+                values |= change.account_values
+                items += change.items
+                names += ["credential", "serial"]
+            case ReleaseSignature(credential_id):
+                condition += (
+                    " AND active_credential_id = :signed_with AND attribute_not_exists(credential_suspended)"
+                )
+                values[":signed_with"] = credential_id
 
         def attempt(forgive: bool) -> None:
-            update_sets, update_values = list(sets), dict(values)
-            condition = "attribute_exists(pk) AND pin_verifier = :checked" + extra_condition
-            if forgive and new_pin_verifier is None:
+            update_sets, update_values, update_condition = list(sets), dict(values), condition
+            if forgive:
                 update_sets.append("pin_cleared = :slot, pin_lock_at = :lock_at")
                 update_values |= {":slot": slot.slot, ":lock_at": slot.slot + MAX_PIN_FAILURES}
-                condition += " AND pin_cleared < :slot"
+                update_condition += " AND pin_cleared < :slot"
             expression = (
                 "SET "
                 + ", ".join(update_sets)
                 + (" ADD " + ", ".join(adds) if adds else "")
                 + (" REMOVE " + ", ".join(removes) if removes else "")
             )
-            items = [
-                self._tx_update(
-                    keys.account(account.account_id),
-                    UpdateExpression=expression,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues=attribute_values(update_values),
-                ),
-                self._put_history(account.account_id, history),
-            ]
-            names = ["account", "history"]
-            if activation is not None:
-                items.append(self._put(activation_item(activation)))
-                names.append("activation")
-            if change_items:
-                items += change_items
-                names += ["credential", "serial"]
-            self._transact(items, names)
+            account_update = self._tx_update(
+                keys.account(account.account_id),
+                UpdateExpression=expression,
+                ConditionExpression=update_condition,
+                ExpressionAttributeValues=attribute_values(update_values),
+            )
+            self._transact([account_update, *items], ["account", *names])
 
         try:
-            attempt(forgive=True)
+            attempt(forgive=forgives)
         except ConditionFailed as e:
-            if "account" not in e.reasons or new_pin_verifier is not None:
+            if "account" not in e.reasons or not forgives:
                 raise
             # A later correct PIN already forgave past our slot (or the PIN changed): write the
             # rest without moving the forgiven mark back; a changed PIN fails again here.

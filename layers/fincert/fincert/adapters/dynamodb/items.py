@@ -361,7 +361,7 @@ class SharedItems(Table):
         )
 
     def _create_with_limits(
-        self, item: dict[str, Any], limits: list[RateLimit], created_at: datetime
+        self, item: dict[str, Any], limits: Sequence[RateLimit], created_at: datetime
     ) -> None:
         """Writes a new item that texts a code, counting it against every SMS limit, atomically."""
         updates = [self._rate_limit_update(limit, 1, conditional=True) for limit in limits]

@@ -35,7 +35,7 @@ from fincert.domain.model import (
     VerificationPurpose,
 )
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
-from fincert.errors import ConditionFailed, ServiceUnavailable
+from fincert.errors import ConditionFailed, ServiceUnavailable, VerificationUnavailable
 
 
 class SessionTable(SharedItems):
@@ -103,7 +103,7 @@ class SessionTable(SharedItems):
             )
         except ConditionFailed as e:
             stored = self._to_verification(e.stored) if e.stored else None
-            raise ConditionFailed("verification cannot be claimed", stored=stored) from e
+            raise VerificationUnavailable(stored) from e
         return self._to_verification(load_item(response["Attributes"]))
 
     def refund_verification_attempt(self, verification_id: str) -> None:

@@ -1,0 +1,295 @@
+"""The storage roles the use cases need, in the records of fincert.domain.model. Each use case
+asks only for the roles it uses (a Protocol combining them, declared beside it); the composition
+root wires the one DynamoDB store (fincert.adapters.dynamodb.DynamoStore) into all of them, and
+the type checker holds the store to every role.
+
+Every method is one conditional read or write (or one transaction), so invariants hold under
+concurrency without read-then-write. Every write under an account is conditioned on the ACCOUNT
+item existing, so nothing outlives or resurrects a purged account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from fincert.domain.model import (
+    Account,
+    CertificateAuthorityRecord,
+    Credential,
+    Device,
+    DeviceChallenge,
+    DueEntry,
+    DuePage,
+    Enrollment,
+    HistoryEntry,
+    IdleState,
+    Institution,
+    IssuanceCommit,
+    OcspResponderRecord,
+    PartitionItem,
+    PinSlot,
+    PinUnlock,
+    PreSigningRecord,
+    PurgeRecord,
+    RateLimit,
+    RenewalCommit,
+    RevocationReason,
+    SerialRecord,
+    SerialStatus,
+    Session,
+    SignatureActivation,
+    StatusChange,
+    Verification,
+    VerificationPurpose,
+)
+
+
+# --- institutions and the CA --------------------------------------------------------------------
+class Institutions(Protocol):
+    def get_institution(self, institution_id: str) -> Institution | None: ...
+    def put_institution(self, institution: Institution) -> None:
+        """Raises ConditionFailed when the institution exists."""
+        ...
+
+    def origin_registered(self, origin: str) -> bool:
+        """Whether any institution registered this browser origin (CORS preflights)."""
+        ...
+
+
+class CertificateAuthorityRecords(Protocol):
+    def get_certificate_authority(self) -> CertificateAuthorityRecord | None: ...
+    def put_certificate_authority(self, record: CertificateAuthorityRecord) -> None:
+        """Raises ConditionFailed when a CA already exists."""
+        ...
+
+
+class OcspResponderRecords(Protocol):
+    def get_ocsp_responder(self) -> OcspResponderRecord | None: ...
+    def put_ocsp_responder(self, record: OcspResponderRecord, replaces: int | None) -> None:
+        """Raises ConditionFailed when the stored responder's serial is not `replaces`."""
+        ...
+
+
+# --- people, accounts, credentials --------------------------------------------------------------
+class AccountReads(Protocol):
+    def find_account_id(self, person_index: str) -> str | None: ...
+    def get_account(self, account_id: str) -> Account | None: ...
+    def get_credential(self, account_id: str, credential_id: str) -> Credential | None: ...
+
+
+# --- enrollment and issuance --------------------------------------------------------------------
+class Enrollments(Protocol):
+    def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        """Writes the enrollment and counts it against every limit, atomically.
+        Raises RateLimited naming the exhausted limit's scope."""
+        ...
+
+    def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
+        """Undoes create_enrollment (the SMS could not be sent)."""
+        ...
+
+    def claim_enrollment(
+        self, enrollment_id: str, institution_id: str, now: datetime, lease_until: datetime, max_attempts: int
+    ) -> Enrollment:
+        """Counts one attempt and takes a lease, on condition that the enrollment belongs to the
+        institution, is pending, unexpired, not leased and has attempts left. Raises
+        EnrollmentUnavailable carrying the enrollment as stored (or None) when the condition fails."""
+        ...
+
+    def release_enrollment(
+        self, enrollment_id: str, lease_until: datetime, *, refund_attempt: bool
+    ) -> None: ...
+
+    def count_replay(self, enrollment_id: str, institution_id: str, max_replays: int) -> None:
+        """Counts one replay of a confirmed enrollment, on condition that fewer than max_replays
+        happened. Raises ConditionFailed otherwise (or when it is not this institution's)."""
+        ...
+
+
+class Issuance(Protocol):
+    def put_pre_signing_record(self, record: PreSigningRecord) -> None:
+        """Raises ConditionFailed if the serial number is already taken."""
+        ...
+
+    def commit_issuance(self, commit: IssuanceCommit) -> None:
+        """Writes nothing and raises ConditionFailed when a condition fails; its `reasons` name the
+        items whose condition failed: "enrollment" (the lease was lost), "account" (the person's
+        account or active certificate changed meanwhile), "old_credential", "credential",
+        "new_serial"."""
+        ...
+
+
+class PreSigningRecords(Protocol):
+    """What the reconciler needs: certificates signed but never stored."""
+
+    def presigned_before(self, cutoff: datetime, limit: int) -> list[int]:
+        """Serial numbers of pre-signing records created before `cutoff` whose certificate was
+        never stored, oldest first; a query of the sparse `due` index, never a scan."""
+        ...
+
+    def revoke_unstored(self, serial_number: int, now: datetime, reason: RevocationReason) -> bool:
+        """Revokes a pre-signing record still pending; False when it no longer is (stored or
+        revoked meanwhile)."""
+        ...
+
+
+# --- customers: SMS re-verification, sessions, PIN, history -------------------------------------
+class Verifications(Protocol):
+    def create_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None:
+        """Like create_enrollment: atomically counted against the SMS limits (RateLimited)."""
+        ...
+
+    def cancel_verification(self, verification: Verification, limits: Sequence[RateLimit]) -> None: ...
+    def claim_verification(
+        self,
+        verification_id: str,
+        institution_id: str,
+        purpose: VerificationPurpose,
+        now: datetime,
+        max_attempts: int,
+    ) -> Verification:
+        """Counts one attempt, on condition that the verification is this institution's, for this
+        purpose, unused, unexpired, with attempts left; else VerificationUnavailable(as stored, or None)."""
+        ...
+
+    def refund_verification_attempt(self, verification_id: str) -> None: ...
+
+
+class Sessions(Protocol):
+    def complete_connection(
+        self, verification_id: str, session: Session, history: HistoryEntry, today: date
+    ) -> None:
+        """Uses the verification once and opens the session, on condition that the account exists."""
+        ...
+
+    def get_session(self, account_id: str, session_id: str) -> Session | None: ...
+    def delete_session(self, account_id: str, session_id: str) -> None: ...
+
+
+class PinSlots(Protocol):
+    """The PIN attempt protocol's storage (fincert.domain.access.PinChecker owns the protocol)."""
+
+    def reserve_pin_attempt(
+        self,
+        account_id: str,
+        *,
+        credential_id: str | None = None,
+        institution_id: str | None = None,
+        to_sign: bool = False,
+    ) -> PinSlot:
+        """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
+        ...
+
+    def pin_accepted(self, slot: PinSlot, today: date, history: HistoryEntry, unlock: PinUnlock) -> None:
+        """Forgives the attempts up to the slot, records the use and writes what the PIN
+        unlocked, in one transaction. Raises ConditionFailed("account") when the PIN (or what
+        the unlock is conditioned on) changed meanwhile, "credential"/"serial" for a status change."""
+        ...
+
+    def forgive_pin_attempt(self, slot: PinSlot) -> None: ...
+    def reset_pin(
+        self, verification_id: str, account_id: str, new_pin_verifier: str, today: date, history: HistoryEntry
+    ) -> None:
+        """A PIN reset the institution's re-verification allowed: the verification used, the new
+        verifier with a fresh attempt counter, the history line."""
+        ...
+
+
+class History(Protocol):
+    def put_history(self, account_id: str, entry: HistoryEntry) -> None: ...
+    def list_history(
+        self, account_id: str, limit: int, before: str | None
+    ) -> tuple[list[HistoryEntry], str | None]: ...
+
+
+# --- signing --------------------------------------------------------------------------------------
+class SignatureActivations(Protocol):
+    def load_for_signing(
+        self, account_id: str, sad_id: str, credential_id: str
+    ) -> tuple[SignatureActivation | None, Credential | None]: ...
+    def consume_activation(
+        self, activation: SignatureActivation, count: int, now: datetime, history: HistoryEntry
+    ) -> None:
+        """Raises ConditionFailed when the SAD has fewer than `count` signatures left or expired."""
+        ...
+
+
+# --- devices --------------------------------------------------------------------------------------
+class Devices(Protocol):
+    def add_device(self, device: Device, max_devices: int, history: HistoryEntry) -> None:
+        """Raises ConditionFailed(reasons=["account"]) at max_devices."""
+        ...
+
+    def remove_device(self, account_id: str, device_id: str, history: HistoryEntry) -> None: ...
+    def list_devices(self, account_id: str) -> list[Device]: ...
+    def get_device(self, account_id: str, device_id: str) -> Device | None: ...
+    def put_device_challenge(self, challenge: DeviceChallenge) -> None: ...
+    def get_device_challenge(self, account_id: str, challenge_id: str) -> DeviceChallenge | None: ...
+    def complete_device_connection(
+        self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
+    ) -> None: ...
+
+
+# --- certificate status -----------------------------------------------------------------------------
+class SerialStatuses(Protocol):
+    """What OCSP, the CRLs and verification read, and the one write that changes a serial."""
+
+    def set_serial_status(
+        self,
+        serial_number: int,
+        status: SerialStatus,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        only_from: Sequence[SerialStatus] = (),
+    ) -> bool:
+        """Changes a serial's status, its revocation time and reason, and its CRL index entry
+        together. False when the `only_from` condition (or existence) failed."""
+        ...
+
+    def get_serial_status(self, serial_number: int) -> SerialRecord | None:
+        """Strongly consistent: a change shows in the next answer."""
+        ...
+
+    def crl_entries(self, partition: str) -> list[SerialRecord]: ...
+
+
+class VerifiedStatusChanges(Protocol):
+    def change_status_verified(
+        self, verification_id: str, change: StatusChange, today: date, history: HistoryEntry
+    ) -> None:
+        """Raises ConditionFailed naming "verification", "account", "credential" or "serial"."""
+        ...
+
+
+# --- scheduled jobs ---------------------------------------------------------------------------------
+class DueEntries(Protocol):
+    """The sparse `due` index: what a daily job must act on (fincert.adapters.dynamodb.keys)."""
+
+    def due_partitions(self, kind: str) -> list[str]:
+        """The due_pk values a sharded kind of entry is spread over."""
+        ...
+
+    def query_due(
+        self, due_pk: str, before: str, limit: int, start_key: dict[str, str] | None = None
+    ) -> DuePage: ...
+    def clear_due(self, entry: DueEntry) -> bool:
+        """Removes the entry from `due` if it is still as seen; False otherwise."""
+        ...
+
+
+class Renewals(Protocol):
+    def take_expiry_notice(self, entry: DueEntry, now: datetime) -> bool: ...
+    def return_expiry_notice(self, entry: DueEntry) -> None: ...
+    def commit_renewal(self, commit: RenewalCommit) -> None: ...
+
+
+class IdlePurges(Protocol):
+    def get_idle_state(self, account_id: str) -> IdleState | None: ...
+    def mark_warned(self, entry: DueEntry, last_used_day: date, today: date) -> bool: ...
+    def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None: ...
+    def begin_purge(self, state: IdleState, record: PurgeRecord) -> None: ...
+    def account_partition(self, account_id: str) -> list[PartitionItem]: ...
+    def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None: ...
+    def finish_purge(self, account_id: str, now: datetime, revoked: Sequence[int], deleted: int) -> None: ...
