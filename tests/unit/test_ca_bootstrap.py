@@ -1,5 +1,5 @@
-"""The CA bootstrap (fincert.domain.ca) with in-memory fakes: created once, chained to its root,
-and safe when two bootstraps race."""
+"""The CA bootstrap (fincert.domain.ca) with the fake KMS and the DynamoDB store on moto: created
+once, chained to its root, and safe when two bootstraps race."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fincert.adapters.dynamodb import DynamoStore, keys
 from fincert.clock import FixedClock
 from fincert.domain.ca import (
     CertificateAuthority,
@@ -20,7 +21,6 @@ from fincert.domain.model import CertificateAuthorityRecord
 from fincert.errors import ServiceUnavailable
 
 from tests.fakes.kms import FakeKeyManagement
-from tests.fakes.store import InMemoryStore
 
 ROOT, ISSUING = "root-ca", "issuing-ca"
 PKI_BASE_URL = "http://pki.fincert.example"
@@ -54,8 +54,7 @@ def spki(kms: FakeKeyManagement, key_id: str) -> bytes:
     return kms.public_key_der(key_id)
 
 
-def test_bootstrap_stores_the_ca_it_returns(kms):
-    store = InMemoryStore()
+def test_bootstrap_stores_the_ca_it_returns(kms, store):
     ca = bootstrap(store, kms)
     assert store.get_certificate_authority() == ca.record
     assert ca.record.root_key_id == ROOT
@@ -63,8 +62,8 @@ def test_bootstrap_stores_the_ca_it_returns(kms):
     assert ca.record.created_at == NOW
 
 
-def test_ca_certificates_carry_the_kms_public_keys(kms):
-    ca = bootstrap(InMemoryStore(), kms)
+def test_ca_certificates_carry_the_kms_public_keys(kms, store):
+    ca = bootstrap(store, kms)
     der = Encoding.DER
     assert ca.root_certificate.public_key().public_bytes(der, PublicFormat.SubjectPublicKeyInfo) == spki(
         kms, ROOT
@@ -74,8 +73,7 @@ def test_ca_certificates_carry_the_kms_public_keys(kms):
     )
 
 
-def test_second_bootstrap_returns_the_same_ca_without_signing(kms):
-    store = InMemoryStore()
+def test_second_bootstrap_returns_the_same_ca_without_signing(kms, store, dynamodb):
     first = bootstrap(store, kms)
     assert kms.operations().count("sign") == 2  # the root signs itself, then the issuing CA
     calls_before = list(kms.calls)
@@ -86,11 +84,11 @@ def test_second_bootstrap_returns_the_same_ca_without_signing(kms):
     assert second.record == first.record
     assert second.root_certificate == first.root_certificate
     assert second.issuing_certificate == first.issuing_certificate
-    assert store.calls.count("put_certificate_authority") == 1
+    assert dynamodb.calls.count("put_item") == 1, "one CA record written (PutItem), by the first"
 
 
-def test_issuing_ca_chains_to_the_root(kms):
-    ca = bootstrap(InMemoryStore(), kms)
+def test_issuing_ca_chains_to_the_root(kms, store):
+    ca = bootstrap(store, kms)
     ca.root_certificate.verify_directly_issued_by(ca.root_certificate)
     ca.issuing_certificate.verify_directly_issued_by(ca.root_certificate)
     assert ca.issuing_certificate.issuer == ca.root_certificate.subject
@@ -99,8 +97,8 @@ def test_issuing_ca_chains_to_the_root(kms):
     assert constraints.path_length == 0
 
 
-def test_issuing_ca_chains_to_the_root_for_openssl(kms, tmp_path):
-    ca = bootstrap(InMemoryStore(), kms)
+def test_issuing_ca_chains_to_the_root_for_openssl(kms, store, tmp_path):
+    ca = bootstrap(store, kms)
     root_pem, issuing_pem = (
         c.public_bytes(Encoding.PEM).decode() for c in (ca.root_certificate, ca.issuing_certificate)
     )
@@ -127,18 +125,18 @@ def test_issuing_ca_chains_to_the_root_for_openssl(kms, tmp_path):
     assert result.stdout.strip() == "issuing.pem: OK"
 
 
-def test_chain_pem_lists_the_issuing_ca_then_the_root(kms):
-    ca = bootstrap(InMemoryStore(), kms)
+def test_chain_pem_lists_the_issuing_ca_then_the_root(kms, store):
+    ca = bootstrap(store, kms)
     issuing, root = (x509.load_pem_x509_certificate(pem.encode()) for pem in ca.chain_pem())
     assert issuing == ca.issuing_certificate
     assert root == ca.root_certificate
 
 
-class _StoreLosingTheRace(InMemoryStore):
+class _StoreLosingTheRace(DynamoStore):
     """Another bootstrap writes its CA between our read (nothing there yet) and our put."""
 
-    def __init__(self, winner: CertificateAuthorityRecord):
-        super().__init__()
+    def __init__(self, client, table_name: str, winner: CertificateAuthorityRecord):
+        super().__init__(client, table_name)
         self._winner: CertificateAuthorityRecord | None = winner
 
     def get_certificate_authority(self) -> CertificateAuthorityRecord | None:
@@ -149,21 +147,23 @@ class _StoreLosingTheRace(InMemoryStore):
         return found
 
 
-def test_a_bootstrap_that_loses_the_race_returns_the_winners_ca(kms):
-    winner = bootstrap(InMemoryStore(), kms, at=datetime(2024, 12, 31, tzinfo=UTC))
-    store = _StoreLosingTheRace(winner.record)
+def test_a_bootstrap_that_loses_the_race_returns_the_winners_ca(kms, store, dynamodb, dynamodb_table, table):
+    winner = bootstrap(store, kms, at=datetime(2024, 12, 31, tzinfo=UTC))
+    # Back to an empty table: the racing store writes the winner's CA itself, mid-bootstrap.
+    table.delete(keys.CERTIFICATE_AUTHORITY)
+    racing = _StoreLosingTheRace(lambda: dynamodb, dynamodb_table.name, winner.record)
+    dynamodb.calls.clear()
 
-    loser = bootstrap(store, kms)
+    loser = bootstrap(racing, kms)
 
-    assert store.calls.count("put_certificate_authority") == 2  # the winner's, then our refused one
+    assert dynamodb.calls.count("put_item") == 2  # the winner's CA record, then our refused one
     assert loser.record == winner.record
     assert loser.root_certificate == winner.root_certificate
     assert loser.issuing_certificate == winner.issuing_certificate
-    assert store.get_certificate_authority() == winner.record
+    assert racing.get_certificate_authority() == winner.record
 
 
-def test_concurrent_bootstraps_agree_on_one_ca(kms):
-    store = InMemoryStore()
+def test_concurrent_bootstraps_agree_on_one_ca(kms, store):
     start = threading.Barrier(4)
     results: list[CertificateAuthority] = []
     errors: list[BaseException] = []
@@ -187,7 +187,7 @@ def test_concurrent_bootstraps_agree_on_one_ca(kms):
     assert [r.record for r in results] == [stored] * 4
 
 
-def test_an_unbootstrapped_ca_is_unavailable_not_a_client_error():
+def test_an_unbootstrapped_ca_is_unavailable_not_a_client_error(store):
     with pytest.raises(ServiceUnavailable) as refused:
-        load_certificate_authority(InMemoryStore())
+        load_certificate_authority(store)
     assert refused.value.retry_after == 60

@@ -1,5 +1,6 @@
-"""EnrollmentService (fincert.domain.enrollment) with in-memory fakes: what a bank relies on when
-it enrolls a customer and confirms the issuance, one behaviour per test."""
+"""EnrollmentService (fincert.domain.enrollment) with the fake KMS and SMS and the DynamoDB store on
+moto: what a bank relies on when it enrolls a customer and confirms the issuance, one behaviour per
+test."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from fincert.adapters.dynamodb import DynamoStore
 from fincert.clock import FixedClock
 from fincert.crypto.keys import KeyAlgorithm, private_key_from_der, public_key_der
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
@@ -44,7 +46,9 @@ from fincert.settings import Settings
 
 from tests.fakes.kms import FakeKeyManagement
 from tests.fakes.sms import FakeSms
-from tests.fakes.store import InMemoryStore
+
+if TYPE_CHECKING:
+    from tests.unit.conftest import DynamoTable, RecordingClient, TableReader
 
 ROOT, ISSUING, WRAP, HMAC = "root-ca", "issuing-ca", "key-wrap", "hmac"
 PKI_BASE_URL = "http://pki.fincert.example"
@@ -83,9 +87,10 @@ def key_material() -> FakeKeyManagement:
 
 
 @pytest.fixture(scope="module")
-def ca(key_material: FakeKeyManagement) -> CertificateAuthority:
+def ca(key_material: FakeKeyManagement, dynamodb_table: DynamoTable) -> CertificateAuthority:
+    # Built once; each test's (emptied) table gets its record again (the `world` fixture).
     return bootstrap_certificate_authority(
-        InMemoryStore(),
+        DynamoStore(lambda: dynamodb_table.client, dynamodb_table.name),
         key_material,
         FixedClock(CA_CREATED),
         root_key_id=ROOT,
@@ -96,7 +101,9 @@ def ca(key_material: FakeKeyManagement) -> CertificateAuthority:
 
 @dataclass
 class World:
-    store: InMemoryStore
+    store: DynamoStore
+    dynamodb: RecordingClient  # the store's client: `calls` lists its DynamoDB requests
+    table: TableReader  # what the store holds
     kms: FakeKeyManagement
     sms: FakeSms
     clock: FixedClock
@@ -132,23 +139,29 @@ class World:
         return self.confirm(enrollment_id, self.code(phone), pin, principal)
 
     def account(self):
-        (account,) = self.store.accounts()
+        (account,) = self.table.accounts()
         return account
 
     def attempts(self, enrollment_id: str) -> int:
-        return self.store.enrollment(enrollment_id).attempts
+        return self.table.enrollment(enrollment_id).attempts
 
 
 @pytest.fixture
-def world(key_material: FakeKeyManagement, ca: CertificateAuthority) -> World:
+def world(
+    key_material: FakeKeyManagement,
+    ca: CertificateAuthority,
+    store: DynamoStore,
+    dynamodb: RecordingClient,
+    dynamodb_table: DynamoTable,
+    table: TableReader,
+) -> World:
     kms = FakeKeyManagement()
     # The module's keys in a fresh fake: no recorded calls, no pending faults.
     kms._keys = dict(key_material._keys)
-    store = InMemoryStore()
     store.put_certificate_authority(ca.record)
-    store.calls.clear()
+    dynamodb.calls.clear()
     settings = Settings(
-        table_name="unused",
+        table_name=dynamodb_table.name,
         root_ca_key_id=ROOT,
         issuing_ca_key_id=ISSUING,
         key_wrap_key_id=WRAP,
@@ -156,7 +169,7 @@ def world(key_material: FakeKeyManagement, ca: CertificateAuthority) -> World:
         pki_base_url=PKI_BASE_URL,
         certificate_policy_oid=POLICY_OID,
     )
-    return World(store, kms, FakeSms(), FixedClock(NOW), settings, ca)
+    return World(store, dynamodb, table, kms, FakeSms(), FixedClock(NOW), settings, ca)
 
 
 def wrong(code: str) -> str:
@@ -177,7 +190,7 @@ def raised(call: Callable[[], Any]) -> FincertError:
 # --- issuance --------------------------------------------------------------------------------
 def test_certificate_key_is_the_wrapped_key_decrypted_in_its_own_context(world):
     issued = world.issue(key_algorithm=KeyAlgorithm.RSA_2048)
-    credential = world.store.credentials_of(world.account().account_id)[0]
+    credential = world.table.credentials_of(world.account().account_id)[0]
 
     plaintext = world.kms.decrypt(
         WRAP,
@@ -193,7 +206,7 @@ def test_certificate_key_is_the_wrapped_key_decrypted_in_its_own_context(world):
 
 def test_wrapped_key_does_not_decrypt_in_another_credentials_context(world):
     world.issue()
-    credential = world.store.credentials_of(world.account().account_id)[0]
+    credential = world.table.credentials_of(world.account().account_id)[0]
     with pytest.raises(DecryptionRefused):
         world.kms.decrypt(
             WRAP, credential.wrapped_private_key, subscriber_key_context(credential.account_id, "cred_other")
@@ -246,17 +259,17 @@ def test_issuance_creates_one_account_holding_the_active_certificate(world):
     issued = world.issue()
     account = world.account()
     credential = issued.credential
-    assert world.store.person_count() == 1
+    assert world.table.person_count() == 1
     assert account.active_credential_id == credential.credential_id
     assert account.active_serial == credential.serial_number
     assert account.pin_failures == 0
-    assert world.store.credentials_of(account.account_id) == [credential]
+    assert world.table.credentials_of(account.account_id) == [credential]
     assert credential.status == CredentialStatus.ACTIVE
     assert credential.issued_by == BANK.institution_id
     assert credential.auto_renew is True
-    assert world.store.serial_status(credential.serial_number) == "issued"
-    assert world.store.presigned() == []
-    assert set(world.store.registrations_of(account.account_id)) == {BANK.institution_id}
+    assert world.table.serial_status(credential.serial_number) == "issued"
+    assert world.table.presigned() == []
+    assert set(world.table.registrations_of(account.account_id)) == {BANK.institution_id}
 
 
 def test_pin_is_kept_only_as_a_kms_hmac_verifier_bound_to_the_person(world):
@@ -272,10 +285,10 @@ def test_confirm_stays_within_eight_round_trips(world):
     for pin in (PIN, NEW_PIN):  # a first issuance, then a reissue
         enrollment_id = world.start()
         code = world.code()
-        store_before, kms_before = len(world.store.calls), len(world.kms.calls)
+        dynamodb_before, kms_before = len(world.dynamodb.calls), len(world.kms.calls)
         world.confirm(enrollment_id, code, pin)
-        round_trips = (len(world.store.calls) - store_before) + (len(world.kms.calls) - kms_before)
-        assert round_trips <= 8, world.store.calls[store_before:] + world.kms.operations()[kms_before:]
+        round_trips = (len(world.dynamodb.calls) - dynamodb_before) + (len(world.kms.calls) - kms_before)
+        assert round_trips <= 8, world.dynamodb.calls[dynamodb_before:] + world.kms.operations()[kms_before:]
 
 
 # --- reissue ---------------------------------------------------------------------------------
@@ -285,11 +298,11 @@ def test_reissue_revokes_the_previous_certificate_as_superseded(world):
     account = world.account()
     old = world.store.get_credential(account.account_id, first.credential.credential_id)
     assert old.status == CredentialStatus.REVOKED
-    assert world.store.revocation_of(account.account_id, old.credential_id) == (NOW, "superseded")
-    serial = world.store.serial_record(old.serial_number)
+    assert world.table.revocation_of(account.account_id, old.credential_id) == (NOW, "superseded")
+    serial = world.table.serial_record(old.serial_number)
     assert (serial.status, serial.revocation_reason, serial.revoked_at) == ("revoked", "superseded", NOW)
     assert account.active_credential_id == second.credential.credential_id
-    assert world.store.serial_status(second.credential.serial_number) == "issued"
+    assert world.table.serial_status(second.credential.serial_number) == "issued"
 
 
 def test_reissue_sets_the_new_pin_verifier(world):
@@ -304,7 +317,9 @@ def test_reissue_sets_the_new_pin_verifier(world):
 
 def test_reissue_resets_pin_failures(world):
     world.issue()
-    world.store.set_pin_failures(world.account().account_id, 4)
+    for _ in range(4):  # four wrong PINs: four attempt slots reserved, none forgiven
+        world.store.reserve_pin_attempt(world.account().account_id)
+    assert world.account().pin_failures == 4
     world.issue(pin=NEW_PIN)
     assert world.account().pin_failures == 0
 
@@ -315,7 +330,7 @@ def test_reissue_keeps_the_account(world):
     world.issue(pin=NEW_PIN, principal=OTHER_BANK)
     account = world.account()
     assert (account.account_id, account.created_at) == (first.account_id, first.created_at)
-    assert set(world.store.registrations_of(account.account_id)) == {"demo-bank", "other-bank"}
+    assert set(world.table.registrations_of(account.account_id)) == {"demo-bank", "other-bank"}
 
 
 # --- idempotent replay -----------------------------------------------------------------------
@@ -330,7 +345,7 @@ def test_retried_confirm_returns_the_same_certificate(world):
     assert again.credential == first.credential
     assert again.chain_pem == first.chain_pem
     assert world.kms.operations().count("sign") == signs, "a replay signs nothing"
-    assert len(world.store.all_credentials()) == 1
+    assert len(world.table.all_credentials()) == 1
 
 
 def test_retry_with_another_pin_is_a_conflict(world):
@@ -340,7 +355,7 @@ def test_retry_with_another_pin_is_a_conflict(world):
     error = raised(lambda: world.confirm(enrollment_id, code, NEW_PIN))
     assert isinstance(error, Conflict)
     assert error.code == "enrollment_confirmed"
-    assert len(world.store.all_credentials()) == 1
+    assert len(world.table.all_credentials()) == 1
 
 
 def test_retry_with_another_code_is_a_conflict(world):
@@ -430,7 +445,7 @@ def test_five_wrong_codes_lock_the_enrollment(world):
 
     assert isinstance(error, Gone)
     assert error.code == "enrollment_locked"
-    assert world.store.all_credentials() == []
+    assert world.table.all_credentials() == []
 
 
 def test_a_right_code_after_four_wrong_ones_still_issues(world):
@@ -464,7 +479,7 @@ def test_enrollment_expires_at_exactly_five_minutes(world, after):
     assert isinstance(error, Gone)
     assert error.code == "enrollment_expired"
     assert world.attempts(enrollment_id) == 0
-    assert world.store.all_credentials() == []
+    assert world.table.all_credentials() == []
 
 
 # --- PIN policy ------------------------------------------------------------------------------
@@ -484,14 +499,14 @@ def test_enrollment_expires_at_exactly_five_minutes(world, after):
 def test_pin_shape_is_refused_before_any_kms_or_store_call(world, pin, rule):
     enrollment_id = world.start()
     code = world.code()
-    kms_calls, store_calls = list(world.kms.calls), list(world.store.calls)
+    kms_calls, dynamodb_calls = list(world.kms.calls), list(world.dynamodb.calls)
 
     error = raised(lambda: world.confirm(enrollment_id, code, pin))
 
     assert isinstance(error, WeakPin)
     assert error.code == rule
     assert world.kms.calls == kms_calls
-    assert world.store.calls == store_calls
+    assert world.dynamodb.calls == dynamodb_calls
     assert world.attempts(enrollment_id) == 0
 
 
@@ -506,7 +521,7 @@ def test_birth_date_pin_is_refused_after_decrypt_without_using_an_attempt(world,
     assert isinstance(error, WeakPin)
     assert error.code == "pin_birth_date"
     assert world.kms.operations()[kms_before:] == ["decrypt"]
-    stored = world.store.enrollment(enrollment_id)
+    stored = world.table.enrollment(enrollment_id)
     assert (stored.attempts, stored.lease_until, stored.status) == (0, None, EnrollmentStatus.PENDING)
     assert world.confirm(enrollment_id, code).credential.status == CredentialStatus.ACTIVE
 
@@ -544,16 +559,16 @@ def test_start_without_the_enroll_scope_is_forbidden_and_does_nothing(world):
     error = raised(lambda: world.start(NO_SCOPE))
     assert isinstance(error, Forbidden)
     assert error.code == "scope_missing"
-    assert (world.kms.calls, world.store.calls, world.sms.sent) == ([], [], [])
+    assert (world.kms.calls, world.dynamodb.calls, world.sms.sent) == ([], [], [])
 
 
 def test_confirm_without_the_enroll_scope_is_forbidden_and_uses_no_attempt(world):
     enrollment_id = world.start()
     code = world.code()
-    store_calls = list(world.store.calls)
+    dynamodb_calls = list(world.dynamodb.calls)
     error = raised(lambda: world.confirm(enrollment_id, code, principal=NO_SCOPE))
     assert isinstance(error, Forbidden)
-    assert world.store.calls == store_calls
+    assert world.dynamodb.calls == dynamodb_calls
 
 
 # --- bad start requests change nothing ----------------------------------------------------------
@@ -561,8 +576,8 @@ def test_terms_not_accepted_is_refused_before_kms_and_stores_nothing(world):
     error = raised(lambda: world.start(terms_accepted=False))
     assert isinstance(error, InvalidRequest)
     assert error.code == "terms_not_accepted"
-    assert (world.kms.calls, world.store.calls, world.sms.sent) == ([], [], [])
-    assert world.store.enrollment_count() == 0
+    assert (world.kms.calls, world.dynamodb.calls, world.sms.sent) == ([], [], [])
+    assert world.table.enrollment_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -579,7 +594,7 @@ def test_invalid_identity_is_refused_before_kms_and_stores_nothing(world, field,
     error = raised(lambda: world.start(**{field: value}))
     assert isinstance(error, InvalidRequest)
     assert error.code == code
-    assert (world.kms.calls, world.store.calls, world.sms.sent) == ([], [], [])
+    assert (world.kms.calls, world.dynamodb.calls, world.sms.sent) == ([], [], [])
 
 
 # --- SMS failure and rate limits ---------------------------------------------------------------
@@ -589,8 +604,8 @@ def test_sms_failure_undoes_the_enrollment_and_its_rate_counts(world):
     error = raised(lambda: world.start())
 
     assert isinstance(error, ServiceUnavailable)
-    assert world.store.enrollment_count() == 0
-    assert all(count == 0 for count in world.store.rate_counts().values())
+    assert world.table.enrollment_count() == 0
+    assert all(count == 0 for count in world.table.rate_counts().values())
     assert world.sms.sent == []
 
 
@@ -614,7 +629,7 @@ def test_sms_sends_are_limited_per_phone_per_hour(world):
     assert error.code == "sms_rate_limited"
     assert error.details == {"limit": "sms-phone"}
     assert error.retry_after == (datetime(2025, 3, 14, 11, tzinfo=UTC) - NOW).total_seconds()
-    assert world.store.enrollment_count() == 5
+    assert world.table.enrollment_count() == 5
     assert len(world.sms.sent) == 5
 
 
@@ -747,28 +762,28 @@ def test_concurrent_issuances_for_one_person_leave_exactly_one_active_certificat
         assert isinstance(error, Conflict), repr(error)
         assert error.code == "issuance_conflict"
     account = world.account()
-    credentials = world.store.all_credentials()
+    credentials = world.table.all_credentials()
     active = [c for c in credentials if c.status == CredentialStatus.ACTIVE]
     assert [c.credential_id for c in active] == [account.active_credential_id]
     assert {c.credential_id for c in credentials} == {r.credential.credential_id for r in issued}
     for c in credentials:
         expected = "issued" if c.status == CredentialStatus.ACTIVE else "revoked"
-        assert world.store.serial_status(c.serial_number) == expected
+        assert world.table.serial_status(c.serial_number) == expected
         if c.status == CredentialStatus.REVOKED:
-            assert world.store.revocation_of(account.account_id, c.credential_id)[1] == "superseded"
+            assert world.table.revocation_of(account.account_id, c.credential_id)[1] == "superseded"
     # Each refused issuance had signed once: its pre-signing record stays for the reconciler.
-    assert len(world.store.presigned()) == len(refused)
+    assert len(world.table.presigned()) == len(refused)
 
     # Refused issuances are retryable: the attempt was given back and the lease released.
     for (enrollment_id, code), result in zip(enrollments, results, strict=True):
         if not isinstance(result, IssuedCertificate):
-            stored = world.store.enrollment(enrollment_id)
+            stored = world.table.enrollment(enrollment_id)
             assert (stored.attempts, stored.lease_until) == (0, None)
             world.confirm(enrollment_id, code)
-    credentials = world.store.all_credentials()
+    credentials = world.table.all_credentials()
     assert len(credentials) == 10
     assert len([c for c in credentials if c.status == CredentialStatus.ACTIVE]) == 1
-    assert world.store.person_count() == 1
+    assert world.table.person_count() == 1
 
 
 @pytest.mark.parametrize("run", range(5))
@@ -788,8 +803,8 @@ def test_concurrent_confirms_of_one_enrollment_issue_one_certificate(world, busy
     assert len([r for r in refused if isinstance(r, Gone)]) <= 20 - MAX_REPLAYS - 1
     assert issued
     assert {r.credential.credential_id for r in issued} == {issued[0].credential.credential_id}
-    assert len(world.store.all_credentials()) == 1
-    assert len(world.store.serial_records()) == 1, "only one confirm got as far as signing"
+    assert len(world.table.all_credentials()) == 1
+    assert world.table.serial_count() == 1, "only one confirm got as far as signing"
     assert world.attempts(enrollment_id) == 1
 
 
@@ -803,9 +818,9 @@ def test_a_kms_fault_releases_the_lease_and_refunds_the_attempt(world, operation
 
     assert raised(lambda: world.confirm(enrollment_id, code)) is fault
 
-    stored = world.store.enrollment(enrollment_id)
+    stored = world.table.enrollment(enrollment_id)
     assert (stored.attempts, stored.lease_until, stored.status) == (0, None, EnrollmentStatus.PENDING)
-    assert world.store.all_credentials() == []
+    assert world.table.all_credentials() == []
     assert world.confirm(enrollment_id, code).credential.status == CredentialStatus.ACTIVE
 
 
@@ -816,26 +831,26 @@ def test_a_kms_fault_at_sign_leaves_one_pre_signing_record_and_no_credential(wor
 
     raised(lambda: world.confirm(enrollment_id, code))
 
-    (record,) = world.store.presigned()
-    assert world.store.all_credentials() == []
-    assert world.store.accounts() == []
+    (record,) = world.table.presigned()
+    assert world.table.all_credentials() == []
+    assert world.table.accounts() == []
     assert record.not_after == datetime(2028, 3, 14, 10, 20, 29, tzinfo=UTC)
     issued = world.confirm(enrollment_id, code)
     assert issued.credential.serial_number != record.serial_number
-    assert world.store.presigned() == [record]  # the reconciler's to revoke
+    assert world.table.presigned() == [record]  # the reconciler's to revoke
 
 
-def test_a_store_fault_at_commit_leaves_only_the_pre_signing_record(world):
+def test_a_store_fault_at_commit_leaves_only_the_pre_signing_record(world, fail_next):
     enrollment_id = world.start()
     code = world.code()
     fault = ServiceUnavailable("DynamoDB is unavailable, retry later")
-    world.store.fail_next("commit_issuance", fault)
+    fail_next(world.store, "commit_issuance", fault)
 
     assert raised(lambda: world.confirm(enrollment_id, code)) is fault
 
-    stored = world.store.enrollment(enrollment_id)
+    stored = world.table.enrollment(enrollment_id)
     assert (stored.attempts, stored.lease_until) == (0, None)
-    assert world.store.all_credentials() == []
-    assert len(world.store.presigned()) == 1
+    assert world.table.all_credentials() == []
+    assert len(world.table.presigned()) == 1
     world.confirm(enrollment_id, code)
-    assert len(world.store.all_credentials()) == 1
+    assert len(world.table.all_credentials()) == 1

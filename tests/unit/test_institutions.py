@@ -1,4 +1,5 @@
-"""Member institutions and their API keys (fincert.domain.institutions) with an in-memory store."""
+"""Member institutions and their API keys (fincert.domain.institutions) with the DynamoDB store on
+moto."""
 
 from __future__ import annotations
 
@@ -14,14 +15,7 @@ from fincert.domain.model import Institution, Principal, Scope
 from fincert.domain.tokens import secret_hash
 from fincert.errors import Conflict, Forbidden, InvalidRequest, Unauthenticated
 
-from tests.fakes.store import InMemoryStore
-
 SECRET_43 = "A" * 43
-
-
-@pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore()
 
 
 def test_register_returns_a_key_that_authenticates_as_the_institution(store):
@@ -100,13 +94,13 @@ def test_a_key_of_an_unknown_institution_is_unauthenticated(store):
         "fck_demo-bank_" + "가" * 43,
     ],
 )
-def test_malformed_keys_are_unauthenticated_without_a_lookup(store, api_key):
+def test_malformed_keys_are_unauthenticated_without_a_lookup(store, dynamodb, api_key):
     register_institution(store, "demo-bank", "Demo Bank", ["enroll"])
-    store.calls.clear()
+    dynamodb.calls.clear()
     with pytest.raises(Unauthenticated) as refused:
         authenticate_api_key(store, api_key)
     assert refused.value.code == "unauthorized"
-    assert store.calls == []
+    assert dynamodb.calls == []
 
 
 def test_a_valid_key_with_a_trailing_newline_is_unauthenticated(store):
@@ -159,11 +153,11 @@ def test_duplicate_registration_is_a_conflict_and_keeps_the_first_key(store):
     "institution_id",
     ["", "ab", "a" * 33, "-bank", "bank-", "Bank", "bank_1", "bank.1", "bank 1", "은행", "bank\n"],
 )
-def test_invalid_institution_ids_are_refused_before_any_write(store, institution_id):
+def test_invalid_institution_ids_are_refused_before_any_write(store, dynamodb, institution_id):
     with pytest.raises(InvalidRequest) as refused:
         register_institution(store, institution_id, "Bank", ["enroll"])
     assert refused.value.code == "institution_id_invalid"
-    assert store.calls == []
+    assert dynamodb.calls == []
 
 
 @pytest.mark.parametrize("institution_id", ["abc", "a" * 32, "bank-1", "0-0"])
