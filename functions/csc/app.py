@@ -3,16 +3,11 @@ CSCSigner, iText or SetaPDF. Every call but `info` takes the customer's session 
 bearer token; errors use CSC's {"error", "error_description"} shape."""
 
 import base64
-from datetime import UTC, datetime
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.csc_models import (
     AuthorizeRequest,
     AuthorizeResponse,
-    CertInfo,
     CredentialsInfoRequest,
     CredentialsInfoResponse,
     CredentialsListRequest,
@@ -20,16 +15,12 @@ from fincert.api.csc_models import (
     CscErrorResponse,
     InfoRequest,
     InfoResponse,
-    KeyInfo,
-    PinInfo,
     SignHashRequest,
     SignHashResponse,
 )
+from fincert.api.csc_presentation import credential_info
 from fincert.api.errors import csc_error_body
 from fincert.api.models import ErrorResponse, error_responses
-from fincert.crypto.keys import KeyAlgorithm
-from fincert.crypto.signatures import KEY_ALGORITHM_OIDS
-from fincert.domain.signing import MAX_SIGNATURES_PER_SAD
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
@@ -54,12 +45,6 @@ _ERRORS[401] = {
     "description": "Missing or invalid session token",
     "content": {"application/json": {"model": ErrorResponse}},
 }
-_P256_OID = "1.2.840.10045.3.1.7"
-
-
-def _csc_time(moment: datetime) -> str:
-    # CSC v1 uses GeneralizedTime strings for validFrom / validTo.
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
 @app.post(
@@ -101,44 +86,7 @@ def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse
 def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse:
     signing = services().signing
     credential = signing.credential(principal(app), request.credentialID)
-    certificate = x509.load_der_x509_certificate(credential.certificate_der)
-    status = credential.state(services().clock.now())
-    chain = {"none": [], "single": [certificate], "chain": [certificate, *signing.chain()]}[
-        request.certificates
-    ]
-    public_key = certificate.public_key()
-    cert = CertInfo(
-        status=status,
-        certificates=[base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in chain] or None,
-    )
-    if request.certInfo:
-        cert = cert.model_copy(
-            update={
-                "issuerDN": certificate.issuer.rfc4514_string(),
-                "serialNumber": format(certificate.serial_number, "x"),
-                "subjectDN": certificate.subject.rfc4514_string(),
-                "validFrom": _csc_time(credential.not_before),
-                "validTo": _csc_time(credential.not_after),
-            }
-        )
-    algorithm = KeyAlgorithm(credential.key_algorithm)
-    key = KeyInfo(
-        status="enabled" if status == "valid" else "disabled",
-        algo=[str(oid) for oid in KEY_ALGORITHM_OIDS[algorithm]],
-        len=public_key.key_size
-        if isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
-        else 0,
-        curve=_P256_OID if algorithm == KeyAlgorithm.EC_P256 else None,
-    )
-    pin = PinInfo(presence="true", format="N", label="PIN", description="금융인증서 6자리 PIN")
-    return CredentialsInfoResponse(
-        key=key,
-        cert=cert,
-        authMode="explicit",
-        PIN=pin if request.authInfo else None,
-        multisign=MAX_SIGNATURES_PER_SAD,
-        SCAL="1",
-    )
+    return credential_info(request, credential, signing.chain(), services().clock.now())
 
 
 @app.post(
