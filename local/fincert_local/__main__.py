@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fincert_local import bench, demo, jobs, openapi, sandbox
+from fincert_local.state import DEFAULT_STATE, load_state
 from fincert_local.template import repo_root
-
-DEFAULT_STATE = repo_root() / ".local-stack" / "state.json"
 
 
 @dataclass(frozen=True)
@@ -104,10 +103,9 @@ def invoke(args: argparse.Namespace) -> int:
     from fincert_local.gateway import Gateway
     from fincert_local.template import load_template
 
-    if not args.state.exists():
-        print(f"{args.state} not found: start the local stack first (make local)", file=sys.stderr)
+    state = load_state(args.state)
+    if state is None:
         return 2
-    state = json.loads(args.state.read_text(encoding="utf-8"))
     os.environ.update(state["environment"])  # AWS_ENDPOINT_URL, credentials, the template's variables
     raw = sys.stdin.read() if str(args.event_file) == "-" else args.event_file.read_text(encoding="utf-8")
     gateway = Gateway(load_template(), repo_root(), region=state["region"])

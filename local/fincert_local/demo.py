@@ -9,20 +9,20 @@ import json
 import re
 import secrets
 import subprocess
-import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from fincert_local.state import DEFAULT_STATE, load_state
 from fincert_local.template import repo_root
 
 DEMO_PIN = "135790"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state", type=Path, default=repo_root() / ".local-stack" / "state.json")
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
     parser.add_argument("--out", type=Path, default=repo_root() / "out" / "demo")
     parser.add_argument("--key-algorithm", choices=["RSA_2048", "EC_P256"], default="RSA_2048")
 
@@ -45,13 +45,6 @@ def _expect(step: str, status: int, body: bytes, wanted: int) -> Any:
     if status != wanted:
         raise SystemExit(f"{step}: HTTP {status}: {body.decode(errors='replace')}")
     return json.loads(body) if body.startswith(b"{") else body
-
-
-def load_state(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        print(f"{path} not found: start the local stack first (make local)", file=sys.stderr)
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def demo_customer(key_algorithm: str) -> dict[str, Any]:

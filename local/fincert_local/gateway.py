@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
+from fincert_local.openapi_document import build_document
 from fincert_local.template import (
     DEFAULT_ACCOUNT_ID,
     FunctionSpec,
@@ -485,9 +486,7 @@ class Gateway:
         return _json_response(200, {"messages": recorded_sms(phone, self.region)})
 
     def _local_openapi(self, query: dict[str, list[str]]) -> Response:
-        from fincert_local.openapi import build_openapi  # imports every API handler: only when asked
-
-        return _json_response(200, build_openapi(self))
+        return _json_response(200, build_document(self))  # imports every API handler: only when asked
 
     # --- HTTP --------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from typing import Any
 import boto3
 
 from fincert_local.gateway import Gateway
+from fincert_local.state import DEFAULT_STATE, load_state
+from fincert_local.template import load_template, repo_root
 
 
 @dataclass(frozen=True)
@@ -128,14 +130,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fincert_local.__main__ import DEFAULT_STATE
-    from fincert_local.template import load_template, repo_root
-
-    state_file = args.state or DEFAULT_STATE
-    if not state_file.exists():
-        print(f"{state_file} not found: start the local stack first (make local)", file=sys.stderr)
+    state = load_state(args.state or DEFAULT_STATE)
+    if state is None:
         return 2
-    state = json.loads(state_file.read_text(encoding="utf-8"))
     os.environ.update(state["environment"])  # moto's endpoint, credentials, the template's variables
     gateway = Gateway(load_template(), repo_root(), region=state["region"])
     # The handlers' log lines go to stderr (their loggers bind to the stdout of the moment they

@@ -9,12 +9,12 @@ import json
 import sys
 from pathlib import Path
 
-from fincert_local.demo import DEMO_PIN, _call, _expect, demo_customer, enroll, latest_sms_code, load_state
-from fincert_local.template import repo_root
+from fincert_local.demo import DEMO_PIN, _call, _expect, demo_customer, enroll, latest_sms_code
+from fincert_local.state import DEFAULT_STATE, load_state
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state", type=Path, default=repo_root() / ".local-stack" / "state.json")
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
     parser.add_argument("--key-algorithm", choices=["RSA_2048", "EC_P256"], default="RSA_2048")
 
 

@@ -1,0 +1,36 @@
+"""`python -m fincert_local.bench`: measure DESIGN.md §4's performance budgets on this machine.
+
+1. Cold start per API function: in a fresh interpreter, importing the handler and serving its first
+   request, against the floor measured in the same run (a fresh interpreter importing boto3 and
+   making the same AWS calls with the same parameters). Budget: handler <= 1.5x floor.
+2. AWS round trips per request on a warm container (botocore calls, the authorizer and SMS
+   excluded). Budgets: the issuance confirm <= 8, CSC credentials/authorize and
+   signatures/signHash <= 3 each.
+3. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
+   100,000 credentials of which 1% are due (--jobs-credentials). Budget: <= 1.2.
+
+It is a measurement, not a gate: over budget prints OVER and still exits 0. It exits 1 only when
+the measurement itself failed (a handler errored or answered with an error status).
+
+Modules, one per figure and one per concern:
+  budgets      every budget above (and ours), in one place
+  context      the registered institution, tests/events fixtures, BenchContext
+  children     ChildRunner: one side of a cold start in a fresh interpreter, running
+  handler_child.py / floor_child.py, the two sides (scripts, not imported)
+  cold_start   figure 1: which request per function (COLD_START_EVENTS), the measurement
+  recording    botocore calls counted in process, by function
+  round_trips  figure 2: WarmContainer and the scenarios (ROUND_TRIP_SCENARIOS)
+  jobs         figure 3: the table loaded with the key schema, each planner fired
+  report       the printed sections and verdicts
+  suite        the whole run against one moto server in this process
+  cli          add_arguments / run / main
+
+Adding a round-trip row: write a scenario `(WarmContainer) -> {request name: [Call, ...]}` in
+round_trips, add it to ROUND_TRIP_SCENARIOS and its budget to budgets.ROUND_TRIP_BUDGETS. Adding
+a cold-start request: an entry in cold_start.COLD_START_EVENTS.
+"""
+
+from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET, ROUND_TRIP_BUDGETS
+from fincert_local.bench.cli import add_arguments, main, run
+
+__all__ = ["COLD_START_BUDGET", "JOBS_BUDGET", "ROUND_TRIP_BUDGETS", "add_arguments", "main", "run"]

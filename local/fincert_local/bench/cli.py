@@ -1,0 +1,76 @@
+"""`python -m fincert_local bench` (and `python -m fincert_local.bench`): the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from fincert_local.bench.context import UsageError
+from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS
+from fincert_local.bench.report import report
+from fincert_local.bench.suite import bench
+
+DEFAULT_RUNS = 7
+DEFAULT_WARMUP = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="cold-start runs per side (median)")
+    parser.add_argument(
+        "--warmup", type=int, default=DEFAULT_WARMUP, help="discarded runs first (page cache, .pyc)"
+    )
+    parser.add_argument(
+        "--functions",
+        action="append",
+        metavar="ID[,ID...]",
+        help="only these template.yaml functions' cold starts (default: every API function)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    parser.add_argument(
+        "--jobs-credentials",
+        type=int,
+        default=DEFAULT_JOBS_CREDENTIALS,
+        metavar="N",
+        help="credentials loaded for the scheduled jobs' items-read measurement (0 skips it)",
+    )
+    parser.add_argument(
+        "--imports",
+        choices=["over", "all", "none"],
+        default="over",
+        help="list what a handler imports beyond the floor (python -X importtime, one extra run "
+        "per side) for the functions over budget (default), all of them, or none",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.runs < 1 or args.warmup < 0:
+        print("--runs must be >= 1 and --warmup >= 0", file=sys.stderr)
+        return 2
+    only = [
+        name.strip() for value in args.functions or [] for name in value.split(",") if name.strip()
+    ] or None
+    # moto's server and werkzeug would log every request.
+    for name in ("werkzeug", "moto", "botocore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        result = bench(args.runs, args.warmup, only, args.imports, args.jobs_credentials)
+    except UsageError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    print(report(result), flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    failed = any("error" in row for row in result["cold_start"])
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fincert_local.bench", description="measure DESIGN.md §4's performance budgets"
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,94 @@
+"""The bench's printed report: one section per figure, each row with its budget and verdict
+(ok / OVER / - for no budget). Over budget is reported, not failed: the bench exits 0 all the same.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET
+
+
+def _summarise(operations: list[str]) -> str:
+    counts = Counter(operations)
+    return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items()) or "(none)"
+
+
+def _verdict(over: bool | None) -> str:
+    return "-" if over is None else ("OVER" if over else "ok")
+
+
+def report(result: dict) -> str:
+    m = result["method"]
+    lines = [
+        f"fincert-cloud benchmark, {result['date']}, {result['machine']['cpus']} CPUs, "
+        f"Python {result['machine']['python']}, AWS = moto {result['machine']['moto']} server in this process",
+        f"load average (1 min) {result['machine']['load_average_1min_at_start']} at start, "
+        f"{result['machine']['load_average_1min_at_end']} at end",
+        "",
+        f"Cold start (DESIGN.md §4: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
+        f"after {m['warmup']} discarded warm-up run(s)",
+        "  Every run is a fresh `python` process; t0 is its first statement, so interpreter startup is",
+        "  excluded from both sides and every import is included.",
+        "  handler = import functions/<fn>/app.py as the gateway does + serve one request.",
+        "  floor   = import boto3 + create the same clients + replay the handler's AWS calls with the",
+        "            same parameters (a replayed write failing its condition still counts as made).",
+        "  Runs alternate handler, floor, handler, floor ... so drift touches both.",
+        "",
+        f"  {'function':<19} {'request':<21} {'handler ms':>10} {'(import)':>9} {'floor ms':>9} "
+        f"{'(import)':>9} {'ratio':>6} {'budget':>6}  verdict  AWS calls",
+    ]
+    for row in result["cold_start"]:
+        if "error" in row:
+            last_line = row["error"].strip().splitlines()[-1]
+            lines.append(f"  {row['function']:<19} {row['request']:<21} ERROR: {last_line}")
+            continue
+        lines.append(
+            f"  {row['function']:<19} {row['request']:<21} {row['handler_median_ms']:>10.1f} "
+            f"{row['handler_import_median_ms']:>9.1f} {row['floor_median_ms']:>9.1f} "
+            f"{row['floor_import_median_ms']:>9.1f} {row['ratio']:>6.2f} {row['budget']:>5.1f}x  "
+            f"{_verdict(row['over_budget']):<7}  {_summarise(row['calls'])}"
+        )
+    explained = [row for row in result["cold_start"] if row.get("extra_imports")]
+    if explained:
+        lines.append(
+            "  Imports the floor does not make, self ms by package (one run under python -X importtime):"
+        )
+        for row in explained:
+            extra = ", ".join(f"{e['package']} {e['self_ms']:.0f}" for e in row["extra_imports"])
+            lines.append(f"    {row['function']}: {extra}")
+    lines += [
+        "",
+        "AWS round trips per request on a warm container (DESIGN.md §4): botocore calls counted in",
+        "  process through the local gateway, after one full issuance warmed the container;",
+        "  the authorizer's calls and SMS (sns.Publish) are excluded and shown in brackets.",
+        "",
+        f"  {'request':<20} {'count':>5} {'budget':>6}  verdict  operations",
+    ]
+    for row in result["round_trips"]:
+        budget = "-" if row["budget"] is None else str(row["budget"])
+        over = None if row["budget"] is None else row["over_budget"]
+        excluded = f"  [{', '.join(row['excluded'])}]" if row["excluded"] else ""
+        lines.append(
+            f"  {row['request']:<20} {row['count']:>5} {budget:>6}  {_verdict(over):<7}  "
+            f"{_summarise(row['operations'])}{excluded}"
+        )
+    jobs = result.get("jobs")
+    if jobs:
+        lines += [
+            "",
+            f"Scheduled jobs (DESIGN.md §4: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
+            f"  item): {jobs['credentials']:,} accounts with one credential each, loaded by BatchWriteItem in "
+            f"{jobs['load_seconds']}s;",
+            "  each planner called with a scheduled event (and 15 minutes, see docs/benchmarks.md);",
+            "  items read = what its `due` queries returned, not moto's walk of its index.",
+            "",
+            f"  {'job':<8} {'due':>6} {'enqueued':>8} {'items read':>10} {'per due':>8} {'budget':>6}  verdict  calls",
+        ]
+        for row in jobs["rows"]:
+            calls = ", ".join(f"{op} x{n}" for op, n in row["operations"].items())
+            lines.append(
+                f"  {row['job']:<8} {row['due']:>6} {row['enqueued']:>8} {row['items_read']:>10} "
+                f"{row['items_read_per_due_item']:>8.3f} {row['budget']:>6}  {_verdict(row['over_budget']):<7}  {calls}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""The whole run: one moto server in this process (the local stack, template.yaml's resources, a
+bootstrapped CA and one registered institution), then each figure in turn: cold starts (in child
+interpreters), round trips on a warm container, the jobs' items read. Returns the results as one
+dict, what report.py prints and --json writes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fincert_local.bench.budgets import COLD_START_BUDGET
+from fincert_local.bench.children import ChildRunner
+from fincert_local.bench.cold_start import cold_start_targets, extra_imports, measure_cold_start
+from fincert_local.bench.context import INSTITUTION_ID, BenchContext
+from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS, measure_jobs
+from fincert_local.bench.recording import AttributingGateway
+from fincert_local.bench.round_trips import WarmContainer, measure_round_trips
+from fincert_local.template import authorizer, load_template, repo_root
+
+
+def _moto_version() -> str:
+    from importlib.metadata import version
+
+    return version("moto")
+
+
+def bench(
+    runs: int,
+    warmup: int,
+    only: list[str] | None,
+    imports: str = "over",
+    jobs_credentials: int = DEFAULT_JOBS_CREDENTIALS,
+) -> dict:
+    from fincert.admin import bootstrap_ca, ensure_ocsp_responder
+    from fincert.domain.institutions import register_institution
+    from fincert.domain.model import Scope
+    from fincert.wiring import services, use_services
+
+    from fincert_local.stack import LocalStack
+
+    template = load_template()
+    targets = cold_start_targets(template, only)
+    auth = authorizer(template)
+    result: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "moto": _moto_version(),
+            # Other work on the machine skews both sides; a figure taken under load says so here.
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+        },
+        "method": {
+            "runs": runs,
+            "warmup": warmup,
+            "statistic": "median",
+            "cold_start_budget": COLD_START_BUDGET,
+        },
+    }
+    stack = LocalStack(authorizer_cache=False)
+    stack.start()
+    try:
+        use_services(None)  # settings from the environment the stack just set
+        svc = services()
+        bootstrap_ca(svc)
+        ensure_ocsp_responder(svc)  # what `fincert-admin bootstrap-ca` creates too
+        scopes = [s.value for s in Scope]
+        _, api_key = register_institution(svc.store, INSTITUTION_ID, "Demo Bank", scopes)
+        ctx = BenchContext(region=stack.region, api_key=api_key, scopes=" ".join(sorted(scopes)))
+        aws_env = {
+            name: stack.environment[name]
+            for name in (
+                "AWS_ENDPOINT_URL",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_DEFAULT_REGION",
+                "AWS_REGION",
+            )
+        }
+        resources = stack.resources
+        if resources is None:
+            raise RuntimeError("the local stack started without resources")
+        with tempfile.TemporaryDirectory(prefix="fincert-bench-") as workdir:
+            runner = ChildRunner(aws_env, Path(workdir))
+            rows = []
+            for target in targets:
+                env = runner.child_env(
+                    {
+                        **resources.function_environment(target.spec.logical_id),
+                        "PKI_BASE_URL": stack.environment["PKI_BASE_URL"],
+                    }
+                )
+                row = measure_cold_start(target, ctx, runner, env, runs, warmup)
+                if "error" not in row and (imports == "all" or (imports == "over" and row["over_budget"])):
+                    row["extra_imports"] = extra_imports(target, ctx, runner, env)
+                rows.append(row)
+            result["cold_start"] = rows
+
+        use_services(None)  # a fresh container: nothing the bootstrap cached
+        gateway = AttributingGateway(template, repo_root(), region=stack.region, authorizer_cache=False)
+        result["round_trips"] = measure_round_trips(
+            WarmContainer(gateway, ctx), auth.function_id if auth else None
+        )
+        if jobs_credentials > 0:
+            result["jobs"] = measure_jobs(gateway, stack.region, jobs_credentials)
+    finally:
+        use_services(None)
+        stack.stop()
+    result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+    return result
