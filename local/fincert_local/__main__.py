@@ -136,7 +136,7 @@ COMMANDS: dict[str, Command] = {
         "enroll + issue against a running stack, check with openssl", demo.add_arguments, demo.run
     ),
     "bench": Command(
-        "measure DESIGN.md §4's budgets (cold start, round trips)", bench.add_arguments, bench.run
+        "measure the budgets of docs/design.md (cold start, round trips)", bench.add_arguments, bench.run
     ),
     "sandbox": Command(
         "seed a demo customer and print the CSC client settings (URL, credential, token, PIN)",

@@ -1,4 +1,4 @@
-"""`python -m fincert_local.bench`: measure DESIGN.md §4's performance budgets on this machine.
+"""`python -m fincert_local.bench`: measure the performance budgets of docs/design.md on this machine.
 
 1. Cold start per API function: in a fresh interpreter, importing the handler and serving its first
    request, against the floor measured in the same run (a fresh interpreter importing boto3 and

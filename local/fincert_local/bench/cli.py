@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m fincert_local.bench", description="measure DESIGN.md §4's performance budgets"
+        prog="python -m fincert_local.bench", description="measure the performance budgets of docs/design.md"
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))

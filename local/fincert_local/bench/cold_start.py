@@ -1,4 +1,4 @@
-"""Cold start per API function (DESIGN.md §4: handler <= 1.5x floor).
+"""Cold start per API function (docs/design.md: handler <= 1.5x floor).
 
 In a fresh interpreter (children.py), importing the handler and serving its first request, against
 the floor measured in the same run: a fresh interpreter importing boto3 and making the same AWS

@@ -1,4 +1,4 @@
-"""The daily jobs' planners: DynamoDB items read to find what is due, per due item (DESIGN.md §4:
+"""The daily jobs' planners: DynamoDB items read to find what is due, per due item (docs/design.md:
 <= 1.2 with 100,000 credentials of which 1% are due; the budget is in budgets.py).
 
 Counted: the items the queries return (what DynamoDB bills and what the planner handles), not

@@ -26,7 +26,7 @@ def report(result: dict) -> str:
         f"load average (1 min) {result['machine']['load_average_1min_at_start']} at start, "
         f"{result['machine']['load_average_1min_at_end']} at end",
         "",
-        f"Cold start (DESIGN.md §4: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
+        f"Cold start (docs/design.md: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
         f"after {m['warmup']} discarded warm-up run(s)",
         "  Every run is a fresh `python` process; t0 is its first statement, so interpreter startup is",
         "  excluded from both sides and every import is included.",
@@ -59,7 +59,7 @@ def report(result: dict) -> str:
             lines.append(f"    {row['function']}: {extra}")
     lines += [
         "",
-        "AWS round trips per request on a warm container (DESIGN.md §4): botocore calls counted in",
+        "AWS round trips per request on a warm container (docs/design.md): botocore calls counted in",
         "  process through the local gateway, after one full issuance warmed the container;",
         "  the authorizer's calls and SMS (sns.Publish) are excluded and shown in brackets.",
         "",
@@ -77,7 +77,7 @@ def report(result: dict) -> str:
     if jobs:
         lines += [
             "",
-            f"Scheduled jobs (DESIGN.md §4: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
+            f"Scheduled jobs (docs/design.md: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
             f"  item): {jobs['credentials']:,} accounts with one credential each, loaded by BatchWriteItem in "
             f"{jobs['load_seconds']}s;",
             "  each planner called with a scheduled event (and 15 minutes, see docs/benchmarks.md);",

@@ -1,4 +1,4 @@
-"""AWS round trips per request on a warm container (DESIGN.md §4; the budgets are in budgets.py).
+"""AWS round trips per request on a warm container (docs/design.md; the budgets are in budgets.py).
 
 botocore calls counted in process through the local gateway, after one full round of each
 scenario warmed the container; the authorizer's calls and SMS are excluded. Adding a row: write a
