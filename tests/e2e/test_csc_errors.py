@@ -9,7 +9,7 @@ import base64
 import pytest
 import requests
 
-from tests.e2e.customers import connected
+from tests.support.customers import connected
 
 pytestmark = pytest.mark.e2e
 

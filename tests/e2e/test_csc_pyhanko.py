@@ -29,7 +29,8 @@ from pyhanko.sign.signers.csc_signer import (
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from tests.e2e.customers import HttpCustomer, connected, served_root
+from tests.support.customers import Customer, connected
+from tests.support.stack import served_root
 
 pytestmark = pytest.mark.e2e
 
@@ -70,9 +71,7 @@ def blank_pdf() -> bytes:
     return out.getvalue()
 
 
-async def sign_with_csc(
-    customer: HttpCustomer, pdf: bytes, prefer_pss: bool
-) -> tuple[bytes, PinAuthorization]:
+async def sign_with_csc(customer: Customer, pdf: bytes, prefer_pss: bool) -> tuple[bytes, PinAuthorization]:
     session_info = CSCServiceSessionInfo(
         service_url=customer.stack.url,
         credential_id=customer.credential_id,
@@ -90,7 +89,7 @@ async def sign_with_csc(
         return out.getvalue(), authorization
 
 
-def validation_context(customer: HttpCustomer) -> ValidationContext:
+def validation_context(customer: Customer) -> ValidationContext:
     root = asn1_x509.Certificate.load(served_root(customer.stack).public_bytes(Encoding.DER))
     issuing_pem = customer.issued["chain_pem"][0].encode()
     _, _, issuing_der = pem.unarmor(issuing_pem)
@@ -115,7 +114,7 @@ def validation_context(customer: HttpCustomer) -> ValidationContext:
 def test_pyhanko_csc_signer_signs_a_pdf_that_pyhanko_validates_as_trusted(
     stack, key_algorithm, prefer_pss, mechanism
 ):
-    customer = connected(stack, key_algorithm)
+    customer = connected(stack, key_algorithm=key_algorithm)
     signed, authorization = asyncio.run(sign_with_csc(customer, blank_pdf(), prefer_pss))
 
     assert len(authorization.authorized) == 1, "one PIN authorization, bound to the one hash signed"
@@ -132,13 +131,13 @@ def test_pyhanko_csc_signer_signs_a_pdf_that_pyhanko_validates_as_trusted(
     assert signer_der == customer_certificate_der(customer), "signed with the customer's certificate"
 
 
-def customer_certificate_der(customer: HttpCustomer) -> bytes:
+def customer_certificate_der(customer: Customer) -> bytes:
     leaf = x509.load_pem_x509_certificate(customer.issued["certificate_pem"].encode())
     return leaf.public_bytes(Encoding.DER)
 
 
 def test_a_pdf_tampered_after_csc_signing_is_not_intact(stack):
-    customer = connected(stack, "EC_P256")
+    customer = connected(stack, key_algorithm="EC_P256")
     signed, _ = asyncio.run(sign_with_csc(customer, blank_pdf(), prefer_pss=False))
     reader = PdfFileReader(BytesIO(signed))
     (embedded,) = reader.embedded_signatures

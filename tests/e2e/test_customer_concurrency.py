@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.customers import PIN, WRONG_PIN, HttpCustomer, connected, outcome
+from tests.support.customers import Customer, connected, history_events, outcome
+from tests.support.people import PIN, WRONG_PIN
+from tests.support.racing import race
 
 pytestmark = pytest.mark.e2e
 
@@ -27,51 +25,12 @@ MAX_PIN_FAILURES = 5
 MAX_DEVICES = 5
 
 
-def race(stack: RunningStack, calls: list[Callable[[requests.Session], requests.Response]]):
-    """Runs every call on its own thread and its own connection, all released at once; the
-    responses in call order. The connections are opened one by one beforehand: the local gateway
-    (http.server, listen backlog 5) resets connections when dozens arrive at once, and an open
-    keep-alive connection also makes the requests themselves start together."""
-    sessions = []
-    for _ in calls:
-        http = requests.Session()
-        assert http.get(stack.url + "/pki/chain.pem", timeout=30).status_code == 200
-        sessions.append(http)
-    barrier = threading.Barrier(len(calls))
-    responses: list[requests.Response | BaseException | None] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            responses[i] = calls[i](sessions[i])
-        except BaseException as e:  # reported below, with the others
-            responses[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=180)
-    for http in sessions:
-        http.close()
-    failed = [r for r in responses if not isinstance(r, requests.Response)]
-    assert not failed, failed
-    return responses
-
-
-def failures(customer: HttpCustomer) -> tuple[int, dict]:
+def failures(customer: Customer) -> tuple[int, dict]:
     item = customer.account_item()
     return int(item.get("pin_attempts", 0)) - int(item.get("pin_cleared", 0)), item
 
 
-def history_events(customer: HttpCustomer) -> Counter[str]:
-    response = customer.call("GET", "/v1/history?limit=100")
-    assert response.status_code == 200, response.text
-    assert response.json()["next_cursor"] is None, "one page holds this test's history"
-    return Counter(entry["event"] for entry in response.json()["entries"])
-
-
-def reset_pin(customer: HttpCustomer) -> None:
+def reset_pin(customer: Customer) -> None:
     """The bank re-verifies the customer by SMS and sets the PIN again (unlocks it)."""
     started = customer.stack.post("/v1/pin-resets", customer.identity)
     assert started.status_code == 201, started.text
@@ -82,7 +41,7 @@ def reset_pin(customer: HttpCustomer) -> None:
     assert confirmed.status_code == 204, confirmed.text
 
 
-def wrong_pins_until_locked(customer: HttpCustomer) -> int:
+def wrong_pins_until_locked(customer: Customer) -> int:
     """Sends wrong PINs one at a time; how many it took to lock (the last one answers pin_locked)."""
     for n in range(1, MAX_PIN_FAILURES + 2):
         status, code = outcome(customer.authorize(pin=WRONG_PIN))
@@ -207,7 +166,8 @@ def test_twenty_concurrent_device_registrations_at_four_devices_leave_exactly_fi
 
     bodies = [{"name": f"새 기기 {n}", "public_key": device_key()} for n in range(20)]
     responses = race(
-        stack, [lambda http, body=body: customer.call("POST", "/v1/devices", body, http) for body in bodies]
+        stack,
+        [lambda http, body=body: customer.call("POST", "/v1/devices", body, http=http) for body in bodies],
     )
 
     assert Counter(outcome(r) for r in responses) == {(201, ""): 1, (409, "device_limit_reached"): 19}

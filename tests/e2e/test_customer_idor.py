@@ -15,9 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fincert.adapters.dynamodb import DynamoStore
 from fincert.domain.institutions import register_institution
 
-from tests import log_safety
-from tests.e2e.conftest import RunningStack
-from tests.e2e.customers import PIN, HttpCustomer, connected, dynamodb, outcome, table_name
+from tests.support import log_safety
+from tests.support.customers import Customer, connected, outcome
+from tests.support.people import PIN
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +28,8 @@ HASH = base64.b64encode(hashlib.sha256(b"transfer 1,000,000 KRW").digest()).deco
 @pytest.fixture(scope="module")
 def bank_b(stack: RunningStack) -> str:
     """A second institution's API key."""
-    client = dynamodb(stack)
-    store = DynamoStore(lambda: client, table_name(stack))
+    client = stack.dynamodb()
+    store = DynamoStore(lambda: client, stack.table_name)
     _, api_key = register_institution(
         store, f"bank-b-{secrets.token_hex(3)}", "B은행", ["enroll", "connect"], ["https://bank-b.example"]
     )
@@ -45,9 +46,9 @@ def device_key() -> str:
     return base64.b64encode(der).decode()
 
 
-def as_session(customer: HttpCustomer, token: str) -> HttpCustomer:
+def as_session(customer: Customer, token: str) -> Customer:
     """The same customer and credential, acting with another session token."""
-    return HttpCustomer(
+    return Customer(
         customer.stack,
         identity=customer.identity,
         pin=customer.pin,
@@ -59,7 +60,7 @@ def as_session(customer: HttpCustomer, token: str) -> HttpCustomer:
 
 def test_another_bank_sees_and_signs_nothing_until_the_customer_registers_it_there(stack, bank_b):
     at_a = connected(stack)
-    session = HttpCustomer(stack, identity=at_a.identity).connect(api_key=bank_b)
+    session = Customer(stack, identity=at_a.identity).connect(api_key=bank_b)
     assert session["institution_registered"] is False
     at_b = as_session(at_a, session["session_token"])
     attempts_before = int(at_a.account_item()["pin_attempts"])

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.e2e.customers import HttpCustomer, connected, served_root
+from tests.support.customers import Customer, connected
+from tests.support.stack import served_root
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +27,11 @@ CONTENT = "이체 확인: 국민은행 123-456-789012 홍길동 님께 1,250,000
 
 
 @pytest.fixture(scope="module")
-def customers(stack) -> dict[str, HttpCustomer]:
-    return {algorithm: connected(stack, algorithm) for algorithm in ("RSA_2048", "EC_P256")}
+def customers(stack) -> dict[str, Customer]:
+    return {algorithm: connected(stack, key_algorithm=algorithm) for algorithm in ("RSA_2048", "EC_P256")}
 
 
-def ca_file(stack, customer: HttpCustomer, directory: Path) -> Path:
+def ca_file(stack, customer: Customer, directory: Path) -> Path:
     """The trust anchor as a relying bank would fetch it (the served root) plus the issuing CA."""
     path = directory / "ca.pem"
     root = served_root(stack).public_bytes(Encoding.PEM).decode()
@@ -52,7 +53,7 @@ def openssl_cms_verify(
     return subprocess.run(command, cwd=directory, capture_output=True, check=False)
 
 
-def signed(customer: HttpCustomer, signature_format: str, content: str = CONTENT) -> dict:
+def signed(customer: Customer, signature_format: str, content: str = CONTENT) -> dict:
     response = customer.sign_content(content, signature_format)
     assert response.status_code == 201, response.text
     return response.json()
@@ -124,7 +125,7 @@ def test_raw_signature_verifies_with_the_certificates_public_key(customers, algo
             key.verify(signature, data + b" ", ec.ECDSA(hashes.SHA256()))
 
 
-def assert_signed_by(signature: bytes, customer: HttpCustomer, *, expect_content: bool) -> None:
+def assert_signed_by(signature: bytes, customer: Customer, *, expect_content: bool) -> None:
     """What openssl does not print: the signer is the customer's certificate, it is included,
     and the signer info carries a signing time."""
     content_info = cms.ContentInfo.load(signature)

@@ -5,72 +5,35 @@ root's CRL named in the issuing CA certificate), the way a relying party would."
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.test_local_stack import customer, issue
+from tests.support.customers import issue
+from tests.support.ocsp import ocsp_status_over_http, openssl, write_issued
+from tests.support.people import new_enrollment
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
 
-def _write(directory: Path, issued: dict) -> x509.Certificate:
-    (directory / "leaf.pem").write_text(issued["certificate_pem"])
-    issuing_pem, root_pem = issued["chain_pem"]
-    (directory / "issuing.pem").write_text(issuing_pem)
-    (directory / "root.pem").write_text(root_pem)
-    return x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
-
-
-def _openssl(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["openssl", *args], cwd=directory, capture_output=True, text=True, check=False, timeout=60
-    )
-
-
-def _ocsp_status(directory: Path, url: str) -> list[str]:
-    # A nonce is sent and checked (openssl's default), the responder's delegation is checked
-    # against the trusted root through the issuing CA.
-    result = _openssl(
-        directory,
-        "ocsp",
-        "-url",
-        url,
-        "-issuer",
-        "issuing.pem",
-        "-cert",
-        "leaf.pem",
-        "-CAfile",
-        "root.pem",
-        "-verify_other",
-        "issuing.pem",
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Response verify OK" in result.stderr, result.stderr
-    return [line.strip() for line in result.stdout.splitlines()]
-
-
 def test_openssl_ocsp_and_crl_download_agree_with_the_records(stack: RunningStack, tmp_path):
-    body, phone = customer(name="박지훈")
-    leaf = _write(tmp_path, issue(stack, body, phone))
+    body, _ = new_enrollment(name="박지훈")
+    leaf = write_issued(tmp_path, issue(stack, body))
     aia = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     ocsp_url = next(
         d.access_location.value for d in aia if d.access_method == AuthorityInformationAccessOID.OCSP
     )
     assert ocsp_url.startswith(stack.url)
 
-    assert _ocsp_status(tmp_path, ocsp_url)[0] == "leaf.pem: good"
+    assert ocsp_status_over_http(tmp_path, ocsp_url)[0] == "leaf.pem: good"
     # The root (a trust anchor) names no CRL of its own; its CRL, which also covers the issuing
     # CA, is given from /pki/root.crl. The leaf's partition CRL is downloaded from its CRL DP.
     root_crl = x509.load_der_x509_crl(stack.get("/pki/root.crl").content)
     (tmp_path / "root.crl.pem").write_bytes(root_crl.public_bytes(serialization.Encoding.PEM))
-    verified = _openssl(
+    verified = openssl(
         tmp_path,
         "verify",
         "-crl_check_all",
@@ -85,8 +48,8 @@ def test_openssl_ocsp_and_crl_download_agree_with_the_records(stack: RunningStac
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    issue(stack, body, phone)  # the same customer again: the first certificate is superseded
-    lines = _ocsp_status(tmp_path, ocsp_url)
+    issue(stack, body)  # the same customer again: the first certificate is superseded
+    lines = ocsp_status_over_http(tmp_path, ocsp_url)
     assert lines[0] == "leaf.pem: revoked"
     assert "Reason: superseded" in lines
 

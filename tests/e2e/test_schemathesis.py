@@ -23,8 +23,8 @@ import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from tests import log_safety
-from tests.e2e.conftest import REPO, RunningStack
+from tests.support import log_safety
+from tests.support.stack import REPO, RunningStack
 
 pytestmark = pytest.mark.e2e
 

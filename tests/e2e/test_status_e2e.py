@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.customers import connected, outcome
-from tests.e2e.test_customer_concurrency import history_events, race
-from tests.e2e.test_revocation_e2e import _ocsp_status, _write
+from tests.support.customers import connected, history_events, outcome
+from tests.support.ocsp import ocsp_status_over_http, write_issued
+from tests.support.racing import race
 
 pytestmark = pytest.mark.e2e
 
@@ -21,18 +21,18 @@ LOST_RACE = {(409, "credential_not_active"), (409, "status_changed"), (404, "cer
 
 def change(customer, action: str, **extra):
     return lambda http: customer.call(
-        "POST", "/v1/certificate/status", {"action": action, "pin": customer.pin} | extra, http
+        "POST", "/v1/certificate/status", {"action": action, "pin": customer.pin} | extra, http=http
     )
 
 
 def test_openssl_ocsp_follows_suspend_restore_and_revoke(stack, tmp_path):
     customer = connected(stack)
-    _write(tmp_path, customer.issued)
+    write_issued(tmp_path, customer.issued)
     ocsp_url = stack.url + "/pki/ocsp"
-    assert _ocsp_status(tmp_path, ocsp_url)[0] == "leaf.pem: good"
+    assert ocsp_status_over_http(tmp_path, ocsp_url)[0] == "leaf.pem: good"
 
     assert change(customer, "suspend")(None).status_code == 200
-    lines = _ocsp_status(tmp_path, ocsp_url)
+    lines = ocsp_status_over_http(tmp_path, ocsp_url)
     assert lines[0] == "leaf.pem: revoked" and "Reason: certificateHold" in lines
 
     started = stack.post("/v1/status-changes", customer.identity)
@@ -42,10 +42,10 @@ def test_openssl_ocsp_follows_suspend_restore_and_revoke(stack, tmp_path):
         {"sms_code": stack.sms_code(customer.phone), "action": "restore"},
     )
     assert restored.status_code == 200, restored.text
-    assert _ocsp_status(tmp_path, ocsp_url)[0] == "leaf.pem: good"
+    assert ocsp_status_over_http(tmp_path, ocsp_url)[0] == "leaf.pem: good"
 
     assert change(customer, "revoke", reason="affiliationChanged")(None).status_code == 200
-    lines = _ocsp_status(tmp_path, ocsp_url)
+    lines = ocsp_status_over_http(tmp_path, ocsp_url)
     assert lines[0] == "leaf.pem: revoked" and "Reason: affiliationChanged" in lines
 
 

@@ -8,7 +8,7 @@ from cryptography import x509
 from fincert.admin import main
 from fincert.domain.institutions import authenticate_api_key
 
-from tests import log_safety
+from tests.support import log_safety
 
 
 def test_bootstrap_ca_prints_the_chain_and_is_idempotent(svc, capsys):

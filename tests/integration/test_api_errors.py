@@ -8,9 +8,10 @@ import json
 import pytest
 from fincert.domain.institutions import register_institution
 
-from tests.conftest import Api
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll
-from tests.integration.test_issuance_rules import table_items
+from tests.support.customers import enroll
+from tests.support.in_process import Api
+from tests.support.people import ENROLLMENT, PHONE, PIN
+from tests.support.table import is_rate_limit, table_items
 
 
 def test_missing_or_bad_api_key_is_401(api):
@@ -21,20 +22,20 @@ def test_missing_or_bad_api_key_is_401(api):
         api.api_key[:-1] + "x",
         "fck_nobank_" + "A" * 43,
     ]:
-        response = api.post("/v1/enrollments", CUSTOMER, api_key=key or "")
+        response = api.post("/v1/enrollments", ENROLLMENT, api_key=key or "")
         if key == "":
             response = api.gateway.handle(
                 "POST", "/v1/enrollments", [("Content-Type", "application/json")], b"{}"
             )
         assert response.status == 401, key
         assert response.json()["error"]["code"] == "unauthorized"
-    basic = api.post("/v1/enrollments", CUSTOMER, headers={"Authorization": "Basic " + api.api_key})
+    basic = api.post("/v1/enrollments", ENROLLMENT, headers={"Authorization": "Basic " + api.api_key})
     assert basic.status == 401
 
 
 def test_institution_without_the_enroll_scope_is_403(api, svc):
     _, key = register_institution(svc.store, "view-only", "View Only Bank", [])
-    response = api.post("/v1/enrollments", CUSTOMER, api_key=key)
+    response = api.post("/v1/enrollments", ENROLLMENT, api_key=key)
     assert response.status == 403
     assert response.json()["error"]["code"] == "scope_missing"
 
@@ -61,32 +62,32 @@ BAD_STARTS = [
     ("not an object", b"[1, 2]", 400, "body_not_object"),
     (
         "missing field",
-        json.dumps({k: v for k, v in CUSTOMER.items() if k != "phone"}).encode(),
+        json.dumps({k: v for k, v in ENROLLMENT.items() if k != "phone"}).encode(),
         422,
         "validation_failed",
     ),
-    ("extra field", json.dumps(CUSTOMER | {"admin": True}).encode(), 422, "validation_failed"),
-    ("wrong type", json.dumps(CUSTOMER | {"terms_accepted": "yes"}).encode(), 422, "validation_failed"),
-    ("number as phone", json.dumps(CUSTOMER | {"phone": 1012345678}).encode(), 422, "validation_failed"),
+    ("extra field", json.dumps(ENROLLMENT | {"admin": True}).encode(), 422, "validation_failed"),
+    ("wrong type", json.dumps(ENROLLMENT | {"terms_accepted": "yes"}).encode(), 422, "validation_failed"),
+    ("number as phone", json.dumps(ENROLLMENT | {"phone": 1012345678}).encode(), 422, "validation_failed"),
     (
         "impossible date",
-        json.dumps(CUSTOMER | {"birth_date": "20231340"}).encode(),
+        json.dumps(ENROLLMENT | {"birth_date": "20231340"}).encode(),
         400,
         "birth_date_invalid",
     ),
-    ("short date", json.dumps(CUSTOMER | {"birth_date": "1990011"}).encode(), 422, "validation_failed"),
-    ("future date", json.dumps(CUSTOMER | {"birth_date": "29990101"}).encode(), 400, "birth_date_invalid"),
-    ("landline", json.dumps(CUSTOMER | {"phone": "02-1234-5678"}).encode(), 400, "phone_invalid"),
-    ("foreign phone", json.dumps(CUSTOMER | {"phone": "+12025550123"}).encode(), 400, "phone_invalid"),
-    ("digits in name", json.dumps(CUSTOMER | {"name": "홍길동2"}).encode(), 400, "name_invalid"),
-    ("terms refused", json.dumps(CUSTOMER | {"terms_accepted": False}).encode(), 400, "terms_not_accepted"),
+    ("short date", json.dumps(ENROLLMENT | {"birth_date": "1990011"}).encode(), 422, "validation_failed"),
+    ("future date", json.dumps(ENROLLMENT | {"birth_date": "29990101"}).encode(), 400, "birth_date_invalid"),
+    ("landline", json.dumps(ENROLLMENT | {"phone": "02-1234-5678"}).encode(), 400, "phone_invalid"),
+    ("foreign phone", json.dumps(ENROLLMENT | {"phone": "+12025550123"}).encode(), 400, "phone_invalid"),
+    ("digits in name", json.dumps(ENROLLMENT | {"name": "홍길동2"}).encode(), 400, "name_invalid"),
+    ("terms refused", json.dumps(ENROLLMENT | {"terms_accepted": False}).encode(), 400, "terms_not_accepted"),
     (
         "unknown algorithm",
-        json.dumps(CUSTOMER | {"key_algorithm": "DSA_1024"}).encode(),
+        json.dumps(ENROLLMENT | {"key_algorithm": "DSA_1024"}).encode(),
         422,
         "validation_failed",
     ),
-    ("oversized", json.dumps(CUSTOMER | {"name": "가" * 20000}).encode(), 413, "payload_too_large"),
+    ("oversized", json.dumps(ENROLLMENT | {"name": "가" * 20000}).encode(), 413, "payload_too_large"),
 ]
 
 
@@ -183,11 +184,11 @@ def test_unknown_http_methods_get_api_gateways_403(api):
 def test_an_undeliverable_phone_number_is_a_4xx_and_leaves_nothing(api, svc, aws_calls):
     before = table_items(svc)
     aws_calls.fail_next("sns.Publish", "InvalidParameter")
-    response = api.post("/v1/enrollments", CUSTOMER)
+    response = api.post("/v1/enrollments", ENROLLMENT)
     assert response.status == 400
     assert response.json()["error"]["code"] == "phone_unreachable"
-    assert [i for i in table_items(svc) if not i["pk"].startswith("RATE#")] == [
-        i for i in before if not i["pk"].startswith("RATE#")
+    assert [i for i in table_items(svc) if not is_rate_limit(i)] == [
+        i for i in before if not is_rate_limit(i)
     ]
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from fincert_local.gateway import recorded_sms
 
-from tests.conftest import REGION, Api
-from tests.customers import CUSTOMER, Customer, connected_customer, other_customer
+from tests.support.customers import Customer, connected
+from tests.support.in_process import REGION, Api
+from tests.support.people import CUSTOMER, other_customer
 
 
 def test_connection_opens_a_session_the_customer_routes_accept(api):
@@ -90,7 +91,7 @@ def test_expired_verification_is_gone(api, clock):
 
 
 def test_session_tokens_and_api_keys_each_open_only_their_own_routes(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     as_customer_on_bank_route = customer.call("POST", "/v1/connections", CUSTOMER)
     assert as_customer_on_bank_route.status == 403
     assert as_customer_on_bank_route.json()["error"]["code"] == "institution_key_required"
@@ -102,7 +103,7 @@ def test_session_tokens_and_api_keys_each_open_only_their_own_routes(api):
 
 
 def test_ended_expired_or_tampered_sessions_are_refused(api, clock):
-    customer = connected_customer(api)
+    customer = connected(api)
     token = customer.token
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert api.get("/v1/history", api_key=tampered).status == 401

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from fincert.domain.institutions import register_institution
 
-from tests import log_safety
-from tests.conftest import Api
-from tests.customers import CUSTOMER, Customer, connected_customer
+from tests.support import log_safety
+from tests.support.customers import Customer, connected
+from tests.support.in_process import Api
+from tests.support.people import CUSTOMER
 
 WEB_BANK_ORIGIN = "https://www.web-bank.example"
 
@@ -47,7 +48,7 @@ def test_responses_carry_cors_headers_only_for_the_sessions_institution(web_bank
     foreign = customer.call("GET", "/v1/history", headers={"Origin": "https://evil.example"})
     assert foreign.header("Access-Control-Allow-Origin") is None
     # A session of another institution does not get web-bank's origin, though it is registered.
-    other = connected_customer(api, {"name": "이영희", "phone": "010-2222-3333", "birth_date": "19791231"})
+    other = connected(api, {"name": "이영희", "phone": "010-2222-3333", "birth_date": "19791231"})
     elsewhere = other.call("GET", "/v1/history", headers={"Origin": WEB_BANK_ORIGIN})
     assert elsewhere.status == 200
     assert elsewhere.header("Access-Control-Allow-Origin") is None

@@ -4,7 +4,6 @@ or a signHash request can be wrong without anything getting signed."""
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import timedelta
 
 import pytest
@@ -14,18 +13,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from tests.conftest import Api
-from tests.customers import CUSTOMER, Customer, connected_customer, other_customer
+from tests.support.customers import Customer, connected, digest_b64
+from tests.support.in_process import Api
+from tests.support.people import CUSTOMER, other_customer
 
 SHA256 = "2.16.840.1.101.3.4.2.1"
 SHA256_RSA = "1.2.840.113549.1.1.11"
 RSA = "1.2.840.113549.1.1.1"
 PSS = "1.2.840.113549.1.1.10"
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
-
-
-def digest_b64(text: str) -> str:
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def pss_params(salt: int = 32, digest: str = "sha256") -> str:
@@ -59,7 +55,7 @@ def test_info_is_public_and_names_the_methods(api):
 
 
 def test_credentials_list_and_info_describe_the_registered_credential(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     listed = customer.call("POST", "/csc/v1/credentials/list", {})
     assert listed.json() == {"credentialIDs": [customer.credential_id]}
     info = customer.call(
@@ -78,7 +74,7 @@ def test_credentials_list_and_info_describe_the_registered_credential(api):
 
 
 def test_ec_credential_lists_ecdsa(api):
-    customer = connected_customer(api, key_algorithm="EC_P256")
+    customer = connected(api, key_algorithm="EC_P256")
     info = customer.call("POST", "/csc/v1/credentials/info", {"credentialID": customer.credential_id}).json()
     assert info["key"]["algo"] == ["1.2.840.10045.2.1", ECDSA_SHA256]
     assert info["key"]["curve"] == "1.2.840.10045.3.1.7"
@@ -89,7 +85,7 @@ def test_ec_credential_lists_ecdsa(api):
     [(SHA256_RSA, None, None), (RSA, SHA256, None), (SHA256_RSA, SHA256, None), (PSS, None, "pss")],
 )
 def test_rsa_signatures_verify_against_the_certificate(api, sign_algo, hash_algo, params):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("login challenge 42")
     extra = {"hashAlgo": hash_algo} if hash_algo else {}
     if params:
@@ -104,7 +100,7 @@ def test_rsa_signatures_verify_against_the_certificate(api, sign_algo, hash_algo
 
 
 def test_pss_honours_the_requested_salt_length(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("pss salt")
     response = customer.sign_hash(
         sad_for(customer, [digest]), [digest], PSS, signAlgoParams=pss_params(salt=20)
@@ -120,7 +116,7 @@ def test_pss_honours_the_requested_salt_length(api):
 
 
 def test_ecdsa_signature_verifies(api):
-    customer = connected_customer(api, key_algorithm="EC_P256")
+    customer = connected(api, key_algorithm="EC_P256")
     digest = digest_b64("transfer 10000 KRW")
     response = customer.sign_hash(sad_for(customer, [digest]), [digest], ECDSA_SHA256)
     assert response.status == 200, response.body
@@ -131,7 +127,7 @@ def test_ecdsa_signature_verifies(api):
 
 
 def test_a_sad_signs_at_most_num_signatures_times(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     sad = sad_for(customer, None, n=2)
     first, second, third = (digest_b64(f"doc {i}") for i in range(3))
     assert customer.sign_hash(sad, [first]).status == 200
@@ -141,7 +137,7 @@ def test_a_sad_signs_at_most_num_signatures_times(api):
 
 
 def test_a_sad_bound_to_hashes_signs_only_those(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     bound = digest_b64("the contract")
     sad = sad_for(customer, [bound])
     other = customer.sign_hash(sad, [digest_b64("another contract")])
@@ -150,7 +146,7 @@ def test_a_sad_bound_to_hashes_signs_only_those(api):
 
 
 def test_an_expired_sad_signs_nothing(api, clock):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("late")
     sad = sad_for(customer, [digest])
     clock.at += timedelta(minutes=5, seconds=1)
@@ -160,8 +156,8 @@ def test_an_expired_sad_signs_nothing(api, clock):
 
 
 def test_a_sad_is_bound_to_its_credential_and_its_customer(api):
-    alice = connected_customer(api)
-    bob = connected_customer(api, other_customer(1))
+    alice = connected(api)
+    bob = connected(api, other_customer(1))
     digest = digest_b64("x")
     sad = sad_for(alice, [digest])
     with_bobs_token = bob.sign_hash(sad, [digest])  # Bob's session, Bob's credential id
@@ -178,8 +174,8 @@ def test_a_sad_is_bound_to_its_credential_and_its_customer(api):
 
 
 def test_authorize_refuses_another_customers_credential_without_touching_either_pin(api, aws):
-    alice = connected_customer(api)
-    bob = connected_customer(api, other_customer(2))
+    alice = connected(api)
+    bob = connected(api, other_customer(2))
     response = bob.call(
         "POST",
         "/csc/v1/credentials/authorize",
@@ -216,7 +212,7 @@ BAD_SIGN_HASH = [
 
 
 def test_bad_sign_hash_requests_sign_nothing_and_leave_the_sad_usable(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     sad = sad_for(customer, None, n=1)
     body = {
         "credentialID": customer.credential_id,
@@ -245,7 +241,7 @@ BAD_AUTHORIZE = [
 
 
 def test_bad_authorize_requests_issue_no_sad_and_use_no_pin_attempt(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     body = {"credentialID": customer.credential_id, "numSignatures": 1, "PIN": customer.pin}
     for change, status, error in BAD_AUTHORIZE:
         aws_calls.clear()
@@ -263,7 +259,7 @@ def test_unauthenticated_csc_calls_get_401(api):
 
 
 def test_an_unregistered_institution_sees_no_credentials(api, gateway, other_bank):
-    customer = connected_customer(api)
+    customer = connected(api)
     at_other_bank = Customer(Api(gateway, other_bank["api_key"]), CUSTOMER)
     session = at_other_bank.connect()
     assert session["institution_registered"] is False
@@ -276,7 +272,7 @@ def test_an_unregistered_institution_sees_no_credentials(api, gateway, other_ban
 
 
 def test_a_json_array_body_is_refused_not_read_as_its_first_element(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     for path in ["/csc/v1/credentials/list", "/v1/connections"]:
         response = customer.call("POST", path, [{}, 1])
         assert response.status == 400, (path, response.body)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.customers import connected_customer
-from tests.integration.test_csc_api import digest_b64
+from tests.support.customers import connected, digest_b64
 
 AUTHORIZER = ["dynamodb.GetItem"]  # the session lookup; DESIGN.md's budget leaves it out
 AUTHORIZE_CALLS = ["dynamodb.UpdateItem", "kms.VerifyMac", "dynamodb.TransactWriteItems"]
@@ -15,7 +14,7 @@ SIGN_HASH_CALLS = ["dynamodb.BatchGetItem", "kms.Decrypt", "dynamodb.TransactWri
 
 
 def test_authorize_and_sign_hash_take_three_round_trips_each(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("budget")
     aws_calls.clear()
     sad = customer.authorize(1, [digest]).json()["SAD"]
@@ -27,7 +26,7 @@ def test_authorize_and_sign_hash_take_three_round_trips_each(api, aws_calls):
 
 @pytest.mark.parametrize("failing", range(len(AUTHORIZE_CALLS)))
 def test_a_fault_in_authorize_is_a_503_and_the_retry_signs(api, aws_calls, failing):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("retry me")
     aws_calls.clear()
     aws_calls.fail_call(len(AUTHORIZER) + failing + 1)
@@ -46,7 +45,7 @@ def test_a_fault_in_authorize_is_a_503_and_the_retry_signs(api, aws_calls, faili
 
 @pytest.mark.parametrize("failing", range(len(SIGN_HASH_CALLS)))
 def test_a_fault_in_sign_hash_leaves_the_sad_usable(api, aws_calls, failing):
-    customer = connected_customer(api)
+    customer = connected(api)
     digest = digest_b64("single use")
     sad = customer.authorize(1, [digest]).json()["SAD"]
     aws_calls.clear()

@@ -6,12 +6,10 @@ retry forgives."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from fincert.wiring import services
 
-from tests.conftest import REGION
-from tests.customers import Customer, connected_customer
+from tests.support.customers import Customer, connected
+from tests.support.table import account_item
 
 AUTHORIZER = 1  # the authorizer's GetItem comes first in every request
 SIGN_CALLS = [
@@ -46,8 +44,7 @@ RESET_CALLS = [
 
 
 def _account(customer: Customer) -> dict:
-    table = boto3.resource("dynamodb", region_name=REGION).Table(services().settings.table_name)
-    return table.get_item(Key={"pk": f"ACCT#{customer.token.split('.')[1]}", "sk": "ACCOUNT"})["Item"]
+    return account_item(customer.account_id)
 
 
 def _failures(customer: Customer) -> int:
@@ -70,7 +67,7 @@ def _sign(customer: Customer, pin: str | None = None):
 
 
 def test_the_flows_make_the_calls_these_tests_fail(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     aws_calls.clear()
     assert _sign(customer).status == 201
     assert aws_calls.calls[AUTHORIZER:] == SIGN_CALLS
@@ -78,7 +75,7 @@ def test_the_flows_make_the_calls_these_tests_fail(api, aws_calls):
 
 @pytest.mark.parametrize("failing", range(len(SIGN_CALLS)))
 def test_a_fault_in_a_fincert_signature_signs_nothing_and_the_retry_signs(api, aws_calls, failing):
-    customer = connected_customer(api)
+    customer = connected(api)
     aws_calls.clear()
     aws_calls.fail_call(AUTHORIZER + failing + 1)
     _unavailable(_sign(customer))
@@ -91,7 +88,7 @@ def test_a_fault_in_a_fincert_signature_signs_nothing_and_the_retry_signs(api, a
 
 @pytest.mark.parametrize("failing", range(len(PIN_CHANGE_CALLS)))
 def test_a_fault_in_a_pin_change_keeps_the_old_pin_and_the_retry_changes_it(api, aws_calls, failing):
-    customer = connected_customer(api)
+    customer = connected(api)
     aws_calls.clear()
     aws_calls.fail_call(AUTHORIZER + failing + 1)
     body = {"pin": customer.pin, "new_pin": "246813"}
@@ -107,7 +104,7 @@ def test_a_fault_in_a_pin_change_keeps_the_old_pin_and_the_retry_changes_it(api,
 
 @pytest.mark.parametrize("failing", range(len(CONFIRM_CALLS)))
 def test_a_fault_in_a_connection_confirm_leaves_the_code_usable(api, aws_calls, failing):
-    customer = Customer(api, connected_customer(api).identity)
+    customer = Customer(api, connected(api).identity)
     verification_id = customer.start_connection()
     code = api.last_sms_code(customer.phone)
     aws_calls.clear()
@@ -126,7 +123,7 @@ def test_a_fault_in_a_connection_confirm_leaves_the_code_usable(api, aws_calls, 
 
 @pytest.mark.parametrize("failing", range(len(RESET_CALLS)))
 def test_a_fault_in_a_pin_reset_changes_nothing_and_the_retry_resets(api, aws_calls, failing):
-    customer = connected_customer(api)
+    customer = connected(api)
     started = api.post("/v1/pin-resets", customer.identity).json()
     code = api.last_sms_code(customer.phone)
     path = f"/v1/pin-resets/{started['verification_id']}/confirm"

@@ -9,8 +9,9 @@ from datetime import timedelta
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.conftest import Api
-from tests.customers import connected_customer, other_customer
+from tests.support.customers import connected
+from tests.support.in_process import Api
+from tests.support.people import other_customer
 
 
 def new_device_key() -> ec.EllipticCurvePrivateKey:
@@ -42,7 +43,7 @@ def device_connect(api: Api, handle: str, key) -> tuple[int, dict]:
 
 
 def test_a_registered_device_connects_by_signing_the_challenge(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     key = new_device_key()
     registered = register(customer, key)
     assert registered.status == 201, registered.body
@@ -57,7 +58,7 @@ def test_a_registered_device_connects_by_signing_the_challenge(api):
 
 
 def test_a_challenge_signed_by_another_key_or_used_twice_connects_nothing(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     key = new_device_key()
     handle = register(customer, key).json()["device_handle"]
     status, body = device_connect(api, handle, new_device_key())
@@ -74,7 +75,7 @@ def test_a_challenge_signed_by_another_key_or_used_twice_connects_nothing(api):
 
 
 def test_an_expired_challenge_connects_nothing(api, clock):
-    customer = connected_customer(api)
+    customer = connected(api)
     key = new_device_key()
     handle = register(customer, key).json()["device_handle"]
     started = api.post("/v1/device-connections", {"device_handle": handle}).json()
@@ -87,7 +88,7 @@ def test_an_expired_challenge_connects_nothing(api, clock):
 
 
 def test_another_institutions_challenge_is_not_found(api, gateway, other_bank):
-    customer = connected_customer(api)
+    customer = connected(api)
     key = new_device_key()
     handle = register(customer, key).json()["device_handle"]
     started = api.post("/v1/device-connections", {"device_handle": handle}).json()
@@ -102,7 +103,7 @@ def test_another_institutions_challenge_is_not_found(api, gateway, other_bank):
 
 
 def test_at_most_five_devices_and_a_removed_one_cannot_connect(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     keys = [new_device_key() for _ in range(6)]
     handles = []
     for key in keys[:5]:
@@ -124,7 +125,7 @@ def test_at_most_five_devices_and_a_removed_one_cannot_connect(api):
 
 
 def test_device_keys_must_be_p256(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     p384 = ec.generate_private_key(ec.SECP384R1())
     for public_key in [spki_b64(rsa_key), spki_b64(p384), base64.b64encode(b"junk").decode(), "@@@"]:
@@ -134,8 +135,8 @@ def test_device_keys_must_be_p256(api):
 
 
 def test_one_customer_cannot_see_or_remove_anothers_devices(api):
-    alice = connected_customer(api)
-    bob = connected_customer(api, other_customer(3))
+    alice = connected(api)
+    bob = connected(api, other_customer(3))
     device_id = register(alice, new_device_key()).json()["device_id"]
     assert bob.call("GET", "/v1/devices").json()["devices"] == []
     assert bob.call("DELETE", f"/v1/devices/{device_id}").status == 404
@@ -143,7 +144,7 @@ def test_one_customer_cannot_see_or_remove_anothers_devices(api):
 
 
 def test_unknown_or_malformed_device_handles_are_not_found(api):
-    connected_customer(api)
+    connected(api)
     for handle in [
         "fcd.acct_nobody00000000000000000.dev_x0000000000000000000",
         "garbage-handle",

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import load_event
+from tests.support.in_process import load_event
 
 
 def test_authorizer_event_allows_a_real_key_and_refuses_the_placeholder(gateway, bank):

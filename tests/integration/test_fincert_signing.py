@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from tests.customers import connected_customer
-from tests.verifiers import openssl_cms_verify
+from tests.support.customers import connected
+from tests.support.verifiers import openssl_cms_verify
 
 CONTENT = "계좌이체: 국민은행 123-456-789012 홍길동 10,000원"
 
@@ -26,7 +26,7 @@ def sign(customer, content: str = CONTENT, **extra):
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 @pytest.mark.parametrize("signature_format", ["cms_attached", "cms_detached"])
 def test_cms_verifies_with_openssl(api, tmp_path, key_algorithm, signature_format):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     response = sign(customer, format=signature_format)
     assert response.status == 201, response.body
     body = response.json()
@@ -39,7 +39,7 @@ def test_cms_verifies_with_openssl(api, tmp_path, key_algorithm, signature_forma
 
 
 def test_cms_over_other_content_fails_openssl(api, tmp_path):
-    customer = connected_customer(api)
+    customer = connected(api)
     body = sign(customer, format="cms_detached").json()
     result = openssl_cms_verify(
         tmp_path, base64.b64decode(body["signature"]), body["chain_pem"], b"other content"
@@ -49,7 +49,7 @@ def test_cms_over_other_content_fails_openssl(api, tmp_path):
 
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 def test_raw_signature_verifies_with_the_certificate_key(api, key_algorithm):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     body = sign(customer, format="raw").json()
     key = x509.load_pem_x509_certificate(body["certificate_pem"].encode()).public_key()
     signature = base64.b64decode(body["signature"])
@@ -61,7 +61,7 @@ def test_raw_signature_verifies_with_the_certificate_key(api, key_algorithm):
 
 
 def test_every_signature_takes_the_pin_and_is_in_the_history(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     wrong = sign(customer, pin="975313")
     assert (wrong.status, wrong.json()["error"]["code"]) == (400, "pin_invalid")
     assert "signature" not in wrong.json()
@@ -75,7 +75,7 @@ def test_every_signature_takes_the_pin_and_is_in_the_history(api, aws_calls):
 
 
 def test_bad_signing_requests_are_refused_without_kms(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     cases = [
         ({"sign_type": "gift"}, 422),
         ({"format": "pdf"}, 422),
@@ -92,6 +92,6 @@ def test_bad_signing_requests_are_refused_without_kms(api, aws_calls):
 
 
 def test_api_key_cannot_sign_for_a_customer(api):
-    connected_customer(api)
+    connected(api)
     response = api.post("/v1/signatures", {"content": CONTENT, "sign_type": "login", "pin": "135790"})
     assert (response.status, response.json()["error"]["code"]) == (403, "customer_session_required")

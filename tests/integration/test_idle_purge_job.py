@@ -6,12 +6,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import boto3
+from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import last_use_attributes
 from fincert.wiring import services
 
-from tests.conftest import REGION
-from tests.integration.jobs import account_of, credentials, item, items, kst, run, serial_record, sms_to
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll, issue
+from tests.support.customers import enroll, issue
+from tests.support.in_process import REGION
+from tests.support.jobs import kst, run, sms_to
+from tests.support.people import ENROLLMENT, PHONE, PIN
+from tests.support.table import (
+    account_item,
+    account_of,
+    credentials,
+    is_person,
+    item,
+    serial_record,
+    table_items,
+)
 
 LAST_USE = kst(2026, 11, 25, 23, 30)  # the KST day 2026-11-25, 14:30 UTC
 WARN_DAY = kst(2027, 10, 26, 0, 1)  # day 335
@@ -26,7 +37,7 @@ def use_the_cloud(account_id: str, day: date) -> None:
     """What every use flow writes (fincert.adapters.dynamodb.items.last_use_attributes)."""
     attributes = last_use_attributes(account_id, day)
     _table().update_item(
-        Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"},
+        Key=keys.account(account_id).as_dict(),
         UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in attributes),
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeValues={f":{k}": v for k, v in attributes.items()},
@@ -34,12 +45,12 @@ def use_the_cloud(account_id: str, day: date) -> None:
 
 
 def partition(account_id: str) -> list[dict]:
-    return [i for i in items() if i["pk"] == f"ACCT#{account_id}"]
+    return [i for i in table_items() if i["pk"] == keys.account_pk(account_id)]
 
 
 def idle_customer(api, clock, **customer) -> tuple[str, dict]:
     clock.at = LAST_USE
-    issued = issue(api, CUSTOMER | customer) if customer else issue(api)
+    issued = issue(api, ENROLLMENT | customer) if customer else issue(api)
     return account_of(issued["credential_id"]), issued
 
 
@@ -51,8 +62,11 @@ def test_warned_on_day_335_not_334(api, clock, gateway):
     assert run(gateway, "purge")["planned"]["by_kind"] == {"warn": 1}
     [warning] = sms_to(PHONE, "삭제")
     assert "2027-11-25" in warning, "the warning names the purge day"
-    account = item(f"ACCT#{account_id}", "ACCOUNT")
-    assert account["due_pk"].startswith("idle-warned#") and account["warned_on"] == "2027-10-26"
+    account = account_item(account_id)
+    assert (
+        account["due_pk"] == keys.due_partition("idle-warned", account_id)
+        and account["warned_on"] == "2027-10-26"
+    )
 
     clock.at += timedelta(days=1)
     assert run(gateway, "purge")["planned"]["enqueued"] == 0, "warned once: not read again"
@@ -66,12 +80,12 @@ def test_kept_364_days_after_the_last_use_purged_at_kst_midnight_of_day_365(api,
 
     clock.at = PURGE_DAY - timedelta(seconds=2)  # 23:59:59 KST, day 364 (14:59:59 UTC)
     assert run(gateway, "purge")["planned"]["enqueued"] == 0
-    assert item(f"ACCT#{account_id}", "ACCOUNT") is not None
+    assert account_item(account_id) is not None
 
     clock.at = PURGE_DAY  # 00:00:01 KST, day 365 (still the previous day in UTC)
     result = run(gateway, "purge")
     assert result["planned"]["by_kind"] == {"purge": 1} and result["failed"] == []
-    assert item(f"ACCT#{account_id}", "ACCOUNT") is None
+    assert account_item(account_id) is None
 
 
 def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_records(api, clock, gateway):
@@ -79,11 +93,16 @@ def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_
     first = issue(api)
     second = issue(api, pin="246813")  # a reissue: the first is superseded
     account_id = account_of(second["credential_id"])
-    person_pk = "PERSON#" + item(f"ACCT#{account_id}", "ACCOUNT")["person_index"]
+    person = keys.person(account_item(account_id)["person_index"])
     table = _table()
     # What the lead's flows keep under the account: all of it must go.
-    for sk in ("DEVICE#d1", "SESSION#s1", "SAD#x1", "HIST#2026-11-25T14:30:00Z#h1"):
-        table.put_item(Item={"pk": f"ACCT#{account_id}", "sk": sk})
+    for key in (
+        keys.device(account_id, "d1"),
+        keys.session(account_id, "s1"),
+        keys.activation(account_id, "x1"),
+        keys.history(account_id, "2026-11-25T14:30:00Z", "h1"),
+    ):
+        table.put_item(Item=key.as_dict())
     serials = {cid: c["serial"] for cid, c in credentials(account_id).items()}
     ttl_before = {s: serial_record(s)["expires_at"] for s in serials.values()}
     # Two credentials, their two issuance history entries and the four above; the ACCOUNT item
@@ -96,7 +115,7 @@ def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_
     assert run(gateway, "purge")["planned"]["by_kind"] == {"purge": 1}
 
     assert partition(account_id) == [], "credentials with their wrapped keys, registrations, devices ..."
-    assert item(person_pk, "PERSON") is None
+    assert item(person) is None
     active_serial = serial_record(serials[second["credential_id"]])
     assert (active_serial["status"], active_serial["revocation_reason"]) == (
         "revoked",
@@ -107,13 +126,16 @@ def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_
     for serial, ttl in ttl_before.items():
         assert serial_record(serial)["expires_at"] == ttl, "kept until notAfter for OCSP and the CRL"
 
-    record = item(f"PURGE#{account_id}", "PURGE")
+    record = item(keys.purge_record(account_id))
     assert record["revoked_serials"] == [serials[second["credential_id"]]]
     assert record["last_used_day"] == "2026-11-25" and record["warned_on"] == "2027-10-26"
     assert "due_pk" not in record and record["items_deleted"] == 8
     assert not {"person_index", "identity_ciphertext", "holder_suffix", "pin_verifier"} & set(record)
     leftovers = [
-        i for i in items() if account_id in str(i) and not i["pk"].startswith(("SERIAL#", "PURGE#", "ENR#"))
+        i
+        for i in table_items()
+        if account_id in str(i)
+        and not i["pk"].startswith((keys.SERIAL_PREFIX, keys.PURGE_PREFIX, keys.ENROLLMENT_PREFIX))
     ]
     assert leftovers == []
     assert run(gateway, "purge")["planned"]["enqueued"] == 0, "nothing left due"
@@ -127,9 +149,11 @@ def test_a_use_before_the_deadline_postpones_the_purge(api, clock, gateway):
 
     clock.at = PURGE_DAY
     assert run(gateway, "purge")["planned"]["enqueued"] == 0
-    account = item(f"ACCT#{account_id}", "ACCOUNT")
-    assert account is not None and account["due_pk"].startswith("idle#"), "no longer warned"
-    assert item(f"PURGE#{account_id}", "PURGE") is None
+    account = account_item(account_id)
+    assert account is not None and account["due_pk"] == keys.due_partition("idle", account_id), (
+        "no longer warned"
+    )
+    assert item(keys.purge_record(account_id)) is None
 
 
 def test_a_use_racing_the_purge_keeps_the_account(api, clock, gateway, monkeypatch):
@@ -151,10 +175,10 @@ def test_a_use_racing_the_purge_keeps_the_account(api, clock, gateway, monkeypat
     monkeypatch.setattr(store, "get_idle_state", read)
 
     assert result["planned"]["by_kind"] == {"purge": 1} and result["failed"] == []
-    assert item(f"ACCT#{account_id}", "ACCOUNT")["last_used_day"] == "2027-11-25"
+    assert account_item(account_id)["last_used_day"] == "2027-11-25"
     assert credentials(account_id)[issued["credential_id"]]["status"] == "active"
     assert serial_record(issued["serial_number"])["status"] == "issued"
-    assert item(f"PURGE#{account_id}", "PURGE") is None
+    assert item(keys.purge_record(account_id)) is None
 
 
 def test_a_reissue_in_flight_across_the_purge_fails_cleanly_and_recreates_nothing(
@@ -184,7 +208,7 @@ def test_a_reissue_in_flight_across_the_purge_fails_cleanly_and_recreates_nothin
     assert purges[1]["planned"]["by_kind"] == {"purge": 1} and purges[1]["failed"] == []
     assert response.status == 409, response.body
     assert partition(account_id) == [], "nothing written under the purged account"
-    assert [i for i in items() if i["pk"].startswith("PERSON#")] == []
+    assert [i for i in table_items() if is_person(i)] == []
 
 
 def test_an_interrupted_purge_is_finished_by_the_next_run(api, clock, gateway, aws_calls):
@@ -196,7 +220,7 @@ def test_an_interrupted_purge_is_finished_by_the_next_run(api, clock, gateway, a
     result = run(gateway, "purge")
     assert len(result["failed"]) == 1
 
-    assert item(f"ACCT#{account_id}", "ACCOUNT") is None, "purged: a request now finds no account"
+    assert account_item(account_id) is None, "purged: a request now finds no account"
     assert serial_record(issued["serial_number"])["status"] == "revoked", "revoked before any key is deleted"
     assert partition(account_id) != [], "the rest is still there"
 
@@ -204,7 +228,7 @@ def test_an_interrupted_purge_is_finished_by_the_next_run(api, clock, gateway, a
     result = run(gateway, "purge")
     assert result["planned"]["by_kind"] == {"finish_purge": 1} and result["failed"] == []
     assert partition(account_id) == []
-    record = item(f"PURGE#{account_id}", "PURGE")
+    record = item(keys.purge_record(account_id))
     assert "due_pk" not in record and record["revoked_serials"] == [issued["serial_number"]]
 
 
@@ -213,7 +237,7 @@ def test_a_warning_that_could_not_be_sent_is_sent_by_the_next_run(api, clock, ga
     clock.at = WARN_DAY
     aws_calls.fail_next("sns.Publish")
     assert len(run(gateway, "purge")["failed"]) == 1
-    assert item(f"ACCT#{account_id}", "ACCOUNT")["due_pk"].startswith("idle#"), "not marked warned"
+    assert account_item(account_id)["due_pk"] == keys.due_partition("idle", account_id), "not marked warned"
 
     clock.at += timedelta(days=1)
     assert run(gateway, "purge")["planned"]["by_kind"] == {"warn": 1}
@@ -222,17 +246,17 @@ def test_a_warning_that_could_not_be_sent_is_sent_by_the_next_run(api, clock, ga
 
     clock.at = PURGE_DAY  # day 365, but only 29 days after the warning
     run(gateway, "purge")
-    assert item(f"ACCT#{account_id}", "ACCOUNT") is not None
+    assert account_item(account_id) is not None
     clock.at += timedelta(days=1)
     run(gateway, "purge")
-    assert item(f"ACCT#{account_id}", "ACCOUNT") is None
+    assert account_item(account_id) is None
 
 
 def test_finding_idle_accounts_reads_only_the_due_ones(api, clock, gateway, aws_calls):
     idle_customer(api, clock)
     clock.at = LAST_USE + timedelta(days=100)
     for n in range(3):
-        issue(api, CUSTOMER | {"phone": f"010-8888-000{n}"})
+        issue(api, ENROLLMENT | {"phone": f"010-8888-000{n}"})
     clock.at = WARN_DAY
     aws_calls.clear()
     result = run(gateway, "purge")

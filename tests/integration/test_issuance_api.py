@@ -6,37 +6,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.conftest import Api
-from tests.verifiers import assert_pkilint_clean, openssl_verify
-
-CUSTOMER = {
-    "name": "홍길동",
-    "phone": "010-1234-5678",
-    "birth_date": "19900101",
-    "terms_accepted": True,
-    "auto_renew": True,
-}
-PHONE = "+821012345678"
-PIN = "135790"
-
-
-def enroll(api: Api, customer: dict | None = None, **overrides) -> str:
-    response = api.post("/v1/enrollments", (customer or CUSTOMER) | overrides)
-    assert response.status == 201, response.body
-    return response.json()["enrollment_id"]
-
-
-def issue(api: Api, customer: dict | None = None, pin: str = PIN, **overrides) -> dict:
-    enrollment_id = enroll(api, customer, **overrides)
-    code = api.last_sms_code(PHONE if customer is None else _e164((customer or CUSTOMER)["phone"]))
-    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": pin})
-    assert response.status == 201, response.body
-    return response.json()
-
-
-def _e164(phone: str) -> str:
-    digits = phone.replace("-", "")
-    return digits if digits.startswith("+") else "+82" + digits[1:]
+from tests.support.customers import issue
+from tests.support.people import ENROLLMENT
+from tests.support.verifiers import assert_pkilint_clean, openssl_verify
 
 
 def verify_with_openssl(tmp_path, issued: dict):
@@ -77,7 +49,7 @@ def test_certificate_lasts_three_years_and_names_the_customer(api):
 
 def test_namesakes_get_distinct_subjects(api):
     first = issue(api)
-    namesake = CUSTOMER | {"phone": "010-2222-3333"}
+    namesake = ENROLLMENT | {"phone": "010-2222-3333"}
     second = issue(api, namesake)
     subjects = {
         x509.load_pem_x509_certificate(i["certificate_pem"].encode()).subject for i in (first, second)

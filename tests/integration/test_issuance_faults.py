@@ -4,11 +4,20 @@ a retry hint, and a retry succeeds with exactly one certificate."""
 from __future__ import annotations
 
 import pytest
+from fincert.adapters.dynamodb import keys
 from fincert.settings import Settings
 from fincert.wiring import Services, services, use_services
 
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll
-from tests.integration.test_issuance_rules import table_items
+from tests.support.customers import enroll
+from tests.support.people import ENROLLMENT, PHONE, PIN
+from tests.support.table import (
+    is_account,
+    is_credential,
+    is_presigned,
+    is_rate_limit,
+    serials_in,
+    table_items,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +29,7 @@ def _many_sms_per_phone(aws, monkeypatch):
 
 def confirm_calls(api, aws_calls) -> list[str]:
     """The AWS calls of one successful confirm, in order (measured on a throwaway customer)."""
-    enrollment_id = enroll(api, CUSTOMER | {"phone": "010-5555-0000"})
+    enrollment_id = enroll(api, ENROLLMENT | {"phone": "010-5555-0000"})
     code = api.last_sms_code("+821055550000")
     services().certificate_authority()  # a warm container has read the CA already
     aws_calls.clear()
@@ -30,13 +39,13 @@ def confirm_calls(api, aws_calls) -> list[str]:
 
 def meaningful(items: list[dict]) -> list[dict]:
     """A rate counter given back to zero is the same state as no counter (it expires by TTL)."""
-    return [i for i in items if not (i["pk"].startswith("RATE#") and i["count"] == 0)]
+    return [i for i in items if not (is_rate_limit(i) and i["count"] == 0)]
 
 
 def assert_consistent(svc) -> None:
     items = table_items(svc)
-    credentials = {i["sk"].removeprefix("CRED#"): i for i in items if i["sk"].startswith("CRED#")}
-    for account in (i for i in items if i["sk"] == "ACCOUNT"):
+    credentials = {keys.credential_id_of(i["sk"]): i for i in items if is_credential(i)}
+    for account in (i for i in items if is_account(i)):
         active = account.get("active_credential_id")
         assert active in credentials, "an account points only at a stored credential"
         assert credentials[active]["wrapped_private_key"], "no active certificate without its key"
@@ -46,9 +55,9 @@ def assert_consistent(svc) -> None:
         if credential["status"] == "active":
             per_account[credential["pk"]] = per_account.get(credential["pk"], 0) + 1
     assert all(n == 1 for n in per_account.values()), "at most one active certificate per person"
-    serials = {i["pk"].removeprefix("SERIAL#"): i for i in items if i["sk"] == "SERIAL"}
+    serials = serials_in(items)
     for credential in credentials.values():
-        assert serials[credential["serial"]]["status"] in {"issued", "revoked"}, (
+        assert serials[int(credential["serial"], 16)]["status"] in {"issued", "revoked"}, (
             "every certificate has its record"
         )
 
@@ -68,7 +77,7 @@ def test_a_fault_at_every_confirm_call_leaves_no_partial_state_and_a_retry_succe
     for position, operation in enumerate(calls, start=1):
         enrollment_id = enroll(api)
         body = {"sms_code": api.last_sms_code(PHONE), "pin": PIN}
-        presigned_before = {i["pk"] for i in table_items(svc) if i.get("due_pk") == "presigned"}
+        presigned_before = {i["pk"] for i in table_items(svc) if is_presigned(i)}
         aws_calls.clear()
         aws_calls.fail_call(position)
         failed = api.post(f"/v1/enrollments/{enrollment_id}/confirm", body)
@@ -77,9 +86,7 @@ def test_a_fault_at_every_confirm_call_leaves_no_partial_state_and_a_retry_succe
         assert int(failed.header("Retry-After")) >= 1
         assert_consistent(svc)
         signing_attempted = "kms.Sign" in aws_calls.calls
-        presigned = [
-            i for i in table_items(svc) if i.get("due_pk") == "presigned" and i["pk"] not in presigned_before
-        ]
+        presigned = [i for i in table_items(svc) if is_presigned(i) and i["pk"] not in presigned_before]
         if signing_attempted:
             assert len(presigned) == 1, "what the CA signed (or tried to) is recorded"
         else:
@@ -93,13 +100,13 @@ def test_a_fault_at_every_confirm_call_leaves_no_partial_state_and_a_retry_succe
         )
         assert_consistent(svc)
         # The only leftover allowed is that pre-signing record, for the reconciler to revoke.
-        leftovers = {i["pk"] for i in table_items(svc) if i.get("due_pk") == "presigned"} - presigned_before
+        leftovers = {i["pk"] for i in table_items(svc) if is_presigned(i)} - presigned_before
         assert leftovers == {i["pk"] for i in presigned}
 
 
 def test_a_fault_at_every_enrollment_start_call_leaves_nothing_behind(api, svc, aws_calls):
     aws_calls.clear()
-    enroll(api, CUSTOMER | {"phone": "010-5555-0001"})
+    enroll(api, ENROLLMENT | {"phone": "010-5555-0001"})
     calls = list(aws_calls.calls)
     assert calls[-1] == "sns.Publish"
     before = table_items(svc)
@@ -107,10 +114,10 @@ def test_a_fault_at_every_enrollment_start_call_leaves_nothing_behind(api, svc, 
     for position, operation in enumerate(calls, start=1):
         aws_calls.clear()
         aws_calls.fail_call(position)
-        response = api.post("/v1/enrollments", CUSTOMER)
+        response = api.post("/v1/enrollments", ENROLLMENT)
         assert response.status == 503, f"fault at {operation}: {response.body}"
         assert meaningful(table_items(svc)) == meaningful(before), f"fault at {operation} left state behind"
-    assert api.post("/v1/enrollments", CUSTOMER).status == 201
+    assert api.post("/v1/enrollments", ENROLLMENT).status == 201
 
 
 def test_confirm_stays_within_its_round_trip_budget(api, aws_calls):

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from fincert.errors import ConditionFailed
 
-from tests.integration.test_issuance_api import PHONE, PIN, enroll
-from tests.integration.test_issuance_rules import table_items
+from tests.support.customers import enroll
+from tests.support.people import PHONE, PIN
+from tests.support.table import is_account, is_credential, table_items
 
 
 def credentials(svc) -> dict[str, dict]:
-    return {i["credential_id"]: i for i in table_items(svc) if i["sk"].startswith("CRED#")}
+    return {i["credential_id"]: i for i in table_items(svc) if is_credential(i)}
 
 
 def test_a_reissue_landing_between_read_and_commit_is_superseded_not_left_active(api, svc, monkeypatch):
@@ -48,7 +49,7 @@ def test_a_reissue_landing_between_read_and_commit_is_superseded_not_left_active
     stored = credentials(svc)
     assert [cid for cid, c in stored.items() if c["status"] == "active"] == [slow_id], "exactly one active"
     assert (stored[fast_id]["status"], stored[fast_id]["revocation_reason"]) == ("revoked", "superseded")
-    account = next(i for i in table_items(svc) if i["sk"] == "ACCOUNT")
+    account = next(i for i in table_items(svc) if is_account(i))
     assert account["active_credential_id"] == slow_id
 
 

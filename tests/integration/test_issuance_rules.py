@@ -7,32 +7,36 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 from cryptography import x509
+from fincert.adapters.dynamodb import keys
 from fincert.crypto.keys import private_key_from_der, public_key_der
 from fincert.domain.enrollment import subscriber_key_context
 from fincert.errors import DecryptionRefused
 
-from tests.conftest import REGION
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll, issue
-
-
-def table_items(svc) -> list[dict]:
-    client = boto3.client("dynamodb", region_name=REGION)
-    pages = client.get_paginator("scan").paginate(TableName=svc.settings.table_name)
-    deserialize = TypeDeserializer().deserialize
-    return [{k: deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]
+from tests.support.customers import enroll, issue
+from tests.support.in_process import REGION
+from tests.support.people import ENROLLMENT, PHONE, PIN
+from tests.support.table import (
+    credential_in,
+    is_account,
+    is_credential,
+    is_enrollment,
+    is_presigned,
+    serials_in,
+    table_items,
+    typed_key,
+)
 
 
 def credential_item(svc, credential_id: str) -> dict:
-    return next(i for i in table_items(svc) if i["sk"] == f"CRED#{credential_id}")
+    return credential_in(table_items(svc), credential_id)
 
 
 def test_wrapped_key_matches_the_certificate_and_decrypts_only_in_its_own_context(api, svc):
     first = issue(api)
-    second = issue(api, CUSTOMER | {"phone": "010-9999-8888"})
+    second = issue(api, ENROLLMENT | {"phone": "010-9999-8888"})
     item = credential_item(svc, first["credential_id"])
-    account_id = item["pk"].removeprefix("ACCT#")
+    account_id = keys.account_id_of(item["pk"])
     wrapped = bytes(item["wrapped_private_key"].value)
 
     plaintext = svc.kms.decrypt(
@@ -47,7 +51,7 @@ def test_wrapped_key_matches_the_certificate_and_decrypts_only_in_its_own_contex
         svc.kms.decrypt(
             svc.settings.key_wrap_key_id,
             wrapped,
-            subscriber_key_context(other["pk"].removeprefix("ACCT#"), second["credential_id"]),
+            subscriber_key_context(keys.account_id_of(other["pk"]), second["credential_id"]),
         )
     with pytest.raises(DecryptionRefused):
         svc.kms.decrypt(
@@ -81,7 +85,7 @@ def test_no_personal_data_or_pin_is_stored_in_clear(api, svc):
 
 def test_pin_is_stored_only_as_a_versioned_kms_hmac_verifier(api, svc):
     issue(api)
-    account = next(i for i in table_items(svc) if i["sk"] == "ACCOUNT")
+    account = next(i for i in table_items(svc) if is_account(i))
     assert account["pin_verifier"].startswith("v1:")
     assert PIN not in account["pin_verifier"]
     assert int(account["pin_attempts"]) == int(account["pin_cleared"]) == 0
@@ -91,17 +95,17 @@ def test_reissue_revokes_the_previous_certificate_in_the_same_step(api, svc):
     first = issue(api)
     second = issue(api, pin="246813")
     items = table_items(svc)
-    old = next(i for i in items if i["sk"] == f"CRED#{first['credential_id']}")
-    new = next(i for i in items if i["sk"] == f"CRED#{second['credential_id']}")
+    old = credential_in(items, first["credential_id"])
+    new = credential_in(items, second["credential_id"])
     assert (old["status"], old["revocation_reason"]) == ("revoked", "superseded")
     assert new["status"] == "active"
-    accounts = [i for i in items if i["sk"] == "ACCOUNT"]
+    accounts = [i for i in items if is_account(i)]
     assert len(accounts) == 1, "one person, one account"
     assert accounts[0]["active_credential_id"] == second["credential_id"]
-    serials = {i["pk"]: i for i in items if i["sk"] == "SERIAL"}
-    assert serials[f"SERIAL#{first['serial_number']}"]["status"] == "revoked"
-    assert serials[f"SERIAL#{second['serial_number']}"]["status"] == "issued"
-    assert not [i for i in items if i.get("due_pk") == "presigned"], "no certificate left unstored"
+    serials = serials_in(items)
+    assert serials[int(first["serial_number"], 16)]["status"] == "revoked"
+    assert serials[int(second["serial_number"], 16)]["status"] == "issued"
+    assert not [i for i in items if is_presigned(i)], "no certificate left unstored"
 
 
 def test_reissue_through_another_institution_also_replaces_the_certificate(api, other_bank, svc):
@@ -109,8 +113,8 @@ def test_reissue_through_another_institution_also_replaces_the_certificate(api, 
     other = type(api)(api.gateway, other_bank["api_key"])
     second = issue(other, pin="246813")
     items = table_items(svc)
-    assert next(i for i in items if i["sk"] == f"CRED#{first['credential_id']}")["status"] == "revoked"
-    assert next(i for i in items if i["sk"] == "ACCOUNT")["active_credential_id"] == second["credential_id"]
+    assert credential_in(items, first["credential_id"])["status"] == "revoked"
+    assert next(i for i in items if is_account(i))["active_credential_id"] == second["credential_id"]
 
 
 def test_retried_confirm_returns_the_same_certificate(api, svc):
@@ -120,7 +124,7 @@ def test_retried_confirm_returns_the_same_certificate(api, svc):
     again = api.post(f"/v1/enrollments/{enrollment_id}/confirm", body)
     assert first.status == again.status == 201
     assert again.json()["certificate_pem"] == first.json()["certificate_pem"]
-    assert len([i for i in table_items(svc) if i["sk"].startswith("CRED#")]) == 1
+    assert len([i for i in table_items(svc) if is_credential(i)]) == 1
 
 
 def test_retry_with_a_different_body_is_a_conflict(api):
@@ -147,7 +151,7 @@ def test_wrong_codes_count_down_then_lock_the_enrollment(api, svc):
     locked = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": right, "pin": PIN})
     assert locked.status == 410
     assert locked.json()["error"]["code"] == "enrollment_locked"
-    assert not [i for i in table_items(svc) if i["sk"].startswith("CRED#")]
+    assert not [i for i in table_items(svc) if is_credential(i)]
 
 
 def test_a_right_code_after_wrong_ones_still_issues(api):
@@ -180,7 +184,7 @@ def test_weak_pin_does_not_use_up_an_attempt(api, svc):
         response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": pin})
         assert response.status == 400
         assert response.json()["error"]["code"] == rule
-    enrollment = next(i for i in table_items(svc) if i["sk"] == "ENROLLMENT")
+    enrollment = next(i for i in table_items(svc) if is_enrollment(i))
     assert int(enrollment["attempts"]) == 0
     assert api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": PIN}).status == 201
 
@@ -189,7 +193,7 @@ def test_sms_sends_are_rate_limited_per_phone(api, svc, monkeypatch):
     for _ in range(svc.settings.sms_per_phone_per_hour):
         enroll(api)
     sent_before = len(table_items(svc))
-    refused = api.post("/v1/enrollments", CUSTOMER)
+    refused = api.post("/v1/enrollments", ENROLLMENT)
     assert refused.status == 429
     assert refused.json()["error"]["code"] == "sms_rate_limited"
     assert int(refused.header("Retry-After")) > 0
@@ -203,8 +207,8 @@ def test_sms_sends_are_rate_limited_per_institution(api, monkeypatch):
     monkeypatch.setenv("SMS_PER_INSTITUTION_PER_HOUR", "2")
     use_services(Services(Settings.from_env(), clients=services().clients))
     enroll(api)
-    enroll(api, CUSTOMER | {"phone": "010-2000-0000"})
-    refused = api.post("/v1/enrollments", CUSTOMER | {"phone": "010-3000-0000"})
+    enroll(api, ENROLLMENT | {"phone": "010-2000-0000"})
+    refused = api.post("/v1/enrollments", ENROLLMENT | {"phone": "010-3000-0000"})
     assert refused.status == 429
     assert refused.json()["error"]["details"] == {"limit": "sms-institution"}
 
@@ -214,18 +218,18 @@ def test_reissue_works_after_the_old_serial_record_expired(api, svc):
     # DynamoDB's TTL deletes a serial record at its certificate's notAfter.
     boto3.client("dynamodb", region_name=REGION).delete_item(
         TableName=svc.settings.table_name,
-        Key={"pk": {"S": f"SERIAL#{first['serial_number']}"}, "sk": {"S": "SERIAL"}},
+        Key=typed_key(keys.serial(int(first["serial_number"], 16))),
     )
     second = issue(api, pin="246813")
     items = table_items(svc)
-    assert next(i for i in items if i["sk"] == "ACCOUNT")["active_credential_id"] == second["credential_id"]
-    old = next(i for i in items if i["pk"] == f"SERIAL#{first['serial_number']}")
+    assert next(i for i in items if is_account(i))["active_credential_id"] == second["credential_id"]
+    old = serials_in(items)[int(first["serial_number"], 16)]
     assert old["status"] == "revoked"
     assert int(old["expires_at"]) <= int(datetime.now(UTC).timestamp()) + 1, "expires again at once"
 
 
 def test_the_certificate_shows_the_name_with_its_spaces(api):
-    issued = issue(api, CUSTOMER | {"name": "Kim  Min Su", "phone": "010-4444-5555"})
+    issued = issue(api, ENROLLMENT | {"name": "Kim  Min Su", "phone": "010-4444-5555"})
     cert = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
     common_name = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
     assert common_name.startswith("Kim Min Su(")

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import boto3
 from fincert.adapters.dynamodb.keys import idle_shard
 
-from tests.integration.test_issuance_api import CUSTOMER, issue
+from tests.support.customers import issue
+from tests.support.people import ENROLLMENT
+from tests.support.table import account_item, account_of
 
 
 def _account_item(aws, account_id: str) -> dict:
-    table = boto3.resource("dynamodb", region_name="ap-northeast-2").Table(aws.refs["FincertTable"])
-    return table.get_item(Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"})["Item"]
+    return account_item(account_id)
 
 
 def _account_id(aws, credential_id: str) -> str:
-    table = boto3.resource("dynamodb", region_name="ap-northeast-2").Table(aws.refs["FincertTable"])
-    items = table.scan()["Items"]
-    return next(i["pk"].removeprefix("ACCT#") for i in items if i["sk"] == f"CRED#{credential_id}")
+    return account_of(credential_id)
 
 
 def test_issuance_just_after_kst_midnight_counts_as_the_korean_day(aws, api, clock):
@@ -37,7 +35,7 @@ def test_reissue_moves_the_last_use_day(aws, api, clock):
     clock.at = datetime(2026, 11, 24, 14, 59, tzinfo=UTC)  # 23:59 KST, 24 November
     first = issue(api)
     clock.at = datetime(2026, 12, 30, 3, 0, tzinfo=UTC)
-    second = issue(api, CUSTOMER, pin="246813")
+    second = issue(api, ENROLLMENT, pin="246813")
     account_id = _account_id(aws, second["credential_id"])
     assert account_id == _account_id(aws, first["credential_id"])
     item = _account_item(aws, account_id)

@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-from tests import log_safety
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll
+from tests.support import log_safety
+from tests.support.customers import enroll
+from tests.support.people import CUSTOMER, PHONE, PIN, WRONG_PIN
 
 PERSONAL = {
     CUSTOMER["name"],
@@ -19,7 +20,7 @@ PERSONAL = {
     PHONE.removeprefix("+82"),
     "01012345678",
     PIN,
-    "246813",
+    WRONG_PIN,
 }
 
 

@@ -20,9 +20,9 @@ from fincert.domain.revocation_status import RESPONDER_RELOAD, RESPONDER_RENEW_B
 from fincert.errors import DecryptionRefused
 from fincert.wiring import services
 
-from tests.conftest import Api, load_event
-from tests.integration.test_issuance_api import issue
-from tests.verifiers import assert_pkilint_clean
+from tests.support.customers import issue
+from tests.support.in_process import Api, load_event
+from tests.support.verifiers import assert_pkilint_clean
 
 # CertIDs hash the CA's name and key with SHA-1 in what openssl and RFC 5019 clients send.
 SHA1 = hashes.SHA1()  # noqa: S303

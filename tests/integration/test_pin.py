@@ -4,19 +4,19 @@ PIN change and reset are audited and notify the customer."""
 
 from __future__ import annotations
 
-import boto3
+from fincert.wiring import services
 from fincert_local.gateway import recorded_sms
 
-from tests.conftest import REGION
-from tests.customers import Customer, connected_customer
+from tests.support.customers import Customer, connected
+from tests.support.in_process import REGION, Api
+from tests.support.table import account_item
 
 WRONG = "975313"
 
 
 def _account(aws, customer: Customer) -> dict:
-    table = boto3.resource("dynamodb", region_name=REGION).Table(aws.refs["FincertTable"])
-    account_id = customer.token.split(".")[1]
-    return table.get_item(Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"})["Item"]
+    assert aws.refs["FincertTable"] == services().settings.table_name
+    return account_item(customer.account_id)
 
 
 def _failures(aws, customer: Customer) -> int:
@@ -30,7 +30,7 @@ def _error(response) -> str:
 
 
 def test_wrong_pins_count_down_and_the_fifth_locks(api, aws):
-    customer = connected_customer(api)
+    customer = connected(api)
     outcomes = [customer.authorize(pin=WRONG) for _ in range(5)]
     assert [(r.status, _error(r)) for r in outcomes] == [(400, "pin_invalid")] * 4 + [(403, "pin_locked")]
     assert _failures(aws, customer) == 5
@@ -40,7 +40,7 @@ def test_wrong_pins_count_down_and_the_fifth_locks(api, aws):
 
 
 def test_a_correct_pin_before_the_fifth_resets_the_count(api, aws):
-    customer = connected_customer(api)
+    customer = connected(api)
     for _ in range(4):
         assert customer.authorize(pin=WRONG).status == 400
     assert customer.authorize().status == 200
@@ -51,7 +51,7 @@ def test_a_correct_pin_before_the_fifth_resets_the_count(api, aws):
 
 
 def test_failures_are_in_the_history(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     customer.authorize(pin=WRONG)
     customer.authorize()
     events = [e["event"] for e in customer.call("GET", "/v1/history").json()["entries"]]
@@ -59,7 +59,7 @@ def test_failures_are_in_the_history(api):
 
 
 def test_malformed_pins_are_refused_without_using_an_attempt(api, aws, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     aws_calls.clear()
     for pin in ["12345", "1234567", "12345a", "١٢٣٤٥٦"]:
         response = customer.authorize(pin=pin)
@@ -69,7 +69,7 @@ def test_malformed_pins_are_refused_without_using_an_attempt(api, aws, aws_calls
 
 
 def test_pin_reset_after_re_verification_unlocks_with_the_new_pin(api, aws):
-    customer = connected_customer(api)
+    customer = connected(api)
     for _ in range(5):
         customer.authorize(pin=WRONG)
     started = api.post("/v1/pin-resets", customer.identity)
@@ -88,7 +88,7 @@ def test_pin_reset_after_re_verification_unlocks_with_the_new_pin(api, aws):
 
 
 def test_pin_reset_refuses_a_weak_pin_before_using_the_code(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     started = api.post("/v1/pin-resets", customer.identity).json()
     code = api.last_sms_code(customer.phone)
     for pin, error in [
@@ -107,9 +107,7 @@ def test_pin_reset_refuses_a_weak_pin_before_using_the_code(api):
 
 
 def test_pin_reset_is_only_for_an_institution_the_certificate_is_registered_with(api, gateway, other_bank):
-    from tests.conftest import Api
-
-    customer = connected_customer(api)
+    customer = connected(api)
     other = Api(gateway, other_bank["api_key"])
     started = other.post("/v1/pin-resets", customer.identity).json()
     code = other.last_sms_code(customer.phone)
@@ -121,7 +119,7 @@ def test_pin_reset_is_only_for_an_institution_the_certificate_is_registered_with
 
 
 def test_pin_change_needs_the_current_pin_and_notifies(api, aws):
-    customer = connected_customer(api)
+    customer = connected(api)
     wrong_old = customer.call("PUT", "/v1/pin", {"pin": WRONG, "new_pin": "246813"})
     assert (wrong_old.status, _error(wrong_old)) == (400, "pin_invalid")
     weak_new = customer.call("PUT", "/v1/pin", {"pin": customer.pin, "new_pin": "000000"})
@@ -135,7 +133,7 @@ def test_pin_change_needs_the_current_pin_and_notifies(api, aws):
 
 
 def test_reissue_sets_a_new_pin_and_clears_a_lock(api, aws):
-    customer = connected_customer(api)
+    customer = connected(api)
     for _ in range(5):
         customer.authorize(pin=WRONG)
     customer.pin = "246813"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from cryptography import x509
 
-from tests.conftest import Api
-from tests.integration.test_issuance_api import issue
+from tests.support.customers import issue
+from tests.support.in_process import Api
 
 
 def test_ca_certificates_are_public_and_der_encoded(gateway, ca):

@@ -4,8 +4,9 @@ history is the customer's own, listed only with their session."""
 
 from __future__ import annotations
 
-from tests.conftest import Api
-from tests.customers import CUSTOMER, Customer, connected_customer, other_customer
+from tests.support.customers import Customer, connected
+from tests.support.in_process import Api
+from tests.support.people import CUSTOMER, other_customer
 
 
 def at_other_bank(gateway, other_bank) -> Customer:
@@ -15,7 +16,7 @@ def at_other_bank(gateway, other_bank) -> Customer:
 
 
 def test_registration_with_the_pin_makes_the_certificate_usable_at_the_other_bank(api, gateway, other_bank):
-    issued_at_a = connected_customer(api)
+    issued_at_a = connected(api)
     at_b = at_other_bank(gateway, other_bank)
     at_b.credential_id = issued_at_a.credential_id
     assert at_b.call("GET", "/v1/history").json()["error"]["code"] == "institution_not_registered"
@@ -46,7 +47,7 @@ def test_a_customer_with_no_certificate_cannot_register(api):
 
 
 def test_history_is_newest_first_and_paginates_without_overlap(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     for _ in range(4):
         assert customer.authorize().status == 200
     seen: list[str] = []
@@ -68,8 +69,8 @@ def test_history_is_newest_first_and_paginates_without_overlap(api):
 
 
 def test_history_cursors_cannot_reach_another_customer(api):
-    alice = connected_customer(api)
-    bob = connected_customer(api, other_customer(4))
+    alice = connected(api)
+    bob = connected(api, other_customer(4))
     alice.authorize()
     alices_cursor = alice.call("GET", "/v1/history?limit=1").json()["next_cursor"]
     bobs_view = bob.call("GET", f"/v1/history?cursor={alices_cursor}").json()
@@ -81,13 +82,13 @@ def test_history_cursors_cannot_reach_another_customer(api):
 
 
 def test_no_institution_lists_history_on_its_own(api):
-    connected_customer(api)
+    connected(api)
     response = api.get("/v1/history")
     assert (response.status, response.json()["error"]["code"]) == (403, "customer_session_required")
 
 
 def test_history_holds_no_personal_data(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     customer.authorize()
     text = customer.call("GET", "/v1/history").body.decode()
     for value in ["홍길동", "1234-5678", "19900101", customer.pin]:

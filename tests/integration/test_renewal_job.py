@@ -10,25 +10,17 @@ from datetime import datetime, timedelta
 import boto3
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from fincert.adapters.dynamodb import keys
 from fincert.domain.jobs import plan
 from fincert.domain.pin import pin_verifier_message
 from fincert.wiring import services
 from fincert_local.jobs import JOBS, drain, scheduled_event, sqs_event
 
-from tests.conftest import REGION, load_event
-from tests.integration.jobs import (
-    DAY,
-    account_of,
-    active,
-    credentials,
-    item,
-    items,
-    kst,
-    run,
-    serial_record,
-    sms_to,
-)
-from tests.integration.test_issuance_api import CUSTOMER, PHONE, PIN, enroll, issue
+from tests.support.customers import enroll, issue
+from tests.support.in_process import REGION, load_event
+from tests.support.jobs import DAY, kst, run, sms_to
+from tests.support.people import ENROLLMENT, PHONE, PIN
+from tests.support.table import account_item, account_of, active, credentials, serial_record, table_items
 
 ISSUED_AT = kst(2026, 11, 25, 10, 0)  # notAfter 2029-11-25 09:59:59 KST
 WINDOW_START = kst(2029, 10, 26)  # 30 KST days before the notAfter day
@@ -44,7 +36,7 @@ def test_a_certificate_is_renewed_on_the_first_day_of_its_window_keeping_pin_and
     clock.at = ISSUED_AT
     issued = issue(api)
     account_id = account_of(issued["credential_id"])
-    before = item(f"ACCT#{account_id}", "ACCOUNT")
+    before = account_item(account_id)
 
     clock.at = WINDOW_START - timedelta(seconds=1)  # 23:59:59 KST the day before
     assert run(gateway, "renewal")["planned"]["enqueued"] == 0
@@ -92,7 +84,7 @@ def test_a_certificate_is_renewed_on_the_first_day_of_its_window_keeping_pin_and
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    after = item(f"ACCT#{account_id}", "ACCOUNT")
+    after = account_item(account_id)
     # Same PIN: the verifier is untouched and still the MAC of the customer's PIN.
     assert after["pin_verifier"] == before["pin_verifier"]
     svc = services()
@@ -142,7 +134,7 @@ def test_a_day_the_job_did_not_run_is_caught_up_the_next_day_with_the_same_algor
 def test_renewed_on_the_last_valid_day_but_never_after_expiry(api, clock, gateway):
     clock.at = ISSUED_AT
     first = issue(api)
-    second = issue(api, CUSTOMER | {"phone": "010-2222-3333", "name": "김서연"})
+    second = issue(api, ENROLLMENT | {"phone": "010-2222-3333", "name": "김서연"})
     not_after = _certificate_not_after(first)
     assert not_after == kst(2029, 11, 25, 9, 59, 59)
 
@@ -174,7 +166,7 @@ def _hold_back(credential_id: str) -> None:
     """Takes a credential out of `due` for a while (as if its entry had not come up yet)."""
     account_id = account_of(credential_id)
     table = boto3.resource("dynamodb", region_name=REGION).Table(services().settings.table_name)
-    key = {"pk": f"ACCT#{account_id}", "sk": f"CRED#{credential_id}"}
+    key = keys.credential(account_id, credential_id).as_dict()
     old = table.get_item(Key=key)["Item"]
     _held[credential_id] = (old["due_pk"], old["due_sk"])
     table.update_item(Key=key, UpdateExpression="REMOVE due_pk, due_sk")
@@ -185,7 +177,7 @@ def _release(credential_id: str) -> None:
     table = boto3.resource("dynamodb", region_name=REGION).Table(services().settings.table_name)
     due_pk, due_sk = _held.pop(credential_id)
     table.update_item(
-        Key={"pk": f"ACCT#{account_id}", "sk": f"CRED#{credential_id}"},
+        Key=keys.credential(account_id, credential_id).as_dict(),
         UpdateExpression="SET due_pk = :p, due_sk = :s",
         ExpressionAttributeValues={":p": due_pk, ":s": due_sk},
     )
@@ -224,7 +216,7 @@ def test_a_failure_on_one_certificate_does_not_stop_the_others_and_is_retried_ne
     api, clock, gateway, aws_calls
 ):
     clock.at = ISSUED_AT
-    customers = [CUSTOMER | {"phone": f"010-5555-000{n}"} for n in range(3)]
+    customers = [ENROLLMENT | {"phone": f"010-5555-000{n}"} for n in range(3)]
     accounts = [account_of(issue(api, customer)["credential_id"]) for customer in customers]
 
     clock.at = WINDOW_START + timedelta(hours=1)
@@ -248,7 +240,7 @@ def test_finding_what_is_due_reads_only_due_entries_never_scans(api, clock, gate
     issue(api)
     clock.at = ISSUED_AT + timedelta(days=200)
     for n in range(3):  # issued later: not due yet
-        issue(api, CUSTOMER | {"phone": f"010-7777-000{n}"})
+        issue(api, ENROLLMENT | {"phone": f"010-7777-000{n}"})
 
     clock.at = WINDOW_START + timedelta(hours=1)
     aws_calls.clear()
@@ -312,10 +304,12 @@ def test_no_item_is_left_due_for_a_renewed_or_superseded_certificate(api, clock,
     account_id = account_of(second["credential_id"])
     stored = credentials(account_id)
     assert "due_pk" not in stored[first["credential_id"]]
-    assert stored[second["credential_id"]]["due_pk"].startswith("renew#")
-    assert [i for i in items() if i.get("due_pk", "").startswith(("renew#", "expiry#"))] == [
-        stored[second["credential_id"]]
-    ]
+    assert stored[second["credential_id"]]["due_pk"] == keys.due_partition("renew", account_id)
+    assert [
+        i
+        for i in table_items()
+        if i.get("due_pk") in {*keys.due_partitions("renew"), *keys.due_partitions("expiry")}
+    ] == [stored[second["credential_id"]]]
 
 
 # --- a renewal racing a reissue by the customer: exactly one active certificate -----------------

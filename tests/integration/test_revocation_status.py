@@ -13,7 +13,6 @@ import base64
 import subprocess
 import urllib.parse
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
@@ -30,15 +29,14 @@ from fincert.wiring import services
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import RevokedError
 
-from tests.conftest import Api
-from tests.integration.test_issuance_api import CUSTOMER, issue
-from tests.moto_patches import kms_message_type_digest
-from tests.verifiers import assert_pkilint_clean
+from tests.support.customers import issue
+from tests.support.in_process import Api
+from tests.support.moto_patches import kms_message_type_digest
+from tests.support.ocsp import SHA1, ca_files, leaf_of, ocsp_request, openssl, openssl_ocsp_status
+from tests.support.people import ENROLLMENT
+from tests.support.verifiers import assert_pkilint_clean
 
 OCSP_TYPE = {"Content-Type": "application/ocsp-request"}
-
-# CertIDs hash the CA's name and key with SHA-1 in what openssl and RFC 5019 clients send.
-SHA1 = hashes.SHA1()  # noqa: S303
 
 
 @pytest.fixture
@@ -58,63 +56,15 @@ def anonymous(gateway) -> Api:
     return Api(gateway)
 
 
-def _leaf(issued: dict) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
-
-
-def _request(leaf: x509.Certificate, issuer: x509.Certificate, *, nonce: bytes | None = None, hash_=None):
-    builder = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hash_ or SHA1)
-    if nonce is not None:
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    return builder.build().public_bytes(serialization.Encoding.DER)
-
-
 def _post(api: Api, der: bytes, headers=OCSP_TYPE):
     return api.request("POST", "/pki/ocsp", body=der, headers=headers)
 
 
 def _ask(api: Api, leaf, ca, **kw) -> ocsp.OCSPResponse:
-    response = _post(api, _request(leaf, ca.issuing_certificate, **kw))
+    response = _post(api, ocsp_request(leaf, ca.issuing_certificate, **kw))
     assert response.status == 200, response.body
     assert response.header("Content-Type") == "application/ocsp-response"
     return ocsp.load_der_ocsp_response(response.body)
-
-
-def _files(tmp_path: Path, ca, **certs: x509.Certificate) -> Path:
-    for name, cert in {"root": ca.root_certificate, "issuing": ca.issuing_certificate, **certs}.items():
-        (tmp_path / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return tmp_path
-
-
-def _openssl(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
-
-
-def openssl_ocsp_status(
-    tmp_path: Path, ca, leaf: x509.Certificate | None, response_der: bytes, *, serial: int | None = None
-) -> str:
-    """openssl's verdict on a served response: signature and delegation chain to the root, then
-    the status line for `leaf` (the CertID openssl computes itself), or for a bare `serial`."""
-    _files(tmp_path, ca, **({"leaf": leaf} if leaf is not None else {}))
-    target = ["-cert", "leaf.pem"] if leaf is not None else ["-serial", str(serial)]
-    (tmp_path / "response.der").write_bytes(response_der)
-    result = _openssl(
-        tmp_path,
-        "ocsp",
-        "-respin",
-        "response.der",
-        "-CAfile",
-        "root.pem",
-        "-verify_other",
-        "issuing.pem",
-        "-no_nonce",
-        "-issuer",
-        "issuing.pem",
-        *target,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Response verify OK" in result.stderr, result.stderr
-    return result.stdout
 
 
 def _revoke(svc, serial: int, status=SerialStatus.REVOKED, reason="keyCompromise") -> None:
@@ -125,15 +75,15 @@ def _revoke(svc, serial: int, status=SerialStatus.REVOKED, reason="keyCompromise
 
 
 def test_openssl_reads_good_then_revoked_after_a_reissue(api, anonymous, ca, responder, tmp_path):
-    first = _leaf(issue(api))
+    first = leaf_of(issue(api))
     good = openssl_ocsp_status(
-        tmp_path, ca, first, _post(anonymous, _request(first, ca.issuing_certificate)).body
+        tmp_path, ca, first, _post(anonymous, ocsp_request(first, ca.issuing_certificate)).body
     )
     assert good.splitlines()[0] == "leaf.pem: good"
 
     issue(api)  # the same customer again: the first certificate is superseded at once
     revoked = openssl_ocsp_status(
-        tmp_path, ca, first, _post(anonymous, _request(first, ca.issuing_certificate)).body
+        tmp_path, ca, first, _post(anonymous, ocsp_request(first, ca.issuing_certificate)).body
     )
     lines = [line.strip() for line in revoked.splitlines()]
     assert lines[0] == "leaf.pem: revoked"
@@ -165,7 +115,7 @@ def _hashes(issuer: x509.Certificate, algorithm=None):
 
 
 def test_suspension_is_revoked_certificate_hold_and_restore_is_good_again(api, anonymous, svc, ca, responder):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     _revoke(svc, leaf.serial_number, SerialStatus.SUSPENDED, reason=None)
     held = _ask(anonymous, leaf, ca)
     assert held.certificate_status == ocsp.OCSPCertStatus.REVOKED
@@ -178,7 +128,7 @@ def test_suspension_is_revoked_certificate_hold_and_restore_is_good_again(api, a
 
 
 def test_nonce_is_echoed_and_the_request_hash_algorithm_kept(api, anonymous, ca, responder):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     nonce = b"\x01" * 16
     response = _ask(anonymous, leaf, ca, nonce=nonce, hash_=hashes.SHA256())
     assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce
@@ -188,7 +138,7 @@ def test_nonce_is_echoed_and_the_request_hash_algorithm_kept(api, anonymous, ca,
 
 
 def test_responses_come_from_the_delegated_responder_not_a_kms_sign(api, anonymous, ca, responder, aws_calls):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     _ask(anonymous, leaf, ca)  # the first query of the container decrypts the responder key
     aws_calls.clear()
     response = _ask(anonymous, leaf, ca)
@@ -204,8 +154,8 @@ def test_responses_come_from_the_delegated_responder_not_a_kms_sign(api, anonymo
 
 
 def test_get_requests_with_and_without_url_encoding(api, anonymous, ca, responder):
-    leaf = _leaf(issue(api))
-    der = _request(leaf, ca.issuing_certificate)
+    leaf = leaf_of(issue(api))
+    der = ocsp_request(leaf, ca.issuing_certificate)
     encoded = base64.b64encode(der).decode()
     for path in (urllib.parse.quote(encoded, safe=""), encoded):
         response = anonymous.get(f"/pki/ocsp/{path}")
@@ -218,10 +168,10 @@ def test_get_requests_with_and_without_url_encoding(api, anonymous, ca, responde
 def test_pkilint_accepts_served_good_revoked_and_unknown_responses(
     api, anonymous, svc, ca, responder, tmp_path
 ):
-    leaf = _leaf(issue(api))
-    good = _post(anonymous, _request(leaf, ca.issuing_certificate)).body
+    leaf = leaf_of(issue(api))
+    good = _post(anonymous, ocsp_request(leaf, ca.issuing_certificate)).body
     _revoke(svc, leaf.serial_number)
-    revoked = _post(anonymous, _request(leaf, ca.issuing_certificate)).body
+    revoked = _post(anonymous, ocsp_request(leaf, ca.issuing_certificate)).body
     unknown = _post(anonymous, _unknown_request(ca)).body
     for name, der in {"good": good, "revoked": revoked, "unknown": unknown}.items():
         (tmp_path / f"{name}.der").write_bytes(der)
@@ -237,8 +187,8 @@ def _unsuccessful(response) -> ocsp.OCSPResponseStatus:
 
 
 def test_bad_requests_get_ocsp_errors_or_4xx_and_nothing_is_signed(api, anonymous, ca, responder, aws_calls):
-    leaf = _leaf(issue(api))
-    good = _request(leaf, ca.issuing_certificate)
+    leaf = leaf_of(issue(api))
+    good = ocsp_request(leaf, ca.issuing_certificate)
     foreign = (
         ocsp.OCSPRequestBuilder()
         .add_certificate_by_hash(b"\x00" * 20, b"\x11" * 20, leaf.serial_number, SHA1)
@@ -268,8 +218,8 @@ def test_bad_requests_get_ocsp_errors_or_4xx_and_nothing_is_signed(api, anonymou
 
 
 def test_no_responder_is_503_not_500(api, anonymous, ca):
-    leaf = _leaf(issue(api))
-    response = _post(anonymous, _request(leaf, ca.issuing_certificate))
+    leaf = leaf_of(issue(api))
+    response = _post(anonymous, ocsp_request(leaf, ca.issuing_certificate))
     assert response.status == 503
     assert response.header("Retry-After")
 
@@ -284,12 +234,12 @@ def _crl_path(leaf: x509.Certificate) -> str:
 
 
 def test_certificates_name_their_partitions_crl(api, ca):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     assert _crl_path(leaf) == f"/pki/crl/{crl_partition(leaf.not_valid_after_utc)}.crl"
 
 
 def test_openssl_crl_check_good_then_revoked_and_pkilint_clean(api, anonymous, svc, ca, clock, tmp_path):
-    first = _leaf(issue(api))
+    first = leaf_of(issue(api))
     path = _crl_path(first)
 
     def verify() -> subprocess.CompletedProcess:
@@ -301,8 +251,8 @@ def test_openssl_crl_check_good_then_revoked_and_pkilint_clean(api, anonymous, s
         (tmp_path / "leaf.crl.pem").write_bytes(crl.public_bytes(serialization.Encoding.PEM))
         root_crl = x509.load_der_x509_crl(anonymous.get("/pki/root.crl").body)
         (tmp_path / "root.crl.pem").write_bytes(root_crl.public_bytes(serialization.Encoding.PEM))
-        _files(tmp_path, ca, leaf=first)
-        return _openssl(
+        ca_files(tmp_path, ca, leaf=first)
+        return openssl(
             tmp_path,
             "verify",
             "-x509_strict",
@@ -336,7 +286,7 @@ def test_openssl_crl_check_good_then_revoked_and_pkilint_clean(api, anonymous, s
 
 
 def test_crl_is_cached_per_container_then_rebuilt(api, anonymous, svc, ca, clock, aws_calls):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     path = _crl_path(leaf)
     aws_calls.clear()
     first = anonymous.get(path).body
@@ -354,7 +304,7 @@ def test_crl_is_cached_per_container_then_rebuilt(api, anonymous, svc, ca, clock
 
 
 def test_suspended_is_listed_as_certificate_hold_and_leaves_on_restore(api, anonymous, svc, ca, clock):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     _revoke(svc, leaf.serial_number, SerialStatus.SUSPENDED, reason=None)
     crl = x509.load_der_x509_crl(anonymous.get(_crl_path(leaf)).body)
     entry = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
@@ -413,19 +363,19 @@ def _validate(ca, leaf: x509.Certificate, *, crls=(), ocsps=(), moment=None):
 
 
 def test_pyhanko_hard_fail_with_ocsp_accepts_good_and_rejects_revoked(api, anonymous, ca, responder):
-    first = _leaf(issue(api))
+    first = leaf_of(issue(api))
     root_crl = anonymous.get("/pki/root.crl").body
-    good = _post(anonymous, _request(first, ca.issuing_certificate)).body
+    good = _post(anonymous, ocsp_request(first, ca.issuing_certificate)).body
     _validate(ca, first, crls=[root_crl], ocsps=[good])
 
-    issue(api, CUSTOMER)  # supersedes it
-    revoked = _post(anonymous, _request(first, ca.issuing_certificate)).body
+    issue(api, ENROLLMENT)  # supersedes it
+    revoked = _post(anonymous, ocsp_request(first, ca.issuing_certificate)).body
     with pytest.raises(RevokedError):
         _validate(ca, first, crls=[root_crl], ocsps=[revoked])
 
 
 def test_pyhanko_hard_fail_with_crls_accepts_good_and_rejects_revoked(api, anonymous, svc, ca, clock):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     root_crl = anonymous.get("/pki/root.crl").body
     _validate(ca, leaf, crls=[root_crl, anonymous.get(_crl_path(leaf)).body])
 
@@ -438,7 +388,7 @@ def test_pyhanko_hard_fail_with_crls_accepts_good_and_rejects_revoked(api, anony
 def test_a_large_partition_crl_is_signed_by_kms_as_a_digest(
     api, anonymous, svc, ca, clock, aws_calls, tmp_path
 ):
-    leaf = _leaf(issue(api))
+    leaf = leaf_of(issue(api))
     for _ in range(150):
         serial = new_serial_number()
         svc.store.put_pre_signing_record(
@@ -446,7 +396,7 @@ def test_a_large_partition_crl_is_signed_by_kms_as_a_digest(
         )
         _revoke(svc, serial)
     aws_calls.clear()
-    # moto ignores MessageType=DIGEST (tests/moto_patches.py): without the correction the
+    # moto ignores MessageType=DIGEST (tests/support/moto_patches.py): without the correction the
     # signature would not verify and the build would refuse to publish it.
     with kms_message_type_digest():
         response = anonymous.get(_crl_path(leaf))

@@ -16,11 +16,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
+from fincert.adapters.dynamodb import keys
 from fincert.crypto.x509_profile import build_ocsp_responder_certificate
 from fincert.domain.model import SerialStatus
 
-from tests.customers import connected_customer
-from tests.verifiers import openssl_cms_verify
+from tests.support.customers import connected
+from tests.support.table import typed_key
+from tests.support.verifiers import openssl_cms_verify
 
 CONTENT = "로그인: 국민은행 인터넷뱅킹 2024-05-01 09:00:00"
 VERIFY = "/v1/signatures/verify"
@@ -109,7 +111,7 @@ def foreign_cms(certificate, key, content: str = CONTENT, *, detached: bool = Fa
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 @pytest.mark.parametrize("signature_format", ["cms_attached", "cms_detached", "raw"])
 def test_a_fresh_signature_is_valid(api, aws_calls, key_algorithm, signature_format):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     signed = sign(customer, signature_format)
     aws_calls.clear()
     body = verdict(verify(api, signed))
@@ -127,7 +129,7 @@ def test_a_fresh_signature_is_valid(api, aws_calls, key_algorithm, signature_for
 
 
 def test_attached_content_may_be_given_and_must_match(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_attached")
     assert verdict(verify(api, signed, content=CONTENT))["valid"] is True
     body = verdict(verify(api, signed, content=CONTENT + " "))
@@ -141,7 +143,7 @@ def test_attached_content_may_be_given_and_must_match(api):
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 @pytest.mark.parametrize("signature_format", ["cms_detached", "raw"])
 def test_other_content_is_not_valid(api, key_algorithm, signature_format):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     signed = sign(customer, signature_format)
     body = verdict(verify(api, signed, content="계좌이체: 100,000,000원"))
     assert body["valid"] is False and body["signature_valid"] is False
@@ -151,7 +153,7 @@ def test_other_content_is_not_valid(api, key_algorithm, signature_format):
 
 
 def test_content_altered_inside_attached_cms_is_not_valid(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_attached", content="transfer 10,000 KRW")
     der = base64.b64decode(signed["signature"])
     assert der.count(b"10,000") == 1
@@ -163,7 +165,7 @@ def test_content_altered_inside_attached_cms_is_not_valid(api):
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 @pytest.mark.parametrize("signature_format", ["cms_attached", "cms_detached"])
 def test_a_flipped_signature_bit_is_not_valid(api, key_algorithm, signature_format):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     signed = sign(customer, signature_format)
     tampered = b64(with_flipped_signature(base64.b64decode(signed["signature"])))
     body = verdict(verify(api, signed, signature=tampered))
@@ -173,7 +175,7 @@ def test_a_flipped_signature_bit_is_not_valid(api, key_algorithm, signature_form
 
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 def test_a_flipped_raw_signature_is_not_valid(api, key_algorithm):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     signed = sign(customer, "raw")
     raw = bytearray(base64.b64decode(signed["signature"]))
     raw[-1] ^= 0x01
@@ -182,7 +184,7 @@ def test_a_flipped_raw_signature_is_not_valid(api, key_algorithm):
 
 
 def test_a_raw_signature_checked_against_another_certificate_is_not_valid(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "raw")
     customer.issue()  # a new key and certificate, good now; the old one is superseded
     customer.connect()
@@ -196,7 +198,7 @@ def test_a_raw_signature_checked_against_another_certificate_is_not_valid(api):
 
 
 def test_a_signature_by_a_superseded_certificate_is_not_valid(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_detached")
     assert verdict(verify(api, signed))["valid"] is True
     customer.issue()  # reissue: one certificate per person, the old one is revoked as superseded
@@ -209,7 +211,7 @@ def test_a_signature_by_a_superseded_certificate_is_not_valid(api):
 
 
 def test_suspended_then_restored(api, svc):
-    customer = connected_customer(api, key_algorithm="EC_P256")
+    customer = connected(api, key_algorithm="EC_P256")
     signed = sign(customer, "cms_attached")
     serial = serial_of(signed)
     assert svc.store.set_serial_status(serial, SerialStatus.SUSPENDED, at=svc.clock.now())
@@ -223,7 +225,7 @@ def test_suspended_then_restored(api, svc):
 
 
 def test_revoked_for_key_compromise(api, svc):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "raw")
     at = svc.clock.now().replace(microsecond=0)
     assert svc.store.set_serial_status(serial_of(signed), SerialStatus.REVOKED, at=at, reason="keyCompromise")
@@ -234,7 +236,7 @@ def test_revoked_for_key_compromise(api, svc):
 
 
 def test_an_expired_certificate_is_not_valid(api, clock):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_detached")
     not_after = x509.load_pem_x509_certificate(signed["certificate_pem"].encode()).not_valid_after_utc
     clock.at = not_after + timedelta(seconds=1)
@@ -245,12 +247,12 @@ def test_an_expired_certificate_is_not_valid(api, clock):
 
 
 def test_an_unknown_serial_of_ours_is_not_valid(api, svc):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_attached")
     # No record before notAfter never happens in service; if it did, nothing vouches for it.
     svc.clients.dynamodb.delete_item(
         TableName=svc.settings.table_name,
-        Key={"pk": {"S": f"SERIAL#{serial_of(signed):x}"}, "sk": {"S": "SERIAL"}},
+        Key=typed_key(keys.serial(serial_of(signed))),
     )
     body = verdict(verify(api, signed))
     assert (body["valid"], body["certificate_status"]) == (False, "unknown")
@@ -262,7 +264,7 @@ def test_an_unknown_serial_of_ours_is_not_valid(api, svc):
 
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 def test_a_self_signed_signer_does_not_chain(api, aws_calls, key_algorithm):
-    ours = sign(connected_customer(api), "cms_attached")
+    ours = sign(connected(api), "cms_attached")
     verdict(verify(api, ours))  # loads the CA into the container, as a warm one has it
     certificate, key = foreign_signer(key_algorithm)
     aws_calls.clear()
@@ -278,7 +280,7 @@ def test_a_self_signed_signer_does_not_chain(api, aws_calls, key_algorithm):
 
 
 def test_a_forged_issuer_name_does_not_chain(api, svc):
-    customer = connected_customer(api)
+    customer = connected(api)
     ours = sign(customer, "raw")
     issuing = svc.certificate_authority().issuing_certificate
     certificate, key = foreign_signer(issuer=issuing.subject)
@@ -296,7 +298,7 @@ def test_a_forged_issuer_name_does_not_chain(api, svc):
 
 def test_the_ocsp_responder_certificate_does_not_pass_for_a_customers(api, svc):
     # The issuing CA certifies the responder too; its key must not make customer signatures.
-    connected_customer(api)
+    connected(api)
     ca = svc.certificate_authority()
     key = rsa.generate_private_key(65537, 2048)
     certificate = build_ocsp_responder_certificate(
@@ -315,7 +317,7 @@ def test_the_ocsp_responder_certificate_does_not_pass_for_a_customers(api, svc):
 
 @pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
 def test_verdicts_agree_with_openssl_cms_verify(api, tmp_path, key_algorithm):
-    customer = connected_customer(api, key_algorithm=key_algorithm)
+    customer = connected(api, key_algorithm=key_algorithm)
     attached = sign(customer, "cms_attached")
     detached = sign(customer, "cms_detached")
     outsider, outsider_key = foreign_signer(key_algorithm)
@@ -345,7 +347,7 @@ def test_verdicts_agree_with_openssl_cms_verify(api, tmp_path, key_algorithm):
 
 
 def test_bad_input_is_a_4xx_with_a_stable_code_and_writes_nothing(api, aws_calls):
-    customer = connected_customer(api)
+    customer = connected(api)
     attached = sign(customer, "cms_attached")
     raw = sign(customer, "raw")
     no_certs = (
@@ -400,7 +402,7 @@ def test_bad_input_is_a_4xx_with_a_stable_code_and_writes_nothing(api, aws_calls
 
 
 def test_no_mutation_of_a_signature_is_a_server_error(api):
-    customer = connected_customer(api, key_algorithm="EC_P256")
+    customer = connected(api, key_algorithm="EC_P256")
     der = base64.b64decode(sign(customer, "cms_attached")["signature"])
     # Every 7th byte, and truncations: the parser meets lengths, tags and OIDs gone wrong.
     variants = [der[:i] + bytes([der[i] ^ 0xFF]) + der[i + 1 :] for i in range(0, len(der), 7)]
@@ -410,7 +412,7 @@ def test_no_mutation_of_a_signature_is_a_server_error(api):
 
 
 def test_a_customer_session_cannot_verify(api):
-    customer = connected_customer(api)
+    customer = connected(api)
     signed = sign(customer, "cms_attached")
     response = customer.call("POST", VERIFY, {"signature": signed["signature"]})
     assert (response.status, response.json()["error"]["code"]) == (403, "institution_key_required")

@@ -10,14 +10,16 @@ import hashlib
 
 import boto3
 import pytest
+from fincert.adapters.dynamodb import keys
 from fincert.admin import ensure_ocsp_responder
 from fincert.wiring import services
 from fincert_local.gateway import recorded_sms
 
-from tests.conftest import REGION, Api
-from tests.customers import CUSTOMER, Customer, connected_customer
-from tests.integration.jobs import kst, run
-from tests.integration.test_revocation_status import _leaf, _request, openssl_ocsp_status
+from tests.support.customers import Customer, connected
+from tests.support.in_process import REGION, Api
+from tests.support.jobs import kst, run
+from tests.support.ocsp import leaf_of, ocsp_request, openssl_ocsp_status
+from tests.support.people import CUSTOMER
 
 WRONG = "975313"
 
@@ -40,17 +42,16 @@ def _table():
 
 
 def _account(customer: Customer) -> dict:
-    account_id = customer.token.split(".")[1]
-    return _table().get_item(Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"})["Item"]
+    return _table().get_item(Key=keys.account(customer.account_id).as_dict())["Item"]
 
 
 def _ocsp(api: Api, tmp_path, ca, issued: dict) -> list[str]:
     """openssl's reading of the service's OCSP answer for this certificate, as stripped lines."""
-    leaf = _leaf(issued)
+    leaf = leaf_of(issued)
     response = api.request(
         "POST",
         "/pki/ocsp",
-        body=_request(leaf, ca.issuing_certificate),
+        body=ocsp_request(leaf, ca.issuing_certificate),
         headers={"Content-Type": "application/ocsp-request"},
     )
     assert response.status == 200
@@ -85,7 +86,7 @@ def _history(customer: Customer) -> list[dict]:
 
 @pytest.fixture
 def customer(api) -> Customer:
-    return connected_customer(api)
+    return connected(api)
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_a_suspension_with_the_pin_stops_signing_and_ocsp_says_certificate_hold(
     assert change["detail"] == {
         "action": "suspend",
         "reason": "certificateHold",
-        "serial": format(_leaf({"certificate_pem": certificate_pem}).serial_number, "x"),
+        "serial": format(leaf_of({"certificate_pem": certificate_pem}).serial_number, "x"),
         "via": "pin",
     }
     assert "정지" in recorded_sms(customer.phone, REGION)[-1]
@@ -325,14 +326,14 @@ def test_a_suspended_certificate_is_not_renewed_until_restored(api, clock, gatew
 
 def _suspend_in_the_table(customer: Customer) -> None:
     """What a suspension committed by another request leaves behind (its transaction's items)."""
-    account_id = customer.token.split(".")[1]
+    account_id = customer.account_id
     _table().update_item(
-        Key={"pk": f"ACCT#{account_id}", "sk": "ACCOUNT"},
+        Key=keys.account(account_id).as_dict(),
         UpdateExpression="SET credential_suspended = :t",
         ExpressionAttributeValues={":t": True},
     )
     _table().update_item(
-        Key={"pk": f"ACCT#{account_id}", "sk": f"CRED#{customer.credential_id}"},
+        Key=keys.credential(account_id, customer.credential_id).as_dict(),
         UpdateExpression="SET #s = :s",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": "suspended"},
@@ -378,9 +379,9 @@ def test_a_suspension_committing_during_sign_hash_wins_and_keeps_the_sad(custome
 
 
 def test_a_right_pin_on_an_expired_certificate_is_not_counted_as_wrong(customer):
-    account_id = customer.token.split(".")[1]
+    account_id = customer.account_id
     _table().update_item(
-        Key={"pk": f"ACCT#{account_id}", "sk": f"CRED#{customer.credential_id}"},
+        Key=keys.credential(account_id, customer.credential_id).as_dict(),
         UpdateExpression="SET not_after = :past",
         ExpressionAttributeValues={":past": "2020-01-01T00:00:00Z"},
     )

@@ -26,9 +26,9 @@ from fincert.crypto.x509_profile import (
 )
 from moto import mock_aws
 
-from tests.ca_chain import POLICY_OID, URLS, RecordingKms, moto_ca
-from tests.moto_patches import kms_message_type_digest
-from tests.verifiers import assert_pkilint_clean, pkilint_findings
+from tests.support.ca_chain import POLICY_OID, URLS, RecordingKms, moto_ca
+from tests.support.moto_patches import kms_message_type_digest
+from tests.support.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
 # A second CRL base, so the "partition" leaves name another CRL than the others.
@@ -156,7 +156,7 @@ def test_moto_patch_makes_digest_signatures_verify(spec, algorithm):
 
         # The gap itself: if moto ever honours DIGEST, this fails and the patch can go.
         assert not _verifies(public_key, _digest_sign(client, key_id, digest, algorithm), message), (
-            "moto now honours MessageType=DIGEST: drop tests/moto_patches.kms_message_type_digest"
+            "moto now honours MessageType=DIGEST: drop tests/support/moto_patches.kms_message_type_digest"
         )
 
         with kms_message_type_digest():

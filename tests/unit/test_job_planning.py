@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
+from fincert.adapters.dynamodb import keys
 from fincert.domain import jobs
 from fincert.domain.jobs import PLAN, PlanTask, TimeBudgetExhausted, plan, work
 from fincert.domain.model import DueEntry, DuePage
@@ -37,7 +38,7 @@ class Queue:
 
 
 def entries(due_pk: str, days: list[str]) -> list[DueEntry]:
-    return [DueEntry(due_pk, f"{day}#acct_{i}", f"ACCT#acct_{i}", "ACCOUNT") for i, day in enumerate(days)]
+    return [DueEntry(due_pk, f"{day}#acct_{i}", *keys.account(f"acct_{i}")) for i, day in enumerate(days)]
 
 
 def test_only_due_entries_are_read_and_each_is_enqueued_once():

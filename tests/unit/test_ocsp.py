@@ -30,8 +30,8 @@ from fincert.crypto.x509_profile import (
 )
 from moto import mock_aws
 
-from tests.ca_chain import RecordingKms, moto_ca
-from tests.verifiers import assert_pkilint_clean, pkilint_findings
+from tests.support.ca_chain import RecordingKms, moto_ca
+from tests.support.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
 NOW = dt.datetime.now(UTC).replace(microsecond=0)

@@ -32,7 +32,7 @@ from fincert.crypto.x509_profile import (
 from moto import mock_aws
 
 from tests.fakes.kms import FakeKeyManagement
-from tests.verifiers import assert_pkilint_clean, pkilint_findings
+from tests.support.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
 # RFC 5612 reserves PEN 32473 for documentation. A 2.25.<UUID> OID would not do here: pkilint's

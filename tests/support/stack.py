@@ -1,4 +1,5 @@
-"""The local stack as a user starts it (`python -m fincert_local up`), in a subprocess, over HTTP."""
+"""The local stack as a user starts it (`python -m fincert_local up`), in a subprocess, used over
+HTTP: starting it, the bank's requests to it, and its moto server's table."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+import boto3
 import requests
+from cryptography import x509
 
-from tests import log_safety
+from tests.support import log_safety
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,10 +47,24 @@ class RunningStack:
         log_safety.remember_secret(code)
         return code
 
+    @property
+    def table_name(self) -> str:
+        return json.loads(self.state_file.read_text())["environment"]["TABLE_NAME"]
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    workdir = tmp_path_factory.mktemp("local-stack")
+    def dynamodb(self):
+        """A DynamoDB client on the stack's moto server (the stack's own fake credentials)."""
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.moto_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@contextmanager
+def running_stack(workdir: Path) -> Iterator[RunningStack]:
+    """Starts `fincert_local up` with its state and log in workdir, until the block ends."""
     state_file = workdir / "state.json"
     log_file = workdir / "stack.log"
     log_safety.EXTERNAL_LOGS.append(log_file)
@@ -98,3 +115,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def served_root(stack: RunningStack) -> x509.Certificate:
+    response = stack.get("/pki/root-ca.crt")
+    assert response.status_code == 200
+    return x509.load_der_x509_certificate(response.content)

@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
+from fincert.adapters.dynamodb import keys
 from fincert.clock import kst_date
 
-from tests.e2e.conftest import REPO, RunningStack
-from tests.e2e.test_local_stack import customer, issue
+from tests.support.customers import issue
+from tests.support.people import new_enrollment
+from tests.support.stack import REPO, RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -33,25 +35,26 @@ def run_job(stack: RunningStack, job: str) -> dict:
 
 
 def test_run_job_renews_a_due_certificate_in_the_local_stack(stack):
-    body, phone = customer(auto_renew=True)
-    issued = issue(stack, body, phone)
-    environment = json.loads(stack.state_file.read_text())["environment"]
+    body, phone = new_enrollment(auto_renew=True)
+    issued = issue(stack, body)
     table = boto3.resource("dynamodb", endpoint_url=stack.moto_url, region_name=stack.region).Table(
-        environment["TABLE_NAME"]
+        stack.table_name
     )
-    [credential] = table.scan(FilterExpression=Attr("sk").eq(f"CRED#{issued['credential_id']}"))["Items"]
+    [credential] = table.scan(
+        FilterExpression=Attr("sk").eq(keys.CREDENTIAL_PREFIX + issued["credential_id"])
+    )["Items"]
     # Three years on, in one step: its renewal window opens today.
     _, account_id, credential_id = credential["due_sk"].split("#")
     today = kst_date(datetime.now(UTC)).isoformat()
     table.update_item(
-        Key={"pk": credential["pk"], "sk": credential["sk"]},
+        Key=keys.credential(account_id, credential_id).as_dict(),
         UpdateExpression="SET due_sk = :due",
         ExpressionAttributeValues={":due": f"{today}#{account_id}#{credential_id}"},
     )
 
     result = run_job(stack, "renewal")
     assert result["planned"]["by_kind"].get("renew", 0) >= 1 and result["failed"] == []
-    account = table.get_item(Key={"pk": credential["pk"], "sk": "ACCOUNT"})["Item"]
+    account = table.get_item(Key=keys.account(account_id).as_dict())["Item"]
     assert account["active_credential_id"] != issued["credential_id"], "renewed"
     texts = stack.get("/_local/sms", params={"phone": phone}).json()["messages"]
     assert any("자동 갱신" in text for text in texts)

@@ -1,0 +1,97 @@
+"""The service in process: moto's region, the event files, the record of the services' AWS
+calls (the fault-injection seam) and `Api`, the bank's HTTP requests through the local gateway
+(routes and authorizer from template.yaml, the real handlers) without a socket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from fincert_local.demo import sms_code_in
+from fincert_local.gateway import Gateway, recorded_sms
+from fincert_local.gateway import Response as GatewayResponse
+
+from tests.support import log_safety
+
+REGION = "ap-northeast-2"
+# pkilint refuses localhost URIs in certificates, so tests use a real-looking host name.
+PKI_BASE_URL = "http://pki.fincert.example"
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    """An event fixture from tests/events (the same files `fincert_local invoke` takes)."""
+    event = json.loads((EVENTS / name).read_text())
+    event.update(overrides)
+    return event
+
+
+class AwsCalls:
+    """Records every AWS call the services make (botocore `before-call`), and can fail the
+    n-th one, the seam the fault-injection tests use."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self._faults: dict[int, str] = {}
+        self._operation_faults: dict[str, str] = {}
+
+    def fail_call(self, number: int, code: str = "ThrottlingException") -> None:
+        """Fail the `number`-th call from now (1-based) with this AWS error code."""
+        self._faults[len(self.calls) + number] = code
+
+    def fail_next(self, operation: str, code: str = "ThrottlingException") -> None:
+        """Fail the next call of this operation ("dynamodb.TransactWriteItems")."""
+        self._operation_faults[operation] = code
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self._faults.clear()
+        self._operation_faults.clear()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        operation = f"{model.service_model.service_name}.{model.name}"
+        self.calls.append(operation)
+        code = self._faults.pop(len(self.calls), None) or self._operation_faults.pop(operation, None)
+        if code:
+            raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, model.name)
+
+
+class Api:
+    """The bank's view: HTTP requests through the local gateway (routes and authorizer from
+    template.yaml, the real handlers), in process, against moto."""
+
+    def __init__(self, gateway: Gateway, api_key: str | None = None):
+        self.gateway = gateway
+        self.api_key = api_key
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        *,
+        body: bytes | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> GatewayResponse:
+        key = api_key if api_key is not None else self.api_key
+        sent = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
+        sent |= headers or {}
+        if body is None and json_body is not None:
+            body = json.dumps(json_body, ensure_ascii=False).encode()
+        return self.gateway.handle(method, path, list(sent.items()), body or b"")
+
+    def post(self, path: str, json_body: Any = None, **kw: Any) -> GatewayResponse:
+        return self.request("POST", path, json_body, **kw)
+
+    def get(self, path: str, **kw: Any) -> GatewayResponse:
+        return self.request("GET", path, **kw)
+
+    def last_sms_code(self, phone_e164: str) -> str:
+        texts = recorded_sms(phone_e164, REGION)
+        assert texts, f"no SMS sent to {phone_e164}"
+        code = sms_code_in(texts[-1])
+        log_safety.remember_secret(code)
+        return code
