@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.customers import connected, digest_b64
 
-AUTHORIZER = ["dynamodb.GetItem"]  # the session lookup; DESIGN.md's budget leaves it out
+AUTHORIZER = ["dynamodb.GetItem"]  # the session lookup; the budget (docs/design.md#round-trips) leaves it out
 AUTHORIZE_CALLS = ["dynamodb.UpdateItem", "kms.VerifyMac", "dynamodb.TransactWriteItems"]
 SIGN_HASH_CALLS = ["dynamodb.BatchGetItem", "kms.Decrypt", "dynamodb.TransactWriteItems"]
 
@@ -37,7 +37,7 @@ def test_a_fault_in_authorize_is_a_503_and_the_retry_signs(api, aws_calls, faili
     retry = customer.authorize(1, [digest])
     assert retry.status == 200, retry.body
     assert customer.sign_hash(retry.json()["SAD"], [digest]).status == 200
-    # At most the reserved slot of the failed attempt is left over (DESIGN.md's named leftover),
+    # At most the reserved slot of the failed attempt is left over (docs/design.md#faults-and-allowed-leftovers),
     # and the successful retry forgave it.
     history = [e["event"] for e in customer.call("GET", "/v1/history").json()["entries"]]
     assert history.count("authorized") == 1

@@ -1,7 +1,7 @@
 """AWS faults in the customer flows besides authorize/signHash (test_csc_faults.py): a FinCert
 signature, a PIN change, a connection confirm and a PIN reset. A fault injected at each AWS call
 in turn is a 503 with a retry hint, leaves nothing half-done, and the same request retried
-succeeds; the only leftover is DESIGN.md's named one, a reserved PIN slot, which the successful
+succeeds; the only leftover is the one docs/design.md#faults-and-allowed-leftovers names, a reserved PIN slot, which the successful
 retry forgives."""
 
 from __future__ import annotations

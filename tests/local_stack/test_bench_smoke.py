@@ -1,7 +1,7 @@
 """`python -m fincert_local.bench` runs end to end and reports what docs/benchmarks.md describes.
 
 Only the shape is checked: timings depend on the machine, so no budget is asserted here
-(DESIGN.md §4: budgets are measured by the benchmark command, not by timed tests).
+(docs/design.md#performance-and-cost-budgets: budgets are measured by the benchmark command, not by timed tests).
 """
 
 import json

@@ -48,7 +48,7 @@ from tests.fakes.kms import FakeKeyManagement
 from tests.fakes.sms import FakeSms
 
 if TYPE_CHECKING:
-    from tests.unit.conftest import DynamoTable, RecordingClient, TableReader
+    from tests.support.unit_store import DynamoTable, RecordingClient, TableReader
 
 ROOT, ISSUING, WRAP, HMAC = "root-ca", "issuing-ca", "key-wrap", "hmac"
 PKI_BASE_URL = "http://pki.fincert.example"
@@ -281,7 +281,7 @@ def test_pin_is_kept_only_as_a_kms_hmac_verifier_bound_to_the_person(world):
 
 
 def test_confirm_stays_within_eight_round_trips(world):
-    # DESIGN.md §4: the confirm request costs at most 8 AWS round trips (store + KMS).
+    # docs/design.md#round-trips: the confirm request costs at most 8 AWS round trips (store + KMS).
     for pin in (PIN, NEW_PIN):  # a first issuance, then a reissue
         enrollment_id = world.start()
         code = world.code()

@@ -8,8 +8,8 @@ from dataclasses import asdict
 import pytest
 from fincert.adapters.dynamodb import keys
 from fincert.domain import jobs
+from fincert.domain.job_records import DueEntry, DuePage
 from fincert.domain.jobs import PLAN, PlanTask, TimeBudgetExhausted, plan, work
-from fincert.domain.model import DueEntry, DuePage
 
 
 class Index:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
-from fincert.domain.model import DueEntry
+from fincert.domain.job_records import DueEntry
 from fincert.domain.stores import DueEntries
 from fincert.errors import FincertError
 from fincert.ports import JobQueue

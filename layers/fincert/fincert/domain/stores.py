@@ -13,27 +13,22 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from fincert.domain.job_records import DueEntry, DuePage, IdleState, PartitionItem, PurgeRecord, RenewalCommit
 from fincert.domain.model import (
     Account,
     CertificateAuthorityRecord,
     Credential,
     Device,
     DeviceChallenge,
-    DueEntry,
-    DuePage,
     Enrollment,
     HistoryEntry,
-    IdleState,
     Institution,
     IssuanceCommit,
     OcspResponderRecord,
-    PartitionItem,
     PinSlot,
     PinUnlock,
     PreSigningRecord,
-    PurgeRecord,
     RateLimit,
-    RenewalCommit,
     RevocationReason,
     SerialRecord,
     SerialStatus,

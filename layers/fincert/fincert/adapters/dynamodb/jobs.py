@@ -19,13 +19,8 @@ from fincert.adapters.dynamodb.table import (
     iso,
     load_item,
 )
-from fincert.domain.model import (
-    DueEntry,
-    DuePage,
-    RenewalCommit,
-    RevocationReason,
-    SerialStatus,
-)
+from fincert.domain.job_records import DueEntry, DuePage, RenewalCommit
+from fincert.domain.model import RevocationReason, SerialStatus
 from fincert.errors import ConditionFailed
 
 

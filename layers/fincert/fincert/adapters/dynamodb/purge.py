@@ -16,11 +16,7 @@ from fincert.adapters.dynamodb.table import (
     epoch_seconds,
     iso,
 )
-from fincert.domain.model import (
-    IdleState,
-    PartitionItem,
-    PurgeRecord,
-)
+from fincert.domain.job_records import IdleState, PartitionItem, PurgeRecord
 from fincert.errors import ServiceUnavailable
 
 # Attempts at a batch of deletes DynamoDB left (partly) unprocessed.

@@ -1,0 +1,68 @@
+"""The records the daily jobs (auto-renewal, idle purge) speak in: entries of the sparse `due`
+index, and what the renewal and the purge read and write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from fincert.domain.model import Credential
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """One entry of the sparse `due` index (KEYS_ONLY): what a job must act on."""
+
+    due_pk: str
+    due_sk: str
+    pk: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class DuePage:
+    entries: list[DueEntry]
+    next_key: dict[str, str] | None  # where the next page starts; None: no more
+
+
+@dataclass(frozen=True)
+class RenewalCommit:
+    """The renewal transaction: `new` stored and made the account's active credential, `old`
+    superseded, on condition that `old` is still the active one (a reissue may have won)."""
+
+    old: Credential
+    new: Credential
+    now: datetime
+
+
+@dataclass(frozen=True)
+class IdleState:
+    """What the idle purge reads of an ACCOUNT item."""
+
+    account_id: str
+    person_index: str
+    identity_ciphertext: bytes
+    last_used_day: date | None
+    due_pk: str | None
+    due_sk: str | None
+    warned_on: date | None
+
+
+@dataclass(frozen=True)
+class PurgeRecord:
+    """The audit record a purge leaves: ids, dates and serials, no personal data."""
+
+    account_id: str
+    last_used_day: date
+    warned_on: date
+    purged_at: datetime
+    retain_until: datetime
+
+
+@dataclass(frozen=True)
+class PartitionItem:
+    """One item under ACCT#<account>, as much as the purge needs to know of it."""
+
+    sk: str
+    status: str | None = None
+    serial_number: int | None = None
