@@ -24,8 +24,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm
+from fincert.crypto.subject_name import new_holder_suffix
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.identity import Identity, display_name, identity_context
+from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.minting import Holder, mint_credential
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
@@ -192,6 +193,9 @@ class EnrollmentService:
                     "the SMS code is wrong", code="sms_code_invalid", remaining_attempts=max(remaining, 0)
                 )
             check_pin_not_birth_date(pin, secret["birth_date"])
+            # Checked when the enrollment started; an enrollment from before that rule still
+            # gets a 4xx here, before any key is made, never a failed signing.
+            check_name_fits_certificate(secret["name"])
             issued = self._issue(enrollment, lease_until, secret["name"], pin, now)
             committed = True
             return issued
@@ -272,7 +276,7 @@ class EnrollmentService:
             account = Account(
                 account_id=new_id("acct"),
                 person_index=enrollment.person_index,
-                holder_suffix=secrets.token_hex(6).upper(),
+                holder_suffix=new_holder_suffix(),
                 identity_ciphertext=enrollment.identity_ciphertext,
                 pin_verifier=pin_verifier,
                 created_at=now,

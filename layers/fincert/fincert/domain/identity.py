@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from fincert.crypto.subject_name import MAX_HOLDER_NAME_BYTES, holder_name_fits
 from fincert.errors import InvalidRequest
 from fincert.ports import KeyManagement
 
@@ -28,9 +29,11 @@ class Identity:
 
     @classmethod
     def normalise(cls, name: str, phone: str, birth_date: str, *, today: date) -> Identity:
-        return cls(
-            normalise_name(name), normalise_phone(phone), normalise_birth_date(birth_date, today=today)
-        )
+        """Every route that takes an identity (enrollment, connection, PIN reset, status change)
+        comes through here, so each refuses a name no certificate can hold, before any AWS call."""
+        normalised = normalise_name(name)
+        check_name_fits_certificate(name)
+        return cls(normalised, normalise_phone(phone), normalise_birth_date(birth_date, today=today))
 
     def person_index_message(self) -> bytes:
         return f"fincert-person-{PERSON_INDEX_VERSION}|{self.name}|{self.phone}|{self.birth_date}".encode()
@@ -49,6 +52,18 @@ def display_name(name: str) -> str:
     """The name as a certificate shows it: NFC, whitespace runs folded to one space. The blind
     index uses normalise_name (no whitespace at all) so that spacing never splits a person."""
     return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def check_name_fits_certificate(name: str) -> None:
+    """The name as the certificate shows it (display_name) must fit the subscriber profile's
+    common name, counted in UTF-8 bytes (fincert.crypto.subject_name). Refused, never shortened:
+    it is a legal name."""
+    if not holder_name_fits(display_name(name)):
+        raise InvalidRequest(
+            f"the name is longer than a certificate can hold ({MAX_HOLDER_NAME_BYTES} bytes in UTF-8)",
+            code="name_too_long",
+            max_bytes=MAX_HOLDER_NAME_BYTES,
+        )
 
 
 def normalise_name(name: str) -> str:
