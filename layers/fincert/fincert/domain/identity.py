@@ -85,6 +85,11 @@ def normalise_phone(phone: str) -> str:
     raise InvalidRequest("phone must be a Korean mobile number such as 010-1234-5678", code="phone_invalid")
 
 
+def national_phone(phone_e164: str) -> str:
+    """A stored (E.164) Korean mobile number in its national form: +821012345678 -> 01012345678."""
+    return "0" + phone_e164.removeprefix("+82")
+
+
 def normalise_birth_date(birth_date: str, *, today: date) -> str:
     if not re.fullmatch(r"\d{8}", birth_date):
         raise InvalidRequest("birth_date must be 8 digits, YYYYMMDD", code="birth_date_invalid")
