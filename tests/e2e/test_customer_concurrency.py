@@ -176,3 +176,21 @@ def test_twenty_concurrent_device_registrations_at_four_devices_leave_exactly_fi
     assert listed.status_code == 200, listed.text
     assert sorted(d["device_id"] for d in listed.json()["devices"]) == sorted([*existing, winner])
     assert history_events(customer)["device_registered"] == MAX_DEVICES
+
+
+def test_ten_concurrent_registrations_of_one_key_register_it_once(stack):
+    customer = connected(stack)
+    public_key = device_key()
+    responses = race(
+        stack,
+        [
+            lambda http, n=n: customer.call(
+                "POST", "/v1/devices", {"name": f"기기 {n}", "public_key": public_key}, http=http
+            )
+            for n in range(10)
+        ],
+    )
+    assert Counter(outcome(r) for r in responses) == {(201, ""): 1, (409, "device_already_registered"): 9}
+    listed = customer.call("GET", "/v1/devices")
+    assert len(listed.json()["devices"]) == 1
+    assert history_events(customer)["device_registered"] == 1

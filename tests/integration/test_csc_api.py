@@ -281,3 +281,34 @@ def test_a_json_array_body_is_refused_not_read_as_its_first_element(api):
         assert response.status == 400, (path, response.body)
     as_bank = api.post("/v1/connections", [CUSTOMER])
     assert (as_bank.status, as_bank.json()["error"]["code"]) == (400, "body_not_object")
+
+
+# CSC v1.0.4 types its fields as JSON Number, Boolean and String, and that is what CSC clients
+# send (pyHanko: numSignatures an int, certInfo a bool). Anything else is a client bug to show,
+# not a value to guess at: `true`, "1" and 1.0 are not 1 signature.
+WRONG_CSC_TYPES = [
+    ("/csc/v1/credentials/authorize", {"numSignatures": True}),
+    ("/csc/v1/credentials/authorize", {"numSignatures": "1"}),
+    ("/csc/v1/credentials/authorize", {"numSignatures": 1.0}),
+    ("/csc/v1/credentials/authorize", {"numSignatures": [1]}),
+    ("/csc/v1/credentials/authorize", {"hash": digest_b64("a")}),
+    ("/csc/v1/credentials/info", {"certInfo": "true"}),
+    ("/csc/v1/credentials/info", {"authInfo": 1}),
+    ("/csc/v1/credentials/list", {"maxResults": "10"}),
+    ("/csc/v1/credentials/list", {"maxResults": 10.0}),
+]
+
+
+@pytest.mark.parametrize(("path", "change"), WRONG_CSC_TYPES, ids=[f"{p}-{c}" for p, c in WRONG_CSC_TYPES])
+def test_csc_fields_of_the_wrong_json_type_are_refused_not_coerced(api, aws_calls, path, change):
+    customer = connected(api)
+    body = {"credentialID": customer.credential_id, "numSignatures": 1, "PIN": customer.pin}
+    aws_calls.clear()
+    response = customer.call("POST", path, body | change)
+    assert (response.status, response.json()["error"]) == (422, "validation_failed"), response.body
+    assert not any(c.startswith("kms.") for c in aws_calls.calls)
+    assert not any(
+        c in {"dynamodb.TransactWriteItems", "dynamodb.PutItem", "dynamodb.UpdateItem"}
+        for c in aws_calls.calls
+    )
+    assert customer.authorize().status == 200, "no PIN attempt was used"

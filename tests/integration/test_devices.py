@@ -9,9 +9,10 @@ from datetime import timedelta
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from tests.support.customers import connected
+from tests.support.customers import connected, history_events
 from tests.support.in_process import Api
 from tests.support.people import other_customer
+from tests.support.table import table_items
 
 
 def new_device_key() -> ec.EllipticCurvePrivateKey:
@@ -152,3 +153,55 @@ def test_unknown_or_malformed_device_handles_are_not_found(api):
     ]:
         response = api.post("/v1/device-connections", {"device_handle": handle})
         assert (response.status, response.json()["error"]["code"]) == (404, "device_not_found"), handle
+
+
+def spki_b64_compressed(key) -> str:
+    """The same public key as spki_b64, with its point in compressed form: another encoding."""
+    point = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    )
+    der = base64.b64decode(spki_b64(key))
+    # SPKI of P-256: a 26-byte header (SEQUENCE, algorithm and curve, BIT STRING of 66 bytes with
+    # no unused bits) then the 65-byte uncompressed point; the compressed point is 32 bytes shorter.
+    header = bytearray(der[:-65])
+    header[1] -= 32  # SEQUENCE length
+    header[-2] -= 32  # BIT STRING length
+    return base64.b64encode(bytes(header) + point).decode()
+
+
+def test_the_same_device_key_cannot_be_registered_twice_and_removing_it_frees_it(api, svc):
+    customer = connected(api)
+    key = new_device_key()
+    first = register(customer, key, "my phone")
+    assert first.status == 201, first.body
+    before = table_items(svc)
+    for public_key in [spki_b64(key), spki_b64_compressed(key)]:
+        again = customer.call("POST", "/v1/devices", {"name": "my phone again", "public_key": public_key})
+        assert (again.status, again.json()["error"]["code"]) == (409, "device_already_registered")
+    assert table_items(svc) == before, "nothing written, no device counted"
+    assert [d["name"] for d in customer.call("GET", "/v1/devices").json()["devices"]] == ["my phone"]
+    assert history_events(customer)["device_registered"] == 1
+
+    device_id = first.json()["device_id"]
+    assert customer.call("DELETE", f"/v1/devices/{device_id}").status == 204
+    registered_again = register(customer, key, "my phone")
+    assert registered_again.status == 201, registered_again.body
+    status, _ = device_connect(api, registered_again.json()["device_handle"], key)
+    assert status == 201
+
+
+def test_another_customer_may_register_the_same_key(api):
+    key = new_device_key()
+    assert register(connected(api), key).status == 201
+    assert register(connected(api, identity=other_customer(1)), key).status == 201
+
+
+def test_at_five_devices_a_key_already_registered_is_told_as_such(api):
+    customer = connected(api)
+    keys = [new_device_key() for _ in range(5)]
+    for key in keys:
+        assert register(customer, key).status == 201
+    again = register(customer, keys[0])
+    assert (again.status, again.json()["error"]["code"]) == (409, "device_already_registered")
+    other = register(customer, new_device_key())
+    assert (other.status, other.json()["error"]["code"]) == (409, "device_limit_reached")

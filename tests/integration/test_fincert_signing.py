@@ -95,3 +95,28 @@ def test_api_key_cannot_sign_for_a_customer(api):
     connected(api)
     response = api.post("/v1/signatures", {"content": CONTENT, "sign_type": "login", "pin": "135790"})
     assert (response.status, response.json()["error"]["code"]) == (403, "customer_session_required")
+
+
+def test_the_content_limit_counts_the_utf8_bytes_that_are_signed(api, aws_calls):
+    """8192 is a limit on what is signed, which is bytes: 2731 Hangul syllables are 8193 bytes
+    and refused; content at the limit is signed, and the bank can check that signature with
+    POST /v1/signatures/verify (whose content limit is the same)."""
+    customer = connected(api)
+    too_long = "가" * 2731
+    aws_calls.clear()
+    response = sign(customer, content=too_long)
+    assert response.status == 422, response.body
+    assert response.json()["error"]["code"] == "validation_failed"
+    assert not [c for c in aws_calls.calls if c.startswith("kms.")]
+
+    at_limit = "가" * 2730 + "xx"
+    assert len(at_limit.encode()) == 8192
+    signed = sign(customer, content=at_limit)
+    assert signed.status == 201, signed.body
+    body = {"signature": signed.json()["signature"], "format": "cms_attached"}
+    verified = api.post("/v1/signatures/verify", body)
+    assert verified.status == 200, verified.body
+    assert verified.json()["valid"] is True
+    over = api.post("/v1/signatures/verify", {"signature": "AAAA", "format": "raw", "content": too_long})
+    assert over.status == 422, over.body
+    assert over.json()["error"]["code"] == "validation_failed"

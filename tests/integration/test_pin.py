@@ -7,9 +7,10 @@ from __future__ import annotations
 from fincert.wiring import services
 from fincert_local.gateway import recorded_sms
 
-from tests.support.customers import Customer, connected
+from tests.support.customers import Customer, connected, enroll
 from tests.support.in_process import REGION, Api
-from tests.support.table import account_item
+from tests.support.people import PHONE
+from tests.support.table import account_item, is_account, is_credential, table_items
 
 WRONG = "975313"
 
@@ -140,3 +141,49 @@ def test_reissue_sets_a_new_pin_and_clears_a_lock(api, aws):
     customer.issue()
     assert _failures(aws, customer) == 0
     assert customer.authorize().status == 200
+
+
+# CUSTOMER's mobile number is 010-1234-5678: 01012345678 in its national form. Six consecutive
+# digits of it that no other PIN rule refuses (012345 and the like are already sequential).
+PHONE_PINS = ["010123", "101234"]
+
+
+def test_a_pin_taken_from_the_mobile_number_is_refused_at_issuance_and_nothing_is_issued(api, svc):
+    enrollment_id = enroll(api)
+    code = api.last_sms_code(PHONE)
+    for pin in PHONE_PINS:
+        before = table_items(svc)
+        response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": pin})
+        assert (response.status, _error(response)) == (400, "pin_phone_number")
+        assert pin not in response.body.decode()
+        assert not [i for i in table_items(svc) if is_credential(i) or is_account(i)]
+        assert len(table_items(svc)) == len(before)
+    # The refusal used none of the customer's SMS attempts: the same code issues with a good PIN.
+    ok = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": "135790"})
+    assert ok.status == 201, ok.body
+
+
+def test_a_pin_taken_from_the_mobile_number_is_refused_at_pin_change_before_any_attempt(api, aws):
+    customer = connected(api)
+    before = _account(aws, customer)
+    for pin in PHONE_PINS:
+        response = customer.call("PUT", "/v1/pin", {"pin": customer.pin, "new_pin": pin})
+        assert (response.status, _error(response)) == (400, "pin_phone_number")
+    assert _account(aws, customer) == before, "no attempt reserved, no PIN written"
+    assert customer.authorize().status == 200  # the old PIN still works
+
+
+def test_a_pin_taken_from_the_mobile_number_is_refused_at_pin_reset_before_using_the_code(api):
+    customer = connected(api)
+    started = api.post("/v1/pin-resets", customer.identity).json()
+    code = api.last_sms_code(customer.phone)
+    for pin in PHONE_PINS:
+        response = api.post(
+            f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": pin}
+        )
+        assert (response.status, _error(response)) == (400, "pin_phone_number")
+    assert customer.authorize().status == 200  # the PIN did not change
+    ok = api.post(
+        f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
+    )
+    assert ok.status == 204

@@ -1,5 +1,10 @@
 import pytest
-from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, pin_verifier_message
+from fincert.domain.pin import (
+    check_pin_not_birth_date,
+    check_pin_not_phone_number,
+    check_pin_shape,
+    pin_verifier_message,
+)
 from fincert.errors import WeakPin
 
 
@@ -53,3 +58,18 @@ def test_verifier_message_binds_person_and_version():
     b = pin_verifier_message("v1:bb", "135790")
     assert a != b
     assert a.startswith(b"fincert-pin-v1|")
+
+
+@pytest.mark.parametrize("phone", ["+821012345678", "+82101234567"])
+def test_six_consecutive_digits_of_the_mobile_number_are_refused(phone):
+    national = "0" + phone.removeprefix("+82")
+    for start in range(len(national) - 5):
+        with pytest.raises(WeakPin) as refused:
+            check_pin_not_phone_number(national[start : start + 6], phone)
+        assert refused.value.code == "pin_phone_number"
+        assert national[start : start + 6] not in refused.value.message
+
+
+@pytest.mark.parametrize("pin", ["135790", "821012", "102345", "567801"])
+def test_other_pins_are_not_the_phone_number(pin):
+    check_pin_not_phone_number(pin, "+821012345678")

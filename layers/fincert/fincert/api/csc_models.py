@@ -10,9 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CscRequest(BaseModel):
-    # Lax, unlike the bank API: CSC clients we do not control may send 1.0 for 1 (JSON Schema
-    # calls that an integer too); strings still never become numbers or the reverse.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    """A CSC request body: unknown fields are ignored, but each known field must have the JSON
+    type CSC v1.0.4 gives it, or the request is refused (422 validation_failed), never coerced.
+
+    Decided from what clients send (issue 11). The specification types `numSignatures` and
+    `maxResults` as Number (a count: an integer), `certInfo` and `authInfo` as Boolean, and
+    credentialID, PIN, OTP, SAD, hashAlgo, signAlgo, signAlgoParams, clientData, each `hash` element,
+    `certificates` and `lang` as String. pyHanko's CSCSigner (sign/signers/csc_signer.py) sends
+    exactly those: numSignatures is a Python int (len() of the hashes or its num_signatures
+    argument), certInfo the literal False, everything else str. No field of a CSC request is a
+    String that carries a number, so no client needs a string read as a number. Lax parsing used
+    to accept `true`, "1" and 1.0 as one signature and "true" or 1 as a Boolean, which hides a
+    client's bug in the one call that decides how many signatures a PIN allows. Strict mode
+    refuses them, as the bank API does (1.0 too: JSON Schema calls it an integer, but no client
+    writes a count that way).
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
 
 
 class CscResponse(BaseModel):

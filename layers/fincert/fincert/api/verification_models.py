@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from fincert.api.models import StrictModel
+from fincert.api.models import SignedContent, StrictModel
 from fincert.domain.verification import VerificationResult
 
 # The body limit (settings.max_body_bytes, 16 KiB) is the real bound, checked before parsing
@@ -23,13 +23,12 @@ class VerifySignatureRequest(StrictModel):
         description="Base64, as POST /v1/signatures returned it: DER CMS SignedData or the raw signature",
     )
     format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
-    content: str | None = Field(
+    content: SignedContent | None = Field(
         default=None,
-        min_length=1,
-        max_length=8192,
         description=(
-            "The UTF-8 text that was signed. Required for cms_detached and raw; for cms_attached, "
-            "optional and, if given, must equal the content the signature carries"
+            "The UTF-8 text that was signed (at most 8192 bytes in UTF-8, as POST /v1/signatures "
+            "takes). Required for cms_detached and raw; for cms_attached, optional and, if given, "
+            "must equal the content the signature carries"
         ),
     )
     certificate_pem: str | None = Field(

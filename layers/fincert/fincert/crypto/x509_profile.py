@@ -29,7 +29,6 @@ lint_pkix_signer_signee_cert_chain, which must report no ERROR or WARNING):
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +45,8 @@ from cryptography.x509.oid import (
 
 from fincert.crl_partitions import crl_partition
 from fincert.crypto.keys import certificate_public_key
+from fincert.crypto.subject_name import MAX_HOLDER_NAME_BYTES as MAX_HOLDER_NAME_BYTES  # re-exported
+from fincert.crypto.subject_name import subscriber_common_name
 
 CaPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -71,9 +72,6 @@ ISSUING_CA_SUBJECT = x509.Name(
         x509.NameAttribute(NameOID.COMMON_NAME, "fincert-cloud Issuing CA 1"),
     ]
 )
-
-# RFC 5280 Appendix A: ub-common-name INTEGER ::= 64.
-_UB_COMMON_NAME = 64
 
 # RFC 5280 4.1.2.2: serials are positive and at most 20 octets. 159 bits with the top one forced
 # on gives a fixed 20-octet DER INTEGER (bit 159 stays 0, so no sign-padding octet) that is never
@@ -153,16 +151,9 @@ class PkiUrls:
 
 
 def subscriber_subject(holder_name: str, holder_suffix: str) -> x509.Name:
-    """The subscriber DN. The suffix (unique per person) keeps namesakes' DNs apart."""
-    name = unicodedata.normalize("NFC", holder_name.strip())
-    suffix = unicodedata.normalize("NFC", holder_suffix.strip())
-    if not name or not suffix:
-        raise ValueError("holder name and suffix must not be empty")
-    if any(unicodedata.category(ch).startswith("C") for ch in name + suffix):
-        raise ValueError("holder name and suffix must not contain control or format characters")
-    common_name = f"{name}({suffix})"
-    if len(common_name) > _UB_COMMON_NAME:
-        raise ValueError(f"common name longer than {_UB_COMMON_NAME} characters")
+    """The subscriber DN. The suffix (unique per person) keeps namesakes' DNs apart; what the
+    common name can hold is fincert.crypto.subject_name's (MAX_HOLDER_NAME_BYTES)."""
+    common_name = subscriber_common_name(holder_name, holder_suffix)
     # cryptography encodes C as PrintableString and the rest as UTF8String (RFC 5280 4.1.2.6
     # wants UTF8String for new DirectoryString values), which carries Hangul as is.
     return x509.Name(

@@ -34,7 +34,7 @@ from fincert.domain.model import (
     VerificationPurpose,
     history,
 )
-from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
+from fincert.domain.pin import check_new_pin_against_identity, check_pin_shape, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.sms_limits import sms_limits
 from fincert.domain.stores import AccountReads, History, Institutions, PinSlots, Sessions, Verifications
@@ -240,7 +240,9 @@ class AccountService:
         if account is None:
             raise NotFound("no such account", code="account_not_found")
         identity = self._identity(account.person_index, account.identity_ciphertext)
-        check_pin_not_birth_date(new_pin, identity["birth_date"])
+        check_new_pin_against_identity(
+            new_pin, birth_date=identity["birth_date"], phone_e164=identity["phone"]
+        )
         pin = self._pins.check(account_id, old_pin, principal.institution_id)
         now = self._clock.now()
         verifier = make_pin_verifier(self._kms, self._settings.hmac_key_id, account.person_index, new_pin)
@@ -263,7 +265,7 @@ class AccountService:
         verification, secret = self.prove_phone(
             principal, VerificationPurpose.PIN_RESET, verification_id, sms_code
         )
-        check_pin_not_birth_date(new_pin, secret["birth_date"])
+        check_new_pin_against_identity(new_pin, birth_date=secret["birth_date"], phone_e164=secret["phone"])
         account = self._store.get_account(verification.account_id) if verification.account_id else None
         if account is None or principal.institution_id not in account.institutions:
             # A bank learns nothing of customers not registered with it.

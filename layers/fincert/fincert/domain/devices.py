@@ -5,6 +5,7 @@ signature code."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,7 +62,7 @@ class DeviceService:
 
     def register_device(self, principal: Principal, name: str, public_key_der: bytes) -> tuple[Device, str]:
         account_id = self._accounts.require_registered(principal)
-        _load_device_key(public_key_der)
+        key = _load_device_key(public_key_der)
         now = self._clock.now()
         device = Device(
             device_id=new_id("dev"),
@@ -69,12 +70,19 @@ class DeviceService:
             name=name,
             public_key_der=public_key_der,
             created_at=now,
+            key_fingerprint=device_key_fingerprint(key),
         )
         try:
             self._store.add_device(
                 device, MAX_DEVICES, history(HistoryEvent.DEVICE_REGISTERED, now, principal.institution_id)
             )
         except ConditionFailed as e:
+            # Checked first: at the cap, "already registered" is what the customer needs to know.
+            if "device_key" in e.reasons:
+                raise Conflict(
+                    "this device's key is already registered; remove that device first",
+                    code="device_already_registered",
+                ) from None
             if "account" in e.reasons:
                 raise Conflict(
                     f"at most {MAX_DEVICES} devices; remove one first", code="device_limit_reached"
@@ -161,6 +169,13 @@ class DeviceService:
                 raise Gone("the challenge was already used or expired", code="challenge_used") from None
             raise NotFound("no such device", code="device_not_found") from None
         return Connected(opened, registered)
+
+
+def device_key_fingerprint(key: ec.EllipticCurvePublicKey) -> str:
+    """SHA-256 of the key's SubjectPublicKeyInfo as cryptography writes it (uncompressed point),
+    so the same key sent in another encoding (a compressed point) has the same fingerprint."""
+    canonical = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _load_device_key(public_key_der: bytes) -> ec.EllipticCurvePublicKey:

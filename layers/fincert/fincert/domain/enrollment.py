@@ -24,8 +24,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm
+from fincert.crypto.subject_name import new_holder_suffix
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.identity import Identity, display_name, identity_context
+from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.minting import Holder, mint_credential
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
@@ -39,7 +40,7 @@ from fincert.domain.model import (
     Principal,
     Scope,
 )
-from fincert.domain.pin import check_pin_not_birth_date, check_pin_shape, make_pin_verifier
+from fincert.domain.pin import check_new_pin_against_identity, check_pin_shape, make_pin_verifier
 from fincert.domain.sms_limits import sms_limits
 from fincert.domain.stores import AccountReads, CertificateAuthorityRecords, Enrollments, Issuance
 from fincert.domain.tokens import new_id
@@ -134,7 +135,10 @@ class EnrollmentService:
         wrap_key = self._settings.key_wrap_key_id
         # The certificate shows the name as written (spaces kept); the index ignores spacing.
         shown_name = display_name(request.name)
-        challenge = json.dumps({"code": code, "name": shown_name, "birth_date": identity.birth_date})
+        # The phone too, for the PIN policy (no PIN from the number): the same one Decrypt.
+        challenge = json.dumps(
+            {"code": code, "name": shown_name, "birth_date": identity.birth_date, "phone": identity.phone}
+        )
         enrollment = Enrollment(
             enrollment_id=enrollment_id,
             institution_id=principal.institution_id,
@@ -191,7 +195,12 @@ class EnrollmentService:
                 raise InvalidRequest(
                     "the SMS code is wrong", code="sms_code_invalid", remaining_attempts=max(remaining, 0)
                 )
-            check_pin_not_birth_date(pin, secret["birth_date"])
+            check_new_pin_against_identity(
+                pin, birth_date=secret["birth_date"], phone_e164=secret.get("phone")
+            )
+            # Checked when the enrollment started; an enrollment from before that rule still
+            # gets a 4xx here, before any key is made, never a failed signing.
+            check_name_fits_certificate(secret["name"])
             issued = self._issue(enrollment, lease_until, secret["name"], pin, now)
             committed = True
             return issued
@@ -272,7 +281,7 @@ class EnrollmentService:
             account = Account(
                 account_id=new_id("acct"),
                 person_index=enrollment.person_index,
-                holder_suffix=secrets.token_hex(6).upper(),
+                holder_suffix=new_holder_suffix(),
                 identity_ciphertext=enrollment.identity_ciphertext,
                 pin_verifier=pin_verifier,
                 created_at=now,

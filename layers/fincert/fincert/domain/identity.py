@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from fincert.crypto.subject_name import MAX_HOLDER_NAME_BYTES, holder_name_fits
 from fincert.errors import InvalidRequest
 from fincert.ports import KeyManagement
 
@@ -28,9 +29,11 @@ class Identity:
 
     @classmethod
     def normalise(cls, name: str, phone: str, birth_date: str, *, today: date) -> Identity:
-        return cls(
-            normalise_name(name), normalise_phone(phone), normalise_birth_date(birth_date, today=today)
-        )
+        """Every route that takes an identity (enrollment, connection, PIN reset, status change)
+        comes through here, so each refuses a name no certificate can hold, before any AWS call."""
+        normalised = normalise_name(name)
+        check_name_fits_certificate(name)
+        return cls(normalised, normalise_phone(phone), normalise_birth_date(birth_date, today=today))
 
     def person_index_message(self) -> bytes:
         return f"fincert-person-{PERSON_INDEX_VERSION}|{self.name}|{self.phone}|{self.birth_date}".encode()
@@ -51,6 +54,18 @@ def display_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 
+def check_name_fits_certificate(name: str) -> None:
+    """The name as the certificate shows it (display_name) must fit the subscriber profile's
+    common name, counted in UTF-8 bytes (fincert.crypto.subject_name). Refused, never shortened:
+    it is a legal name."""
+    if not holder_name_fits(display_name(name)):
+        raise InvalidRequest(
+            f"the name is longer than a certificate can hold ({MAX_HOLDER_NAME_BYTES} bytes in UTF-8)",
+            code="name_too_long",
+            max_bytes=MAX_HOLDER_NAME_BYTES,
+        )
+
+
 def normalise_name(name: str) -> str:
     normalised = "".join(unicodedata.normalize("NFC", name).split())
     if not normalised or len(normalised) > _MAX_NAME_CHARS:
@@ -68,6 +83,11 @@ def normalise_phone(phone: str) -> str:
     if _KOREAN_MOBILE.match(digits):
         return "+82" + digits[1:]
     raise InvalidRequest("phone must be a Korean mobile number such as 010-1234-5678", code="phone_invalid")
+
+
+def national_phone(phone_e164: str) -> str:
+    """A stored (E.164) Korean mobile number in its national form: +821012345678 -> 01012345678."""
+    return "0" + phone_e164.removeprefix("+82")
 
 
 def normalise_birth_date(birth_date: str, *, today: date) -> str:

@@ -280,6 +280,9 @@ class Device:
     public_key_der: bytes  # P-256 SubjectPublicKeyInfo
     created_at: datetime
     last_used_at: datetime | None = None
+    # SHA-256 (hex) of the key's canonical SPKI (uncompressed point): one key, one fingerprint,
+    # however the client encoded it. Empty for devices registered before it was recorded.
+    key_fingerprint: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import itertools
 
+from fincert.domain.identity import national_phone
 from fincert.errors import WeakPin
 from fincert.ports import KeyManagement
 
@@ -36,6 +37,21 @@ def check_pin_not_birth_date(pin: str, birth_date: str) -> None:
     yy, mm, dd = birth_date[2:4], birth_date[4:6], birth_date[6:8]
     if pin in {yy + mm + dd, mm + dd + yy, dd + mm + yy}:
         raise WeakPin("the PIN must not be the birth date", code="pin_birth_date")
+
+
+def check_pin_not_phone_number(pin: str, phone_e164: str) -> None:
+    """Refuse any 6 consecutive digits of the mobile number in its national form (010XXXXXXXX),
+    the form people know their number by. phone_e164 is the stored form (+8210...)."""
+    if pin in national_phone(phone_e164):
+        raise WeakPin("the PIN must not be taken from the mobile number", code="pin_phone_number")
+
+
+def check_new_pin_against_identity(pin: str, *, birth_date: str, phone_e164: str | None) -> None:
+    """The rules for a new PIN that need who the customer is; checked before any write. The
+    phone is None only for enrollments started before it travelled with the challenge."""
+    check_pin_not_birth_date(pin, birth_date)
+    if phone_e164 is not None:
+        check_pin_not_phone_number(pin, phone_e164)
 
 
 def pin_verifier_message(person_index: str, pin: str) -> bytes:

@@ -213,7 +213,9 @@ class SignatureActivations(Protocol):
 # --- devices --------------------------------------------------------------------------------------
 class Devices(Protocol):
     def add_device(self, device: Device, max_devices: int, history: HistoryEntry) -> None:
-        """Raises ConditionFailed(reasons=["account"]) at max_devices."""
+        """Raises ConditionFailed(reasons=["account"]) at max_devices, and with "device_key" when
+        the account already has a device with device.key_fingerprint (atomically: two racing
+        registrations of one key cannot both succeed). Removing the device frees its key."""
         ...
 
     def remove_device(self, account_id: str, device_id: str, history: HistoryEntry) -> None: ...

@@ -28,6 +28,7 @@ from fincert.domain.model import (
     HistoryEntry,
     Session,
 )
+from fincert.errors import ConditionFailed
 
 
 class DeviceTable(SharedItems):
@@ -41,10 +42,13 @@ class DeviceTable(SharedItems):
             public_key_der=as_bytes(item["public_key"]),
             created_at=from_iso(item["created_at"]),
             last_used_at=from_iso(last) if last else None,
+            key_fingerprint=item.get("key_fingerprint", ""),
         )
 
     def add_device(self, device: Device, max_devices: int, history: HistoryEntry) -> None:
-        """Raises ConditionFailed("account") when the account already has max_devices (or is gone)."""
+        """Raises ConditionFailed("account") when the account already has max_devices (or is gone),
+        ConditionFailed("device_key") when this account already has a device with this key: the
+        key's item is written in the same transaction as the device, on condition it is new."""
         self._transact(
             [
                 self._tx_update(
@@ -55,24 +59,48 @@ class DeviceTable(SharedItems):
                 ),
                 self._put(
                     {
+                        **keys.device_key(device.account_id, device.key_fingerprint).as_dict(),
+                        "device_id": device.device_id,
+                    }
+                ),
+                self._put(
+                    {
                         **keys.device(device.account_id, device.device_id).as_dict(),
                         "name": device.name,
                         "public_key": device.public_key_der,
+                        "key_fingerprint": device.key_fingerprint,
                         "created_at": iso(device.created_at),
                     }
                 ),
                 self._put_history(device.account_id, history),
             ],
-            ["account", "device", "history"],
+            ["account", "device_key", "device", "history"],
         )
 
     def remove_device(self, account_id: str, device_id: str, history: HistoryEntry) -> None:
-        """Raises ConditionFailed("device") when there is no such device."""
+        """Raises ConditionFailed("device") when there is no such device. Deletes the key's item
+        with the device (only if it names this device), which frees the key for a new one."""
+        stored = self._get(keys.device(account_id, device_id))
+        if stored is None:
+            raise ConditionFailed("no such device", reasons=["device"])
+        fingerprint = stored.get("key_fingerprint", "")
+        device_condition: dict[str, Any] = {"ConditionExpression": "attribute_exists(pk)"}
+        key_item: list[dict[str, Any]] = []
+        if fingerprint:
+            device_condition = {
+                "ConditionExpression": "key_fingerprint = :fingerprint",
+                "ExpressionAttributeValues": attribute_values({":fingerprint": fingerprint}),
+            }
+            key_item = [
+                self._tx_delete(
+                    keys.device_key(account_id, fingerprint),
+                    ConditionExpression="device_id = :device",
+                    ExpressionAttributeValues=attribute_values({":device": device_id}),
+                )
+            ]
         self._transact(
             [
-                self._tx_delete(
-                    keys.device(account_id, device_id), ConditionExpression="attribute_exists(pk)"
-                ),
+                self._tx_delete(keys.device(account_id, device_id), **device_condition),
                 self._tx_update(
                     keys.account(account_id),
                     UpdateExpression="ADD device_count :minus_one",
@@ -80,8 +108,9 @@ class DeviceTable(SharedItems):
                     ExpressionAttributeValues=attribute_values({":minus_one": -1}),
                 ),
                 self._put_history(account_id, history),
+                *key_item,
             ],
-            ["device", "account", "history"],
+            ["device", "account", "history", "device_key"][: 3 + len(key_item)],
         )
 
     def list_devices(self, account_id: str) -> list[Device]:

@@ -16,6 +16,8 @@ Nothing here imports boto3.
   ACCT#<account>       SESSION#<id>       a customer session (token hash, institution, TTL)
   ACCT#<account>       SAD#<id>           signature activation data (CSC), a few minutes (TTL)
   ACCT#<account>       DEVICE#<id>        a registered device's public key (at most 5)
+  ACCT#<account>       DEVKEY#<sha256>    a registered device key's fingerprint -> its device id: one
+                                          device per key and account (written and deleted with it)
   ACCT#<account>       DEVCHAL#<id>       a device's single-use connection challenge (TTL)
   ACCT#<account>       HIST#<time>#<id>   the customer's usage history, newest last
   VERIFY#<id>          VERIFICATION       an SMS re-verification (connection, PIN reset; TTL)
@@ -55,6 +57,7 @@ SERIAL_PREFIX = "SERIAL#"
 CREDENTIAL_PREFIX = "CRED#"
 HISTORY_PREFIX = "HIST#"
 DEVICE_PREFIX = "DEVICE#"
+DEVICE_KEY_PREFIX = "DEVKEY#"
 VERIFICATION_PREFIX = "VERIFY#"
 ENROLLMENT_PREFIX = "ENR#"
 ENROLLMENT_SK = "ENROLLMENT"
@@ -102,6 +105,11 @@ def activation(account_id: str, sad_id: str) -> Key:
 
 def device(account_id: str, device_id: str) -> Key:
     return Key(account_pk(account_id), DEVICE_PREFIX + device_id)
+
+
+def device_key(account_id: str, key_fingerprint: str) -> Key:
+    """Under the account's partition, so the idle purge deletes it with the account."""
+    return Key(account_pk(account_id), DEVICE_KEY_PREFIX + key_fingerprint)
 
 
 def device_challenge(account_id: str, challenge_id: str) -> Key:
