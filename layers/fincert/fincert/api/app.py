@@ -14,11 +14,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from fincert import errors
 from fincert.api.cors import with_cors
 from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
-from fincert.api.events import header
+from fincert.api.events import header, media_type
 from fincert.domain.model import Principal
 from fincert.settings import get_settings
 
 logger = Logger(service="fincert")
+_JSON = "application/json"
 
 
 def parse_json(text: str) -> Any:
@@ -65,8 +66,7 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
     body = event.get("body")
     if not body:
         return None
-    content_type = header(event, "content-type").split(";")[0].strip().lower()
-    if content_type not in {"", "application/json"}:
+    if media_type(header(event, "content-type")) not in {"", _JSON}:
         return errors.UnsupportedMediaType()
     text = body
     if event.get("isBase64Encoded"):
@@ -83,6 +83,21 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
     except json.JSONDecodeError:
         return errors.InvalidRequest("the body is not valid JSON", code="malformed_json")
     return None
+
+
+def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with a JSON Content-Type spelled `application/json`: Powertools' validation
+    compares it case-sensitively and would answer `APPLICATION/JSON` 415 (RFC 9110 8.3.1: media
+    types are case-insensitive). Any other type is passed as sent."""
+    if media_type(header(event, "content-type")) != _JSON:
+        return event
+    event = dict(event)
+    for key in ("headers", "multiValueHeaders"):
+        headers = event.get(key)
+        if headers:
+            canonical: Any = _JSON if key == "headers" else [_JSON]
+            event[key] = {k: canonical if k.lower() == "content-type" else v for k, v in headers.items()}
+    return event
 
 
 def _plain_response(error: errors.FincertError, error_body: ErrorBody) -> dict[str, Any]:
@@ -112,7 +127,7 @@ def lambda_handler(
         )
         if refusal is not None:
             return with_cors(event, _plain_response(refusal, error_body))
-        return with_cors(event, app.resolve(event, context))
+        return with_cors(event, app.resolve(_with_canonical_json_type(event), context))
 
     return handler
 
