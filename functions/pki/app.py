@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import Response
 from cryptography.hazmat.primitives.serialization import Encoding
 from fincert import errors
 from fincert.api.app import create_app, lambda_handler
-from fincert.api.events import header
+from fincert.api.events import header, media_type
 from fincert.crypto.ocsp_limits import MAX_GET_REQUEST_CHARS, MAX_REQUEST_SIZE
 from fincert.wiring import services
 
@@ -183,8 +183,7 @@ def refuse_before_parsing(event: dict[str, Any]) -> errors.FincertError | None:
         return errors.PayloadTooLarge(f"an OCSP request must be at most {MAX_REQUEST_SIZE} bytes")
     if event.get("httpMethod") == "POST" and size:
         # An empty POST is answered malformedRequest like any other unparseable request.
-        content_type = header(event, "content-type").split(";")[0].strip().lower()
-        if content_type != _OCSP_REQUEST:
+        if media_type(header(event, "content-type")) != _OCSP_REQUEST:
             return errors.UnsupportedMediaType(f"send the OCSP request as {_OCSP_REQUEST}")
     else:
         path = (event.get("pathParameters") or {}).get("request") or ""

@@ -5,7 +5,9 @@ are the same files SAM deploys. The behaviour mirrors API Gateway where a differ
 production bug: unknown routes answer 403 "Missing Authentication Token", a missing identity header
 is a 401 without calling the authorizer, authorizer policies are cached per identity and evaluated
 against each request's methodArn, authorizer context values reach the handler stringified, and a
-handler exception is a 502.
+handler exception is a 502. A request it cannot frame (a Content-Length that is not a number, a
+bad chunk, bytes after a body that are not a request) is a 400 `{"message": "Bad Request"}`, an
+over-long request line a 414 and an over-long header block a 431, each closing the connection.
 
 The caller owns os.environ: handlers read their settings from it (LocalStack sets it up).
 """
@@ -17,6 +19,7 @@ import importlib.util
 import json
 import logging
 import re
+import socket
 import sys
 import threading
 import time
@@ -24,6 +27,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -497,16 +501,101 @@ class Gateway:
         return server
 
 
+class _BadRequest(Exception):
+    """The request's framing is broken: its body's length cannot be known."""
+
+
+# The longest chunk-size or trailer line read (http.server's own line limit), and at most this
+# many trailer lines.
+_MAX_LINE = 65536
+_MAX_TRAILERS = 100
+_DIGITS = re.compile(rb"[0-9]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+# After refusing a request, read at most this much of what the client still sends (for at most
+# _DRAIN_SECONDS) before closing, so that the close does not reset the connection and discard
+# the answer before the client reads it.
+_DRAIN_BYTES = 1024 * 1024
+_DRAIN_SECONDS = 1.0
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive and pipelining. A request whose framing is broken (a
+    Content-Length that is not one number, a bad chunk, a transfer coding other than chunked, a
+    body cut short, a request line that is not `METHOD target HTTP/1.x`, as left-over bytes after
+    a body are) gets 400 `{"message": "Bad Request"}` and the connection is closed; an over-long
+    request line gets 414 and an over-long header block 431, the same way. Nothing the client sent
+    is echoed back."""
+
     protocol_version = "HTTP/1.1"  # keep-alive, so benchmarks measure handlers, not TCP setup
+    # The version assumed before the request line has given one: error answers then still have a
+    # status line and headers (http.server's default, HTTP/0.9, sends a bare body).
+    default_request_version = "HTTP/1.1"
+    _refused = False
+
+    def parse_request(self) -> bool:
+        words = str(self.raw_requestline, "iso-8859-1").split()
+        if len(words) == 2:
+            self.command, self.request_version, self.requestline = None, self.default_request_version, ""
+            # http.server would serve `GET /path` as HTTP/0.9 (a body with no status line, as
+            # left-over body bytes can read); API Gateway speaks HTTP/1.x only.
+            self.send_error(400)
+            return False
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's refusals (bad request line, line too long, too many headers), as JSON:
+        its HTML page quotes the request line, which can be a body's left-over bytes."""
+        self._answer_and_close(code)
+
+    def _answer_and_close(self, code: int) -> None:
+        phrase = HTTPStatus(code).phrase
+        body = json.dumps({"message": phrase}).encode()
+        self.close_connection = True
+        self._refused = True
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        log.info("%s %d %s", self.command or "-", code, phrase)
+
+    def handle(self) -> None:
+        super().handle()
+        if self._refused:
+            self._drain()
+
+    def _drain(self) -> None:
+        """A lingering close: what the client still sends after a refusal is read and dropped,
+        briefly, so that closing with unread data does not reset the connection (a reset can
+        discard the answer on the client's side before it reads it)."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + _DRAIN_SECONDS
+            drained = 0
+            while drained < _DRAIN_BYTES and (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                data = self.connection.recv(65536)
+                if not data:
+                    break
+                drained += len(data)
+        except OSError:
+            pass
 
     def _serve(self) -> None:
         gateway: Gateway = self.server.gateway  # type: ignore[attr-defined]
         started = time.monotonic()
-        body = self._read_body(gateway.max_body_bytes)
+        try:
+            body = self._read_body(gateway.max_body_bytes)
+        except _BadRequest:
+            self._answer_and_close(400)
+            return
         if body is None:
             response = gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4()))
             self.close_connection = True  # the unread body makes the connection unusable
+            self._refused = True
         else:
             try:
                 response = gateway.handle(
@@ -542,23 +631,59 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _read_body(self, limit: int) -> bytes | None:
-        """The request body, or None when it exceeds `limit`."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                        pass
-                    return body
-                if len(body) + size > limit:
-                    return None
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body, or None when it exceeds `limit`; _BadRequest when its length cannot
+        be known (RFC 9112 6.3)."""
+        transfer_encoding = ",".join(self.headers.get_all("Transfer-Encoding") or [])
+        if transfer_encoding:
+            codings = [c.strip().lower() for c in transfer_encoding.split(",")]
+            if codings[-1] != "chunked":
+                raise _BadRequest("the final transfer coding is not chunked")
+            # With a Content-Length as well, chunked wins; such a message may be an attempt to
+            # smuggle a request, so the connection is not reused (RFC 9112 6.1).
+            if self.headers.get_all("Content-Length"):
+                self.close_connection = True
+            return self._read_chunked(limit)
+        lengths = {
+            part.strip()
+            for value in self.headers.get_all("Content-Length") or []
+            for part in value.split(",")
+        }
+        if not lengths:
+            return b""
+        if len(lengths) != 1 or not _DIGITS.fullmatch(next(iter(lengths)).encode()):
+            raise _BadRequest("Content-Length is not one number")
+        length = int(next(iter(lengths)))
         if length > limit:
             return None
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise _BadRequest("the body is shorter than its Content-Length")
+        return body
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        body = b""
+        while True:
+            size_text = self._read_line().split(b";", 1)[0].strip(b" \t\r\n")
+            if not _HEX.fullmatch(size_text):
+                raise _BadRequest("bad chunk size")
+            size = int(size_text, 16)
+            if size == 0:
+                for _ in range(_MAX_TRAILERS + 1):
+                    if self._read_line() in (b"\r\n", b"\n"):
+                        return body
+                raise _BadRequest("too many trailer lines")
+            if len(body) + size > limit:
+                return None
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self._read_line() not in (b"\r\n", b"\n"):
+                raise _BadRequest("a chunk is not its size followed by CRLF")
+            body += chunk
+
+    def _read_line(self) -> bytes:
+        line = self.rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE or not line.endswith(b"\n"):
+            raise _BadRequest("line too long, or the connection ended")
+        return line
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # _serve logs one line per request through `logging` instead

@@ -4,6 +4,7 @@ size limit, and who the caller is (as the authorizer resolved it)."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,11 +14,26 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from fincert import errors
 from fincert.api.cors import with_cors
 from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
-from fincert.api.events import header
+from fincert.api.events import header, media_type
 from fincert.domain.model import Principal
 from fincert.settings import get_settings
 
 logger = Logger(service="fincert")
+_JSON = "application/json"
+
+
+def parse_json(text: str) -> Any:
+    """json.loads, with every way it can fail as json.JSONDecodeError: it also raises a plain
+    ValueError (an integer longer than Python's int conversion limit, 4300 digits) and
+    RecursionError (nesting deeper than the stack allows, ~1000 levels, far under the body limit),
+    which would otherwise end as 500s."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as e:
+        # Type only: a ValueError's message can quote the input.
+        raise json.JSONDecodeError(f"unparseable JSON ({type(e).__name__})", text, 0) from None
 
 
 def create_app(
@@ -26,7 +42,10 @@ def create_app(
     """validation=False for functions whose routes take no input: request validation pulls in
     pydantic and Powertools' OpenAPI machinery, a cold-start cost such a function need not pay."""
     # debug=False whatever POWERTOOLS_DEV says: debug mode print()s whole events (PINs, keys).
-    app = APIGatewayRestResolver(enable_validation=validation, debug=False)
+    # parse_json: refuse_before_parsing has already refused what it cannot parse, but the
+    # resolver parses again deeper in the stack, where nesting the first parse survived can
+    # still hit the recursion limit; Powertools answers a JSONDecodeError json_invalid (400).
+    app = APIGatewayRestResolver(enable_validation=validation, debug=False, json_body_deserializer=parse_json)
     install_error_handlers(app, error_body)
     return app
 
@@ -40,14 +59,14 @@ def body_size(event: dict[str, Any]) -> int:
 
 def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.FincertError | None:
     """What is wrong with the raw body, judged before any parser sees it: too large, not JSON by
-    its content type (form parsers would echo the body back in their errors), or not UTF-8."""
+    its content type (form parsers would echo the body back in their errors), not UTF-8, or
+    not JSON that the parser can turn into a value."""
     if body_size(event) > max_body_bytes:
         return errors.PayloadTooLarge(f"the body must be at most {max_body_bytes} bytes")
     body = event.get("body")
     if not body:
         return None
-    content_type = header(event, "content-type").split(";")[0].strip().lower()
-    if content_type not in {"", "application/json"}:
+    if media_type(header(event, "content-type")) not in {"", _JSON}:
         return errors.UnsupportedMediaType()
     text = body
     if event.get("isBase64Encoded"):
@@ -59,7 +78,26 @@ def refuse_before_parsing(event: dict[str, Any], max_body_bytes: int) -> errors.
         # Every body of this API is an object; Powertools would validate an array's first
         # element as if it were the body.
         return errors.InvalidRequest("the body must be a JSON object", code="body_not_object")
+    try:
+        parse_json(text)
+    except json.JSONDecodeError:
+        return errors.InvalidRequest("the body is not valid JSON", code="malformed_json")
     return None
+
+
+def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with a JSON Content-Type spelled `application/json`: Powertools' validation
+    compares it case-sensitively and would answer `APPLICATION/JSON` 415 (RFC 9110 8.3.1: media
+    types are case-insensitive). Any other type is passed as sent."""
+    if media_type(header(event, "content-type")) != _JSON:
+        return event
+    event = dict(event)
+    for key in ("headers", "multiValueHeaders"):
+        headers = event.get(key)
+        if headers:
+            canonical: Any = _JSON if key == "headers" else [_JSON]
+            event[key] = {k: canonical if k.lower() == "content-type" else v for k, v in headers.items()}
+    return event
 
 
 def _plain_response(error: errors.FincertError, error_body: ErrorBody) -> dict[str, Any]:
@@ -89,7 +127,7 @@ def lambda_handler(
         )
         if refusal is not None:
             return with_cors(event, _plain_response(refusal, error_body))
-        return with_cors(event, app.resolve(event, context))
+        return with_cors(event, app.resolve(_with_canonical_json_type(event), context))
 
     return handler
 
