@@ -431,7 +431,13 @@ class IdempotentParameterMismatchException(DynamodbException):
 
 def _request_fingerprint(body: dict[str, Any]) -> str:
     rest = {name: value for name, value in body.items() if name != "ClientRequestToken"}
-    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    # moto has already decoded Binary attributes to bytes.
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_default(value: Any) -> str:
+    return "b:" + value.hex() if isinstance(value, bytes | bytearray) else repr(value)
 
 
 def _token_table(backend: Any) -> dict[str, tuple[str, float]]:

@@ -282,8 +282,8 @@ def _add_one(token: str, amount: str = "1") -> dict:
                 "Update": {
                     "TableName": TABLE,
                     "Key": _key("COUNTER"),
-                    "UpdateExpression": "ADD n :one",
-                    "ExpressionAttributeValues": {":one": {"N": amount}},
+                    "UpdateExpression": "ADD n :one SET b = :b",
+                    "ExpressionAttributeValues": {":one": {"N": amount}, ":b": {"B": b"\x00binary"}},
                 }
             }
         ],
