@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, jobs, openapi, sandbox
+from fincert_local import bench, demo, jobs, load, openapi, sandbox
 from fincert_local.state import DEFAULT_STATE, load_state
 from fincert_local.template import repo_root
 
@@ -155,6 +155,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "bench": Command(
         "measure the budgets of docs/design.md (cold start, round trips)", bench.add_arguments, bench.run
+    ),
+    "load": Command(
+        "N customers signing for a bounded time against a local stack: throughput, latency, errors, "
+        "memory, and the floor of the same AWS calls straight to moto",
+        load.add_arguments,
+        load.run,
     ),
     "sandbox": Command(
         "seed a demo customer and print the CSC client settings (URL, credential, token, PIN)",
