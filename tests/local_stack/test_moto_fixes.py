@@ -331,7 +331,7 @@ def test_a_cancelled_transaction_does_not_use_up_its_token(ddb):
 
 
 def _ttl_items(client, now: float) -> None:
-    for pk, expires in (("PAST", now - 60), ("FUTURE", now + 3600), ("EDGE", now + 0.5)):
+    for pk, expires in (("PAST", now - 60), ("FUTURE", now + 3600), ("SOON", now + 2)):
         client.put_item(TableName=TABLE, Item={**_key(pk), "expires_at": {"N": str(int(expires))}})
     client.put_item(TableName=TABLE, Item={**_key("NONE")})
     client.put_item(TableName=TABLE, Item={**_key("TEXT"), "expires_at": {"S": "1"}})  # not a Number
@@ -345,7 +345,7 @@ def test_the_sweeper_deletes_expired_items_only(ddb):
 
     sweeper = moto_fixes.TtlSweeper(clock=lambda: now)
     assert sweeper.sweep_once() == 1
-    assert {i["pk"]["S"] for i in _scan(ddb)} == {"FUTURE", "EDGE", "NONE", "TEXT"}
+    assert {i["pk"]["S"] for i in _scan(ddb)} == {"FUTURE", "SOON", "NONE", "TEXT"}
     sweeper.clock = lambda: now + 7200
     assert sweeper.sweep_once() == 2
     assert {i["pk"]["S"] for i in _scan(ddb)} == {"NONE", "TEXT"}
