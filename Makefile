@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup local test lint demo sandbox bench openapi run-job clean
+.PHONY: setup local test lint demo sandbox bench load openapi run-job clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,13 @@ sandbox: setup
 
 bench: setup
 	$(PY) -m fincert_local bench
+
+## N customers signing against a local stack it starts: signatures/s, latency, 5xx, memory, and
+## the floor of the same AWS calls straight to moto: `make load CLIENTS=16 SECONDS=300`.
+CLIENTS ?= 4
+SECONDS ?= 60
+load: setup
+	$(PY) -m fincert_local load --clients $(CLIENTS) --seconds $(SECONDS)
 
 ## Fire a daily job in the running `make local` as EventBridge would, then drain its SQS queue
 ## into its worker: `make run-job JOB=renewal` or `make run-job JOB=purge`.

@@ -1,5 +1,7 @@
 """Shared fixtures. AWS is moto, built from template.yaml (fincert_local.resources), so the
-tests cannot drift from the infrastructure. The helpers they are built from are in tests/support."""
+tests cannot drift from the infrastructure, and corrected where it is not faithful to AWS by
+fincert_local.moto_fixes, the same corrections the local stack runs with. The helpers they are
+built from are in tests/support."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from fincert.domain.institutions import register_institution
 from fincert.domain.model import Scope
 from fincert.settings import get_settings
 from fincert.wiring import Services, services, use_services
+from fincert_local import moto_fixes
 from fincert_local.gateway import Gateway
 from fincert_local.resources import LocalResources, create_resources
 from fincert_local.template import load_template, repo_root
@@ -30,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before any handler module creates its Logger: the log-safety test checks DEBUG lines too.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "DEBUG")
     log_safety.install()
+    # Process-wide for the whole session (a test shows a gap with `moto_fixes.without(name)`).
+    # The TTL sweeper is not started: a test that wants expiry calls TtlSweeper.sweep_once.
+    moto_fixes.apply_all()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, jobs, openapi, sandbox
+from fincert_local import bench, demo, jobs, load, openapi, sandbox
 from fincert_local.state import DEFAULT_STATE, load_state
 from fincert_local.template import repo_root
 
@@ -39,6 +39,17 @@ def _up_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--moto-port", type=int, default=5000)
     parser.add_argument("--region", default="ap-northeast-2")
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
+    parser.add_argument(
+        "--no-moto-fixes",
+        action="store_true",
+        help="run moto without fincert_local.moto_fixes' corrections (to measure what they change)",
+    )
+    parser.add_argument(
+        "--ttl-sweep-seconds",
+        type=float,
+        default=10.0,
+        help="how often expired items (TTL attribute in the past) are deleted; 0 never",
+    )
 
 
 def _configure_logging() -> None:
@@ -64,7 +75,14 @@ def up(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
 
-    stack = LocalStack(host=args.host, moto_port=args.moto_port, gateway_port=args.port, region=args.region)
+    stack = LocalStack(
+        host=args.host,
+        moto_port=args.moto_port,
+        gateway_port=args.port,
+        region=args.region,
+        moto_corrections=not args.no_moto_fixes,
+        ttl_sweep_seconds=args.ttl_sweep_seconds or None,
+    )
     stack.start()
     try:
         output = bootstrap(stack)
@@ -137,6 +155,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "bench": Command(
         "measure the budgets of docs/design.md (cold start, round trips)", bench.add_arguments, bench.run
+    ),
+    "load": Command(
+        "N customers signing for a bounded time against a local stack: throughput, latency, errors, "
+        "memory, and the floor of the same AWS calls straight to moto",
+        load.add_arguments,
+        load.run,
     ),
     "sandbox": Command(
         "seed a demo customer and print the CSC client settings (URL, credential, token, PIN)",

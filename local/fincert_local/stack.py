@@ -11,6 +11,7 @@ from typing import Any
 import requests
 from moto.server import ThreadedMotoServer
 
+from fincert_local import moto_fixes
 from fincert_local.gateway import Gateway
 from fincert_local.resources import LocalResources, create_resources
 from fincert_local.template import load_template, repo_root
@@ -51,9 +52,17 @@ class LocalStack:
         template_path: Path | str | None = None,
         parameter_overrides: dict[str, str] | None = None,
         authorizer_cache: bool = True,
+        moto_corrections: bool = True,
+        ttl_sweep_seconds: float | None = 10.0,
     ):
         """Ports 0 pick free ports. `root` (where CodeUri paths start) and `template_path` default
-        to this checkout; tests point them at a toy template."""
+        to this checkout; tests point them at a toy template.
+
+        `moto_corrections` applies fincert_local.moto_fixes to this process (moto's server thread
+        and the in-process handlers share it), the same corrections the tests run with; False
+        leaves moto as it is (to measure what they change), but cannot undo corrections something
+        else in the process applied. `ttl_sweep_seconds` runs a TtlSweeper at that interval
+        (None: items never expire, as in plain moto)."""
         self.host = host
         self.moto_port = moto_port
         self.gateway_port = gateway_port
@@ -63,6 +72,10 @@ class LocalStack:
         self.template_path = Path(template_path) if template_path is not None else self.root / "template.yaml"
         self.parameter_overrides = parameter_overrides
         self.authorizer_cache = authorizer_cache
+        self.moto_corrections = moto_corrections
+        self.ttl_sweep_seconds = ttl_sweep_seconds
+        self.ttl_sweeper: moto_fixes.TtlSweeper | None = None
+        self._serializer: _SerializeDynamoDB | None = None
         self.moto_url = ""
         self.gateway_url = ""
         self.environment: dict[str, str] = {}  # everything start() put in os.environ
@@ -90,11 +103,14 @@ class LocalStack:
                     probe.bind((self.host, self.moto_port))
                 except OSError as e:
                     raise OSError(f"moto port {self.host}:{self.moto_port} is not free: {e}") from e
+        if self.moto_corrections:
+            moto_fixes.apply_all()  # before the server serves anything
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
         if self.serialize_dynamodb:
             # No public hook for wrapping the WSGI app; werkzeug's server reads `.app` per request.
-            self._moto._server.app = _SerializeDynamoDB(self._moto._server.app)
+            self._serializer = _SerializeDynamoDB(self._moto._server.app)
+            self._moto._server.app = self._serializer
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
         # The moto server shares this process's moto backends: start from an empty account.
@@ -125,6 +141,10 @@ class LocalStack:
             target=self._http.serve_forever, name="fincert-gateway", daemon=True
         )
         self._http_thread.start()
+        if self.ttl_sweep_seconds is not None:
+            # Under the DynamoDB lock, so a sweep never interleaves with a request.
+            lock = self._serializer.lock if self._serializer is not None else None
+            self.ttl_sweeper = moto_fixes.TtlSweeper(lock=lock, interval=self.ttl_sweep_seconds).start()
 
     def _set_environ(self, values: dict[str, str]) -> None:
         for name, value in values.items():
@@ -133,6 +153,9 @@ class LocalStack:
             self.environment[name] = value
 
     def stop(self) -> None:
+        if self.ttl_sweeper is not None:
+            self.ttl_sweeper.stop()
+            self.ttl_sweeper = None
         if self._http is not None:
             if self._http_thread is not None:  # shutdown() waits for a serve_forever() to end
                 self._http.shutdown()

@@ -88,6 +88,9 @@ def running_stack(workdir: Path) -> Iterator[RunningStack]:
                 "0",
                 "--state",
                 str(state_file),
+                # Expired items go within a second (tests/local_stack/test_moto_fixes.py waits for it).
+                "--ttl-sweep-seconds",
+                "1",
             ],
             cwd=REPO,
             env=env,

@@ -1,33 +1,31 @@
 """CRL building (fincert.crypto.crl), judged by `openssl crl`, `openssl verify -crl_check` and
 pkilint's lint_crl. The CA keys live in moto's KMS behind the production adapter; a CRL whose TBS
-passes 4096 bytes goes to KMS as MessageType=DIGEST, which moto honours only with
-tests.moto_patches.kms_message_type_digest (self-tested at the top of this module)."""
+passes 4096 bytes goes to KMS as MessageType=DIGEST, which moto honours only with the
+kms_digest correction of fincert_local.moto_fixes (applied to the whole suite by tests/conftest.py,
+self-tested in tests/unit/test_moto_fixes.py)."""
 
 import dataclasses
 import datetime as dt
-import hashlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec
 from fincert.crypto.crl import MAX_CRL_NUMBER, RevokedEntry, build_crl, crl_number_at
-from fincert.crypto.keys import public_key_from_der
 from fincert.crypto.kms_keys import KMS_RAW_MESSAGE_LIMIT, kms_private_key
 from fincert.crypto.x509_profile import (
     build_root_ca_certificate,
     build_subscriber_certificate,
     new_serial_number,
 )
+from fincert_local import moto_fixes
 from moto import mock_aws
 
 from tests.support.ca_chain import POLICY_OID, URLS, RecordingKms, moto_ca
-from tests.support.moto_patches import kms_message_type_digest
 from tests.support.verifiers import assert_pkilint_clean, pkilint_findings
 
 UTC = dt.UTC
@@ -121,66 +119,6 @@ def _many(pki: Pki, count: int = 300) -> list[RevokedEntry]:
         for i in range(count - 1)
     ]
     return [*entries, RevokedEntry(pki.revoked.serial_number, THIS_UPDATE, x509.ReasonFlags.key_compromise)]
-
-
-# --- the moto patch ----------------------------------------------------------------------------
-
-
-def _digest_sign(client, key_id: str, digest: bytes, algorithm: str) -> bytes:
-    return client.sign(KeyId=key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=algorithm)[
-        "Signature"
-    ]
-
-
-def _verifies(public_key, signature: bytes, message: bytes) -> bool:
-    try:
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
-        else:
-            public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-    except Exception:
-        return False
-    return True
-
-
-@pytest.mark.parametrize(
-    ("spec", "algorithm"), [("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"), ("ECC_NIST_P256", "ECDSA_SHA_256")]
-)
-def test_moto_patch_makes_digest_signatures_verify(spec, algorithm):
-    message = b"a TBSCertList longer than KMS takes raw" * 200
-    digest = hashlib.sha256(message).digest()
-    with mock_aws():
-        client = boto3.client("kms", region_name=REGION)
-        key_id = client.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        public_key = public_key_from_der(client.get_public_key(KeyId=key_id)["PublicKey"])
-
-        # The gap itself: if moto ever honours DIGEST, this fails and the patch can go.
-        assert not _verifies(public_key, _digest_sign(client, key_id, digest, algorithm), message), (
-            "moto now honours MessageType=DIGEST: drop tests/support/moto_patches.kms_message_type_digest"
-        )
-
-        with kms_message_type_digest():
-            signature = _digest_sign(client, key_id, digest, algorithm)
-            assert _verifies(public_key, signature, message)
-            verified = client.verify(
-                KeyId=key_id,
-                Message=digest,
-                MessageType="DIGEST",
-                Signature=signature,
-                SigningAlgorithm=algorithm,
-            )
-            assert verified["SignatureValid"] is True
-            # RAW keeps working as before.
-            raw = client.sign(KeyId=key_id, Message=b"small", MessageType="RAW", SigningAlgorithm=algorithm)
-            assert _verifies(public_key, raw["Signature"], b"small")
-            # What real KMS refuses, the patched moto refuses too.
-            with pytest.raises(ClientError, match="ValidationException"):
-                client.sign(KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm=algorithm)
-            with pytest.raises(ClientError, match="Digest is invalid length"):
-                _digest_sign(client, key_id, digest[:20], algorithm)
-
-        # Leaving the context restores moto as it was.
-        assert not _verifies(public_key, _digest_sign(client, key_id, digest, algorithm), message)
 
 
 # --- openssl and pkilint -------------------------------------------------------------------
@@ -294,8 +232,7 @@ def test_a_few_entries_carry_their_reason_codes(pki):
 
 def test_a_large_crl_is_signed_as_a_digest_and_verifies(pki):
     entries = _many(pki)
-    with kms_message_type_digest():
-        der = pki.crl(entries, crl_number=3)
+    der = pki.crl(entries, crl_number=3)
     crl = x509.load_der_x509_crl(der)
     assert len(crl) == 300
     assert len(crl.tbs_certlist_bytes) > KMS_RAW_MESSAGE_LIMIT
@@ -315,13 +252,13 @@ def test_a_large_crl_is_signed_as_a_digest_and_verifies(pki):
 def test_without_the_patch_moto_signs_large_crls_wrongly_and_the_builder_notices(pki):
     # What a KMS signing the digest the wrong way would do in production: the CRL is refused
     # rather than published.
-    with pytest.raises(ValueError, match="does not verify"):
+    with moto_fixes.without("kms_digest"), pytest.raises(ValueError, match="does not verify"):
         pki.crl(_many(pki, 120))
     assert pki.kms.signs == [(32, True)]
 
 
 def test_a_large_crl_from_an_ecdsa_ca_verifies(tmp_path):
-    with mock_aws(), kms_message_type_digest():
+    with mock_aws():
         ec_pki = _make_pki(boto3.client("kms", region_name=REGION), "ECC_NIST_P256", tmp_path)
         der = ec_pki.crl(_many(ec_pki), crl_number=1)
     assert ec_pki.kms.signs[-1] == (32, True)
