@@ -8,6 +8,7 @@ from fincert.crypto.keys import (
     generate_private_key,
     key_algorithm_of,
     private_key_from_der,
+    private_key_from_kms_decryption,
     private_key_to_der,
     public_key_der,
     public_key_from_der,
@@ -75,6 +76,33 @@ def test_public_key_der_is_spki_matching_openssl(alg):
 def test_private_key_from_der_rejects_garbage():
     with pytest.raises(ValueError):
         private_key_from_der(b"\x30\x03\x02\x01\x00")
+
+
+@pytest.mark.parametrize("alg", list(KeyAlgorithm))
+def test_kms_decrypted_key_loads_as_the_validated_loader_does(alg):
+    # The same key, and the same deterministic PKCS#1 v1.5 signature, with or without RSA re-validation.
+    der = private_key_to_der(generate_private_key(alg))
+    fast, checked = private_key_from_kms_decryption(der), private_key_from_der(der)
+    assert public_key_der(fast) == public_key_der(checked)
+    assert key_algorithm_of(fast) is alg
+    if isinstance(fast, rsa.RSAPrivateKey) and isinstance(checked, rsa.RSAPrivateKey):
+        message = b"fincert"
+        assert fast.sign(message, padding.PKCS1v15(), hashes.SHA256()) == checked.sign(
+            message, padding.PKCS1v15(), hashes.SHA256()
+        )
+
+
+def test_kms_decrypted_key_loader_refuses_garbage_and_other_key_types():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    with pytest.raises(ValueError):
+        private_key_from_kms_decryption(b"\x30\x03\x02\x01\x00")
+    ed = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(ValueError):
+        private_key_from_kms_decryption(ed)
 
 
 def test_signing_algorithm_for_ca_keys():
