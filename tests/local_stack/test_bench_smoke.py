@@ -78,7 +78,8 @@ def test_bench_reports_the_cpu_per_signature_alone(tmp_path, capsys):
         assert row["ratio"] > 0 and row["budget"] == bench.SIGNING_CPU_BUDGET
         assert row["over_budget"] == (row["ratio"] > row["budget"])
         # The authorizer runs on every request (uncached), and the handler's AWS calls were seen.
-        assert "AuthorizerFunction" in row["handler_cpu_median_ms"] and len(row["handler_cpu_median_ms"]) == 2
+        by_function = row["service_cpu_by_function_median_ms"]
+        assert "AuthorizerFunction" in by_function and len(by_function) == 2
         assert row["botocore_cpu_median_ms"] > 0
 
     printed = capsys.readouterr().out

@@ -106,10 +106,10 @@ def _signing_cpu(result: dict) -> list[str]:
         "            (+ build the CMS SignedData for POST /v1/signatures), same run, alternately.",
         "",
         f"  {'request':<26} {'key':<8} {'service ms':>10} {'floor ms':>9} {'ratio':>6} {'budget':>6}  "
-        "verdict  handler CPU ms by function (before botocore's is taken out); botocore",
+        "verdict  service ms by function; botocore ms taken out",
     ]
     for row in result["signing_cpu"]:
-        handlers = ", ".join(f"{fn} {ms:.2f}" for fn, ms in row["handler_cpu_median_ms"].items())
+        handlers = ", ".join(f"{fn} {ms:.2f}" for fn, ms in row["service_cpu_by_function_median_ms"].items())
         lines.append(
             f"  {row['request']:<26} {row['key_algorithm']:<8} {row['service_cpu_median_ms']:>10.2f} "
             f"{row['floor_cpu_median_ms']:>9.2f} {row['ratio']:>6.2f} {row['budget']:>5.1f}x  "
