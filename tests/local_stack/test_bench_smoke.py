@@ -13,7 +13,10 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     out = tmp_path / "bench.json"
 
     code = bench.main(
-        ["--runs", "1", "--functions", "PkiFunction", "--json", str(out), "--jobs-credentials", "1000"]
+        [
+            *("--runs", "1", "--functions", "PkiFunction", "--json", str(out)),
+            *("--jobs-credentials", "1000", "--signing-requests", "2"),
+        ]
     )
 
     assert code == 0, capsys.readouterr().err
@@ -47,9 +50,12 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
         assert row["items_read"] == row["due"] and row["over_budget"] is False
         assert "dynamodb.Scan" not in row["operations"]
 
+    # The full run includes the CPU per signature (its shape is checked in the test below).
+    assert len(result["signing_cpu"]) == 4
+
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
-    assert "items read" in printed
+    assert "items read" in printed and "CPU per signature" in printed
 
 
 def test_unknown_function_is_refused_before_anything_starts(capsys):
