@@ -38,7 +38,8 @@ def from_iso(text: str) -> datetime:
     match = _ISO_SECONDS.fullmatch(text)
     if match is not None:
         with contextlib.suppress(ValueError):
-            return datetime(*map(int, match.groups()), tzinfo=UTC)
+            year, month, day, hour, minute, second = map(int, match.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
