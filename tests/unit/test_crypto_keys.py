@@ -140,3 +140,24 @@ def test_generated_rsa_key_signs_what_openssl_verifies(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Verified OK" in result.stdout
+
+
+def test_only_kms_decrypted_subscriber_keys_skip_rsa_validation():
+    # docs/architecture.md#identity-and-secrets: one loader skips the check, and only the signing
+    # use case calls it, on the plaintext of KMS Decrypt; every other key is loaded validated.
+    from pathlib import Path
+
+    import fincert
+
+    layer = Path(fincert.__file__).parent
+    sources = {path.relative_to(layer).as_posix(): path.read_text() for path in layer.rglob("*.py")}
+    assert [name for name, text in sources.items() if "unsafe_skip_rsa_key_validation" in text] == [
+        "crypto/keys.py"
+    ]
+    assert sources["crypto/keys.py"].count("password=None, unsafe_skip_rsa_key_validation=True)") == 1
+    callers = [
+        name
+        for name, text in sources.items()
+        if "private_key_from_kms_decryption(" in text and name != "crypto/keys.py"
+    ]
+    assert callers == ["domain/signing.py"]
