@@ -13,7 +13,10 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     out = tmp_path / "bench.json"
 
     code = bench.main(
-        ["--runs", "1", "--functions", "PkiFunction", "--json", str(out), "--jobs-credentials", "1000"]
+        [
+            *("--runs", "1", "--functions", "PkiFunction", "--json", str(out)),
+            *("--jobs-credentials", "1000", "--signing-requests", "2"),
+        ]
     )
 
     assert code == 0, capsys.readouterr().err
@@ -47,11 +50,48 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
         assert row["items_read"] == row["due"] and row["over_budget"] is False
         assert "dynamodb.Scan" not in row["operations"]
 
+    # The full run includes the CPU per signature (its shape is checked in the test below).
+    assert len(result["signing_cpu"]) == 4
+
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
-    assert "items read" in printed
+    assert "items read" in printed and "CPU per signature" in printed
 
 
 def test_unknown_function_is_refused_before_anything_starts(capsys):
     assert bench.main(["--functions", "NoSuchFunction"]) == 2
     assert "NoSuchFunction" in capsys.readouterr().err
+
+
+def test_bench_reports_the_cpu_per_signature_alone(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    code = bench.main(["--only", "signing-cpu", "--signing-requests", "2", "--json", str(out)])
+
+    assert code == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    assert "cold_start" not in result and "round_trips" not in result and "jobs" not in result
+    assert result["method"]["signing_requests"] == 2
+    rows = result["signing_cpu"]
+    assert {(row["request"], row["key_algorithm"]) for row in rows} == {
+        (request, key)
+        for request in ("CSC authorize + signHash", "POST /v1/signatures")
+        for key in ("RSA_2048", "EC_P256")
+    }
+    for row in rows:
+        assert row["requests"] == 2 and len(row["service_cpu_ms"]) == len(row["floor_cpu_ms"]) == 2
+        assert row["service_cpu_median_ms"] > 0 and row["floor_cpu_median_ms"] > 0
+        assert row["ratio"] > 0 and row["budget"] == bench.SIGNING_CPU_BUDGET
+        assert row["over_budget"] == (row["ratio"] > row["budget"])
+        # The authorizer runs on every request (uncached), and the handler's AWS calls were seen.
+        by_function = row["service_cpu_by_function_median_ms"]
+        assert "AuthorizerFunction" in by_function and len(by_function) == 2
+        assert row["botocore_cpu_median_ms"] > 0
+
+    printed = capsys.readouterr().out
+    assert "CPU per signature" in printed and "Cold start" not in printed
+
+
+def test_unknown_figure_is_refused(capsys):
+    assert bench.main(["--only", "no-such-figure"]) == 2
+    assert "no-such-figure" in capsys.readouterr().err

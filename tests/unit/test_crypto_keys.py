@@ -8,6 +8,7 @@ from fincert.crypto.keys import (
     generate_private_key,
     key_algorithm_of,
     private_key_from_der,
+    private_key_from_kms_decryption,
     private_key_to_der,
     public_key_der,
     public_key_from_der,
@@ -77,6 +78,33 @@ def test_private_key_from_der_rejects_garbage():
         private_key_from_der(b"\x30\x03\x02\x01\x00")
 
 
+@pytest.mark.parametrize("alg", list(KeyAlgorithm))
+def test_kms_decrypted_key_loads_as_the_validated_loader_does(alg):
+    # The same key, and the same deterministic PKCS#1 v1.5 signature, with or without RSA re-validation.
+    der = private_key_to_der(generate_private_key(alg))
+    fast, checked = private_key_from_kms_decryption(der), private_key_from_der(der)
+    assert public_key_der(fast) == public_key_der(checked)
+    assert key_algorithm_of(fast) is alg
+    if isinstance(fast, rsa.RSAPrivateKey) and isinstance(checked, rsa.RSAPrivateKey):
+        message = b"fincert"
+        assert fast.sign(message, padding.PKCS1v15(), hashes.SHA256()) == checked.sign(
+            message, padding.PKCS1v15(), hashes.SHA256()
+        )
+
+
+def test_kms_decrypted_key_loader_refuses_garbage_and_other_key_types():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    with pytest.raises(ValueError):
+        private_key_from_kms_decryption(b"\x30\x03\x02\x01\x00")
+    ed = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(ValueError):
+        private_key_from_kms_decryption(ed)
+
+
 def test_signing_algorithm_for_ca_keys():
     rsa_key = generate_private_key(KeyAlgorithm.RSA_2048)
     ec_key = generate_private_key(KeyAlgorithm.EC_P256)
@@ -112,3 +140,24 @@ def test_generated_rsa_key_signs_what_openssl_verifies(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Verified OK" in result.stdout
+
+
+def test_only_kms_decrypted_subscriber_keys_skip_rsa_validation():
+    # docs/architecture.md#identity-and-secrets: one loader skips the check, and only the signing
+    # use case calls it, on the plaintext of KMS Decrypt; every other key is loaded validated.
+    from pathlib import Path
+
+    import fincert
+
+    layer = Path(fincert.__file__).parent
+    sources = {path.relative_to(layer).as_posix(): path.read_text() for path in layer.rglob("*.py")}
+    assert [name for name, text in sources.items() if "unsafe_skip_rsa_key_validation" in text] == [
+        "crypto/keys.py"
+    ]
+    assert sources["crypto/keys.py"].count("password=None, unsafe_skip_rsa_key_validation=True)") == 1
+    callers = [
+        name
+        for name, text in sources.items()
+        if "private_key_from_kms_decryption(" in text and name != "crypto/keys.py"
+    ]
+    assert callers == ["domain/signing.py"]

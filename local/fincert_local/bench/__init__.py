@@ -6,8 +6,13 @@
 2. AWS round trips per request on a warm container (botocore calls, the authorizer and SMS
    excluded). Budgets: the issuance confirm <= 8, CSC credentials/authorize and
    signatures/signHash <= 3 each.
-3. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
+3. Warm service CPU per signature (CSC authorize + signHash, POST /v1/signatures; RSA-2048 and
+   EC P-256), botocore's time excluded, against the floor of the same run: loading the key
+   without RSA re-validation and signing (+ the CMS). Budget: service <= 5x floor.
+4. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
    100,000 credentials of which 1% are due (--jobs-credentials). Budget: <= 1.2.
+
+--only FIGURE[,FIGURE] runs some of them: cold-start, round-trips, signing-cpu, jobs.
 
 It is a measurement, not a gate: over budget prints OVER and still exits 0. It exits 1 only when
 the measurement itself failed (a handler errored or answered with an error status).
@@ -20,7 +25,8 @@ Modules, one per figure and one per concern:
   cold_start   figure 1: which request per function (COLD_START_EVENTS), the measurement
   recording    botocore calls counted in process, by function
   round_trips  figure 2: WarmContainer and the scenarios (ROUND_TRIP_SCENARIOS)
-  jobs         figure 3: the table loaded with the key schema, each planner fired
+  signing_cpu  figure 3: service CPU per signature and its floor, in process
+  jobs         figure 4: the table loaded with the key schema, each planner fired
   report       the printed sections and verdicts
   suite        the whole run against one moto server in this process
   cli          add_arguments / run / main
@@ -30,7 +36,15 @@ round_trips, add it to ROUND_TRIP_SCENARIOS and its budget to budgets.ROUND_TRIP
 a cold-start request: an entry in cold_start.COLD_START_EVENTS.
 """
 
-from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET, ROUND_TRIP_BUDGETS
+from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET, ROUND_TRIP_BUDGETS, SIGNING_CPU_BUDGET
 from fincert_local.bench.cli import add_arguments, main, run
 
-__all__ = ["COLD_START_BUDGET", "JOBS_BUDGET", "ROUND_TRIP_BUDGETS", "add_arguments", "main", "run"]
+__all__ = [
+    "COLD_START_BUDGET",
+    "JOBS_BUDGET",
+    "ROUND_TRIP_BUDGETS",
+    "SIGNING_CPU_BUDGET",
+    "add_arguments",
+    "main",
+    "run",
+]

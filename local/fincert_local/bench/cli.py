@@ -11,7 +11,8 @@ from pathlib import Path
 from fincert_local.bench.context import UsageError
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS
 from fincert_local.bench.report import report
-from fincert_local.bench.suite import bench
+from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS
+from fincert_local.bench.suite import FIGURES, bench
 
 DEFAULT_RUNS = 7
 DEFAULT_WARMUP = 1
@@ -37,6 +38,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="credentials loaded for the scheduled jobs' items-read measurement (0 skips it)",
     )
     parser.add_argument(
+        "--only",
+        action="append",
+        metavar="FIGURE[,FIGURE...]",
+        help=f"only these figures (default: all): {', '.join(sorted(FIGURES))}",
+    )
+    parser.add_argument(
+        "--signing-requests",
+        type=int,
+        default=DEFAULT_SIGNING_REQUESTS,
+        metavar="N",
+        help="requests per row of the CPU-per-signature figure (median)",
+    )
+    parser.add_argument(
         "--imports",
         choices=["over", "all", "none"],
         default="over",
@@ -49,14 +63,35 @@ def run(args: argparse.Namespace) -> int:
     if args.runs < 1 or args.warmup < 0:
         print("--runs must be >= 1 and --warmup >= 0", file=sys.stderr)
         return 2
+    if args.signing_requests < 1:
+        print("--signing-requests must be >= 1", file=sys.stderr)
+        return 2
     only = [
         name.strip() for value in args.functions or [] for name in value.split(",") if name.strip()
     ] or None
+    figures = (
+        frozenset(name.strip() for value in args.only or [] for name in value.split(",") if name.strip())
+        or FIGURES
+    )
+    if unknown := figures - FIGURES:
+        print(
+            f"bench: unknown figure(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FIGURES))}",
+            file=sys.stderr,
+        )
+        return 2
     # moto's server and werkzeug would log every request.
     for name in ("werkzeug", "moto", "botocore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
-        result = bench(args.runs, args.warmup, only, args.imports, args.jobs_credentials)
+        result = bench(
+            args.runs,
+            args.warmup,
+            only,
+            args.imports,
+            args.jobs_credentials,
+            figures,
+            args.signing_requests,
+        )
     except UsageError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
@@ -64,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    failed = any("error" in row for row in result["cold_start"])
+    failed = any("error" in row for row in result.get("cold_start", []))
     return 1 if failed else 0
 
 

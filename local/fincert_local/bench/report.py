@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET
+from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET, SIGNING_CPU_BUDGET
 
 
 def _summarise(operations: list[str]) -> str:
@@ -19,12 +19,26 @@ def _verdict(over: bool | None) -> str:
 
 
 def report(result: dict) -> str:
-    m = result["method"]
     lines = [
         f"fincert-cloud benchmark, {result['date']}, {result['machine']['cpus']} CPUs, "
         f"Python {result['machine']['python']}, AWS = moto {result['machine']['moto']} server in this process",
         f"load average (1 min) {result['machine']['load_average_1min_at_start']} at start, "
         f"{result['machine']['load_average_1min_at_end']} at end",
+    ]
+    if "cold_start" in result:
+        lines += _cold_start(result)
+    if "round_trips" in result:
+        lines += _round_trips(result)
+    if "signing_cpu" in result:
+        lines += _signing_cpu(result)
+    if result.get("jobs"):
+        lines += _jobs(result)
+    return "\n".join(lines)
+
+
+def _cold_start(result: dict) -> list[str]:
+    m = result["method"]
+    lines = [
         "",
         f"Cold start (docs/design.md: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
         f"after {m['warmup']} discarded warm-up run(s)",
@@ -57,7 +71,11 @@ def report(result: dict) -> str:
         for row in explained:
             extra = ", ".join(f"{e['package']} {e['self_ms']:.0f}" for e in row["extra_imports"])
             lines.append(f"    {row['function']}: {extra}")
-    lines += [
+    return lines
+
+
+def _round_trips(result: dict) -> list[str]:
+    lines = [
         "",
         "AWS round trips per request on a warm container (docs/design.md): botocore calls counted in",
         "  process through the local gateway, after one full issuance warmed the container;",
@@ -73,22 +91,49 @@ def report(result: dict) -> str:
             f"  {row['request']:<20} {row['count']:>5} {budget:>6}  {_verdict(over):<7}  "
             f"{_summarise(row['operations'])}{excluded}"
         )
-    jobs = result.get("jobs")
-    if jobs:
-        lines += [
-            "",
-            f"Scheduled jobs (docs/design.md: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
-            f"  item): {jobs['credentials']:,} accounts with one credential each, loaded by BatchWriteItem in "
-            f"{jobs['load_seconds']}s;",
-            "  each planner called with a scheduled event (and 15 minutes, see docs/benchmarks.md);",
-            "  items read = what its `due` queries returned, not moto's walk of its index.",
-            "",
-            f"  {'job':<8} {'due':>6} {'enqueued':>8} {'items read':>10} {'per due':>8} {'budget':>6}  verdict  calls",
-        ]
-        for row in jobs["rows"]:
-            calls = ", ".join(f"{op} x{n}" for op, n in row["operations"].items())
-            lines.append(
-                f"  {row['job']:<8} {row['due']:>6} {row['enqueued']:>8} {row['items_read']:>10} "
-                f"{row['items_read_per_due_item']:>8.3f} {row['budget']:>6}  {_verdict(row['over_budget']):<7}  {calls}"
-            )
-    return "\n".join(lines)
+    return lines
+
+
+def _signing_cpu(result: dict) -> list[str]:
+    n = result["method"]["signing_requests"]
+    lines = [
+        "",
+        f"CPU per signature on a warm container (docs/design.md: service <= {SIGNING_CPU_BUDGET}x floor), "
+        f"medians of {n} requests",
+        "  service = process CPU inside the Lambda handlers the request runs (authorizer included),",
+        "            minus the process CPU inside their botocore calls (the client's and moto's work);",
+        "  floor   = load the same key DER without RSA re-validation + sign the SHA-256 digest",
+        "            (+ build the CMS SignedData for POST /v1/signatures), same run, alternately.",
+        "",
+        f"  {'request':<26} {'key':<8} {'service ms':>10} {'floor ms':>9} {'ratio':>6} {'budget':>6}  "
+        "verdict  service ms by function; botocore ms taken out",
+    ]
+    for row in result["signing_cpu"]:
+        handlers = ", ".join(f"{fn} {ms:.2f}" for fn, ms in row["service_cpu_by_function_median_ms"].items())
+        lines.append(
+            f"  {row['request']:<26} {row['key_algorithm']:<8} {row['service_cpu_median_ms']:>10.2f} "
+            f"{row['floor_cpu_median_ms']:>9.2f} {row['ratio']:>6.2f} {row['budget']:>5.1f}x  "
+            f"{_verdict(row['over_budget']):<7}  {handlers}; botocore {row['botocore_cpu_median_ms']:.2f}"
+        )
+    return lines
+
+
+def _jobs(result: dict) -> list[str]:
+    jobs = result["jobs"]
+    lines = [
+        "",
+        f"Scheduled jobs (docs/design.md: DynamoDB items read to find what is due <= {JOBS_BUDGET} per due",
+        f"  item): {jobs['credentials']:,} accounts with one credential each, loaded by BatchWriteItem in "
+        f"{jobs['load_seconds']}s;",
+        "  each planner called with a scheduled event (and 15 minutes, see docs/benchmarks.md);",
+        "  items read = what its `due` queries returned, not moto's walk of its index.",
+        "",
+        f"  {'job':<8} {'due':>6} {'enqueued':>8} {'items read':>10} {'per due':>8} {'budget':>6}  verdict  calls",
+    ]
+    for row in jobs["rows"]:
+        calls = ", ".join(f"{op} x{n}" for op, n in row["operations"].items())
+        lines.append(
+            f"  {row['job']:<8} {row['due']:>6} {row['enqueued']:>8} {row['items_read']:>10} "
+            f"{row['items_read_per_due_item']:>8.3f} {row['budget']:>6}  {_verdict(row['over_budget']):<7}  {calls}"
+        )
+    return lines

@@ -72,9 +72,10 @@ def issuance_scenario(container: WarmContainer) -> dict[str, list[Call]]:
     return issue()
 
 
-def signing_scenario(container: WarmContainer) -> dict[str, list[Call]]:
-    """A connected customer's CSC authorize (PIN -> SAD) and signHash, after one round warmed up."""
-    customer = _customer(container.ctx)
+def connected_customer(container: WarmContainer, key_algorithm: str = "RSA_2048") -> tuple[str, str, str]:
+    """A new customer, issued a certificate (PIN 135790) and connected: (credential id, session
+    token, account id)."""
+    customer = _customer(container.ctx) | {"key_algorithm": key_algorithm}
     enrollment_id = container.post("/v1/enrollments", customer).json()["enrollment_id"]
     body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
     credential_id = container.post(f"/v1/enrollments/{enrollment_id}/confirm", body).json()["credential_id"]
@@ -82,6 +83,13 @@ def signing_scenario(container: WarmContainer) -> dict[str, list[Call]]:
     verification_id = container.post("/v1/connections", identity).json()["verification_id"]
     confirm = {"sms_code": container.sms_code(customer["phone"])}
     token = container.post(f"/v1/connections/{verification_id}/confirm", confirm).json()["session_token"]
+    account_id = token.split(".")[1]  # fcs.<account id>.<session id>.<secret>
+    return credential_id, token, account_id
+
+
+def signing_scenario(container: WarmContainer) -> dict[str, list[Call]]:
+    """A connected customer's CSC authorize (PIN -> SAD) and signHash, after one round warmed up."""
+    credential_id, token, _ = connected_customer(container)
     digest = base64.b64encode(hashlib.sha256(b"bench").digest()).decode()
 
     def sign() -> dict[str, list[Call]]:

@@ -1,7 +1,7 @@
 """The whole run: one moto server in this process (the local stack, template.yaml's resources, a
 bootstrapped CA and one registered institution), then each figure in turn: cold starts (in child
-interpreters), round trips on a warm container, the jobs' items read. Returns the results as one
-dict, what report.py prints and --json writes.
+interpreters), round trips and the CPU per signature on a warm container, the jobs' items read
+(--only picks some). Returns the results as one dict, what report.py prints and --json writes.
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fincert_local.bench.budgets import COLD_START_BUDGET
+from fincert_local.bench.budgets import COLD_START_BUDGET, SIGNING_CPU_BUDGET
 from fincert_local.bench.children import ChildRunner
 from fincert_local.bench.cold_start import cold_start_targets, extra_imports, measure_cold_start
 from fincert_local.bench.context import INSTITUTION_ID, BenchContext
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS, measure_jobs
 from fincert_local.bench.recording import AttributingGateway
 from fincert_local.bench.round_trips import WarmContainer, measure_round_trips
+from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS, measure_signing_cpu
 from fincert_local.template import authorizer, load_template, repo_root
+
+# What --only selects; the jobs' figure also needs --jobs-credentials > 0.
+FIGURES = frozenset({"cold-start", "round-trips", "signing-cpu", "jobs"})
 
 
 def _moto_version() -> str:
@@ -35,6 +39,8 @@ def bench(
     only: list[str] | None,
     imports: str = "over",
     jobs_credentials: int = DEFAULT_JOBS_CREDENTIALS,
+    figures: frozenset[str] = FIGURES,
+    signing_requests: int = DEFAULT_SIGNING_REQUESTS,
 ) -> dict:
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
@@ -44,7 +50,7 @@ def bench(
     from fincert_local.stack import LocalStack
 
     template = load_template()
-    targets = cold_start_targets(template, only)
+    targets = cold_start_targets(template, only)  # an unknown --functions name is refused first
     auth = authorizer(template)
     result: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -61,6 +67,9 @@ def bench(
             "warmup": warmup,
             "statistic": "median",
             "cold_start_budget": COLD_START_BUDGET,
+            "figures": sorted(figures),
+            "signing_requests": signing_requests,
+            "signing_cpu_budget": SIGNING_CPU_BUDGET,
         },
     }
     stack = LocalStack(authorizer_cache=False)
@@ -87,31 +96,49 @@ def bench(
         resources = stack.resources
         if resources is None:
             raise RuntimeError("the local stack started without resources")
-        with tempfile.TemporaryDirectory(prefix="fincert-bench-") as workdir:
-            runner = ChildRunner(aws_env, Path(workdir))
-            rows = []
-            for target in targets:
-                env = runner.child_env(
-                    {
-                        **resources.function_environment(target.spec.logical_id),
-                        "PKI_BASE_URL": stack.environment["PKI_BASE_URL"],
-                    }
-                )
-                row = measure_cold_start(target, ctx, runner, env, runs, warmup)
-                if "error" not in row and (imports == "all" or (imports == "over" and row["over_budget"])):
-                    row["extra_imports"] = extra_imports(target, ctx, runner, env)
-                rows.append(row)
-            result["cold_start"] = rows
+        if "cold-start" in figures:
+            result["cold_start"] = _cold_starts(
+                targets, stack, ctx, aws_env, resources, runs, warmup, imports
+            )
 
         use_services(None)  # a fresh container: nothing the bootstrap cached
         gateway = AttributingGateway(template, repo_root(), region=stack.region, authorizer_cache=False)
-        result["round_trips"] = measure_round_trips(
-            WarmContainer(gateway, ctx), auth.function_id if auth else None
-        )
-        if jobs_credentials > 0:
+        container = WarmContainer(gateway, ctx)
+        if "round-trips" in figures:
+            result["round_trips"] = measure_round_trips(container, auth.function_id if auth else None)
+        if "signing-cpu" in figures:
+            result["signing_cpu"] = measure_signing_cpu(container, signing_requests)
+        if "jobs" in figures and jobs_credentials > 0:
             result["jobs"] = measure_jobs(gateway, stack.region, jobs_credentials)
     finally:
         use_services(None)
         stack.stop()
     result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     return result
+
+
+def _cold_starts(
+    targets: list,
+    stack: Any,
+    ctx: BenchContext,
+    aws_env: dict[str, str],
+    resources: Any,
+    runs: int,
+    warmup: int,
+    imports: str,
+) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="fincert-bench-") as workdir:
+        runner = ChildRunner(aws_env, Path(workdir))
+        rows = []
+        for target in targets:
+            env = runner.child_env(
+                {
+                    **resources.function_environment(target.spec.logical_id),
+                    "PKI_BASE_URL": stack.environment["PKI_BASE_URL"],
+                }
+            )
+            row = measure_cold_start(target, ctx, runner, env, runs, warmup)
+            if "error" not in row and (imports == "all" or (imports == "over" and row["over_budget"])):
+                row["extra_imports"] = extra_imports(target, ctx, runner, env)
+            rows.append(row)
+    return rows

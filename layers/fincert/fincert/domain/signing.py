@@ -25,11 +25,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from fincert.clock import kst_date
-from fincert.crypto.keys import KeyAlgorithm
+from fincert.crypto.keys import KeyAlgorithm, private_key_from_kms_decryption
 from fincert.crypto.signatures import SignatureScheme, SubscriberKey, build_cms, resolve_scheme
 from fincert.domain.access import require_customer
 from fincert.domain.enrollment import subscriber_key_context
@@ -361,7 +359,6 @@ class SigningService:
             credential.wrapped_private_key,
             subscriber_key_context(credential.account_id, credential.credential_id),
         )
-        key = serialization.load_der_private_key(der, password=None)
-        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise TypeError(f"unexpected subscriber key type {type(key).__name__}")
-        return key
+        # Straight out of KMS authenticated decryption under its context: no RSA re-validation
+        # (see private_key_from_kms_decryption). Loaded per request, never cached.
+        return private_key_from_kms_decryption(der)
