@@ -285,17 +285,17 @@ def test_a_json_array_body_is_refused_not_read_as_its_first_element(api):
 
 # CSC v1.0.4 types its fields as JSON Number, Boolean and String, and that is what CSC clients
 # send (pyHanko: numSignatures an int, certInfo a bool). Anything else is a client bug to show,
-# not a value to guess at: `true`, "1" and 1.0 are not 1 signature.
+# not a value to guess at: `true`, "1" and 1.5 are not 1 signature. (1.0 is: JSON Schema's integer.)
 WRONG_CSC_TYPES = [
     ("/csc/v1/credentials/authorize", {"numSignatures": True}),
     ("/csc/v1/credentials/authorize", {"numSignatures": "1"}),
-    ("/csc/v1/credentials/authorize", {"numSignatures": 1.0}),
+    ("/csc/v1/credentials/authorize", {"numSignatures": 1.5}),
     ("/csc/v1/credentials/authorize", {"numSignatures": [1]}),
     ("/csc/v1/credentials/authorize", {"hash": digest_b64("a")}),
     ("/csc/v1/credentials/info", {"certInfo": "true"}),
     ("/csc/v1/credentials/info", {"authInfo": 1}),
     ("/csc/v1/credentials/list", {"maxResults": "10"}),
-    ("/csc/v1/credentials/list", {"maxResults": 10.0}),
+    ("/csc/v1/credentials/list", {"maxResults": 10.5}),
 ]
 
 
@@ -312,3 +312,19 @@ def test_csc_fields_of_the_wrong_json_type_are_refused_not_coerced(api, aws_call
         for c in aws_calls.calls
     )
     assert customer.authorize().status == 200, "no PIN attempt was used"
+
+
+def test_a_count_written_as_an_integral_json_number_is_that_count(api):
+    # Our OpenAPI document says integer; JSON Schema validators (and schemathesis) take 1.0 as one.
+    customer = connected(api)
+    body = {"credentialID": customer.credential_id, "numSignatures": 1.0, "PIN": customer.pin}
+    response = customer.call("POST", "/csc/v1/credentials/authorize", body)
+    assert response.status == 200, response.body
+    sad = response.json()["SAD"]
+    first = customer.sign_hash(sad, [digest_b64("one")])
+    assert first.status == 200, first.body
+    assert customer.sign_hash(sad, [digest_b64("two")]).json()["error"] == "sad_exhausted", (
+        "one signature only"
+    )
+    listed = customer.call("POST", "/csc/v1/credentials/list", {"maxResults": 10.0})
+    assert listed.status == 200 and listed.json()["credentialIDs"] == [customer.credential_id]

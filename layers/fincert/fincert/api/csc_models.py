@@ -4,9 +4,21 @@ iText, SetaPDF) send optional ones we have no use for (clientData, lang, descrip
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON Schema's integer: any number with a zero fractional part (1.0 is 1). Booleans, strings
+    # and fractions are left as they are, for strict validation to refuse.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A count: a JSON integer (see _integral_number) from 1 to 1000.
+JsonCount = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_integral_number)]
 
 
 class CscRequest(BaseModel):
@@ -22,8 +34,9 @@ class CscRequest(BaseModel):
     String that carries a number, so no client needs a string read as a number. Lax parsing used
     to accept `true`, "1" and 1.0 as one signature and "true" or 1 as a Boolean, which hides a
     client's bug in the one call that decides how many signatures a PIN allows. Strict mode
-    refuses them, as the bank API does (1.0 too: JSON Schema calls it an integer, but no client
-    writes a count that way).
+    refuses them. A count written 1.0 is the one exception (JsonCount): JSON has one number
+    type, and JSON Schema, which this API's OpenAPI document speaks, calls 1.0 an integer, so a
+    client validating against our schema may send it; 1.5 stays refused.
     """
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
@@ -57,7 +70,7 @@ class InfoResponse(CscResponse):
 
 class CredentialsListRequest(CscRequest):
     userID: str | None = Field(default=None, max_length=128)
-    maxResults: int | None = Field(default=None, ge=1, le=1000)
+    maxResults: JsonCount | None = None
     pageToken: str | None = Field(default=None, max_length=256)
 
 
@@ -107,7 +120,7 @@ class CredentialsInfoResponse(CscResponse):
 
 class AuthorizeRequest(CscRequest):
     credentialID: str = Field(min_length=1, max_length=64)
-    numSignatures: int = Field(ge=1, le=1000)
+    numSignatures: JsonCount
     hash: list[str] | None = Field(default=None, min_length=1, max_length=10)
     PIN: str = Field(min_length=1, max_length=16)
     OTP: str | None = Field(default=None, max_length=16)
