@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fincert_local import bench, demo, jobs, load, openapi, sandbox
-from fincert_local.state import DEFAULT_STATE, load_state
+from fincert_local.state import DEFAULT_STATE, load_state, stack_state
 from fincert_local.template import repo_root
 
 
@@ -86,13 +86,7 @@ def up(args: argparse.Namespace) -> int:
     stack.start()
     try:
         output = bootstrap(stack)
-        state = {
-            "gateway_url": stack.gateway_url,
-            "moto_url": stack.moto_url,
-            "region": stack.region,
-            "environment": stack.environment,
-            "bootstrap": output,
-        }
+        state = stack_state(stack, output)
         args.state.parent.mkdir(parents=True, exist_ok=True)
         args.state.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         print(f"gateway  {stack.gateway_url}")

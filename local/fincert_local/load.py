@@ -41,7 +41,7 @@ from typing import Any
 import requests
 
 from fincert_local.demo import DEMO_PIN, demo_customer, enroll, latest_sms_code
-from fincert_local.state import DEFAULT_STATE
+from fincert_local.state import DEFAULT_STATE, stack_state
 from fincert_local.template import repo_root
 
 SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
@@ -86,13 +86,7 @@ def started_stack(moto_fixes: bool) -> Iterator[Target]:
         stack.start()
         try:
             output = bootstrap(stack)
-            state = {
-                "gateway_url": stack.gateway_url,
-                "moto_url": stack.moto_url,
-                "region": stack.region,
-                "environment": dict(stack.environment),
-                "bootstrap": output,
-            }
+            state = stack_state(stack, output)
             yield Target(stack.gateway_url, output["api_key"], state, os.getpid())
         finally:
             stack.stop()
