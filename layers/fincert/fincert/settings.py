@@ -67,7 +67,7 @@ class Settings:
             if env.get(name):
                 values[field] = env[name]
         values["pki_base_url"] = str(values["pki_base_url"]).rstrip("/")
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # values: str|int per field, checked above
 
 
 @cache

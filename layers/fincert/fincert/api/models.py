@@ -197,7 +197,7 @@ class SignContentResponse(StrictModel):
 
 # --- certificate status: suspend, restore, revoke ---------------------------------------------
 StatusActionName = Literal["suspend", "restore", "revoke"]
-RevocationReasonName = Literal[SUBSCRIBER_REVOCATION_REASONS]  # type: ignore[valid-type]
+RevocationReasonName = Literal[SUBSCRIBER_REVOCATION_REASONS]  # type: ignore[valid-type]  # the domain's one tuple, which mypy cannot read as Literal values
 
 
 class StatusChangeRequest(StrictModel):

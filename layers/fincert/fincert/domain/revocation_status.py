@@ -89,7 +89,7 @@ ROOT_CRL_VALIDITY = timedelta(days=7)
 ROOT_CRL_REFRESH = timedelta(hours=6)
 
 
-_OCSP_STATUS = {
+_OCSP_STATUS: dict[SerialStatus, ocsp.CertStatus] = {
     SerialStatus.PRESIGNED: "good",
     SerialStatus.ISSUED: "good",
     SerialStatus.REVOKED: "revoked",
@@ -189,7 +189,8 @@ class RevocationStatus:
         responder = self._current_responder()
         record = self._store.get_serial_status(query.serial_number)
         now = self._clock.now()
-        status, revoked_at, reason = "unknown", None, None
+        status: ocsp.CertStatus = "unknown"
+        revoked_at, reason = None, None
         if record is not None:
             status = _OCSP_STATUS[record.status]
             if status == "revoked":
@@ -200,7 +201,7 @@ class RevocationStatus:
             responder_certificate=responder.certificate,
             serial_number=query.serial_number,
             cert_id_hash=query.hash_algorithm,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             this_update=now,
             # Never past the responder certificate: a client would reject the whole answer.
             next_update=min(now + OCSP_VALIDITY, responder.certificate.not_valid_after_utc),
