@@ -69,6 +69,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, aws_calls: AwsCalls) -> Iterator[LocalR
         use_services(None)
         session = boto3.session.Session()
         session.events.register("before-call", aws_calls)
+        session.events.register("needs-retry", aws_calls.needs_retry)
         use_services(Services(get_settings(), clients=AwsClients(session=session)))
         yield resources
         use_services(None)

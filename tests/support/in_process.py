@@ -36,6 +36,7 @@ class AwsCalls:
         self.calls: list[str] = []
         self._faults: dict[int, str] = {}
         self._operation_faults: dict[str, str] = {}
+        self._lost_answers: set[str] = set()
 
     def fail_call(self, number: int, code: str = "ThrottlingException") -> None:
         """Fail the `number`-th call from now (1-based) with this AWS error code."""
@@ -45,10 +46,26 @@ class AwsCalls:
         """Fail the next call of this operation ("dynamodb.TransactWriteItems")."""
         self._operation_faults[operation] = code
 
+    def lose_next_answer(self, operation: str) -> None:
+        """The next successful call of this operation is sent again by botocore's retry, as when
+        its answer is lost on the way back: the request was carried out once already."""
+        self._lost_answers.add(operation)
+
     def clear(self) -> None:
         self.calls.clear()
         self._faults.clear()
         self._operation_faults.clear()
+        self._lost_answers.clear()
+
+    def needs_retry(
+        self, response: Any, operation: Any, attempts: int, caught_exception: Any, **_: Any
+    ) -> int | None:
+        """botocore `needs-retry`: 0 (retry at once) for an answer lose_next_answer() asked to lose."""
+        name = f"{operation.service_model.service_name}.{operation.name}"
+        if name in self._lost_answers and caught_exception is None and response is not None and attempts == 1:
+            self._lost_answers.discard(name)
+            return 0
+        return None
 
     def __call__(self, model: Any, **_: Any) -> None:
         operation = f"{model.service_model.service_name}.{model.name}"
