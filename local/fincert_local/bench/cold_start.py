@@ -25,20 +25,21 @@ from fincert_local.gateway import LambdaContext
 from fincert_local.template import FunctionSpec, api_routes, authorizer, functions, repo_root
 
 
-def _enrollment_start_event(ctx: BenchContext) -> dict:
-    event = fixture("enrollment_start.json")
+def _fresh_phone_event(name: str, ctx: BenchContext) -> dict:
+    """A fixture event whose body texts a new phone number (the SMS limits count per phone)."""
+    event = fixture(name)
     body = json.loads(event["body"]) | {"phone": ctx.fresh_phone()}
     event["body"] = json.dumps(body, ensure_ascii=False)
     event["requestContext"]["authorizer"] = ctx.authorizer_context()
     return event
+
+
+def _enrollment_start_event(ctx: BenchContext) -> dict:
+    return _fresh_phone_event("enrollment_start.json", ctx)
 
 
 def _connection_start_event(ctx: BenchContext) -> dict:
-    event = fixture("connection_start.json")
-    body = json.loads(event["body"]) | {"phone": ctx.fresh_phone()}
-    event["body"] = json.dumps(body, ensure_ascii=False)
-    event["requestContext"]["authorizer"] = ctx.authorizer_context()
-    return event
+    return _fresh_phone_event("connection_start.json", ctx)
 
 
 def _authorizer_event(ctx: BenchContext) -> dict:
