@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, jobs, load, openapi, sandbox
+from fincert_local import bench, demo, jobs, load, openapi, sandbox, sri
 from fincert_local.state import DEFAULT_STATE, load_state, stack_state
 from fincert_local.template import repo_root
 
@@ -37,6 +37,13 @@ def _up_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000, help="gateway port (sam local's default)")
     parser.add_argument("--moto-port", type=int, default=5000)
+    parser.add_argument(
+        "--bank-port",
+        type=int,
+        default=None,
+        help="the demo bank site's port on localhost (default: the gateway's port + 1; 0 picks a free one)",
+    )
+    parser.add_argument("--no-bank", action="store_true", help="do not run the demo bank site")
     parser.add_argument("--region", default="ap-northeast-2")
     parser.add_argument("--state", type=Path, default=DEFAULT_STATE)
     parser.add_argument(
@@ -67,7 +74,10 @@ def _configure_logging() -> None:
 
 
 def up(args: argparse.Namespace) -> int:
+    from fincert.hosted import script_tag
+
     from fincert_local.bootstrap import bootstrap
+    from fincert_local.demo_bank import DemoBank
     from fincert_local.stack import LocalStack
 
     _configure_logging()
@@ -84,18 +94,36 @@ def up(args: argparse.Namespace) -> int:
         ttl_sweep_seconds=args.ttl_sweep_seconds or None,
     )
     stack.start()
+    bank: DemoBank | None = None
     try:
-        output = bootstrap(stack)
+        if not args.no_bank:
+            bank_port = args.bank_port
+            if bank_port is None:
+                bank_port = args.port + 1 if args.port else 0
+            bank = DemoBank(host=args.host, port=bank_port)  # bound now: its origin is known
+        output = bootstrap(stack, demo_site_origin=bank.origin if bank else None)
+        if bank is not None:
+            bank.start(stack.gateway_url, output["demo_site"]["api_key"])
         state = stack_state(stack, output)
+        if bank is not None:
+            state["demo_site_url"] = bank.origin
         args.state.parent.mkdir(parents=True, exist_ok=True)
         args.state.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         print(f"gateway  {stack.gateway_url}")
         print(f"moto     {stack.moto_url}")
         if output:
-            print(json.dumps(output, indent=2))
+            # The demo site's key stays in the state file: the site's back end holds it.
+            shown = {k: v for k, v in output.items() if k != "demo_site"}
+            print(json.dumps(shown, indent=2))
+        if bank is not None:
+            print(f"bank     {bank.origin}  (the demo bank site: open it in a browser)")
+            print(f"sms      {stack.gateway_url}/_local/sms?phone=%2B8210...  (the texts the stack 'sent')")
+            print(f"sdk      {script_tag(stack.gateway_url)}")
         print(f"state    {args.state}\nCtrl-C to stop.", flush=True)
         stopping.wait()
     finally:
+        if bank is not None:
+            bank.stop()
         stack.stop()
         args.state.unlink(missing_ok=True)
     return 0
@@ -163,6 +191,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run
+    ),
+    "sri": Command(
+        "print the <script> tag (with its SRI hash) that loads fincert.js", sri.add_arguments, sri.run
     ),
     "run-job": Command(
         "fire a daily job (renewal, purge) in the running stack as EventBridge would, then drain its "
