@@ -19,20 +19,10 @@ from fincert.api.models import (
     PinChangeRequest,
     PinRequest,
 )
-from fincert.domain.model import Device
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
 app = create_app()
-
-
-def _device(device: Device) -> DeviceResponse:
-    return DeviceResponse(
-        device_id=device.device_id,
-        name=device.name,
-        created_at=device.created_at,
-        last_used_at=device.last_used_at,
-    )
 
 
 @app.post(
@@ -69,7 +59,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     except ValueError:
         raise InvalidRequest("public_key must be base64", code="device_key_invalid") from None
     device, handle = services().devices.register_device(principal(app), request.name, public_key)
-    body = DeviceRegisteredResponse(**_device(device).model_dump(), device_handle=handle)
+    body = DeviceRegisteredResponse(**DeviceResponse.of(device).model_dump(), device_handle=handle)
     return Response(201, body=body, content_type="application/json")
 
 
@@ -80,7 +70,9 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     tags=["devices"],
 )
 def list_devices() -> DeviceListResponse:
-    return DeviceListResponse(devices=[_device(d) for d in services().devices.list_devices(principal(app))])
+    return DeviceListResponse(
+        devices=[DeviceResponse.of(d) for d in services().devices.list_devices(principal(app))]
+    )
 
 
 @app.delete(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential
+from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential, Device
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -119,6 +119,15 @@ class DeviceResponse(StrictModel):
     name: str
     created_at: datetime
     last_used_at: datetime | None = None
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceResponse:
+        return cls(
+            device_id=device.device_id,
+            name=device.name,
+            created_at=device.created_at,
+            last_used_at=device.last_used_at,
+        )
 
 
 class DeviceRegisteredResponse(DeviceResponse):

@@ -206,6 +206,7 @@ class AccountService:
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="sms",
             allowed_origins=institution.allowed_origins if institution else (),
+            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.complete_connection(
@@ -294,6 +295,15 @@ class AccountService:
         return json.loads(
             self._kms.decrypt(self._settings.key_wrap_key_id, ciphertext, identity_context(person_index))
         )
+
+    def notify_account(self, account_id: str, text: str) -> None:
+        """Texts the account's holder (a change they should know of); a notice that cannot be
+        sent, or an account gone meanwhile, does not turn the change into an error."""
+        with contextlib.suppress(Exception):
+            account = self._store.get_account(account_id)
+            if account is not None:
+                identity = self._identity(account.person_index, account.identity_ciphertext)
+                self._sms.send_sms(identity["phone"], text)
 
     def _notify(self, phone: str, text: str) -> None:
         # The change is made; a notice that cannot be sent must not turn it into an error.

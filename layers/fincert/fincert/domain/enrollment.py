@@ -169,8 +169,21 @@ class EnrollmentService:
         return EnrollmentStarted(enrollment_id, enrollment.expires_at, self._settings.enrollment_max_attempts)
 
     # --- step 2: SMS code + new PIN -> account, key pair, certificate -------------------------
-    def confirm(self, principal: Principal, enrollment_id: str, sms_code: str, pin: str) -> IssuedCertificate:
+    def confirm(
+        self,
+        principal: Principal,
+        enrollment_id: str,
+        sms_code: str,
+        pin: str,
+        *,
+        terms_accepted: bool = True,
+        auto_renew: bool | None = None,
+    ) -> IssuedCertificate:
+        """terms_accepted and auto_renew: the customer's own answers when they confirm in the
+        service's window (the bank's start recorded its own); None keeps the enrollment's."""
         require_scope(principal, Scope.ENROLL)
+        if not terms_accepted:
+            raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
         check_pin_shape(pin)
         now = self._clock.now()
         lease_until = now + LEASE
@@ -184,6 +197,8 @@ class EnrollmentService:
             )
         except EnrollmentUnavailable as e:
             return self._answer_unclaimable(e.stored, principal, now, sms_code, pin)
+        if auto_renew is not None:
+            enrollment = replace(enrollment, auto_renew=auto_renew)
 
         committed = False
         refund_attempt = True  # an attempt that never got judged (AWS fault, weak PIN) is given back
