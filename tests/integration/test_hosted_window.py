@@ -282,3 +282,71 @@ def test_tickets_are_rate_limited_per_institution(bank_api, svc):
     limited = mint(bank_api, "connect")
     assert error(limited) == (429, "ticket_rate_limited")
     assert int(limited.header("Retry-After")) <= 60
+
+
+# --- hosted-only institutions ------------------------------------------------------------------------
+@pytest.fixture
+def hosted_only_bank(gateway, svc, ca) -> Api:
+    _, api_key = register_institution(
+        svc.store,
+        "hosted-bank",
+        "Hosted Bank",
+        [s.value for s in Scope],
+        allowed_origins=[BANK_ORIGIN],
+        hosted_only=True,
+    )
+    log_safety.remember_secret(api_key)
+    return Api(gateway, api_key)
+
+
+SOME_ID = "AAAAAAAAAAAAAAAAAAAAAA"
+
+
+def test_a_hosted_only_bank_never_relays_a_pin_or_code_but_its_window_takes_them(hosted_only_bank):
+    bank = hosted_only_bank
+    enrollment_id = start_enrollment(bank)  # starting is allowed: the code goes to the window
+    relayed = {"sms_code": bank.last_sms_code(PHONE), "pin": PIN}
+    assert error(bank.post(f"/v1/enrollments/{enrollment_id}/confirm", relayed)) == (
+        403,
+        "hosted_only_institution",
+    )
+    for path, body in [
+        (f"/v1/connections/ver_{SOME_ID}/confirm", {"sms_code": "123456"}),
+        (f"/v1/pin-resets/ver_{SOME_ID}/confirm", {"sms_code": "123456", "new_pin": PIN}),
+        (f"/v1/status-changes/ver_{SOME_ID}/confirm", {"sms_code": "123456", "action": "suspend"}),
+    ]:
+        assert error(bank.post(path, body)) == (403, "hosted_only_institution"), path
+
+    # The same enrollment, confirmed in the window: the code was never spent by the refusal.
+    window = opened(bank, "issue", enrollment_id=enrollment_id)
+    issued = window.call(
+        "POST", "/v1/window/issuance", relayed | {"terms_accepted": True, "auto_renew": False}
+    )
+    assert issued.status == 201, issued.body
+
+    connect = opened(bank, "connect")
+    assert connect.connect(CUSTOMER, PHONE).status == 200
+    answer = connect.call("POST", "/v1/window/connect-code").json()
+    log_safety.remember_secret(answer["code"])
+    session = bank.post(f"/v1/ui-tickets/{answer['ticket_id']}/session", {"code": answer["code"]}).json()
+    token = session["session_token"]
+    log_safety.remember_secret(token)
+    credential_id = issued.json()["credential_id"]
+    before = [item for item in table_items() if item["sk"] == "ACCOUNT"]
+    for method, path, body in [
+        ("POST", "/v1/registrations", {"pin": PIN}),
+        ("PUT", "/v1/pin", {"pin": PIN, "new_pin": "246802"}),
+        ("POST", "/v1/certificate/status", {"action": "suspend", "pin": PIN}),
+        (
+            "POST",
+            "/csc/v1/credentials/authorize",
+            {"credentialID": credential_id, "numSignatures": 1, "PIN": PIN},
+        ),
+    ]:
+        response = bank.request(method, path, body, api_key=token)
+        assert response.status == 403, (path, response.body)
+        refusal = response.json()["error"]  # CSC's errors are {"error": code, "error_description"}
+        assert (refusal if isinstance(refusal, str) else refusal["code"]) == "hosted_only_institution", path
+    # What needs no PIN still works with the session, and no PIN attempt was counted.
+    assert bank.get("/v1/certificate", api_key=token).status == 200
+    assert [item for item in table_items() if item["sk"] == "ACCOUNT"] == before

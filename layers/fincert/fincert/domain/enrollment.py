@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.crypto.subject_name import new_holder_suffix
+from fincert.domain.access import require_secret_entry_allowed
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
@@ -182,6 +183,7 @@ class EnrollmentService:
         """terms_accepted and auto_renew: the customer's own answers when they confirm in the
         service's window (the bank's start recorded its own); None keeps the enrollment's."""
         require_scope(principal, Scope.ENROLL)
+        require_secret_entry_allowed(principal)
         if not terms_accepted:
             raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
         check_pin_shape(pin)
