@@ -14,7 +14,6 @@ from fincert.api.models import (
     DeviceRegisteredResponse,
     DeviceRegisterRequest,
     DeviceResponse,
-    HistoryEntryResponse,
     HistoryPageResponse,
     PinChangeRequest,
     PinRequest,
@@ -102,18 +101,7 @@ def list_history(
     if unknown:
         # Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore.
         raise InvalidRequest("unknown query parameters", code="unknown_parameter")
-    page = services().accounts.list_history(principal(app), limit, cursor)
-    entries = [
-        HistoryEntryResponse(
-            event=e.event.value,
-            at=e.at,
-            institution_id=e.institution_id,
-            credential_id=e.credential_id,
-            detail=e.detail,
-        )
-        for e in page.entries
-    ]
-    return HistoryPageResponse(entries=entries, next_cursor=page.next_cursor)
+    return HistoryPageResponse.of(services().accounts.list_history(principal(app), limit, cursor))
 
 
 @app.delete(

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fincert.api.app import create_app, lambda_handler, principal, window_principal
 from fincert.api.models import (
     ERROR_RESPONSES,
+    CertificateStatusResponse,
     DeviceChallengeResponse,
     DeviceConnectionRequest,
     DeviceListResponse,
@@ -20,9 +21,15 @@ from fincert.api.models import (
     DeviceRegisterRequest,
     DeviceResponse,
     DeviceSignatureRequest,
+    HistoryPageResponse,
     IdentityRequest,
+    PinChangeRequest,
+    PinRequest,
+    PinResetConfirmRequest,
     SessionResponse,
     SmsCodeRequest,
+    StatusChangeConfirmRequest,
+    StatusChangeRequest,
     VerificationStartedResponse,
 )
 from fincert.api.window_models import (
@@ -39,7 +46,7 @@ from fincert.api.window_models import (
     WindowIssuedResponse,
     WindowIssueRequest,
 )
-from fincert.domain.model import Credential
+from fincert.domain.model import Credential, Principal, StatusAction, VerificationPurpose
 from fincert.domain.ticket_records import SignOrder, TicketPurpose
 from fincert.domain.ui_tickets import TICKET_ID
 from fincert.domain.window import WindowView
@@ -327,7 +334,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
 )
 def list_devices() -> DeviceListResponse:
     svc = services()
-    devices = svc.devices.list_devices(svc.window.customer(window_principal(app)))
+    devices = svc.devices.list_devices(svc.window.customer(window_principal(app), after_completion=True))
     return DeviceListResponse(devices=[DeviceResponse.of(d) for d in devices])
 
 
@@ -339,7 +346,147 @@ def list_devices() -> DeviceListResponse:
 )
 def remove_device(device_id: Annotated[str, _DEVICE_ID]) -> Response[None]:
     svc = services()
-    svc.devices.remove_device(svc.window.customer(window_principal(app)), device_id)
+    svc.devices.remove_device(svc.window.customer(window_principal(app), after_completion=True), device_id)
+    return Response(204)
+
+
+# --- manage: the customer's own certificate, PIN, history -----------------------------------------
+_MANAGE = (TicketPurpose.MANAGE,)
+
+
+def _manager() -> Principal:
+    return services().window.customer(window_principal(app), _MANAGE)
+
+
+@app.post(
+    "/v1/window/registrations",
+    summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
+    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def register_here(request: PinRequest) -> Response[None]:
+    svc = services()
+    customer = svc.window.customer(window_principal(app), (TicketPurpose.SIGN, TicketPurpose.MANAGE))
+    svc.accounts.register_institution(customer, request.pin)
+    return Response(204)
+
+
+@app.get(
+    "/v1/window/certificate",
+    summary="The customer's certificate and its status",
+    responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def get_certificate() -> CertificateStatusResponse:
+    svc = services()
+    return CertificateStatusResponse.of(svc.certificate_status.current(_manager()), svc.clock.now())
+
+
+@app.post(
+    "/v1/window/certificate/status",
+    summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
+    svc = services()
+    changed = svc.certificate_status.change_with_pin(
+        _manager(), StatusAction(request.action), request.reason, request.pin
+    )
+    return CertificateStatusResponse.of(changed, svc.clock.now())
+
+
+@app.put(
+    "/v1/window/pin",
+    summary="Change the PIN (the current one, then the new one)",
+    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def change_pin(request: PinChangeRequest) -> Response[None]:
+    services().accounts.change_pin(_manager(), request.pin, request.new_pin)
+    return Response(204)
+
+
+@app.get(
+    "/v1/window/history",
+    summary="The customer's full usage history, newest first",
+    responses={200: {"description": "One page"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def list_history(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> HistoryPageResponse:
+    return HistoryPageResponse.of(services().accounts.list_history(_manager(), limit, cursor))
+
+
+def _reverifying() -> Principal:
+    return services().window.institution(window_principal(app), _MANAGE)
+
+
+@app.post(
+    "/v1/window/pin-resets",
+    summary="Forgotten or locked PIN: re-verify the customer by name, mobile number and birth date",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().accounts.start_verification(
+        _reverifying(), VerificationPurpose.PIN_RESET, request.name, request.phone, request.birth_date
+    )
+    return _created(VerificationStartedResponse.of(started))
+
+
+@app.post(
+    "/v1/window/pin-resets/<verification_id>/confirm",
+    summary="Set a new PIN with the SMS code (unlocks the PIN)",
+    responses={204: {"description": "PIN set"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_pin_reset(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: PinResetConfirmRequest
+) -> Response[None]:
+    services().accounts.confirm_pin_reset(_reverifying(), verification_id, request.sms_code, request.new_pin)
+    return Response(204)
+
+
+@app.post(
+    "/v1/window/status-changes",
+    summary="Suspend, restore or revoke after re-verifying the customer: the service texts a code",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_status_change(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().accounts.start_verification(
+        _reverifying(), VerificationPurpose.STATUS_CHANGE, request.name, request.phone, request.birth_date
+    )
+    return _created(VerificationStartedResponse.of(started))
+
+
+@app.post(
+    "/v1/window/status-changes/<verification_id>/confirm",
+    summary="Make the status change with the SMS code",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_status_change(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: StatusChangeConfirmRequest
+) -> CertificateStatusResponse:
+    svc = services()
+    changed = svc.certificate_status.change_with_verification(
+        _reverifying(), verification_id, request.sms_code, StatusAction(request.action), request.reason
+    )
+    return CertificateStatusResponse.of(changed, svc.clock.now())
+
+
+@app.post(
+    "/v1/window/finish",
+    summary="The customer is done managing: the bank's back end sees the ticket completed",
+    responses={204: {"description": "Finished"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def finish() -> Response[None]:
+    services().window.finish(window_principal(app))
     return Response(204)
 
 

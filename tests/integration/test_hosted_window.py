@@ -350,3 +350,88 @@ def test_a_hosted_only_bank_never_relays_a_pin_or_code_but_its_window_takes_them
     # What needs no PIN still works with the session, and no PIN attempt was counted.
     assert bank.get("/v1/certificate", api_key=token).status == 200
     assert [item for item in table_items() if item["sk"] == "ACCOUNT"] == before
+
+
+# --- managing the certificate in the window ----------------------------------------------------
+def manage_window(bank_api: Api) -> Window:
+    window = opened(bank_api, "manage")
+    assert window.connect(CUSTOMER, PHONE).status == 200
+    return window
+
+
+def test_the_manage_window_changes_the_pin_reads_the_history_and_suspends_then_restores(bank_api):
+    _, issued = issued_in_window(bank_api)
+    window = manage_window(bank_api)
+    certificate = window.call("GET", "/v1/window/certificate").json()
+    assert (certificate["credential_id"], certificate["status"]) == (issued["credential_id"], "valid")
+    new_pin = "246802"
+    assert window.call("PUT", "/v1/window/pin", {"pin": PIN, "new_pin": new_pin}).status == 204
+    events = [e["event"] for e in window.call("GET", "/v1/window/history?limit=50").json()["entries"]]
+    assert "pin_changed" in events
+    assert "issued" in events
+
+    suspended = window.call("POST", "/v1/window/certificate/status", {"action": "suspend", "pin": new_pin})
+    assert (suspended.status, suspended.json()["status"]) == (200, "suspended")
+    restore = window.call("POST", "/v1/window/certificate/status", {"action": "restore", "pin": new_pin})
+    assert error(restore) == (403, "reverification_required")
+    started = window.call("POST", "/v1/window/status-changes", CUSTOMER)
+    assert started.status == 201, started.body
+    restored = window.call(
+        "POST",
+        f"/v1/window/status-changes/{started.json()['verification_id']}/confirm",
+        {"sms_code": bank_api.last_sms_code(PHONE), "action": "restore"},
+    )
+    assert (restored.status, restored.json()["status"]) == (200, "valid")
+
+    assert window.call("POST", "/v1/window/finish").status == 204
+    assert bank_api.get(f"/v1/ui-tickets/{window.flow['ticket_id']}").json()["status"] == "completed"
+    assert error(window.call("PUT", "/v1/window/pin", {"pin": new_pin, "new_pin": PIN})) == (
+        410,
+        "window_closed",
+    )
+
+
+def test_a_locked_pin_is_reset_in_the_window_after_re_verification(bank_api):
+    issued_in_window(bank_api)
+    window = manage_window(bank_api)
+    for _ in range(5):
+        window.call("PUT", "/v1/window/pin", {"pin": "975310", "new_pin": "246802"})
+    locked = window.call("PUT", "/v1/window/pin", {"pin": PIN, "new_pin": "246802"})
+    assert error(locked) == (403, "pin_locked")
+    started = window.call("POST", "/v1/window/pin-resets", CUSTOMER)
+    assert started.status == 201, started.body
+    reset = window.call(
+        "POST",
+        f"/v1/window/pin-resets/{started.json()['verification_id']}/confirm",
+        {"sms_code": bank_api.last_sms_code(PHONE), "new_pin": "246802"},
+    )
+    assert reset.status == 204, reset.body
+    assert window.call("PUT", "/v1/window/pin", {"pin": "246802", "new_pin": "975312"}).status == 204
+
+
+def test_manage_routes_are_only_for_a_manage_window(bank_api):
+    issued_in_window(bank_api)
+    connect = opened(bank_api, "connect")
+    connect.connect(CUSTOMER, PHONE)
+    assert error(connect.call("GET", "/v1/window/certificate")) == (403, "window_purpose_mismatch")
+    assert error(connect.call("PUT", "/v1/window/pin", {"pin": PIN, "new_pin": "246802"})) == (
+        403,
+        "window_purpose_mismatch",
+    )
+    assert error(connect.call("POST", "/v1/window/pin-resets", CUSTOMER)) == (403, "window_purpose_mismatch")
+    assert error(connect.call("POST", "/v1/window/finish")) == (403, "window_purpose_mismatch")
+
+
+def test_a_sign_window_registers_the_certificate_with_another_bank_with_the_pin(bank_api, svc, gateway):
+    issued_in_window(bank_api)  # at web-bank
+    _, other_key = register_institution(
+        svc.store, "web-bank-two", "Web Bank Two", [s.value for s in Scope], allowed_origins=[BANK_ORIGIN]
+    )
+    log_safety.remember_secret(other_key)
+    other = Api(gateway, other_key)
+    window = opened(other, "sign", sign={"sign_type": "login", "contents": [{"text": "로그인"}]})
+    assert window.connect(CUSTOMER, PHONE).status == 200
+    assert window.call("POST", "/v1/window/registrations", {"pin": PIN}).status == 204
+    manage = opened(other, "manage")
+    manage.connect(CUSTOMER, PHONE)
+    assert manage.call("GET", "/v1/window/certificate").status == 200

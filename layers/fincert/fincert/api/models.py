@@ -14,7 +14,7 @@ from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-    from fincert.domain.accounts import VerificationStarted
+    from fincert.domain.accounts import HistoryPage, VerificationStarted
 
 
 class StrictModel(BaseModel):
@@ -165,6 +165,20 @@ class HistoryEntryResponse(StrictModel):
 class HistoryPageResponse(StrictModel):
     entries: list[HistoryEntryResponse]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+
+    @classmethod
+    def of(cls, page: HistoryPage) -> HistoryPageResponse:
+        entries = [
+            HistoryEntryResponse(
+                event=e.event.value,
+                at=e.at,
+                institution_id=e.institution_id,
+                credential_id=e.credential_id,
+                detail=e.detail,
+            )
+            for e in page.entries
+        ]
+        return cls(entries=entries, next_cursor=page.next_cursor)
 
 
 # --- FinCert-style signing -----------------------------------------------------------------------

@@ -186,13 +186,40 @@ class WindowService:
         self._complete(ticket, {}, connect_code_hash=secret_hash(code), connect_code_expires_at=expires_at)
         return code, expires_at
 
-    def customer(self, principal: Principal) -> Principal:
-        """The connected customer, as the customer use cases (devices, certificate, history) take
-        it: for the ticket's institution, through this window."""
+    def finish(self, principal: Principal) -> None:
+        """A manage window's customer is done: the bank's back end sees it completed."""
+        self._complete(self._open(principal, purpose=TicketPurpose.MANAGE), {})
+
+    def customer(
+        self,
+        principal: Principal,
+        purposes: tuple[TicketPurpose, ...] = tuple(TicketPurpose),
+        *,
+        after_completion: bool = False,
+    ) -> Principal:
+        """The connected customer, as the customer use cases (devices, PIN, certificate, history)
+        take it: for the ticket's institution, through this window. after_completion: also once
+        the ticket's purpose is done (remembering this browser after an issuance or a signature)."""
         ticket = self._ticket(principal)
+        if ticket.purpose not in purposes:
+            raise _mismatch()
+        if not (
+            ticket.status is TicketStatus.OPEN
+            or (after_completion and ticket.status is TicketStatus.COMPLETED)
+        ):
+            raise _closed()
         if ticket.account_id is None:
             raise _not_connected()
-        return principal
+        return replace(principal, account_id=ticket.account_id)
+
+    def institution(self, principal: Principal, purposes: tuple[TicketPurpose, ...]) -> Principal:
+        """The ticket's institution, for the re-verification flows (forgotten PIN, restore)."""
+        ticket = self._ticket(principal)
+        if ticket.purpose not in purposes:
+            raise _mismatch()
+        if ticket.status is not TicketStatus.OPEN:
+            raise _closed()
+        return _for_institution(ticket)
 
     # --- helpers -------------------------------------------------------------------------------
     def _ticket(self, principal: Principal) -> UiTicket:
@@ -214,7 +241,7 @@ class WindowService:
     ) -> UiTicket:
         ticket = self._ticket(principal)
         if (purpose is not None and ticket.purpose is not purpose) or ticket.purpose is not_for:
-            raise Forbidden("this window was not opened for that", code="window_purpose_mismatch")
+            raise _mismatch()
         if ticket.status is not TicketStatus.OPEN:
             raise _closed()
         return ticket
@@ -236,6 +263,10 @@ def _for_institution(ticket: UiTicket) -> Principal:
         hosted_only=ticket.hosted_only,
         window_ticket_id=ticket.ticket_id,
     )
+
+
+def _mismatch() -> Exception:
+    return Forbidden("this window was not opened for that", code="window_purpose_mismatch")
 
 
 def _not_connected() -> Exception:
