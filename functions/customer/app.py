@@ -14,25 +14,14 @@ from fincert.api.models import (
     DeviceRegisteredResponse,
     DeviceRegisterRequest,
     DeviceResponse,
-    HistoryEntryResponse,
     HistoryPageResponse,
     PinChangeRequest,
     PinRequest,
 )
-from fincert.domain.model import Device
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
 app = create_app()
-
-
-def _device(device: Device) -> DeviceResponse:
-    return DeviceResponse(
-        device_id=device.device_id,
-        name=device.name,
-        created_at=device.created_at,
-        last_used_at=device.last_used_at,
-    )
 
 
 @app.post(
@@ -69,7 +58,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     except ValueError:
         raise InvalidRequest("public_key must be base64", code="device_key_invalid") from None
     device, handle = services().devices.register_device(principal(app), request.name, public_key)
-    body = DeviceRegisteredResponse(**_device(device).model_dump(), device_handle=handle)
+    body = DeviceRegisteredResponse(**DeviceResponse.of(device).model_dump(), device_handle=handle)
     return Response(201, body=body, content_type="application/json")
 
 
@@ -80,7 +69,9 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     tags=["devices"],
 )
 def list_devices() -> DeviceListResponse:
-    return DeviceListResponse(devices=[_device(d) for d in services().devices.list_devices(principal(app))])
+    return DeviceListResponse(
+        devices=[DeviceResponse.of(d) for d in services().devices.list_devices(principal(app))]
+    )
 
 
 @app.delete(
@@ -110,18 +101,7 @@ def list_history(
     if unknown:
         # Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore.
         raise InvalidRequest("unknown query parameters", code="unknown_parameter")
-    page = services().accounts.list_history(principal(app), limit, cursor)
-    entries = [
-        HistoryEntryResponse(
-            event=e.event.value,
-            at=e.at,
-            institution_id=e.institution_id,
-            credential_id=e.credential_id,
-            detail=e.detail,
-        )
-        for e in page.entries
-    ]
-    return HistoryPageResponse(entries=entries, next_cursor=page.next_cursor)
+    return HistoryPageResponse.of(services().accounts.list_history(principal(app), limit, cursor))
 
 
 @app.delete(

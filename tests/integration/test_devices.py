@@ -10,20 +10,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.support.customers import connected, history_events
+from tests.support.device_keys import new_device_key, spki_b64
 from tests.support.in_process import Api
 from tests.support.people import other_customer
 from tests.support.table import table_items
-
-
-def new_device_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def spki_b64(key) -> str:
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(der).decode()
 
 
 def register(customer, key, name: str = "my phone"):

@@ -51,7 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     register.add_argument("--id", required=True, help="lowercase id, e.g. demo-bank")
     register.add_argument("--name", required=True)
     register.add_argument("--scope", action="append", choices=[s.value for s in Scope], default=None)
-    register.add_argument("--origin", action="append", default=[], help="browser origin allowed by CORS")
+    register.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="browser origin of the bank's pages: CORS, and where the service's window posts results",
+    )
+    register.add_argument(
+        "--hosted-only",
+        action="store_true",
+        help="refuse this bank's own calls that carry a PIN or SMS code: its customers type them in the "
+        "service's window only (docs/hosted-window.md)",
+    )
     args = parser.parse_args(argv)
 
     svc = services()
@@ -71,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(summary))
             return 0
         scopes = args.scope or [s.value for s in Scope]
-        institution, api_key = register_institution(svc.store, args.id, args.name, scopes, args.origin)
+        institution, api_key = register_institution(
+            svc.store, args.id, args.name, scopes, args.origin, hosted_only=args.hosted_only
+        )
     except FincertError as e:
         print(f"fincert-admin: {e.code}: {e.message}", file=sys.stderr)
         return 1

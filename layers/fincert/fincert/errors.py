@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fincert.domain.model import Account, Enrollment, Verification
+    from fincert.domain.ticket_records import UiTicket
 
 
 class FincertError(Exception):
@@ -144,6 +145,17 @@ class VerificationUnavailable(FincertError):
 
     def __init__(self, stored: Verification | None):
         super().__init__("verification cannot be claimed")
+        self.stored = stored
+
+
+class TicketUnavailable(FincertError):
+    """open_ticket's condition failed; `stored` is the ticket as it is (None: absent). The domain
+    tells a used ticket from an expired or a wrong one."""
+
+    code = "ticket_unavailable"
+
+    def __init__(self, stored: UiTicket | None):
+        super().__init__("the ticket cannot be redeemed")
         self.stored = stored
 
 

@@ -27,6 +27,12 @@ class Settings:
     max_body_bytes: int = 16 * 1024
     # A customer session (bearer token) lives this long; a new connection opens a new one.
     session_ttl_seconds: int = 900
+    # The hosted window (docs/hosted-window.md): a UI ticket must be redeemed within this time,
+    # the window credential it becomes lasts for one flow, a connect code is exchanged quickly.
+    ui_ticket_ttl_seconds: int = 120
+    window_ttl_seconds: int = 600
+    connect_code_ttl_seconds: int = 120
+    ui_tickets_per_institution_per_minute: int = 600
     # Scheduled jobs: the SQS queues their planners fill for their workers (only those functions
     # have them set).
     renewal_queue_url: str = ""
@@ -55,6 +61,9 @@ class Settings:
             "sms_per_institution_per_hour": "SMS_PER_INSTITUTION_PER_HOUR",
             "max_body_bytes": "MAX_BODY_BYTES",
             "session_ttl_seconds": "SESSION_TTL_SECONDS",
+            "ui_ticket_ttl_seconds": "UI_TICKET_TTL_SECONDS",
+            "window_ttl_seconds": "WINDOW_TTL_SECONDS",
+            "ui_tickets_per_institution_per_minute": "UI_TICKETS_PER_INSTITUTION_PER_MINUTE",
         }
         for field, name in optional_ints.items():
             if env.get(name):

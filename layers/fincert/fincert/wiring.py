@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
     from fincert.domain.status_changes import CertificateStatusService
+    from fincert.domain.ui_tickets import UiTicketService
     from fincert.domain.verification import VerificationService
+    from fincert.domain.window import WindowService
     from fincert.ports import JobQueue
 
 
@@ -147,6 +149,26 @@ class Services:
             clock=self.clock,
             certificate_authority=self.certificate_authority,
             policy_oid=self.settings.certificate_policy_oid,
+        )
+
+    # --- the hosted window (docs/hosted-window.md) ---------------------------------------------
+    @cached_property
+    def ui_tickets(self) -> UiTicketService:
+        from fincert.domain.ui_tickets import UiTicketService
+
+        return UiTicketService(store=self.store, clock=self.clock, settings=self.settings)
+
+    @cached_property
+    def window(self) -> WindowService:
+        from fincert.domain.window import WindowService
+
+        return WindowService(
+            store=self.store,
+            clock=self.clock,
+            settings=self.settings,
+            accounts=self.accounts,
+            devices=self.devices,
+            enrollment=self.enrollment,
         )
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------

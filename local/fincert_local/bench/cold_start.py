@@ -63,6 +63,7 @@ EXPECTED_REFUSALS: dict[str, int] = {
     "POST /v1/signatures": 404,
     "OPTIONS /v1/registrations": 403,
     "GET /v1/certificate": 404,
+    "GET /v1/ui-tickets/{ticket_id}": 404,
 }
 AUTHORIZER_EVENT: Callable[[BenchContext], dict] = _authorizer_event
 

@@ -15,6 +15,7 @@ from fincert import errors
 from fincert.api.cors import with_cors
 from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
 from fincert.api.events import header, media_type
+from fincert.domain.access import require_not_window
 from fincert.domain.model import Principal
 from fincert.settings import get_settings
 
@@ -133,8 +134,24 @@ def lambda_handler(
 
 
 def principal(app: APIGatewayRestResolver) -> Principal:
-    """The institution the authorizer resolved. Its absence means the route was deployed without
-    the authorizer: refuse rather than serve anonymously."""
+    """The caller the authorizer resolved, on the bank API's routes: an institution's back end or
+    a customer session. A window credential acts only on the window's routes."""
+    caller = _caller(app)
+    require_not_window(caller)
+    return caller
+
+
+def window_principal(app: APIGatewayRestResolver) -> Principal:
+    """The window the authorizer resolved, on the window's routes only."""
+    caller = _caller(app)
+    if caller.window_ticket_id is None:
+        raise errors.Forbidden("this call takes a window credential", code="window_credential_required")
+    return caller
+
+
+def _caller(app: APIGatewayRestResolver) -> Principal:
+    """Its absence means the route was deployed without the authorizer: refuse rather than serve
+    anonymously. API Gateway passes the context's values as strings."""
     context: Mapping[str, Any] = app.current_event.request_context.authorizer or {}
     institution_id = context.get("institution_id")
     if not institution_id:
@@ -145,4 +162,6 @@ def principal(app: APIGatewayRestResolver) -> Principal:
         account_id=context.get("account_id") or None,
         session_id=context.get("session_id") or None,
         allowed_origins=tuple((context.get("allowed_origins") or "").split()),
+        hosted_only=str(context.get("hosted_only", "")).lower() == "true",
+        window_ticket_id=context.get("window_ticket_id") or None,
     )

@@ -1,7 +1,8 @@
 """The API Gateway REQUEST authorizer's logic: a bearer token -> who is calling -> IAM policy +
-context. Two kinds of token: an institution's API key (its back end), or a customer session token
-(a customer through one institution; what CSC clients and browsers send). Handlers check which
-kind a route takes."""
+context. Three kinds of token: an institution's API key (its back end), a customer session token
+(a customer through one institution; what CSC clients and browsers send), or the service's own
+window's credential for one UI ticket (docs/hosted-window.md). Handlers check which kind a route
+takes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any, Protocol
 from fincert.api.events import header
 from fincert.domain.access import authenticate_session, is_session_token
 from fincert.domain.institutions import authenticate_api_key
-from fincert.domain.stores import Institutions, Sessions
+from fincert.domain.stores import Institutions, Sessions, UiTickets
+from fincert.domain.ui_tickets import authenticate_window, is_window_token
 from fincert.errors import Unauthenticated
 from fincert.ports import Clock
 
 
-class AuthorizerStorage(Institutions, Sessions, Protocol):
+class AuthorizerStorage(Institutions, Sessions, UiTickets, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -39,6 +41,8 @@ def authorize(event: dict[str, Any], store: AuthorizerStorage, clock: Clock) -> 
     try:
         if is_session_token(token):
             principal = authenticate_session(store, clock, token)
+        elif is_window_token(token):
+            principal = authenticate_window(store, clock, token)
         else:
             principal = authenticate_api_key(store, token)
     except Unauthenticated:
@@ -64,6 +68,8 @@ def authorize(event: dict[str, Any], store: AuthorizerStorage, clock: Clock) -> 
                 "account_id": principal.account_id,
                 "session_id": principal.session_id,
                 "allowed_origins": " ".join(principal.allowed_origins),
+                "hosted_only": principal.hosted_only,
+                "window_ticket_id": principal.window_ticket_id,
             }.items()
             if value
         },

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential
+from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential, Device
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-    from fincert.domain.accounts import VerificationStarted
+    from fincert.domain.accounts import HistoryPage, VerificationStarted
 
 
 class StrictModel(BaseModel):
@@ -120,6 +120,15 @@ class DeviceResponse(StrictModel):
     created_at: datetime
     last_used_at: datetime | None = None
 
+    @classmethod
+    def of(cls, device: Device) -> DeviceResponse:
+        return cls(
+            device_id=device.device_id,
+            name=device.name,
+            created_at=device.created_at,
+            last_used_at=device.last_used_at,
+        )
+
 
 class DeviceRegisteredResponse(DeviceResponse):
     device_handle: str = Field(description="What the device sends to connect later (not a secret)")
@@ -156,6 +165,20 @@ class HistoryEntryResponse(StrictModel):
 class HistoryPageResponse(StrictModel):
     entries: list[HistoryEntryResponse]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+
+    @classmethod
+    def of(cls, page: HistoryPage) -> HistoryPageResponse:
+        entries = [
+            HistoryEntryResponse(
+                event=e.event.value,
+                at=e.at,
+                institution_id=e.institution_id,
+                credential_id=e.credential_id,
+                detail=e.detail,
+            )
+            for e in page.entries
+        ]
+        return cls(entries=entries, next_cursor=page.next_cursor)
 
 
 # --- FinCert-style signing -----------------------------------------------------------------------

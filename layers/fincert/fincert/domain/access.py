@@ -41,6 +41,7 @@ def open_session(
     via: str,
     allowed_origins: tuple[str, ...] = (),
     device_id: str | None = None,
+    hosted_only: bool = False,
 ) -> OpenedSession:
     """A new session and its token; the caller stores the session (the token is shown once)."""
     session_id = new_id("ses")
@@ -55,6 +56,7 @@ def open_session(
         via=via,
         allowed_origins=allowed_origins,
         device_id=device_id,
+        hosted_only=hosted_only,
     )
     return OpenedSession(session, f"{SESSION_PREFIX}.{account_id}.{session_id}.{secret}")
 
@@ -81,6 +83,7 @@ def authenticate_session(store: Sessions, clock: Clock, token: str) -> Principal
         account_id=account_id,
         session_id=session_id,
         allowed_origins=session.allowed_origins,
+        hosted_only=session.hosted_only,
     )
 
 
@@ -94,3 +97,20 @@ def require_customer(principal: Principal) -> str:
 def require_institution(principal: Principal) -> None:
     if principal.is_customer:
         raise Forbidden("this call takes the institution's API key", code="institution_key_required")
+
+
+def require_not_window(principal: Principal) -> None:
+    if principal.window_ticket_id is not None:
+        raise Forbidden(
+            "a window credential acts only on the window's routes", code="window_credential_not_accepted"
+        )
+
+
+def require_secret_entry_allowed(principal: Principal) -> None:
+    """The hosted-only rule: an institution that chose it never relays a PIN or an SMS code; only
+    the service's window (acting for one of its tickets) takes them for its customers."""
+    if principal.hosted_only and principal.window_ticket_id is None:
+        raise Forbidden(
+            "this institution's customers enter PINs and SMS codes in the service's window only",
+            code="hosted_only_institution",
+        )

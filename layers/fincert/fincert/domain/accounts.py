@@ -19,7 +19,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from fincert.clock import kst_date
-from fincert.domain.access import OpenedSession, open_session, require_customer, require_institution
+from fincert.domain.access import (
+    OpenedSession,
+    open_session,
+    require_customer,
+    require_institution,
+    require_secret_entry_allowed,
+)
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import (
@@ -148,6 +154,7 @@ class AccountService:
         code, the phone and the birth date the institution gave)."""
         require_institution(principal)
         require_scope(principal, Scope.CONNECT)
+        require_secret_entry_allowed(principal)
         now = self._clock.now()
         try:
             verification = self._store.claim_verification(
@@ -206,6 +213,7 @@ class AccountService:
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="sms",
             allowed_origins=institution.allowed_origins if institution else (),
+            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.complete_connection(
@@ -235,6 +243,7 @@ class AccountService:
     # --- PIN -----------------------------------------------------------------------------------
     def change_pin(self, principal: Principal, old_pin: str, new_pin: str) -> None:
         account_id = require_customer(principal)
+        require_secret_entry_allowed(principal)
         check_pin_shape(new_pin)
         account = self._store.get_account(account_id)
         if account is None:
@@ -295,6 +304,15 @@ class AccountService:
             self._kms.decrypt(self._settings.key_wrap_key_id, ciphertext, identity_context(person_index))
         )
 
+    def notify_account(self, account_id: str, text: str) -> None:
+        """Texts the account's holder (a change they should know of); a notice that cannot be
+        sent, or an account gone meanwhile, does not turn the change into an error."""
+        with contextlib.suppress(Exception):
+            account = self._store.get_account(account_id)
+            if account is not None:
+                identity = self._identity(account.person_index, account.identity_ciphertext)
+                self._sms.send_sms(identity["phone"], text)
+
     def _notify(self, phone: str, text: str) -> None:
         # The change is made; a notice that cannot be sent must not turn it into an error.
         with contextlib.suppress(Exception):
@@ -303,6 +321,7 @@ class AccountService:
     # --- other-institution registration (타기관 등록) ---------------------------------------------
     def register_institution(self, principal: Principal, pin: str) -> None:
         account_id = require_customer(principal)
+        require_secret_entry_allowed(principal)
         correct = self._pins.check(account_id, pin, principal.institution_id, registered_only=False)
         if correct.account.active_credential_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")

@@ -14,6 +14,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
@@ -53,6 +54,9 @@ def _split_handle(handle: str, prefix: str, kind: str) -> tuple[str, str]:
     return parts[1], parts[2]
 
 
+_P256_BYTES = 32
+
+
 class DeviceService:
     def __init__(self, *, store: DeviceStorage, clock: Clock, settings: Settings, accounts: AccountService):
         self._store = store
@@ -88,6 +92,10 @@ class DeviceService:
                     f"at most {MAX_DEVICES} devices; remove one first", code="device_limit_reached"
                 ) from None
             raise
+        self._accounts.notify_account(
+            account_id,
+            f"[fincert] 금융인증서 클라우드에 새 기기({name})가 등록되었습니다. 본인이 아니면 은행에 알려주세요.",
+        )
         return device, device_handle(account_id, device.device_id)
 
     def list_devices(self, principal: Principal) -> list[Device]:
@@ -140,7 +148,7 @@ class DeviceService:
             raise NotFound("no such device", code="device_not_found")
         try:
             _load_device_key(device.public_key_der).verify(
-                signature, challenge.message(), ec.ECDSA(hashes.SHA256())
+                der_signature(signature), challenge.message(), ec.ECDSA(hashes.SHA256())
             )
         except InvalidSignature:
             raise InvalidRequest(
@@ -155,6 +163,7 @@ class DeviceService:
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="device",
             allowed_origins=institution.allowed_origins if institution else (),
+            hosted_only=institution.hosted_only if institution else False,
             device_id=device.device_id,
         )
         try:
@@ -169,6 +178,18 @@ class DeviceService:
                 raise Gone("the challenge was already used or expired", code="challenge_used") from None
             raise NotFound("no such device", code="device_not_found") from None
         return Connected(opened, registered)
+
+
+def der_signature(signature: bytes) -> bytes:
+    """An ECDSA P-256 signature as DER. WebCrypto gives r || s, 32 bytes each (IEEE P1363), and a
+    browser remembered as a device sends that; everything else sends DER, which for P-256 is 8 to
+    72 bytes and only by a 2^-24-ish chance exactly 64: such a signature is read as r || s, fails
+    to verify, and the device simply connects again with a fresh challenge."""
+    if len(signature) != 2 * _P256_BYTES:
+        return signature
+    r = int.from_bytes(signature[:_P256_BYTES], "big")
+    s = int.from_bytes(signature[_P256_BYTES:], "big")
+    return encode_dss_signature(r, s)
 
 
 def device_key_fingerprint(key: ec.EllipticCurvePublicKey) -> str:

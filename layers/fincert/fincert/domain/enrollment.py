@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.crypto.subject_name import new_holder_suffix
+from fincert.domain.access import require_secret_entry_allowed
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
@@ -169,8 +170,22 @@ class EnrollmentService:
         return EnrollmentStarted(enrollment_id, enrollment.expires_at, self._settings.enrollment_max_attempts)
 
     # --- step 2: SMS code + new PIN -> account, key pair, certificate -------------------------
-    def confirm(self, principal: Principal, enrollment_id: str, sms_code: str, pin: str) -> IssuedCertificate:
+    def confirm(
+        self,
+        principal: Principal,
+        enrollment_id: str,
+        sms_code: str,
+        pin: str,
+        *,
+        terms_accepted: bool = True,
+        auto_renew: bool | None = None,
+    ) -> IssuedCertificate:
+        """terms_accepted and auto_renew: the customer's own answers when they confirm in the
+        service's window (the bank's start recorded its own); None keeps the enrollment's."""
         require_scope(principal, Scope.ENROLL)
+        require_secret_entry_allowed(principal)
+        if not terms_accepted:
+            raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
         check_pin_shape(pin)
         now = self._clock.now()
         lease_until = now + LEASE
@@ -184,6 +199,8 @@ class EnrollmentService:
             )
         except EnrollmentUnavailable as e:
             return self._answer_unclaimable(e.stored, principal, now, sms_code, pin)
+        if auto_renew is not None:
+            enrollment = replace(enrollment, auto_renew=auto_renew)
 
         committed = False
         refund_attempt = True  # an attempt that never got judged (AWS fault, weak PIN) is given back

@@ -25,6 +25,8 @@ def register_institution(
     name: str,
     scopes: Iterable[str],
     allowed_origins: Iterable[str] = (),
+    *,
+    hosted_only: bool = False,
 ) -> tuple[Institution, str]:
     """Returns the institution and its API key; the key is shown once and never stored."""
     scopes = list(scopes)
@@ -48,6 +50,7 @@ def register_institution(
         api_key_hash=secret_hash(secret),
         scopes=frozenset(scopes),
         allowed_origins=tuple(allowed_origins),
+        hosted_only=hosted_only,
     )
     try:
         store.put_institution(institution)
@@ -66,7 +69,11 @@ def authenticate_api_key(store: Institutions, api_key: str) -> Principal:
         raise Unauthenticated()
     if not hmac.compare_digest(institution.api_key_hash, secret_hash(secret)):
         raise Unauthenticated()
-    return Principal(institution_id=institution.institution_id, scopes=institution.scopes)
+    return Principal(
+        institution_id=institution.institution_id,
+        scopes=institution.scopes,
+        hosted_only=institution.hosted_only,
+    )
 
 
 def require_scope(principal: Principal, scope: str) -> None:

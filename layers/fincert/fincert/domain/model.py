@@ -24,18 +24,24 @@ class Institution:
     scopes: frozenset[str]
     allowed_origins: tuple[str, ...] = ()
     active: bool = True
+    # Hosted-only: no route that takes a PIN or an SMS code serves this institution's own calls;
+    # its customers type them in the service's window only (docs/hosted-window.md).
+    hosted_only: bool = False
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as the authorizer resolved it: an institution's back end (API key), or a
-    customer through one institution (a session token: account_id and session_id set)."""
+    """Who is calling, as the authorizer resolved it: an institution's back end (API key), a
+    customer through one institution (a session token: account_id and session_id set), or the
+    service's own window acting for one UI ticket of an institution (window_ticket_id set)."""
 
     institution_id: str
     scopes: frozenset[str]
     account_id: str | None = None
     session_id: str | None = None
     allowed_origins: tuple[str, ...] = ()
+    hosted_only: bool = False
+    window_ticket_id: str | None = None
 
     @property
     def is_customer(self) -> bool:
@@ -246,6 +252,7 @@ class Session:
     via: str  # "sms" or "device"
     allowed_origins: tuple[str, ...] = ()
     device_id: str | None = None
+    hosted_only: bool = False  # the institution's setting when the session opened
 
 
 @dataclass(frozen=True)

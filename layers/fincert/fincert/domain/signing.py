@@ -29,7 +29,7 @@ from cryptography import x509
 from fincert.clock import kst_date
 from fincert.crypto.keys import KeyAlgorithm, private_key_from_kms_decryption
 from fincert.crypto.signatures import SignatureScheme, SubscriberKey, build_cms, resolve_scheme
-from fincert.domain.access import require_customer
+from fincert.domain.access import require_customer, require_secret_entry_allowed
 from fincert.domain.enrollment import subscriber_key_context
 from fincert.domain.model import (
     Credential,
@@ -169,6 +169,7 @@ class SigningService:
         hashes_b64: list[str] | None,
     ) -> Authorization:
         account_id = require_customer(principal)
+        require_secret_entry_allowed(principal)
         if not 1 <= num_signatures <= MAX_SIGNATURES_PER_SAD:
             raise InvalidRequest(
                 f"numSignatures must be 1 to {MAX_SIGNATURES_PER_SAD}", code="num_signatures_invalid"
@@ -293,6 +294,7 @@ class SigningService:
         credential_id: str | None = None,
     ) -> ContentSignature:
         account_id = require_customer(principal)
+        require_secret_entry_allowed(principal)
         data = content.encode()
         correct = self._pins.check(
             account_id, pin, principal.institution_id, credential_id=credential_id, to_sign=True

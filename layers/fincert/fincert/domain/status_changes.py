@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from fincert.clock import kst_date
-from fincert.domain.access import require_customer
+from fincert.domain.access import require_customer, require_secret_entry_allowed
 from fincert.domain.accounts import AccountService
 from fincert.domain.model import (
     STATUS_TRANSITIONS,
@@ -107,6 +107,7 @@ class CertificateStatusService:
         self, principal: Principal, action: StatusAction, reason: str | None, pin: str
     ) -> Credential:
         account_id = require_customer(principal)
+        require_secret_entry_allowed(principal)
         if action is StatusAction.RESTORE:
             raise Forbidden(
                 "restoring a suspended certificate takes the institution's re-verification of the customer",

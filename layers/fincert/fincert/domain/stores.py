@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from fincert.domain.job_records import DueEntry, DuePage, IdleState, PartitionItem, PurgeRecord, RenewalCommit
 from fincert.domain.model import (
@@ -38,6 +38,7 @@ from fincert.domain.model import (
     Verification,
     VerificationPurpose,
 )
+from fincert.domain.ticket_records import UiTicket
 
 
 # --- institutions and the CA --------------------------------------------------------------------
@@ -79,6 +80,8 @@ class Enrollments(Protocol):
         """Writes the enrollment and counts it against every limit, atomically.
         Raises RateLimited naming the exhausted limit's scope."""
         ...
+
+    def get_enrollment(self, enrollment_id: str) -> Enrollment | None: ...
 
     def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
         """Undoes create_enrollment (the SMS could not be sent)."""
@@ -226,6 +229,57 @@ class Devices(Protocol):
     def complete_device_connection(
         self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
     ) -> None: ...
+
+
+# --- the hosted window's UI tickets -----------------------------------------------------------------
+class UiTickets(Protocol):
+    def create_ticket(self, ticket: UiTicket, limit: RateLimit) -> None:
+        """Writes the ticket and counts it against the institution's limit, atomically. Raises
+        RateLimited (ticket_rate_limited) when the limit is spent."""
+        ...
+
+    def get_ticket(self, ticket_id: str) -> UiTicket | None: ...
+
+    def open_ticket(
+        self,
+        ticket_id: str,
+        secret_hash: str,
+        origin: str,
+        window_secret_hash: str,
+        window_expires_at: datetime,
+        now: datetime,
+    ) -> UiTicket:
+        """Redeems, once, a pending, unexpired ticket for `origin` whose secret hashes to
+        secret_hash; the window's credential then lasts until window_expires_at. Raises
+        TicketUnavailable carrying the ticket as stored (or None) when the condition fails."""
+        ...
+
+    def connect_ticket(self, ticket_id: str, account_id: str, now: datetime) -> None:
+        """Binds an open window to the customer it connected. Raises ConditionFailed when the
+        window is no longer open."""
+        ...
+
+    def complete_ticket(
+        self,
+        ticket_id: str,
+        outcome: dict[str, Any],
+        now: datetime,
+        *,
+        account_id: str | None = None,
+        connect_code_hash: str | None = None,
+        connect_code_expires_at: datetime | None = None,
+    ) -> None:
+        """Records the outcome of an open window once. Raises ConditionFailed otherwise."""
+        ...
+
+    def cancel_ticket(self, ticket_id: str, now: datetime) -> None:
+        """Raises ConditionFailed when the ticket is not open."""
+        ...
+
+    def exchange_connect_code(self, ticket_id: str, code_hash: str, now: datetime, session: Session) -> None:
+        """Uses the connect code once and opens the session, in one transaction. Raises
+        ConditionFailed when the code is used, expired or not this one."""
+        ...
 
 
 # --- certificate status -----------------------------------------------------------------------------

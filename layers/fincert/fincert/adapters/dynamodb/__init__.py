@@ -14,6 +14,7 @@ from fincert.adapters.dynamodb.jobs import JobTable
 from fincert.adapters.dynamodb.purge import PurgeTable
 from fincert.adapters.dynamodb.serials import SerialTable
 from fincert.adapters.dynamodb.sessions import SessionTable
+from fincert.adapters.dynamodb.tickets import TicketTable
 
 
 class DynamoStore(
@@ -27,5 +28,6 @@ class DynamoStore(
     SerialTable,
     JobTable,
     PurgeTable,
+    TicketTable,
 ):
     """The whole table: every role port's implementation, over one client and table name."""

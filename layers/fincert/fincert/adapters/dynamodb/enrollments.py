@@ -52,6 +52,10 @@ class EnrollmentTable(SharedItems):
     def create_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
         self._create_with_limits(self._enrollment_item(enrollment), limits, enrollment.created_at)
 
+    def get_enrollment(self, enrollment_id: str) -> Enrollment | None:
+        item = self._get(keys.enrollment(enrollment_id))
+        return self._to_enrollment(item) if item else None
+
     def cancel_enrollment(self, enrollment: Enrollment, limits: Sequence[RateLimit]) -> None:
         self._cancel_with_limits(keys.enrollment(enrollment.enrollment_id), limits)
 

@@ -32,6 +32,7 @@ class InstitutionTable(SharedItems):
             scopes=frozenset(item.get("scopes", ())),
             allowed_origins=tuple(item.get("allowed_origins", ())),
             active=bool(item.get("active", True)),
+            hosted_only=bool(item.get("hosted_only", False)),
         )
 
     def put_institution(self, institution: Institution) -> None:
@@ -45,6 +46,7 @@ class InstitutionTable(SharedItems):
             "scopes": set(institution.scopes) or None,
             "allowed_origins": list(institution.allowed_origins),
             "active": institution.active,
+            "hosted_only": institution.hosted_only,
         }
         origins = [
             self._tx_update(

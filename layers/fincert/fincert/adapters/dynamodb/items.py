@@ -177,6 +177,7 @@ def session_item(s: Session) -> dict[str, Any]:
         "via": s.via,
         "device_id": s.device_id,
         "allowed_origins": list(s.allowed_origins),
+        "hosted_only": s.hosted_only or None,
         "expires_at": epoch_seconds(s.expires_at),
     }
 
@@ -361,9 +362,14 @@ class SharedItems(Table):
         )
 
     def _create_with_limits(
-        self, item: dict[str, Any], limits: Sequence[RateLimit], created_at: datetime
+        self,
+        item: dict[str, Any],
+        limits: Sequence[RateLimit],
+        created_at: datetime,
+        refusal: tuple[str, str] = ("sms_rate_limited", "too many SMS codes requested, retry later"),
     ) -> None:
-        """Writes a new item that texts a code, counting it against every SMS limit, atomically."""
+        """Writes a new item, counting it against every limit (by default the SMS limits of an
+        item that texts a code), atomically; `refusal` is the (code, message) of a spent limit."""
         updates = [self._rate_limit_update(limit, 1, conditional=True) for limit in limits]
         put = {
             "Put": {
@@ -381,8 +387,8 @@ class SharedItems(Table):
             window_end = limits[0].window_start + timedelta(seconds=limits[0].window_seconds)
             retry_after = max(1, math.ceil((window_end - created_at).total_seconds()))
             raise RateLimited(
-                "too many SMS codes requested, retry later",
-                code="sms_rate_limited",
+                refusal[1],
+                code=refusal[0],
                 retry_after=retry_after,
                 limit=exhausted[0],
             ) from e

@@ -22,6 +22,7 @@ Nothing here imports boto3.
   ACCT#<account>       HIST#<time>#<id>   the customer's usage history, newest last
   VERIFY#<id>          VERIFICATION       an SMS re-verification (connection, PIN reset; TTL)
   ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
+  TICKET#<ticket>      TICKET             a UI ticket, the window flow it became, its outcome (TTL)
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
   PURGE#<account>      PURGE              an idle purge's audit record, no personal data (TTL)
@@ -119,6 +120,10 @@ def device_challenge(account_id: str, challenge_id: str) -> Key:
 def history(account_id: str, at: str, entry_id: str) -> Key:
     """`at` is the entry's time as history sorts it (ISO 8601 UTC to the millisecond)."""
     return Key(account_pk(account_id), f"{HISTORY_PREFIX}{at}#{entry_id}")
+
+
+def ticket(ticket_id: str) -> Key:
+    return Key(f"TICKET#{ticket_id}", "TICKET")
 
 
 def verification(verification_id: str) -> Key:

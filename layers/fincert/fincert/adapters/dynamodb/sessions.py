@@ -143,6 +143,7 @@ class SessionTable(SharedItems):
             via=item["via"],
             allowed_origins=tuple(item.get("allowed_origins", ())),
             device_id=item.get("device_id"),
+            hosted_only=bool(item.get("hosted_only", False)),
         )
 
     def delete_session(self, account_id: str, session_id: str) -> None:

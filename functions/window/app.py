@@ -1,0 +1,493 @@
+"""The hosted window's API (docs/hosted-window.md): the bank's back end mints UI tickets with its
+API key and reads their outcome; the service's own window redeems a ticket for a window
+credential and does, for that ticket only, what the customer came to do."""
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from fincert.api.app import create_app, lambda_handler, principal, window_principal
+from fincert.api.models import (
+    ERROR_RESPONSES,
+    CertificateStatusResponse,
+    DeviceChallengeResponse,
+    DeviceConnectionRequest,
+    DeviceListResponse,
+    DeviceRegisteredResponse,
+    DeviceRegisterRequest,
+    DeviceResponse,
+    DeviceSignatureRequest,
+    HistoryPageResponse,
+    IdentityRequest,
+    PinChangeRequest,
+    PinRequest,
+    PinResetConfirmRequest,
+    SessionResponse,
+    SmsCodeRequest,
+    StatusChangeConfirmRequest,
+    StatusChangeRequest,
+    VerificationStartedResponse,
+)
+from fincert.api.window_models import (
+    CertificateView,
+    ConnectCodeRequest,
+    ConnectCodeResponse,
+    RedeemRequest,
+    RedeemResponse,
+    SignOrderRequest,
+    TicketRequest,
+    TicketResponse,
+    TicketStatusResponse,
+    WindowFlowResponse,
+    WindowIssuedResponse,
+    WindowIssueRequest,
+)
+from fincert.domain.model import Credential, Principal, StatusAction, VerificationPurpose
+from fincert.domain.ticket_records import SignOrder, TicketPurpose
+from fincert.domain.ui_tickets import TICKET_ID
+from fincert.domain.window import WindowView
+from fincert.errors import InvalidRequest
+from fincert.wiring import services
+
+app = create_app()
+_TICKET_ID = Path(min_length=26, max_length=26, pattern="^" + TICKET_ID.pattern + "$")
+_VERIFICATION_ID = Path(min_length=8, max_length=64, pattern=r"^ver_[A-Za-z0-9_-]+$")
+_CHALLENGE_ID = Path(min_length=8, max_length=128, pattern=r"^dch\.acct_[A-Za-z0-9_-]+\.dch_[A-Za-z0-9_-]+$")
+_DEVICE_ID = Path(min_length=8, max_length=64, pattern=r"^dev_[A-Za-z0-9_-]+$")
+
+
+def _created(body: object) -> Response:
+    return Response(201, body=body, content_type="application/json")
+
+
+# --- the bank's back end ------------------------------------------------------------------------
+def _sign_order(request: SignOrderRequest | None) -> SignOrder | None:
+    if request is None:
+        return None
+    from fincert.domain.signing import SignatureFormat, SignType
+
+    try:
+        sign_type = SignType(request.sign_type)
+    except ValueError:
+        raise InvalidRequest("unknown sign type", code="sign_type_invalid") from None
+    return SignOrder(
+        sign_type=sign_type.value,
+        format=SignatureFormat(request.format).value,
+        contents=tuple(content.to_domain() for content in request.contents),
+    )
+
+
+@app.post(
+    "/v1/ui-tickets",
+    summary="Mint a UI ticket: one customer flow in the service's window, its result for one origin",
+    responses={201: {"description": "Minted (redeem within expires_at)"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
+    minted = services().ui_tickets.mint(
+        principal(app),
+        TicketPurpose(request.purpose),
+        request.origin,
+        enrollment_id=request.enrollment_id,
+        sign=_sign_order(request.sign),
+    )
+    ticket = minted.ticket
+    return _created(
+        TicketResponse(
+            ticket_id=ticket.ticket_id,
+            ticket=minted.token,
+            purpose=request.purpose,
+            origin=ticket.origin,
+            expires_at=ticket.expires_at,
+        )
+    )
+
+
+@app.get(
+    "/v1/ui-tickets/<ticket_id>",
+    summary="What became of a UI ticket: the outcome as the service recorded it",
+    responses={200: {"description": "The ticket's status and outcome"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def get_ticket(ticket_id: Annotated[str, _TICKET_ID]) -> TicketStatusResponse:
+    svc = services()
+    ticket = svc.ui_tickets.describe(principal(app), ticket_id)
+    return TicketStatusResponse(
+        ticket_id=ticket.ticket_id,
+        purpose=ticket.purpose.value,
+        status=ticket.status_at(svc.clock.now()).value,
+        outcome=ticket.outcome,
+    )
+
+
+@app.post(
+    "/v1/ui-tickets/<ticket_id>/session",
+    summary="Exchange a connect window's one-time code for a customer session",
+    responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def exchange_connect_code(
+    ticket_id: Annotated[str, _TICKET_ID], request: ConnectCodeRequest
+) -> Response[SessionResponse]:
+    svc = services()
+    opened = svc.ui_tickets.exchange_connect_code(principal(app), ticket_id, request.code)
+    registered = svc.accounts.registered_with(opened.session.account_id, opened.session.institution_id)
+    return _created(
+        SessionResponse(
+            session_token=opened.token,
+            expires_at=opened.session.expires_at,
+            institution_registered=registered,
+        )
+    )
+
+
+# --- the window -----------------------------------------------------------------------------------
+def _certificate(credential: Credential | None, now: datetime) -> CertificateView | None:
+    if credential is None:
+        return None
+    certificate = x509.load_der_x509_certificate(credential.certificate_der)
+    common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return CertificateView(
+        credential_id=credential.credential_id,
+        serial_number=format(credential.serial_number, "x"),
+        subject=str(common_names[0].value) if common_names else "",
+        status=credential.state(now),
+        not_after=credential.not_after,
+    )
+
+
+def _flow(view: WindowView) -> WindowFlowResponse:
+    now = services().clock.now()
+    return WindowFlowResponse.of(view.ticket, view.institution_name, now, _certificate(view.credential, now))
+
+
+@app.post(
+    "/v1/window/redeem",
+    summary="The window redeems its ticket, once, for a window credential",
+    description="No authorizer: the ticket in the body is the credential. The window reports the origin of "
+    "its opener's message; a ticket minted for another origin is refused.",
+    responses={201: {"description": "Redeemed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def redeem(request: RedeemRequest) -> Response[RedeemResponse]:
+    window = services().window
+    opened = window.redeem(request.ticket, request.opener_origin)
+    return _created(RedeemResponse(window_token=opened.token, flow=_flow(window.view(opened.ticket))))
+
+
+@app.get(
+    "/v1/window",
+    summary="The window's flow as it is now",
+    responses={200: {"description": "The flow"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def get_flow() -> WindowFlowResponse:
+    return _flow(services().window.flow(window_principal(app)))
+
+
+@app.post(
+    "/v1/window/cancel",
+    summary="The customer closed or cancelled the window",
+    responses={204: {"description": "Cancelled"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def cancel() -> Response[None]:
+    services().window.cancel(window_principal(app))
+    return Response(204)
+
+
+@app.post(
+    "/v1/window/connections",
+    summary="Connect the customer by name, mobile number and birth date: the service texts a code",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_connection(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().window.start_connection(
+        window_principal(app), request.name, request.phone, request.birth_date
+    )
+    return _created(VerificationStartedResponse.of(started))
+
+
+@app.post(
+    "/v1/window/connections/<verification_id>/confirm",
+    summary="Confirm the connection with the SMS code",
+    responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_connection(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: SmsCodeRequest
+) -> WindowFlowResponse:
+    window = services().window
+    ticket = window.confirm_connection(window_principal(app), verification_id, request.sms_code)
+    return _flow(window.view(ticket))
+
+
+@app.post(
+    "/v1/window/device-connections",
+    summary="Connect as a remembered browser: a single-use challenge to sign",
+    responses={201: {"description": "Challenge issued"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_device_connection(request: DeviceConnectionRequest) -> Response[DeviceChallengeResponse]:
+    issued = services().window.start_device_connection(window_principal(app), request.device_handle)
+    return _created(
+        DeviceChallengeResponse(
+            challenge_id=issued.handle,
+            challenge=base64.b64encode(issued.challenge.message()).decode(),
+            expires_at=issued.challenge.expires_at,
+        )
+    )
+
+
+def _signature_bytes(signature_b64: str) -> bytes:
+    try:
+        return base64.b64decode(signature_b64, validate=True)
+    except ValueError:
+        raise InvalidRequest("the signature is not base64", code="signature_invalid") from None
+
+
+@app.post(
+    "/v1/window/device-connections/<challenge_id>/confirm",
+    summary="Answer the challenge with the browser's signature (DER, or WebCrypto's r||s)",
+    responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_device_connection(
+    challenge_id: Annotated[str, _CHALLENGE_ID], request: DeviceSignatureRequest
+) -> WindowFlowResponse:
+    window = services().window
+    ticket = window.confirm_device_connection(
+        window_principal(app), challenge_id, _signature_bytes(request.signature)
+    )
+    return _flow(window.view(ticket))
+
+
+@app.post(
+    "/v1/window/issuance",
+    summary="Issue the certificate of the ticket's enrollment: SMS code, the customer's answers, new PIN",
+    responses={201: {"description": "Issued"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
+    issued = services().window.issue(
+        window_principal(app),
+        request.sms_code,
+        request.pin,
+        terms_accepted=request.terms_accepted,
+        auto_renew=request.auto_renew,
+    )
+    c = issued.credential
+    return _created(
+        WindowIssuedResponse(
+            credential_id=c.credential_id,
+            serial_number=format(c.serial_number, "x"),
+            certificate_pem=issued.certificate_pem,
+            not_before=c.not_before,
+            not_after=c.not_after,
+            auto_renew=c.auto_renew,
+        )
+    )
+
+
+@app.post(
+    "/v1/window/connect-code",
+    summary="End a connect window: a one-time code for the bank's back end",
+    responses={201: {"description": "The code"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def connect_code() -> Response[ConnectCodeResponse]:
+    caller = window_principal(app)
+    code, expires_at = services().window.connect_code(caller)
+    return _created(
+        ConnectCodeResponse(ticket_id=caller.window_ticket_id or "", code=code, expires_at=expires_at)
+    )
+
+
+@app.post(
+    "/v1/window/devices",
+    summary="Remember this browser: register its non-extractable P-256 key as one of the customer's devices",
+    responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegisteredResponse]:
+    svc = services()
+    try:
+        public_key = base64.b64decode(request.public_key, validate=True)
+    except ValueError:
+        raise InvalidRequest("public_key is not base64", code="public_key_invalid") from None
+    device, handle = svc.devices.register_device(
+        svc.window.customer(window_principal(app)), request.name, public_key
+    )
+    return _created(DeviceRegisteredResponse(**DeviceResponse.of(device).model_dump(), device_handle=handle))
+
+
+@app.get(
+    "/v1/window/devices",
+    summary="The customer's registered devices",
+    responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def list_devices() -> DeviceListResponse:
+    svc = services()
+    devices = svc.devices.list_devices(svc.window.customer(window_principal(app), after_completion=True))
+    return DeviceListResponse(devices=[DeviceResponse.of(d) for d in devices])
+
+
+@app.delete(
+    "/v1/window/devices/<device_id>",
+    summary="Remove one of the customer's devices",
+    responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def remove_device(device_id: Annotated[str, _DEVICE_ID]) -> Response[None]:
+    svc = services()
+    svc.devices.remove_device(svc.window.customer(window_principal(app), after_completion=True), device_id)
+    return Response(204)
+
+
+# --- manage: the customer's own certificate, PIN, history -----------------------------------------
+_MANAGE = (TicketPurpose.MANAGE,)
+
+
+def _manager() -> Principal:
+    return services().window.customer(window_principal(app), _MANAGE)
+
+
+@app.post(
+    "/v1/window/registrations",
+    summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
+    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def register_here(request: PinRequest) -> Response[None]:
+    svc = services()
+    customer = svc.window.customer(window_principal(app), (TicketPurpose.SIGN, TicketPurpose.MANAGE))
+    svc.accounts.register_institution(customer, request.pin)
+    return Response(204)
+
+
+@app.get(
+    "/v1/window/certificate",
+    summary="The customer's certificate and its status",
+    responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def get_certificate() -> CertificateStatusResponse:
+    svc = services()
+    return CertificateStatusResponse.of(svc.certificate_status.current(_manager()), svc.clock.now())
+
+
+@app.post(
+    "/v1/window/certificate/status",
+    summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
+    svc = services()
+    changed = svc.certificate_status.change_with_pin(
+        _manager(), StatusAction(request.action), request.reason, request.pin
+    )
+    return CertificateStatusResponse.of(changed, svc.clock.now())
+
+
+@app.put(
+    "/v1/window/pin",
+    summary="Change the PIN (the current one, then the new one)",
+    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def change_pin(request: PinChangeRequest) -> Response[None]:
+    services().accounts.change_pin(_manager(), request.pin, request.new_pin)
+    return Response(204)
+
+
+@app.get(
+    "/v1/window/history",
+    summary="The customer's full usage history, newest first",
+    responses={200: {"description": "One page"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def list_history(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> HistoryPageResponse:
+    return HistoryPageResponse.of(services().accounts.list_history(_manager(), limit, cursor))
+
+
+def _reverifying() -> Principal:
+    return services().window.institution(window_principal(app), _MANAGE)
+
+
+@app.post(
+    "/v1/window/pin-resets",
+    summary="Forgotten or locked PIN: re-verify the customer by name, mobile number and birth date",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().accounts.start_verification(
+        _reverifying(), VerificationPurpose.PIN_RESET, request.name, request.phone, request.birth_date
+    )
+    return _created(VerificationStartedResponse.of(started))
+
+
+@app.post(
+    "/v1/window/pin-resets/<verification_id>/confirm",
+    summary="Set a new PIN with the SMS code (unlocks the PIN)",
+    responses={204: {"description": "PIN set"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_pin_reset(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: PinResetConfirmRequest
+) -> Response[None]:
+    services().accounts.confirm_pin_reset(_reverifying(), verification_id, request.sms_code, request.new_pin)
+    return Response(204)
+
+
+@app.post(
+    "/v1/window/status-changes",
+    summary="Suspend, restore or revoke after re-verifying the customer: the service texts a code",
+    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def start_status_change(request: IdentityRequest) -> Response[VerificationStartedResponse]:
+    started = services().accounts.start_verification(
+        _reverifying(), VerificationPurpose.STATUS_CHANGE, request.name, request.phone, request.birth_date
+    )
+    return _created(VerificationStartedResponse.of(started))
+
+
+@app.post(
+    "/v1/window/status-changes/<verification_id>/confirm",
+    summary="Make the status change with the SMS code",
+    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def confirm_status_change(
+    verification_id: Annotated[str, _VERIFICATION_ID], request: StatusChangeConfirmRequest
+) -> CertificateStatusResponse:
+    svc = services()
+    changed = svc.certificate_status.change_with_verification(
+        _reverifying(), verification_id, request.sms_code, StatusAction(request.action), request.reason
+    )
+    return CertificateStatusResponse.of(changed, svc.clock.now())
+
+
+@app.post(
+    "/v1/window/finish",
+    summary="The customer is done managing: the bank's back end sees the ticket completed",
+    responses={204: {"description": "Finished"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def finish() -> Response[None]:
+    services().window.finish(window_principal(app))
+    return Response(204)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,240 @@
+"""UI tickets: how a bank's back end hands one customer flow to the service's own window, so the
+customer types the SMS code and the PIN on the service's origin and the bank never sees them
+(docs/hosted-window.md).
+
+A ticket is minted by the bank's back end with its API key and names the institution, the
+purpose, the exact origin that receives the result and, for signing, the exact contents. The
+window redeems it once for a window credential that acts for that ticket only. Three secrets,
+each stored only as a hash: the ticket (`fct.<ticket id>.<secret>`), the window credential
+(`fcw.<ticket id>.<secret>`) and, for `connect`, the one-time code the bank's back end exchanges
+for a customer session.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from fincert.domain.access import OpenedSession, open_session, require_institution
+from fincert.domain.institutions import require_scope
+from fincert.domain.model import Principal, RateLimit, Scope
+from fincert.domain.stores import Enrollments, Institutions, UiTickets
+from fincert.domain.ticket_records import (
+    MAX_CONTENT_BYTES,
+    MAX_CONTENTS,
+    SignOrder,
+    TicketPurpose,
+    TicketStatus,
+    UiTicket,
+)
+from fincert.domain.tokens import new_id, secret_hash
+from fincert.errors import ConditionFailed, Gone, InvalidRequest, NotFound, Unauthenticated
+from fincert.ports import Clock
+from fincert.settings import Settings
+
+TICKET_PREFIX = "fct"
+WINDOW_PREFIX = "fcw"
+_TICKET_ID = r"tkt_[A-Za-z0-9_-]{22}"
+_RANDOM_PART = r"[A-Za-z0-9_-]{43}"
+_TICKET_TOKEN = re.compile(rf"fct\.({_TICKET_ID})\.({_RANDOM_PART})")
+_WINDOW_TOKEN = re.compile(rf"fcw\.({_TICKET_ID})\.({_RANDOM_PART})")
+TICKET_ID = re.compile(_TICKET_ID)
+
+
+# The API key scope each purpose needs: the window acts for the institution, never beyond it.
+PURPOSE_SCOPE = {
+    TicketPurpose.ISSUE: Scope.ENROLL,
+    TicketPurpose.CONNECT: Scope.CONNECT,
+    TicketPurpose.SIGN: Scope.CONNECT,
+    TicketPurpose.MANAGE: Scope.CONNECT,
+}
+
+
+@dataclass(frozen=True)
+class MintedTicket:
+    ticket: UiTicket
+    token: str
+
+
+def _secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def parse_ticket_token(token: str) -> tuple[str, str]:
+    """(ticket id, secret) of a ticket token; Unauthenticated ticket_invalid for anything else."""
+    match = _TICKET_TOKEN.fullmatch(token)
+    if not match:
+        raise Unauthenticated("the ticket is not valid", code="ticket_invalid")
+    return match.group(1), match.group(2)
+
+
+def window_token(ticket_id: str, secret: str) -> str:
+    return f"{WINDOW_PREFIX}.{ticket_id}.{secret}"
+
+
+def is_window_token(token: str) -> bool:
+    return token.startswith(WINDOW_PREFIX + ".")
+
+
+def parse_window_token(token: str) -> tuple[str, str]:
+    match = _WINDOW_TOKEN.fullmatch(token)
+    if not match:
+        raise Unauthenticated()
+    return match.group(1), match.group(2)
+
+
+def secret_matches(stored_hash: str | None, secret: str) -> bool:
+    return stored_hash is not None and hmac.compare_digest(stored_hash, secret_hash(secret))
+
+
+def ticket_rate_limit(settings: Settings, now: datetime, institution_id: str) -> RateLimit:
+    window = now.replace(second=0, microsecond=0)
+    return RateLimit("ui-ticket", institution_id, window, 60, settings.ui_tickets_per_institution_per_minute)
+
+
+class TicketStorage(UiTickets, Institutions, Enrollments, Protocol):
+    """The storage roles this use case needs (fincert.domain.stores)."""
+
+
+class UiTicketService:
+    """The bank's back end's side: mint a ticket, read its outcome, exchange a connect code."""
+
+    def __init__(self, *, store: TicketStorage, clock: Clock, settings: Settings):
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+
+    def mint(
+        self,
+        principal: Principal,
+        purpose: TicketPurpose,
+        origin: str,
+        *,
+        enrollment_id: str | None = None,
+        sign: SignOrder | None = None,
+    ) -> MintedTicket:
+        require_institution(principal)
+        require_scope(principal, PURPOSE_SCOPE[purpose])
+        _check_purpose_fields(purpose, enrollment_id, sign)
+        institution = self._store.get_institution(principal.institution_id)
+        if institution is None or origin not in institution.allowed_origins:
+            raise InvalidRequest(
+                "the origin must be one the institution registered", code="origin_not_registered"
+            )
+        now = self._clock.now()
+        if enrollment_id is not None:
+            enrollment = self._store.get_enrollment(enrollment_id)
+            if enrollment is None or enrollment.institution_id != principal.institution_id:
+                raise NotFound("no such enrollment", code="enrollment_not_found")
+            if enrollment.expires_at <= now or enrollment.status.value != "pending":
+                raise Gone("the enrollment is no longer open; start again", code="enrollment_closed")
+        secret = _secret()
+        ticket = UiTicket(
+            ticket_id=new_id("tkt"),
+            institution_id=principal.institution_id,
+            purpose=purpose,
+            origin=origin,
+            scopes=principal.scopes,
+            secret_hash=secret_hash(secret),
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._settings.ui_ticket_ttl_seconds),
+            hosted_only=institution.hosted_only,
+            enrollment_id=enrollment_id,
+            sign=sign,
+        )
+        self._store.create_ticket(ticket, ticket_rate_limit(self._settings, now, principal.institution_id))
+        return MintedTicket(ticket, f"{TICKET_PREFIX}.{ticket.ticket_id}.{secret}")
+
+    def describe(self, principal: Principal, ticket_id: str) -> UiTicket:
+        require_institution(principal)
+        ticket = self._store.get_ticket(ticket_id)
+        if ticket is None or ticket.institution_id != principal.institution_id:
+            raise NotFound("no such ticket", code="ticket_not_found")
+        return ticket
+
+    def exchange_connect_code(self, principal: Principal, ticket_id: str, code: str) -> OpenedSession:
+        """The customer session a completed `connect` window leads to, once per code."""
+        ticket = self.describe(principal, ticket_id)
+        now = self._clock.now()
+        if (
+            ticket.purpose is not TicketPurpose.CONNECT
+            or ticket.status is not TicketStatus.COMPLETED
+            or ticket.account_id is None
+            or not secret_matches(ticket.connect_code_hash, code)
+        ):
+            raise InvalidRequest("the code is not valid for this ticket", code="connect_code_invalid")
+        if ticket.connect_code_used:
+            raise Gone("the code was already exchanged", code="connect_code_used")
+        if ticket.connect_code_expires_at is None or ticket.connect_code_expires_at <= now:
+            raise Gone("the code expired; connect again", code="connect_code_expired")
+        institution = self._store.get_institution(principal.institution_id)
+        opened = open_session(
+            ticket.account_id,
+            principal.institution_id,
+            now,
+            timedelta(seconds=self._settings.session_ttl_seconds),
+            via="window",
+            allowed_origins=institution.allowed_origins if institution else (),
+            hosted_only=institution.hosted_only if institution else False,
+        )
+        try:
+            self._store.exchange_connect_code(ticket_id, secret_hash(code), now, opened.session)
+        except ConditionFailed:
+            raise Gone("the code was already exchanged", code="connect_code_used") from None
+        return opened
+
+
+def _check_purpose_fields(purpose: TicketPurpose, enrollment_id: str | None, sign: SignOrder | None) -> None:
+    if (purpose is TicketPurpose.ISSUE) != (enrollment_id is not None):
+        raise InvalidRequest(
+            "enrollment_id is required for purpose issue and only for it", code="ticket_fields_invalid"
+        )
+    if (purpose is TicketPurpose.SIGN) != (sign is not None):
+        raise InvalidRequest(
+            "sign is required for purpose sign and only for it", code="ticket_fields_invalid"
+        )
+    if sign is None:
+        return
+    if not 1 <= len(sign.contents) <= MAX_CONTENTS:
+        raise InvalidRequest(f"1 to {MAX_CONTENTS} contents", code="contents_invalid")
+    for content in sign.contents:
+        if not content.data:
+            raise InvalidRequest("a content is empty", code="content_empty")
+        if len(content.data) > MAX_CONTENT_BYTES:
+            raise InvalidRequest(
+                f"each content is at most {MAX_CONTENT_BYTES} bytes",
+                code="content_too_large",
+                max_bytes=MAX_CONTENT_BYTES,
+            )
+
+
+def authenticate_window(store: UiTickets, clock: Clock, token: str) -> Principal:
+    """The principal a window credential stands for (the authorizer's third kind of token);
+    Unauthenticated for anything malformed, unknown, closed or expired, all alike."""
+    ticket_id, secret = parse_window_token(token)
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None or not secret_matches(ticket.window_secret_hash, secret):
+        raise Unauthenticated()
+    now = clock.now()
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.COMPLETED) or ticket.status_at(now) is (
+        TicketStatus.EXPIRED
+    ):
+        raise Unauthenticated("the window's flow has ended", code="window_closed")
+    if ticket.window_expires_at is None or ticket.window_expires_at <= now:
+        raise Unauthenticated("the window's flow has ended", code="window_closed")
+    return window_principal(ticket)
+
+
+def window_principal(ticket: UiTicket) -> Principal:
+    return Principal(
+        institution_id=ticket.institution_id,
+        scopes=ticket.scopes,
+        account_id=ticket.account_id,
+        allowed_origins=(ticket.origin,),
+        hosted_only=ticket.hosted_only,
+        window_ticket_id=ticket.ticket_id,
+    )
