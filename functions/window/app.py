@@ -320,8 +320,9 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
         public_key = base64.b64decode(request.public_key, validate=True)
     except ValueError:
         raise InvalidRequest("public_key is not base64", code="public_key_invalid") from None
+    # after_completion: "remember this browser" is offered once the issuance or signature is done.
     device, handle = svc.devices.register_device(
-        svc.window.customer(window_principal(app)), request.name, public_key
+        svc.window.customer(window_principal(app), after_completion=True), request.name, public_key
     )
     return _created(DeviceRegisteredResponse(**DeviceResponse.of(device).model_dump(), device_handle=handle))
 
