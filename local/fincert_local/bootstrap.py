@@ -49,6 +49,8 @@ def bootstrap(stack: LocalStack, demo_site_origin: str | None = None) -> dict:
             demo_bank.INSTITUTION_NAME,
             [s.value for s in Scope],
             allowed_origins=[demo_site_origin],
+            # Its servers provably never see a PIN or an SMS code: only the window takes them.
+            hosted_only=True,
         )
         output["demo_site"] = {
             "institution_id": demo_bank.INSTITUTION_ID,

@@ -119,6 +119,30 @@
       suspended: "인증서 효력을 정지했습니다.",
       not_available: "이 기능은 아직 제공되지 않습니다.",
       reverify_note: "PIN을 잊었거나 효력을 회복하려면 거래 기관에서 본인 확인을 받아야 합니다.",
+      // manage: certificate, re-verification, registration
+      subject: "명의",
+      serial: "일련번호",
+      status: "상태",
+      status_valid: "유효",
+      status_suspended: "효력정지",
+      status_expired: "만료",
+      status_revoked: "폐기",
+      valid_until: "유효기간 만료",
+      auto_renew_short: "자동 갱신",
+      yes: "예",
+      no: "아니요",
+      pin_reset: "PIN 재설정 (잊었거나 잠긴 PIN)",
+      pin_reset_intro: "본인 확인 후 새 PIN을 설정합니다. 이름, 휴대폰 번호, 생년월일을 입력하세요.",
+      pin_was_reset: "새 PIN을 설정했습니다. PIN 잠금이 풀렸습니다.",
+      restore: "효력회복 (본인 확인)",
+      restore_intro: "본인 확인 후 정지된 인증서의 효력을 회복합니다. 이름, 휴대폰 번호, 생년월일을 입력하세요.",
+      restored: "인증서 효력을 회복했습니다.",
+      register_title: "이 기관에 인증서 등록",
+      register_intro: "{institution}에서 이 인증서를 처음 사용합니다. 등록하려면 인증서 PIN을 입력하세요 (타기관 등록).",
+      register: "등록",
+      registered: "이 기관에 인증서를 등록했습니다. 이제 서명하세요.",
+      err_credential_not_suspended: "효력정지 상태의 인증서가 아닙니다.",
+      err_hosted_only_institution: "이 기관에서는 인증서 창에서만 할 수 있습니다.",
       // PIN pad
       pin_entered: "6자리 중 {n}자리 입력",
       pin_backspace: "한 자리 지우기",
@@ -255,6 +279,29 @@
       suspended: "The certificate is suspended.",
       not_available: "Not available yet.",
       reverify_note: "A forgotten PIN or a restore needs your institution to verify you again.",
+      subject: "Name",
+      serial: "Serial number",
+      status: "Status",
+      status_valid: "Valid",
+      status_suspended: "Suspended",
+      status_expired: "Expired",
+      status_revoked: "Revoked",
+      valid_until: "Valid until",
+      auto_renew_short: "Auto-renew",
+      yes: "Yes",
+      no: "No",
+      pin_reset: "Reset a forgotten or locked PIN",
+      pin_reset_intro: "Verify yourself again, then set a new PIN. Enter your name, mobile number and birth date.",
+      pin_was_reset: "Your new PIN is set and the PIN is unlocked.",
+      restore: "Restore a suspended certificate",
+      restore_intro: "Verify yourself again to restore your suspended certificate. Enter your name, mobile number and birth date.",
+      restored: "The certificate is restored.",
+      register_title: "Register the certificate here",
+      register_intro: "This is the first use of your certificate at {institution}. Enter its PIN to register it here.",
+      register: "Register",
+      registered: "The certificate is registered here. Now sign.",
+      err_credential_not_suspended: "The certificate is not suspended.",
+      err_hosted_only_institution: "This institution takes this only in the certificate window.",
       pin_entered: "{n} of 6 digits entered",
       pin_backspace: "Delete one digit",
       pin_clear: "Clear",
@@ -355,6 +402,7 @@
     flow: null,
     openerOrigin: null, // who sent the ticket (the service checked it against the ticket)
     ticketSeen: false,
+    resultPosted: false, // the bank has its answer (the window may still offer to remember it)
     ended: false,
   };
 
@@ -602,7 +650,8 @@
           if (response.ok) return data;
           var error = (data && data.error) || {};
           var code = typeof error.code === "string" ? error.code : "http_" + response.status;
-          if (response.status === 401 && state.token) code = "ticket_expired"; // the window credential ran out
+          // The authorizer's 401 for a window credential: its flow ended or its 10 minutes ran out.
+          if (response.status === 401 && state.token && code === "unauthorized") code = "window_closed";
           throw new ApiError(response.status, code, error.message, error.details);
         });
       },
@@ -641,7 +690,7 @@
   function finish(result) {
     if (state.ended) return;
     state.ended = true;
-    post({ type: "fincert:result", purpose: state.flow.purpose, result: result });
+    if (!state.resultPosted) post({ type: "fincert:result", purpose: state.flow.purpose, result: result });
     state.token = null;
     closeSoon();
   }
@@ -649,7 +698,7 @@
   function fail(code, message, keepOpen) {
     if (!state.ended) {
       state.ended = true;
-      post({ type: "fincert:error", code: code, message: message || code });
+      if (!state.resultPosted) post({ type: "fincert:error", code: code, message: message || code });
       state.token = null;
     }
     if (!keepOpen) closeSoon();
@@ -673,7 +722,7 @@
 
   // Closing the window ends the flow: the bank's back end then reads `cancelled`.
   window.addEventListener("pagehide", function () {
-    if (state.ended || !state.token) return;
+    if (state.ended || state.resultPosted || !state.token) return;
     state.ended = true;
     try {
       fetch(API_BASE + "/v1/window/cancel", {
@@ -922,6 +971,178 @@
     );
   }
 
+  // --- steps several flows share ---------------------------------------------------------------
+
+  // Name + mobile number + birth date. opts: screen, title, intro, submit (button text),
+  // remember (offer "remember this browser"), start(values) -> Promise of the API's answer,
+  // then(answer, values, remember), secondary (the second button; cancel by default).
+  function identityStep(opts, message) {
+    var section = screen(opts.screen, opts.title);
+    section.appendChild(h("p", { text: opts.intro }));
+    var box = alertBox();
+    showAlert(box, message || "");
+    var name = field({ label: t("name"), name: "name", autocomplete: "name", maxlength: 50 });
+    var phone = field({ label: t("phone"), name: "phone", type: "tel", inputmode: "numeric", autocomplete: "tel-national", maxlength: 13, hint: t("phone_hint") });
+    var birth = field({ label: t("birth_date"), name: "birth_date", inputmode: "numeric", autocomplete: "bday", maxlength: 8, hint: t("birth_hint") });
+    var remember = opts.remember ? checkbox(t("remember"), false, "remember") : null;
+    if (remember && !canRemember()) remember.input.disabled = true;
+    var submit = h("button", { type: "submit", text: opts.submit });
+    var form = h(
+      "form",
+      { novalidate: true },
+      box,
+      name.node,
+      phone.node,
+      birth.node,
+      remember ? remember.node : null,
+      buttonRow(submit, opts.secondary ? opts.secondary() : cancelButton())
+    );
+    section.appendChild(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var values = {
+        name: name.input.value.trim(),
+        phone: phone.input.value.replace(/[\s-]/g, ""),
+        birth_date: birth.input.value.trim(),
+      };
+      name.setError(values.name ? "" : t("err_required"));
+      phone.setError(/^01[0-9]{8,9}$/.test(values.phone) ? "" : t("err_phone_invalid"));
+      birth.setError(/^[0-9]{8}$/.test(values.birth_date) ? "" : t("err_birth_date_invalid"));
+      var invalid = [name, phone, birth].filter(function (f) { return f.input.getAttribute("aria-invalid"); });
+      if (invalid.length) {
+        invalid[0].input.focus();
+        return;
+      }
+      submit.disabled = true;
+      var wantsRemember = !!(remember && remember.input.checked);
+      opts.start(values).then(
+        function (answer) {
+          opts.then(answer, values, wantsRemember);
+        },
+        function (error) {
+          submit.disabled = false;
+          if (handled(error)) return;
+          var byField = { name_invalid: name, name_too_long: name, phone_invalid: phone, phone_unreachable: phone, birth_date_invalid: birth };
+          if (byField[error.code]) {
+            byField[error.code].setError(errorText(error));
+            byField[error.code].input.focus();
+          } else {
+            showAlert(box, errorText(error));
+          }
+        }
+      );
+    });
+    focusFirst(section);
+  }
+
+  // The 6-digit code the service texted. opts: screen, title, intro, submit, confirm(code) ->
+  // Promise, then(answer), restart(message) (the verification is spent: start again),
+  // secondary. A wrong code is shown on the field; the screen is drawn again for each error.
+  function smsStep(opts, fieldError, message) {
+    var section = screen(opts.screen, opts.title);
+    section.appendChild(h("p", { text: opts.intro || t("sms_intro") }));
+    var box = alertBox();
+    showAlert(box, message || "");
+    var code = field({ label: t("sms_code"), name: "sms_code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
+    if (fieldError) code.setError(fieldError);
+    var submit = h("button", { type: "submit", text: opts.submit || t("confirm") });
+    var form = h("form", { novalidate: true }, box, code.node, buttonRow(submit, opts.secondary ? opts.secondary() : cancelButton()));
+    section.appendChild(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = code.input.value.trim();
+      if (!/^[0-9]{6}$/.test(value)) {
+        code.setError(t("err_sms_code_format"));
+        code.input.focus();
+        return;
+      }
+      code.setError("");
+      submit.disabled = true;
+      code.input.value = "";
+      opts.confirm(value).then(
+        function (answer) {
+          value = null;
+          opts.then(answer);
+        },
+        function (error) {
+          value = null;
+          if (handled(error)) return;
+          if (error.code === "sms_code_invalid" || error.code === "sms_code_format") {
+            smsStep(opts, errorText(error), null);
+          } else if (/^(verification_|challenge_)/.test(error.code) || error.code === "sms_code_expired") {
+            opts.restart(errorText(error));
+          } else if (opts.otherError && opts.otherError(error)) {
+            return;
+          } else {
+            smsStep(opts, null, errorText(error));
+          }
+        }
+      );
+    });
+    focusFirst(section);
+  }
+
+  // One PIN pad on its own screen; onPin(pin) once six digits are submitted. `above` adds what
+  // the customer must read first (its own nodes), `secondary` the second button.
+  function pinScreen(opts) {
+    var section = screen(opts.screen, opts.title);
+    if (opts.above) opts.above(section);
+    var box = alertBox();
+    showAlert(box, opts.message || "");
+    var form = h("form", { novalidate: true });
+    var submit = h("button", { type: "submit", class: opts.danger ? "danger" : null, text: opts.submit });
+    var pad = pinPad(opts.label, function () { form.requestSubmit(); });
+    form.appendChild(box);
+    form.appendChild(pad.node);
+    form.appendChild(buttonRow(submit, opts.secondary ? opts.secondary() : cancelButton()));
+    section.appendChild(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!pad.complete()) {
+        showAlert(box, t("err_pin_format"));
+        pad.focus();
+        return;
+      }
+      submit.disabled = true;
+      opts.onPin(pad.take());
+    });
+    if (opts.above) section.querySelector("h1").focus();
+    else pad.focus();
+    return section;
+  }
+
+  // A new PIN, typed twice; resolves with it. A mismatch starts over.
+  function newPin(name, title, message, secondary) {
+    return new Promise(function (resolve) {
+      function first(note) {
+        pinScreen({ screen: name, title: title, label: t("new_pin"), submit: t("next"), message: note, secondary: secondary, onPin: again });
+      }
+      function again(firstPin) {
+        pinScreen({
+          screen: name + "-again",
+          title: title,
+          label: t("new_pin_again"),
+          submit: t("confirm"),
+          secondary: secondary,
+          onPin: function (pin) {
+            if (pin !== firstPin) {
+              firstPin = null;
+              first(t("pin_mismatch"));
+              return;
+            }
+            firstPin = null;
+            resolve(pin);
+          },
+        });
+      }
+      first(message);
+    });
+  }
+
+  function isPinPolicyError(error) {
+    return /^pin_(format|repeated_digits|sequential|birth_date|phone_number)$/.test(error.code);
+  }
+
   // --- connecting the customer --------------------------------------------------------------
 
   // Resolves once state.flow.connected, by a remembered browser or by name + phone + SMS code.
@@ -935,11 +1156,11 @@
     });
   }
 
-  function pickCustomer(customers, connected) {
+  function pickCustomer(customers, connected, message) {
     var section = screen("pick", t("pick_title"));
     section.appendChild(h("p", { text: t("pick_intro") }));
     var box = alertBox();
-    showAlert(box, "");
+    showAlert(box, message || "");
     section.appendChild(box);
     var list = h("ul", { class: "customers" });
     customers.forEach(function (customer) {
@@ -949,7 +1170,7 @@
         "data-device-handle": customer.device_handle,
         text: t("pick_user", { label: customer.label }),
       });
-      choose.addEventListener("click", function () { deviceConnect(customer, connected, box); });
+      choose.addEventListener("click", function () { deviceConnect(customer, connected); });
       var forget = h("button", {
         type: "button",
         class: "secondary small",
@@ -968,7 +1189,6 @@
         cancelButton()
       )
     );
-    focusFirst(section);
     var first = section.querySelector("button.customer");
     if (first) first.focus();
   }
@@ -982,7 +1202,7 @@
     };
   }
 
-  function deviceConnect(customer, connected, box) {
+  function deviceConnect(customer, connected) {
     busy(t("connecting"));
     var challengeId;
     api("POST", "/v1/window/device-connections", { device_handle: customer.device_handle })
@@ -1008,115 +1228,44 @@
             return;
           }
           rememberedCustomers().then(function (customers) {
-            pickCustomer(customers, connected);
-            var alert = app.querySelector(".error");
-            if (alert) showAlert(alert, errorText(error));
+            pickCustomer(customers, connected, errorText(error));
           });
         }
       );
   }
 
   function identityForm(connected, message) {
-    var section = screen("identity", t("connect_title"));
-    section.appendChild(h("p", { text: t("connect_intro") }));
-    var box = alertBox();
-    showAlert(box, message || "");
-    var name = field({ label: t("name"), name: "name", autocomplete: "name", maxlength: 50 });
-    var phone = field({ label: t("phone"), name: "phone", type: "tel", inputmode: "numeric", autocomplete: "tel-national", maxlength: 13, hint: t("phone_hint") });
-    var birth = field({ label: t("birth_date"), name: "birth_date", inputmode: "numeric", autocomplete: "bday", maxlength: 8, hint: t("birth_hint") });
-    var remember = checkbox(t("remember"), false, "remember");
-    if (!canRemember()) remember.input.disabled = true;
-    var submit = h("button", { type: "submit", text: t("send_code") });
-    var form = h("form", { novalidate: true }, box, name.node, phone.node, birth.node, remember.node, buttonRow(submit, cancelButton()));
-    section.appendChild(form);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var values = {
-        name: name.input.value.trim(),
-        phone: phone.input.value.replace(/[\s-]/g, ""),
-        birth_date: birth.input.value.trim(),
-      };
-      var ok = true;
-      name.setError(values.name ? "" : t("err_required"));
-      phone.setError(/^01[0-9]{8,9}$/.test(values.phone) ? "" : t("err_phone_invalid"));
-      birth.setError(/^[0-9]{8}$/.test(values.birth_date) ? "" : t("err_birth_date_invalid"));
-      [name, phone, birth].forEach(function (f) {
-        if (ok && f.input.getAttribute("aria-invalid")) {
-          ok = false;
-          f.input.focus();
-        }
-      });
-      if (!ok) return;
-      submit.disabled = true;
-      var label = maskedName(values.name) + " (…" + values.phone.slice(-4) + ")";
-      var wantsRemember = remember.input.checked;
-      api("POST", "/v1/window/connections", values).then(
-        function (answer) {
-          smsForm(answer.verification_id, function () {
-            if (wantsRemember) rememberBrowser(label).then(connected);
-            else connected();
+    identityStep(
+      {
+        screen: "identity",
+        title: t("connect_title"),
+        intro: t("connect_intro"),
+        submit: t("send_code"),
+        remember: true,
+        start: function (values) {
+          return api("POST", "/v1/window/connections", values);
+        },
+        then: function (answer, values, wantsRemember) {
+          // What the browser would show for this customer next time: no full name, no number.
+          var label = maskedName(values.name) + " (…" + values.phone.slice(-4) + ")";
+          values = null;
+          smsStep({
+            screen: "sms",
+            title: t("sms_title"),
+            confirm: function (code) {
+              return api("POST", "/v1/window/connections/" + encodeURIComponent(answer.verification_id) + "/confirm", { sms_code: code });
+            },
+            then: function (flow) {
+              adoptFlow(flow);
+              if (wantsRemember) rememberBrowser(label).then(connected);
+              else connected();
+            },
+            restart: function (note) { identityForm(connected, note); },
           });
         },
-        function (error) {
-          submit.disabled = false;
-          if (handled(error)) return;
-          var byField = { name_invalid: name, name_too_long: name, phone_invalid: phone, phone_unreachable: phone, birth_date_invalid: birth };
-          if (byField[error.code]) {
-            byField[error.code].setError(errorText(error));
-            byField[error.code].input.focus();
-          } else {
-            showAlert(box, errorText(error));
-          }
-        }
-      );
-    });
-    focusFirst(section);
-  }
-
-  function smsForm(verificationId, connected) {
-    var section = screen("sms", t("sms_title"));
-    section.appendChild(h("p", { text: t("sms_intro") }));
-    var box = alertBox();
-    showAlert(box, "");
-    var code = field({ label: t("sms_code"), name: "sms_code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 });
-    var submit = h("button", { type: "submit", text: t("confirm") });
-    var form = h("form", { novalidate: true }, box, code.node, buttonRow(submit, cancelButton()));
-    section.appendChild(form);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var value = code.input.value.trim();
-      if (!/^[0-9]{6}$/.test(value)) {
-        code.setError(t("err_sms_code_format"));
-        code.input.focus();
-        return;
-      }
-      code.setError("");
-      submit.disabled = true;
-      api("POST", "/v1/window/connections/" + encodeURIComponent(verificationId) + "/confirm", { sms_code: value }).then(
-        function (flow) {
-          code.input.value = "";
-          adoptFlow(flow);
-          connected();
-        },
-        function (error) {
-          submit.disabled = false;
-          if (handled(error)) return;
-          if (error.code === "sms_code_invalid") {
-            code.setError(errorText(error));
-            code.input.select();
-            code.input.focus();
-          } else {
-            code.input.value = "";
-            showAlert(box, errorText(error));
-            if (error.code !== "certificate_not_found") {
-              // Expired or locked: start again with a new code.
-              window.setTimeout(ensureConnectedAgain(connected, errorText(error)), 1500);
-            }
-          }
-        }
-      );
-    });
-    focusFirst(section);
+      },
+      message
+    );
   }
 
   function adoptFlow(answer) {
@@ -1129,8 +1278,7 @@
   // --- issue -----------------------------------------------------------------------------------
 
   function issueFlow() {
-    var enrollment = state.flow.enrollment || {};
-    var choices = { auto_renew: !!enrollment.auto_renew, remember: false, sms_code: "" };
+    var choices = { auto_renew: true, remember: false, sms_code: "" };
 
     function termsStep(message, smsError) {
       var section = screen("issue-terms", t("issue_title"));
@@ -1176,54 +1324,7 @@
     }
 
     function pinStep(message) {
-      var section = screen("issue-pin", t("new_pin_title"));
-      var box = alertBox();
-      showAlert(box, message || "");
-      var form = h("form", { novalidate: true });
-      var pad = pinPad(t("new_pin"), function () { form.requestSubmit(); });
-      form.appendChild(box);
-      form.appendChild(pad.node);
-      form.appendChild(buttonRow(h("button", { type: "submit", text: t("next") }), cancelButton()));
-      section.appendChild(form);
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        if (!pad.complete()) {
-          showAlert(box, t("err_pin_format"));
-          pad.focus();
-          return;
-        }
-        confirmStep(pad.take());
-      });
-      pad.focus();
-    }
-
-    function confirmStep(firstPin) {
-      var section = screen("issue-pin-again", t("new_pin_title"));
-      var box = alertBox();
-      showAlert(box, "");
-      var form = h("form", { novalidate: true });
-      var pad = pinPad(t("new_pin_again"), function () { form.requestSubmit(); });
-      form.appendChild(box);
-      form.appendChild(pad.node);
-      form.appendChild(buttonRow(h("button", { type: "submit", text: t("confirm") }), cancelButton()));
-      section.appendChild(form);
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        if (!pad.complete()) {
-          showAlert(box, t("err_pin_format"));
-          pad.focus();
-          return;
-        }
-        var again = pad.take();
-        if (again !== firstPin) {
-          firstPin = null;
-          pinStep(t("pin_mismatch"));
-          return;
-        }
-        submitIssuance(again);
-        firstPin = null;
-      });
-      pad.focus();
+      newPin("issue-pin", t("new_pin_title"), message).then(submitIssuance);
     }
 
     function submitIssuance(pin) {
@@ -1241,6 +1342,9 @@
             certificate_pem: answer.certificate_pem,
           };
           var serial = String(answer.serial_number || "");
+          // The bank gets its answer first; remembering the browser comes after.
+          post({ type: "fincert:result", purpose: state.flow.purpose, result: result });
+          state.resultPosted = true;
           var next = choices.remember ? rememberBrowser(t("issued_label", { serial: serial.slice(-6) })) : Promise.resolve();
           next.then(function () {
             var section = screen("issued", t("issued"));
@@ -1252,7 +1356,7 @@
         function (error) {
           body = null;
           if (handled(error)) return;
-          if (/^pin_/.test(error.code)) {
+          if (isPinPolicyError(error)) {
             pinStep(errorText(error));
           } else if (error.code === "sms_code_invalid" || error.code === "sms_code_format") {
             choices.sms_code = "";
@@ -1273,10 +1377,14 @@
     return window.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(hex);
   }
 
+  // The FinCert code of a sign type given by name (the flow may carry the code itself).
+  var SIGN_TYPE_CODES = { login: "01", transfer: "02", product: "03", contract: "04", payment: "05", other: "99" };
+
   function signTypeLabel(sign) {
-    var known = SIGN_TYPES[sign.sign_type_code];
+    var code = sign.sign_type_code || SIGN_TYPE_CODES[sign.sign_type] || (SIGN_TYPES[sign.sign_type] ? sign.sign_type : null);
+    var known = code ? SIGN_TYPES[code] : null;
     var label = known ? known[lang] : sign.sign_type;
-    return sign.sign_type_code ? label + " (" + sign.sign_type_code + ")" : label;
+    return code ? label + " (" + code + ")" : label;
   }
 
   function groupHex(value) {
@@ -1330,8 +1438,9 @@
     });
   }
 
-  function signScreen(sign, contents, message) {
+  function signScreen(sign, contents, message, note) {
     var section = screen("sign", t("sign_title"));
+    if (note) section.appendChild(h("p", { role: "status", class: "ok", text: note }));
     var summary = h(
       "dl",
       { class: "summary" },
@@ -1373,6 +1482,10 @@
           body = null;
           submit.disabled = false;
           if (handled(error)) return;
+          if (error.code === "institution_not_registered") {
+            registerHere(sign, contents, null);
+            return;
+          }
           showAlert(box, errorText(error));
           pad.focus();
         }
@@ -1380,6 +1493,36 @@
     });
     // The contents come first: the customer reads them before reaching the PIN.
     section.querySelector("h1").focus();
+  }
+
+  // 타기관 등록: the certificate was issued through another institution; using it here takes the
+  // customer's PIN once, on its own screen, before the signature's PIN.
+  function registerHere(sign, contents, message) {
+    pinScreen({
+      screen: "register",
+      title: t("register_title"),
+      label: t("pin"),
+      submit: t("register"),
+      message: message,
+      above: function (section) {
+        section.appendChild(h("p", { text: t("register_intro", { institution: state.flow.institution_name || state.flow.institution_id }) }));
+      },
+      onPin: function (pin) {
+        var body = { pin: pin };
+        busy(t("register_title"));
+        api("POST", "/v1/window/registrations", body).then(
+          function () {
+            body = null;
+            signScreen(sign, contents, null, t("registered"));
+          },
+          function (error) {
+            body = null;
+            if (handled(error)) return;
+            registerHere(sign, contents, errorText(error));
+          }
+        );
+      },
+    });
   }
 
   // --- connect ---------------------------------------------------------------------------------
@@ -1398,73 +1541,151 @@
 
   // --- manage ----------------------------------------------------------------------------------
 
-  function manageFlow(message) {
-    var section = screen("manage", t("manage_title"));
-    section.appendChild(h("p", { text: t("manage_intro") }));
-    if (message) section.appendChild(h("p", { role: "status", class: "ok", text: message }));
-    var menu = h(
-      "ul",
-      { class: "menu" },
-      h("li", null, h("button", { type: "button", "data-action": "change-pin", onclick: function () { changePin(null); }, text: t("change_pin") })),
-      h("li", null, h("button", { type: "button", "data-action": "devices", onclick: function () { devicesScreen(); }, text: t("devices") })),
-      h("li", null, h("button", { type: "button", "data-action": "history", onclick: function () { historyScreen(); }, text: t("history") })),
-      h("li", null, h("button", { type: "button", "data-action": "suspend", onclick: function () { suspendScreen(null); }, text: t("suspend") }))
-    );
-    section.appendChild(menu);
-    section.appendChild(h("p", { class: "muted", text: t("reverify_note") }));
-    section.appendChild(buttonRow(h("button", { type: "button", onclick: function () { finish({}); }, text: t("done") })));
-    focusFirst(section);
-    var first = section.querySelector(".menu button");
-    if (first) first.focus();
-  }
-
   function backToMenu() {
     return h("button", { type: "button", class: "secondary", onclick: function () { manageFlow(null); }, text: t("back") });
   }
 
-  function changePin(message) {
-    var pins = {};
-    function step(which, label, note) {
-      var section = screen("change-pin", t("change_pin"));
-      var box = alertBox();
-      showAlert(box, note || "");
-      var form = h("form", { novalidate: true });
-      var pad = pinPad(label, function () { form.requestSubmit(); });
-      form.appendChild(box);
-      form.appendChild(pad.node);
-      form.appendChild(buttonRow(h("button", { type: "submit", text: t("next") }), backToMenu()));
-      section.appendChild(form);
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        if (!pad.complete()) {
-          showAlert(box, t("err_pin_format"));
-          pad.focus();
-          return;
-        }
-        pins[which] = pad.take();
-        if (which === "pin") step("new_pin", t("new_pin"), null);
-        else if (which === "new_pin") step("again", t("new_pin_again"), null);
-        else if (pins.again !== pins.new_pin) {
-          pins.new_pin = pins.again = null;
-          step("new_pin", t("new_pin"), t("pin_mismatch"));
-        } else {
-          var body = { pin: pins.pin, new_pin: pins.new_pin };
-          pins = {};
-          busy(t("change_pin"));
-          api("PUT", "/v1/window/pin", body).then(
-            function () { body = null; manageFlow(t("pin_changed")); },
-            function (error) {
-              body = null;
-              if (handled(error)) return;
-              if (/^pin_(repeated|sequential|birth|phone)/.test(error.code)) step("new_pin", t("new_pin"), errorText(error));
-              else { pins = {}; step("pin", t("current_pin"), errorText(error)); }
-            }
-          );
-        }
-      });
-      pad.focus();
+  function certificateCard(section) {
+    var card = h("dl", { class: "summary certificate" });
+    section.appendChild(card);
+    api("GET", "/v1/window/certificate").then(
+      function (cert) {
+        var subject = state.flow.certificate && state.flow.certificate.subject;
+        var rows = [
+          [t("subject"), subject || ""],
+          [t("serial"), cert.serial_number],
+          [t("status"), t("status_" + cert.status)],
+          [t("valid_until"), formatDate(cert.not_after)],
+          [t("auto_renew_short"), cert.auto_renew ? t("yes") : t("no")],
+        ];
+        rows.forEach(function (row) {
+          if (!row[1]) return;
+          card.appendChild(h("dt", { text: row[0] }));
+          card.appendChild(h("dd", { "data-field": row[0], text: row[1] }));
+        });
+        card.setAttribute("data-status", cert.status);
+      },
+      function (error) {
+        if (!handled(error)) card.appendChild(h("dd", { class: "error", text: errorText(error) }));
+      }
+    );
+  }
+
+  function manageFlow(message) {
+    var section = screen("manage", t("manage_title"));
+    if (message) section.appendChild(h("p", { role: "status", class: "ok", text: message }));
+    certificateCard(section);
+    section.appendChild(h("p", { text: t("manage_intro") }));
+    function item(action, label, run) {
+      return h("li", null, h("button", { type: "button", "data-action": action, onclick: run, text: label }));
     }
-    step("pin", t("current_pin"), message);
+    section.appendChild(
+      h(
+        "ul",
+        { class: "menu" },
+        item("change-pin", t("change_pin"), function () { changePin(null); }),
+        item("pin-reset", t("pin_reset"), function () { reverify("pin-reset", null); }),
+        item("devices", t("devices"), devicesScreen),
+        item("history", t("history"), historyScreen),
+        item("suspend", t("suspend"), function () { suspendScreen(null); }),
+        item("restore", t("restore"), function () { reverify("restore", null); })
+      )
+    );
+    section.appendChild(h("p", { class: "muted", text: t("reverify_note") }));
+    var done = h("button", { type: "button", "data-action": "done", text: t("done") });
+    done.addEventListener("click", function () {
+      done.disabled = true;
+      api("POST", "/v1/window/finish", {}).then(
+        function () { finish({}); },
+        function (error) {
+          done.disabled = false;
+          if (!handled(error)) fatal(error);
+        }
+      );
+    });
+    section.appendChild(buttonRow(done));
+    var first = section.querySelector(".menu button");
+    if (first) first.focus();
+  }
+
+  function changePin(message) {
+    pinScreen({
+      screen: "change-pin",
+      title: t("change_pin"),
+      label: t("current_pin"),
+      submit: t("next"),
+      message: message,
+      secondary: backToMenu,
+      onPin: function (current) {
+        newPin("change-pin-new", t("change_pin"), null, backToMenu).then(function (fresh) {
+          submitPinChange(current, fresh);
+          current = fresh = null;
+        });
+      },
+    });
+  }
+
+  function submitPinChange(current, fresh) {
+    busy(t("change_pin"));
+    var body = { pin: current, new_pin: fresh };
+    api("PUT", "/v1/window/pin", body).then(
+      function () {
+        body = null;
+        manageFlow(t("pin_changed"));
+      },
+      function (error) {
+        body = null;
+        if (handled(error)) return;
+        changePin(errorText(error));
+      }
+    );
+  }
+
+  // Forgotten-PIN reset and restore: the customer proves who they are again (name, mobile,
+  // birth date, SMS code), whatever this window's connection was.
+  function reverify(kind, message) {
+    var reset = kind === "pin-reset";
+    var route = reset ? "/v1/window/pin-resets" : "/v1/window/status-changes";
+    identityStep(
+      {
+        screen: kind,
+        title: reset ? t("pin_reset") : t("restore"),
+        intro: reset ? t("pin_reset_intro") : t("restore_intro"),
+        submit: t("send_code"),
+        secondary: backToMenu,
+        start: function (values) {
+          return api("POST", route, values);
+        },
+        then: function (answer) {
+          var confirmUrl = route + "/" + encodeURIComponent(answer.verification_id) + "/confirm";
+          smsStep({
+            screen: kind + "-sms",
+            title: reset ? t("pin_reset") : t("restore"),
+            secondary: backToMenu,
+            restart: function (note) { reverify(kind, note); },
+            confirm: function (code) {
+              if (!reset) return api("POST", confirmUrl, { sms_code: code, action: "restore" });
+              // The new PIN goes with the code: ask for it before sending either.
+              return newPin(kind + "-pin", t("pin_reset"), null, backToMenu).then(function (pin) {
+                busy(t("pin_reset"));
+                return api("POST", confirmUrl, { sms_code: code, new_pin: pin });
+              });
+            },
+            otherError: function (error) {
+              if (reset && isPinPolicyError(error)) {
+                reverify(kind, errorText(error));
+                return true;
+              }
+              return false;
+            },
+            then: function () {
+              manageFlow(reset ? t("pin_was_reset") : t("restored"));
+            },
+          });
+        },
+      },
+      message
+    );
   }
 
   function devicesScreen() {
@@ -1486,7 +1707,7 @@
       showAlert(box, "");
       devicesScreen();
     });
-    focusFirst(section);
+    section.querySelector("h1").focus();
   }
 
   function historyScreen() {
@@ -1501,17 +1722,22 @@
     var cursor = null;
     function load() {
       more.disabled = true;
-      api("GET", "/v1/window/history" + (cursor ? "?cursor=" + encodeURIComponent(cursor) : "")).then(
+      api("GET", "/v1/window/history?limit=20" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(
         function (page) {
           var entries = (page && page.entries) || [];
           if (!entries.length && !list.children.length) list.appendChild(h("li", { text: t("no_history") }));
           entries.forEach(function (entry) {
             var kind = HISTORY_EVENTS[entry.event];
-            var detail = entry.detail ? Object.keys(entry.detail).filter(function (k) { return k !== "hash"; }).map(function (k) { return k + "=" + entry.detail[k]; }).join(", ") : "";
+            var detail = entry.detail
+              ? Object.keys(entry.detail)
+                  .filter(function (k) { return k !== "hash" && k !== "hashes"; })
+                  .map(function (k) { return k + "=" + entry.detail[k]; })
+                  .join(", ")
+              : "";
             list.appendChild(
               h(
                 "li",
-                null,
+                { "data-event": entry.event },
                 h("span", { class: "when", text: formatDate(entry.at) }),
                 h("span", { class: "what", text: kind ? kind[lang] : entry.event }),
                 h("span", { class: "muted", text: entry.institution_id + (detail ? " · " + detail : "") })
@@ -1523,46 +1749,43 @@
           more.disabled = false;
         },
         function (error) {
-          if (handled(error)) return;
-          showAlert(box, error.status === 403 || error.status === 404 ? t("not_available") : errorText(error));
+          if (!handled(error)) showAlert(box, errorText(error));
         }
       );
     }
     more.addEventListener("click", load);
     load();
-    focusFirst(section);
+    section.querySelector("h1").focus();
   }
 
   function suspendScreen(message) {
-    var section = screen("suspend", t("suspend"));
-    section.appendChild(h("p", { text: t("suspend_intro") }));
-    var box = alertBox();
-    showAlert(box, message || "");
-    var form = h("form", { novalidate: true });
-    var pad = pinPad(t("pin"), function () { form.requestSubmit(); });
-    form.appendChild(box);
-    form.appendChild(pad.node);
-    form.appendChild(buttonRow(h("button", { type: "submit", class: "danger", text: t("suspend_confirm") }), backToMenu()));
-    section.appendChild(form);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (!pad.complete()) {
-        showAlert(box, t("err_pin_format"));
-        pad.focus();
-        return;
-      }
-      var body = { action: "suspend", pin: pad.take() };
-      busy(t("suspend"));
-      api("POST", "/v1/window/certificate/status", body).then(
-        function () { body = null; manageFlow(t("suspended")); },
-        function (error) {
-          body = null;
-          if (handled(error)) return;
-          suspendScreen(errorText(error));
-        }
-      );
+    pinScreen({
+      screen: "suspend",
+      title: t("suspend"),
+      label: t("pin"),
+      submit: t("suspend_confirm"),
+      danger: true,
+      message: message,
+      secondary: backToMenu,
+      above: function (section) {
+        section.appendChild(h("p", { text: t("suspend_intro") }));
+      },
+      onPin: function (pin) {
+        var body = { action: "suspend", pin: pin };
+        busy(t("suspend"));
+        api("POST", "/v1/window/certificate/status", body).then(
+          function () {
+            body = null;
+            manageFlow(t("suspended"));
+          },
+          function (error) {
+            body = null;
+            if (handled(error)) return;
+            suspendScreen(errorText(error));
+          }
+        );
+      },
     });
-    pad.focus();
   }
 
   // --- start -----------------------------------------------------------------------------------
@@ -1575,8 +1798,9 @@
     if (loading) loading.textContent = t("loading");
   }
 
-  function showOrigin(origin) {
-    document.getElementById("origin-line").textContent = t("requested_by", { origin: origin });
+  function showOrigin(flow) {
+    var who = flow.institution_name ? flow.institution_name + " · " + flow.origin : flow.origin;
+    document.getElementById("origin-line").textContent = t("requested_by", { origin: who });
   }
 
   function redeem(ticket, openerOrigin, expectedPurpose) {
@@ -1596,7 +1820,7 @@
           fatal(new ApiError(403, "origin_mismatch"));
           return;
         }
-        showOrigin(state.flow.origin);
+        showOrigin(state.flow);
         if (expectedPurpose && expectedPurpose !== state.flow.purpose) {
           cancelQuietly();
           fatal(new ApiError(403, "window_purpose_mismatch", "the ticket is for " + state.flow.purpose));
