@@ -68,7 +68,10 @@
         show(ok ? "ok" : "error", text, outcome);
       })
       .catch(function (error) {
-        show("error", purpose + " failed: " + (error.code || "error") + " (" + error.message + ")", { code: error.code || null });
+        show("error", purpose + " failed: " + (error.code || "error") + " (" + error.message + ")", {
+          code: error.code || null,
+          ticket_id: minted.ticket_id || null,
+        });
       });
   }
 
