@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import log_safety
 from tests.support.browser import (
     DemoSite,
     Person,
     bank_outcome,
-    last_sms_code,
+    identify,
+    issue_through_the_api,
     log_in,
     open_window,
 )
@@ -199,39 +199,8 @@ def test_the_window_posts_its_result_to_the_tickets_origin_only(context, site: D
     ticket_id = page.wait_for_function("() => window.__ticketId").json_value()
     window.wait_for_selector("[data-screen=identity]")
     page.goto(site.unregistered_url + "/")  # the opener now shows another origin's page
-    window.get_by_label("이름", exact=True).fill(person.name)
-    window.get_by_label("휴대폰 번호").fill(person.phone)
-    window.get_by_label("생년월일 (8자리)").fill(person.birth_date)
-    window.keyboard.press("Enter")
-    window.wait_for_selector("[data-screen=sms]")
-    window.get_by_label("인증번호 (6자리)").fill(last_sms_code(site.stack, person.e164))
-    window.keyboard.press("Enter")
+    identify(window, site, person)
     window.wait_for_event("close")
     assert site.ticket_status(ticket_id) == "completed"
     received = page.evaluate("window.__messages")
     assert not [m for m in received if "fincert:result" in m["data"] or "code" in m["data"]]
-
-
-def issue_through_the_api(site: DemoSite, person: Person, pin: str = "802468") -> dict:
-    """A certificate for `person` as the window would get it, driven over HTTP (the site's
-    institution is hosted-only: its own API calls cannot confirm an enrollment)."""
-    from tests.support.window import Window
-
-    log_safety.remember_secret(pin)
-    started = site.call("POST", "/v1/enrollments", person.identity() | {"terms_accepted": True})
-    assert started.status_code == 201, started.text
-    minted = site.mint("issue", enrollment_id=started.json()["enrollment_id"])
-    window = Window(site.transport(), minted["ticket"])
-    assert window.redeem(site.url).status_code == 201
-    issued = window.call(
-        "POST",
-        "/v1/window/issuance",
-        {
-            "sms_code": last_sms_code(site.stack, person.e164),
-            "pin": pin,
-            "terms_accepted": True,
-            "auto_renew": False,
-        },
-    )
-    assert issued.status_code == 201, issued.text
-    return issued.json()

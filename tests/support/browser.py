@@ -20,6 +20,7 @@ from tests.support import log_safety
 from tests.support.customers import OverHttp
 from tests.support.people import e164, random_phone
 from tests.support.stack import REPO, RunningStack
+from tests.support.window import Window
 
 CHROMIUM = os.environ.get("FINCERT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -181,6 +182,29 @@ class Shots:
         return path
 
 
+def issue_through_the_api(site: DemoSite, person: Person, pin: str = "802468") -> dict:
+    """A certificate for `person` as the window would get it, driven over HTTP (the site's
+    institution is hosted-only: its own API calls cannot confirm an enrollment)."""
+    log_safety.remember_secret(pin)
+    started = site.call("POST", "/v1/enrollments", person.identity() | {"terms_accepted": True})
+    assert started.status_code == 201, started.text
+    minted = site.mint("issue", enrollment_id=started.json()["enrollment_id"])
+    window = Window(site.transport(), minted["ticket"])
+    assert window.redeem(site.url).status_code == 201
+    issued = window.call(
+        "POST",
+        "/v1/window/issuance",
+        {
+            "sms_code": last_sms_code(site.stack, person.e164),
+            "pin": pin,
+            "terms_accepted": True,
+            "auto_renew": False,
+        },
+    )
+    assert issued.status_code == 201, issued.text
+    return issued.json()
+
+
 # --- the demo bank's page ----------------------------------------------------------------------
 
 
@@ -223,6 +247,23 @@ def unlabelled_controls(page) -> list[str]:
                          }))
         .map(el => el.outerHTML.slice(0, 120))"""
     )
+
+
+def identify(
+    window, site: DemoSite, person: Person, screen: str = "identity", *, remember: bool = False
+) -> None:
+    """Name, mobile number and birth date on the window's `screen`, then the SMS code it texts."""
+    window.wait_for_selector(f"[data-screen={screen}]")
+    window.fill("input[name=name]", person.name)
+    window.fill("input[name=phone]", person.phone)
+    window.fill("input[name=birth_date]", person.birth_date)
+    if remember:
+        window.check("input[name=remember]")
+    window.keyboard.press("Enter")
+    sms_screen = "sms" if screen == "identity" else f"{screen}-sms"
+    window.wait_for_selector(f"[data-screen={sms_screen}]")
+    window.fill("input[name=sms_code]", last_sms_code(site.stack, person.e164))
+    window.keyboard.press("Enter")
 
 
 def type_pin(window, pin: str) -> None:
