@@ -151,6 +151,7 @@
       pin_locked_title: "PIN 잠김",
       pin_locked:
         "PIN을 5회 연속 잘못 입력하여 잠겼습니다. 거래 기관에서 본인 확인 후 PIN을 재설정하세요.",
+      pin_locked_manage: "PIN을 5회 연속 잘못 입력하여 잠겼습니다. 본인 확인 후 새 PIN을 설정하면 잠금이 풀립니다.",
       // errors
       err_required: "입력하세요.",
       err_generic: "처리하지 못했습니다. 잠시 후 다시 시도하세요.",
@@ -308,6 +309,7 @@
       pin_pad: "PIN keypad",
       pin_locked_title: "PIN locked",
       pin_locked: "5 wrong PINs in a row locked your PIN. Ask your institution to verify you and reset it.",
+      pin_locked_manage: "5 wrong PINs in a row locked your PIN. Verify yourself again and set a new PIN to unlock it.",
       err_required: "Required.",
       err_generic: "Something went wrong. Try again shortly.",
       err_network: "The service cannot be reached. Check your connection.",
@@ -752,6 +754,19 @@
 
   function showLocked() {
     var section = screen("locked", t("pin_locked_title"));
+    if (state.flow && state.flow.purpose === "manage") {
+      // The manage window can lift the lock itself: re-verification, then a new PIN.
+      section.appendChild(h("p", { class: "error", role: "alert", text: t("pin_locked_manage") }));
+      section.appendChild(
+        buttonRow(
+          h("button", { type: "button", "data-action": "pin-reset", onclick: function () { reverify("pin-reset", null); }, text: t("pin_reset") }),
+          backToMenu()
+        )
+      );
+      focusFirst(section);
+      section.querySelector("button").focus();
+      return;
+    }
     section.appendChild(h("p", { class: "error", role: "alert", text: t("pin_locked") }));
     section.appendChild(buttonRow(h("button", { type: "button", onclick: function () { window.close(); }, text: t("close") })));
     fail("pin_locked", "the PIN is locked", true);
