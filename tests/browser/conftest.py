@@ -17,8 +17,11 @@ from tests.support.browser import (
 from tests.support.stack import RunningStack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator:
+    """One browser for all of tests/browser. Package scope, not session: Playwright's sync API
+    keeps an asyncio loop running in this thread while it is started, and later tests that call
+    asyncio.run() themselves (pyHanko, schemathesis) would fail with it still there."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
