@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fincert.domain.model import Principal, Session
+from fincert.domain.model import Institution, Principal, Session
 from fincert.domain.stores import Sessions
 from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import Forbidden, Unauthenticated
@@ -35,15 +35,17 @@ class OpenedSession:
 def open_session(
     account_id: str,
     institution_id: str,
+    institution: Institution | None,
     now: datetime,
     lifetime: timedelta,
     *,
     via: str,
-    allowed_origins: tuple[str, ...] = (),
     device_id: str | None = None,
-    hosted_only: bool = False,
 ) -> OpenedSession:
-    """A new session and its token; the caller stores the session (the token is shown once)."""
+    """A new session and its token; the caller stores the session (the token is shown once).
+    It carries the institution's browser origins (CORS) and hosted-only setting as they are now."""
+    allowed_origins = institution.allowed_origins if institution else ()
+    hosted_only = institution.hosted_only if institution else False
     session_id = new_id("ses")
     secret = secrets.token_urlsafe(32)
     session = Session(

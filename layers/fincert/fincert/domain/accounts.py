@@ -209,11 +209,10 @@ class AccountService:
         opened = open_session(
             verification.account_id,
             principal.institution_id,
+            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="sms",
-            allowed_origins=institution.allowed_origins if institution else (),
-            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.complete_connection(

@@ -175,11 +175,10 @@ class UiTicketService:
         opened = open_session(
             ticket.account_id,
             principal.institution_id,
+            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="window",
-            allowed_origins=institution.allowed_origins if institution else (),
-            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.exchange_connect_code(ticket_id, secret_hash(code), now, opened.session)
