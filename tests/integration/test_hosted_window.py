@@ -435,3 +435,13 @@ def test_a_sign_window_registers_the_certificate_with_another_bank_with_the_pin(
     manage = opened(other, "manage")
     manage.connect(CUSTOMER, PHONE)
     assert manage.call("GET", "/v1/window/certificate").status == 200
+
+
+def test_the_customer_sees_their_history_at_every_bank_in_the_window_and_a_bank_only_its_own(bank_api, api):
+    Customer(api).issue()  # at demo-bank
+    window = opened(bank_api, "manage")
+    window.connect(CUSTOMER, PHONE)
+    assert window.call("POST", "/v1/window/registrations", {"pin": PIN}).status == 204
+    entries = window.call("GET", "/v1/window/history?limit=100").json()["entries"]
+    assert {"demo-bank", "web-bank"} <= {e["institution_id"] for e in entries}
+    assert "issued" in [e["event"] for e in entries]

@@ -93,3 +93,15 @@ def test_history_holds_no_personal_data(api):
     text = customer.call("GET", "/v1/history").body.decode()
     for value in ["홍길동", "1234-5678", "19900101", customer.pin]:
         assert value not in text
+
+
+def test_a_bank_lists_only_what_happened_at_that_bank(api, gateway, other_bank):
+    issued_at_a = connected(api)
+    at_b = at_other_bank(gateway, other_bank)
+    assert at_b.register_here().status == 204
+    seen_by_b = at_b.call("GET", "/v1/history?limit=100").json()["entries"]
+    assert {e["institution_id"] for e in seen_by_b} == {other_bank["institution_id"]}
+    assert "institution_registered" in [e["event"] for e in seen_by_b]
+    seen_by_a = [e["event"] for e in issued_at_a.call("GET", "/v1/history?limit=100").json()["entries"]]
+    assert "issued" in seen_by_a
+    assert "institution_registered" not in seen_by_a
