@@ -12,6 +12,7 @@ from fincert.api.enrollment_models import (
     EnrollmentStartResponse,
 )
 from fincert.api.models import ERROR_RESPONSES
+from fincert.api.security import INSTITUTION
 from fincert.wiring import services
 
 app = create_app()
@@ -19,6 +20,7 @@ app = create_app()
 
 @app.post(
     "/v1/enrollments",
+    security=INSTITUTION,
     summary="Start enrollment: the service texts the customer a 6-digit code",
     responses={201: {"description": "Enrollment started"}, **ERROR_RESPONSES},
     tags=["issuance"],
@@ -30,6 +32,7 @@ def start_enrollment(request: EnrollmentStartRequest) -> Response[EnrollmentStar
 
 @app.post(
     "/v1/enrollments/<enrollment_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the SMS code and the new PIN: issues the financial certificate",
     responses={201: {"description": "Certificate issued (or the same one, for a retry)"}, **ERROR_RESPONSES},
     tags=["issuance"],

@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import ERROR_RESPONSES, SignContentRequest, SignContentResponse
+from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
 from fincert.domain.signing import SignatureFormat, SignType
 from fincert.wiring import services
@@ -18,6 +19,7 @@ app = create_app()
 
 @app.post(
     "/v1/signatures",
+    security=CUSTOMER,
     summary="Sign content with the customer's certificate (PIN required for every signature)",
     responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
     tags=["signing"],
@@ -45,6 +47,7 @@ def sign_content(request: SignContentRequest) -> Response[SignContentResponse]:
 
 @app.post(
     "/v1/signatures/verify",
+    security=INSTITUTION,
     summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
     description=(
         "Institution API key only. An invalid signature is a 200 with valid=false and reason codes; "
