@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.support.customers import Customer, connected
 from tests.support.stack import served_root
+from tests.support.verifiers import pem_blocks
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +36,7 @@ def ca_file(stack, customer: Customer, directory: Path) -> Path:
     """The trust anchor as a relying bank would fetch it (the served root) plus the issuing CA."""
     path = directory / "ca.pem"
     root = served_root(stack).public_bytes(Encoding.PEM).decode()
-    path.write_text(root + customer.issued["chain_pem"][0])
+    path.write_text(root + pem_blocks(customer.issued["chain_pem"])[0])
     return path
 
 
@@ -100,7 +101,7 @@ def test_openssl_refuses_the_cms_without_the_served_root(stack, customers, tmp_p
     customer = customers["RSA_2048"]
     signature = base64.b64decode(signed(customer, "cms_attached")["signature"])
     issuing_only = tmp_path / "issuing.pem"
-    issuing_only.write_text(customer.issued["chain_pem"][0])
+    issuing_only.write_text(pem_blocks(customer.issued["chain_pem"])[0])
     assert openssl_cms_verify(tmp_path, signature, issuing_only).returncode != 0
 
 

@@ -122,7 +122,7 @@ def ocsp_scenario(container: WarmContainer) -> dict[str, list[Call]]:
     body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
     issued = container.post(f"/v1/enrollments/{enrollment_id}/confirm", body).json()
     leaf = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
-    issuer = x509.load_pem_x509_certificate(issued["chain_pem"][0].encode())
+    issuer = x509.load_pem_x509_certificates(issued["chain_pem"].encode())[0]  # issuing CA, then root
     request = (
         ocsp.OCSPRequestBuilder()
         .add_certificate(leaf, issuer, hashes.SHA1())  # noqa: S303  # what openssl sends

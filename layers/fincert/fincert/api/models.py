@@ -192,7 +192,7 @@ class SignContentResponse(StrictModel):
     format: str
     credential_id: str
     certificate_pem: str
-    chain_pem: list[str]
+    chain_pem: str = Field(description="PEM: the issuing CA's certificate, then the root CA's")
 
 
 # --- certificate status: suspend, restore, revoke ---------------------------------------------
@@ -219,7 +219,13 @@ class StatusChangeConfirmRequest(StrictModel):
 class CertificateStatusResponse(StrictModel):
     credential_id: str
     serial_number: str = Field(description="Hexadecimal")
-    status: CertificateState
+    status: CertificateState = Field(
+        description=(
+            "The certificate's status, named alike in every answer of this API: valid, suspended "
+            "(효력정지), revoked or expired. (The verify call's certificate_status speaks OCSP's "
+            "good/revoked/unknown instead, on purpose.)"
+        )
+    )
     key_algorithm: str
     auto_renew: bool
     not_before: datetime
