@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential
 
@@ -24,7 +25,8 @@ class StrictModel(BaseModel):
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, machine-readable: clients branch on it")
     message: str
-    details: dict[str, Any] | list[Any] | None = None
+    # Truly optional: fincert.api.errors leaves it out when an error has no details (never null).
+    details: dict[str, Any] | list[Any] | SkipJsonSchema[None] = None
 
 
 class ErrorResponse(BaseModel):
@@ -118,7 +120,7 @@ class DeviceResponse(StrictModel):
     device_id: str
     name: str
     created_at: datetime
-    last_used_at: datetime | None = None
+    last_used_at: datetime | None = Field(description="Null until the device first connects")
 
 
 class DeviceRegisteredResponse(DeviceResponse):
@@ -149,13 +151,19 @@ class HistoryEntryResponse(StrictModel):
     event: str
     at: datetime
     institution_id: str
-    credential_id: str | None = None
-    detail: dict[str, str] | None = None
+    credential_id: str | None = Field(
+        description="Null for events about no certificate (a failed connection)"
+    )
+    detail: dict[str, str] | None = Field(
+        description="What the event adds (sign_type, hashes, reason ...); null if nothing"
+    )
 
 
 class HistoryPageResponse(StrictModel):
     entries: list[HistoryEntryResponse]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page"
+    )
 
 
 # --- FinCert-style signing -----------------------------------------------------------------------

@@ -61,9 +61,9 @@ class VerifySignatureResponse(StrictModel):
     not_before: datetime
     not_after: datetime
     signing_time: datetime | None = Field(description="The CMS signing-time attribute; null for raw")
-    revoked_at: datetime | None = None
+    revoked_at: datetime | None = Field(description="When it was revoked or suspended; null otherwise")
     revocation_reason: str | None = Field(
-        default=None, description="RFC 5280 CRLReason name; certificateHold when suspended"
+        description="RFC 5280 CRLReason name; certificateHold when suspended; null otherwise"
     )
     checked_at: datetime
 
