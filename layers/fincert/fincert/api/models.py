@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential
@@ -164,43 +164,6 @@ class HistoryPageResponse(StrictModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next (older) page; null on the last page"
     )
-
-
-# --- FinCert-style signing -----------------------------------------------------------------------
-# What is signed is the content's UTF-8 bytes, so that is what the limit counts (8192 Hangul
-# syllables would be 24 KiB); maxLength in the schema is the same number, a bound it implies.
-MAX_SIGNED_CONTENT_BYTES = 8192
-
-
-def _within_signed_content_bytes(content: str) -> str:
-    if len(content.encode("utf-8")) > MAX_SIGNED_CONTENT_BYTES:
-        raise ValueError(f"at most {MAX_SIGNED_CONTENT_BYTES} bytes in UTF-8")
-    return content
-
-
-SignedContent = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_SIGNED_CONTENT_BYTES),
-    AfterValidator(_within_signed_content_bytes),
-]
-
-
-class SignContentRequest(StrictModel):
-    content: SignedContent = Field(
-        description=f"UTF-8 text to sign, as shown to the customer: at most {MAX_SIGNED_CONTENT_BYTES} bytes in UTF-8"
-    )
-    sign_type: Literal["login", "transfer", "product", "contract", "payment", "other"]
-    format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
-    pin: str = Field(min_length=1, max_length=16)
-    credential_id: str | None = Field(default=None, max_length=64)
-
-
-class SignContentResponse(StrictModel):
-    signature: str = Field(description="Base64: DER CMS SignedData, or the raw PKCS#1 / ECDSA signature")
-    format: str
-    credential_id: str
-    certificate_pem: str
-    chain_pem: str = Field(description="PEM: the issuing CA's certificate, then the root CA's")
 
 
 # --- certificate status: suspend, restore, revoke ---------------------------------------------

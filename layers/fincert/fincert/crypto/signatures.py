@@ -1,10 +1,12 @@
 """Making subscriber signatures: the schemes a CSC client may ask for (signAlgo, hashAlgo,
 signAlgoParams) resolved against a key, signing a SHA-256 digest with one, and CMS SignedData
-over content. Pure functions over `cryptography`; the key is decrypted by the caller."""
+over content (or, detached, over its SHA-256 digest alone). Pure functions over `cryptography`
+and `asn1crypto`; the key is decrypted by the caller."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from asn1crypto import algos
@@ -12,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.errors import InvalidRequest
@@ -132,3 +134,78 @@ def build_cms(
         .add_certificate(issuing_certificate)
     )
     return builder.sign(serialization.Encoding.DER, options)
+
+
+# What `cryptography`'s PKCS7SignatureBuilder puts in smimeCapabilities (AES-256, -192, -128 CBC),
+# repeated so that a detached SignedData built from a digest has the very same shape as one built
+# from the content.
+_SMIME_CAPABILITIES = ("2.16.840.1.101.3.4.1.42", "2.16.840.1.101.3.4.1.22", "2.16.840.1.101.3.4.1.2")
+
+
+def build_detached_cms_over_digest(
+    certificate_der: bytes,
+    key: SubscriberKey,
+    digest: bytes,
+    issuing_certificate: x509.Certificate,
+    signing_time: datetime,
+) -> bytes:
+    """Detached CMS SignedData (DER) for content we only know by its SHA-256 `digest`: RFC 5652
+    signs the signed attributes, and the content enters them only as the messageDigest
+    attribute, so the digest is all a detached signature needs. The same structure, attribute
+    for attribute, as build_cms(..., detached=True) over the content (a unit test compares
+    them): a relying party cannot tell which one made it, and `openssl cms -verify -content`
+    accepts it over the content."""
+    # asn1crypto's cms and x509 modules are imported here, not at the top: the CSC function
+    # imports this module and never builds CMS (its cold start should not pay for them).
+    from asn1crypto import algos as asn1_algos
+    from asn1crypto import cms, core
+    from asn1crypto import x509 as asn1_x509
+
+    if len(digest) != hashes.SHA256.digest_size:
+        raise ValueError("a SHA-256 digest is 32 bytes")
+    signer = asn1_x509.Certificate.load(certificate_der)
+    attributes = cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": ["data"]},
+            # UTCTime, as RFC 5652 11.3 asks for dates from 1950 to 2049 (and cryptography writes).
+            {"type": "signing_time", "values": [cms.Time({"utc_time": core.UTCTime(signing_time)})]},
+            {"type": "message_digest", "values": [digest]},
+            {"type": "smime_capabilities", "values": [[{"capability_id": c} for c in _SMIME_CAPABILITIES]]},
+        ]
+    )
+    # Standalone, the attributes encode with the SET OF tag: what RFC 5652 5.4 says is signed.
+    to_be_signed = attributes.dump()
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(to_be_signed, padding.PKCS1v15(), hashes.SHA256())
+        algorithm = "rsassa_pkcs1v15"
+    else:
+        signature = key.sign(to_be_signed, ec.ECDSA(hashes.SHA256()))
+        algorithm = "sha256_ecdsa"
+    sha256 = asn1_algos.DigestAlgorithm({"algorithm": "sha256"})
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": signer.issuer, "serial_number": signer.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": sha256,
+            "signed_attrs": attributes,
+            "signature_algorithm": asn1_algos.SignedDigestAlgorithm({"algorithm": algorithm}),
+            "signature": signature,
+        }
+    )
+    issuing = asn1_x509.Certificate.load(issuing_certificate.public_bytes(Encoding.DER))
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [sha256],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [signer, issuing],
+            "signer_infos": [signer_info],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
