@@ -41,8 +41,10 @@ def confirm_enrollment(
     enrollment_id: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^enr_[A-Za-z0-9_-]+$")],
     request: EnrollmentConfirmRequest,
 ) -> Response[CertificateResponse]:
-    issued = services().enrollment.confirm(principal(app), enrollment_id, request.sms_code, request.pin)
-    return Response(201, body=CertificateResponse.from_domain(issued), content_type="application/json")
+    svc = services()
+    issued = svc.enrollment.confirm(principal(app), enrollment_id, request.sms_code, request.pin)
+    body = CertificateResponse.from_domain(issued, svc.clock.now())
+    return Response(201, body=body, content_type="application/json")
 
 
 handler = lambda_handler(app)

@@ -33,13 +33,13 @@ from fincert.api.models import (
     VerificationStartedResponse,
 )
 from fincert.api.security import INSTITUTION, WINDOW
+from fincert.api.signing_models import SignContentsResponse
 from fincert.api.window_models import (
     CertificateView,
     ConnectCodeRequest,
     ConnectCodeResponse,
     RedeemRequest,
     RedeemResponse,
-    SignOrderRequest,
     TicketRequest,
     TicketResponse,
     TicketStatusResponse,
@@ -48,7 +48,7 @@ from fincert.api.window_models import (
     WindowIssueRequest,
 )
 from fincert.domain.model import Credential, Principal, StatusAction, VerificationPurpose
-from fincert.domain.ticket_records import SignOrder, TicketPurpose
+from fincert.domain.ticket_records import TicketPurpose
 from fincert.domain.ui_tickets import TICKET_ID
 from fincert.domain.window import WindowView
 from fincert.errors import InvalidRequest
@@ -66,22 +66,6 @@ def _created(body: object) -> Response:
 
 
 # --- the bank's back end ------------------------------------------------------------------------
-def _sign_order(request: SignOrderRequest | None) -> SignOrder | None:
-    if request is None:
-        return None
-    from fincert.domain.signing import SignatureFormat, SignType
-
-    try:
-        sign_type = SignType(request.sign_type)
-    except ValueError:
-        raise InvalidRequest("unknown sign type", code="sign_type_invalid") from None
-    return SignOrder(
-        sign_type=sign_type.value,
-        format=SignatureFormat(request.format).value,
-        contents=tuple(content.to_domain() for content in request.contents),
-    )
-
-
 @app.post(
     "/v1/ui-tickets",
     security=INSTITUTION,
@@ -95,7 +79,7 @@ def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
         TicketPurpose(request.purpose),
         request.origin,
         enrollment_id=request.enrollment_id,
-        sign=_sign_order(request.sign),
+        sign=request.sign.to_domain() if request.sign else None,
     )
     ticket = minted.ticket
     return _created(
@@ -303,6 +287,21 @@ def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
             auto_renew=c.auto_renew,
         )
     )
+
+
+@app.post(
+    "/v1/window/signatures",
+    security=WINDOW,
+    summary="Sign exactly the ticket's contents, in its formats, for one PIN entry",
+    description="The signatures are also the ticket's outcome: the bank's back end reads them with "
+    "GET /v1/ui-tickets/{ticket_id}.",
+    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def sign(request: PinRequest) -> Response[SignContentsResponse]:
+    svc = services()
+    signed = svc.window.sign(window_principal(app), request.pin)
+    return _created(SignContentsResponse.of(signed, svc.certificate_authority().chain_pem()))
 
 
 @app.post(

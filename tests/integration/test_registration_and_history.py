@@ -20,10 +20,7 @@ def test_registration_with_the_pin_makes_the_certificate_usable_at_the_other_ban
     at_b = at_other_bank(gateway, other_bank)
     at_b.credential_id = issued_at_a.credential_id
     assert at_b.call("GET", "/v1/history").json()["error"]["code"] == "institution_not_registered"
-    assert (
-        at_b.call("POST", "/v1/signatures", {"content": "x", "sign_type": "login", "pin": at_b.pin}).status
-        == 403
-    )
+    assert at_b.sign_contents([{"text": "x"}], ["raw"], "login").status == 403
 
     wrong = at_b.register_here(pin="975313")
     assert (wrong.status, wrong.json()["error"]["code"]) == (400, "pin_invalid")
