@@ -18,6 +18,7 @@ from fincert.api.models import (
     SmsCodeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.security import INSTITUTION
 from fincert.domain.accounts import Connected
 from fincert.domain.model import VerificationPurpose
 from fincert.errors import InvalidRequest
@@ -45,6 +46,7 @@ def _session(connected: Connected) -> SessionResponse:
 
 @app.post(
     "/v1/connections",
+    security=INSTITUTION,
     summary="Start a cloud connection: the service texts the customer a 6-digit code",
     description="The same answer whether or not the customer has a certificate (no account enumeration).",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
@@ -56,6 +58,7 @@ def start_connection(request: IdentityRequest) -> Response[VerificationStartedRe
 
 @app.post(
     "/v1/connections/<verification_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the SMS code: opens a customer session",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["connection"],
@@ -69,6 +72,7 @@ def confirm_connection(
 
 @app.post(
     "/v1/device-connections",
+    security=INSTITUTION,
     summary="Start a device auto-connection: a single-use challenge for the device to sign",
     responses={201: {"description": "Challenge issued"}, **ERROR_RESPONSES},
     tags=["connection"],
@@ -85,6 +89,7 @@ def start_device_connection(request: DeviceConnectionRequest) -> Response[Device
 
 @app.post(
     "/v1/device-connections/<challenge_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the device's ECDSA-SHA256 signature of the challenge: opens a customer session",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["connection"],
@@ -102,6 +107,7 @@ def confirm_device_connection(
 
 @app.post(
     "/v1/pin-resets",
+    security=INSTITUTION,
     summary="Start a PIN reset: the institution re-verified the customer; the service texts a code",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["pin"],
@@ -112,6 +118,7 @@ def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedRes
 
 @app.post(
     "/v1/pin-resets/<verification_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the SMS code and a new PIN: sets the PIN and unlocks it",
     responses={204: {"description": "PIN reset"}, **ERROR_RESPONSES},
     tags=["pin"],

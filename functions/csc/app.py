@@ -21,6 +21,7 @@ from fincert.api.csc_models import (
 from fincert.api.csc_presentation import credential_info
 from fincert.api.errors import csc_error_body
 from fincert.api.models import ErrorResponse, error_responses
+from fincert.api.security import CUSTOMER
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
@@ -69,6 +70,7 @@ def info(request: InfoRequest) -> InfoResponse:
 
 @app.post(
     "/csc/v1/credentials/list",
+    security=CUSTOMER,
     summary="The customer's credentials usable here",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
@@ -79,6 +81,7 @@ def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse
 
 @app.post(
     "/csc/v1/credentials/info",
+    security=CUSTOMER,
     summary="A credential's key, certificate and PIN",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
@@ -91,6 +94,7 @@ def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse
 
 @app.post(
     "/csc/v1/credentials/authorize",
+    security=CUSTOMER,
     summary="PIN -> SAD for numSignatures signatures (bound to the given hashes, if any), valid 5 minutes",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
@@ -106,6 +110,7 @@ def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:
 
 @app.post(
     "/csc/v1/signatures/signHash",
+    security=CUSTOMER,
     summary="Sign SHA-256 hashes with a SAD (RSASSA-PKCS1-v1_5, RSASSA-PSS or ECDSA)",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],

@@ -18,6 +18,7 @@ from fincert.api.models import (
     PinChangeRequest,
     PinRequest,
 )
+from fincert.api.security import CUSTOMER
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 
@@ -26,6 +27,7 @@ app = create_app()
 
 @app.post(
     "/v1/registrations",
+    security=CUSTOMER,
     summary="Register the customer's certificate with this institution (타기관 등록); takes the PIN",
     responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["customer"],
@@ -37,6 +39,7 @@ def register_institution(request: PinRequest) -> Response[None]:
 
 @app.put(
     "/v1/pin",
+    security=CUSTOMER,
     summary="Change the PIN (current PIN + new PIN); the customer is notified by SMS",
     responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["pin"],
@@ -48,6 +51,7 @@ def change_pin(request: PinChangeRequest) -> Response[None]:
 
 @app.post(
     "/v1/devices",
+    security=CUSTOMER,
     summary="Register this device's P-256 public key (at most 5 devices)",
     responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["devices"],
@@ -64,6 +68,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
 
 @app.get(
     "/v1/devices",
+    security=CUSTOMER,
     summary="The customer's devices",
     responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
     tags=["devices"],
@@ -76,6 +81,7 @@ def list_devices() -> DeviceListResponse:
 
 @app.delete(
     "/v1/devices/<device_id>",
+    security=CUSTOMER,
     summary="Remove a device",
     responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
     tags=["devices"],
@@ -89,6 +95,7 @@ def remove_device(
 
 @app.get(
     "/v1/history",
+    security=CUSTOMER,
     summary="The customer's usage history, newest first",
     responses={200: {"description": "One page of the history"}, **ERROR_RESPONSES},
     tags=["customer"],
@@ -106,6 +113,7 @@ def list_history(
 
 @app.delete(
     "/v1/sessions/current",
+    security=CUSTOMER,
     summary="End this session (the token stops working at once)",
     responses={204: {"description": "Ended"}, **ERROR_RESPONSES},
     tags=["customer"],

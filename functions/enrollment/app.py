@@ -12,6 +12,7 @@ from fincert.api.enrollment_models import (
     EnrollmentStartResponse,
 )
 from fincert.api.models import ERROR_RESPONSES
+from fincert.api.security import INSTITUTION
 from fincert.wiring import services
 
 app = create_app()
@@ -19,6 +20,7 @@ app = create_app()
 
 @app.post(
     "/v1/enrollments",
+    security=INSTITUTION,
     summary="Start enrollment: the service texts the customer a 6-digit code",
     responses={201: {"description": "Enrollment started"}, **ERROR_RESPONSES},
     tags=["issuance"],
@@ -30,6 +32,7 @@ def start_enrollment(request: EnrollmentStartRequest) -> Response[EnrollmentStar
 
 @app.post(
     "/v1/enrollments/<enrollment_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the SMS code and the new PIN: issues the financial certificate",
     responses={201: {"description": "Certificate issued (or the same one, for a retry)"}, **ERROR_RESPONSES},
     tags=["issuance"],
@@ -38,8 +41,10 @@ def confirm_enrollment(
     enrollment_id: Annotated[str, Path(min_length=8, max_length=64, pattern=r"^enr_[A-Za-z0-9_-]+$")],
     request: EnrollmentConfirmRequest,
 ) -> Response[CertificateResponse]:
-    issued = services().enrollment.confirm(principal(app), enrollment_id, request.sms_code, request.pin)
-    return Response(201, body=CertificateResponse.from_domain(issued), content_type="application/json")
+    svc = services()
+    issued = svc.enrollment.confirm(principal(app), enrollment_id, request.sms_code, request.pin)
+    body = CertificateResponse.from_domain(issued, svc.clock.now())
+    return Response(201, body=body, content_type="application/json")
 
 
 handler = lambda_handler(app)

@@ -82,7 +82,7 @@ def issuing_ca() -> Response[bytes]:
 
 @app.get("/pki/chain.pem", summary="Issuing CA then root CA (PEM)", tags=["pki"], responses=_PEM)
 def chain() -> Response[str]:
-    pem = "".join(services().certificate_authority().chain_pem())
+    pem = services().certificate_authority().chain_pem()
     return Response(200, content_type="application/x-pem-file", body=pem, headers={"Cache-Control": _CACHE})
 
 

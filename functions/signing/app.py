@@ -1,14 +1,13 @@
-"""FinCert-style signing for bank frontends: the customer's session token, the content as shown,
-the sign type and the PIN -> CMS SignedData (attached or detached) or a raw signature; and the
-verify call a relying party's back end makes with its API key."""
-
-import base64
+"""FinCert-style signing for bank frontends: the customer's session token, the contents as shown,
+the sign type, the formats and one PIN entry -> per content, CMS SignedData (attached or
+detached) and/or a raw signature; and the verify call a relying party's back end makes with its
+API key."""
 
 from aws_lambda_powertools.event_handler import Response
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.api.app import create_app, lambda_handler, principal
-from fincert.api.models import ERROR_RESPONSES, SignContentRequest, SignContentResponse
+from fincert.api.models import ERROR_RESPONSES
+from fincert.api.security import CUSTOMER, INSTITUTION
+from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
 from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
 from fincert.domain.signing import SignatureFormat, SignType
 from fincert.wiring import services
@@ -18,33 +17,33 @@ app = create_app()
 
 @app.post(
     "/v1/signatures",
-    summary="Sign content with the customer's certificate (PIN required for every signature)",
+    security=CUSTOMER,
+    summary="Sign 1 to 10 contents with the customer's certificate for one PIN entry",
+    description=(
+        "Customer session only. Every content is signed in every format asked, after one PIN check; "
+        "the answer lists, per content in the order sent, its SHA-256 and its signatures. All or "
+        "nothing: a wrong PIN or an unusable certificate signs none."
+    ),
     responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
     tags=["signing"],
 )
-def sign_content(request: SignContentRequest) -> Response[SignContentResponse]:
+def sign_contents(request: SignContentsRequest) -> Response[SignContentsResponse]:
     svc = services()
-    signed = svc.signing.sign_content(
+    signed = svc.signing.sign_contents(
         principal(app),
-        request.content,
-        SignType(request.sign_type),
-        SignatureFormat(request.format),
+        contents_to_domain(request.contents),
+        SignType.parse(request.sign_type),
+        [SignatureFormat(f) for f in request.formats],
         request.pin,
         request.credential_id,
     )
-    certificate = x509.load_der_x509_certificate(signed.credential.certificate_der)
-    body = SignContentResponse(
-        signature=base64.b64encode(signed.signature).decode(),
-        format=signed.signature_format.value,
-        credential_id=signed.credential.credential_id,
-        certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
-        chain_pem=svc.certificate_authority().chain_pem(),
-    )
+    body = SignContentsResponse.of(signed, svc.certificate_authority().chain_pem())
     return Response(201, body=body, content_type="application/json")
 
 
 @app.post(
     "/v1/signatures/verify",
+    security=INSTITUTION,
     summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
     description=(
         "Institution API key only. An invalid signature is a 200 with valid=false and reason codes; "
@@ -58,7 +57,7 @@ def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse
         principal(app),
         request.signature,
         SignatureFormat(request.format),
-        request.content,
+        request.signed_content(),
         request.certificate_pem,
     )
     return VerifySignatureResponse.from_domain(result)

@@ -16,6 +16,7 @@ from fincert.api.models import (
     StatusChangeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.domain.model import Credential, StatusAction, VerificationPurpose
 from fincert.wiring import services
 
@@ -29,6 +30,7 @@ def _status(credential: Credential) -> CertificateStatusResponse:
 
 @app.get(
     "/v1/certificate",
+    security=CUSTOMER,
     summary="The customer's certificate and its status (valid, suspended, expired)",
     responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
     tags=["status"],
@@ -39,6 +41,7 @@ def get_certificate() -> CertificateStatusResponse:
 
 @app.post(
     "/v1/certificate/status",
+    security=CUSTOMER,
     summary="Suspend or revoke the customer's certificate with their PIN (restoring takes re-verification)",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["status"],
@@ -52,6 +55,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
 
 @app.post(
     "/v1/status-changes",
+    security=INSTITUTION,
     summary="Start a status change: the institution re-verified the customer; the service texts a code",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["status"],
@@ -66,6 +70,7 @@ def start_status_change(request: IdentityRequest) -> Response[VerificationStarte
 
 @app.post(
     "/v1/status-changes/<verification_id>/confirm",
+    security=INSTITUTION,
     summary="Confirm with the SMS code: suspend, restore or revoke the customer's certificate",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["status"],

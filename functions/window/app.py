@@ -32,13 +32,14 @@ from fincert.api.models import (
     StatusChangeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.security import INSTITUTION, WINDOW
+from fincert.api.signing_models import SignContentsResponse
 from fincert.api.window_models import (
     CertificateView,
     ConnectCodeRequest,
     ConnectCodeResponse,
     RedeemRequest,
     RedeemResponse,
-    SignOrderRequest,
     TicketRequest,
     TicketResponse,
     TicketStatusResponse,
@@ -47,7 +48,7 @@ from fincert.api.window_models import (
     WindowIssueRequest,
 )
 from fincert.domain.model import Credential, Principal, StatusAction, VerificationPurpose
-from fincert.domain.ticket_records import SignOrder, TicketPurpose
+from fincert.domain.ticket_records import TicketPurpose
 from fincert.domain.ui_tickets import TICKET_ID
 from fincert.domain.window import WindowView
 from fincert.errors import InvalidRequest
@@ -65,24 +66,9 @@ def _created(body: object) -> Response:
 
 
 # --- the bank's back end ------------------------------------------------------------------------
-def _sign_order(request: SignOrderRequest | None) -> SignOrder | None:
-    if request is None:
-        return None
-    from fincert.domain.signing import SignatureFormat, SignType
-
-    try:
-        sign_type = SignType(request.sign_type)
-    except ValueError:
-        raise InvalidRequest("unknown sign type", code="sign_type_invalid") from None
-    return SignOrder(
-        sign_type=sign_type.value,
-        format=SignatureFormat(request.format).value,
-        contents=tuple(content.to_domain() for content in request.contents),
-    )
-
-
 @app.post(
     "/v1/ui-tickets",
+    security=INSTITUTION,
     summary="Mint a UI ticket: one customer flow in the service's window, its result for one origin",
     responses={201: {"description": "Minted (redeem within expires_at)"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -93,7 +79,7 @@ def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
         TicketPurpose(request.purpose),
         request.origin,
         enrollment_id=request.enrollment_id,
-        sign=_sign_order(request.sign),
+        sign=request.sign.to_domain() if request.sign else None,
     )
     ticket = minted.ticket
     return _created(
@@ -109,6 +95,7 @@ def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
 
 @app.get(
     "/v1/ui-tickets/<ticket_id>",
+    security=INSTITUTION,
     summary="What became of a UI ticket: the outcome as the service recorded it",
     responses={200: {"description": "The ticket's status and outcome"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -126,6 +113,7 @@ def get_ticket(ticket_id: Annotated[str, _TICKET_ID]) -> TicketStatusResponse:
 
 @app.post(
     "/v1/ui-tickets/<ticket_id>/session",
+    security=INSTITUTION,
     summary="Exchange a connect window's one-time code for a customer session",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -181,6 +169,7 @@ def redeem(request: RedeemRequest) -> Response[RedeemResponse]:
 
 @app.get(
     "/v1/window",
+    security=WINDOW,
     summary="The window's flow as it is now",
     responses={200: {"description": "The flow"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -191,6 +180,7 @@ def get_flow() -> WindowFlowResponse:
 
 @app.post(
     "/v1/window/cancel",
+    security=WINDOW,
     summary="The customer closed or cancelled the window",
     responses={204: {"description": "Cancelled"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -202,6 +192,7 @@ def cancel() -> Response[None]:
 
 @app.post(
     "/v1/window/connections",
+    security=WINDOW,
     summary="Connect the customer by name, mobile number and birth date: the service texts a code",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -215,6 +206,7 @@ def start_connection(request: IdentityRequest) -> Response[VerificationStartedRe
 
 @app.post(
     "/v1/window/connections/<verification_id>/confirm",
+    security=WINDOW,
     summary="Confirm the connection with the SMS code",
     responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -229,6 +221,7 @@ def confirm_connection(
 
 @app.post(
     "/v1/window/device-connections",
+    security=WINDOW,
     summary="Connect as a remembered browser: a single-use challenge to sign",
     responses={201: {"description": "Challenge issued"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -253,6 +246,7 @@ def _signature_bytes(signature_b64: str) -> bytes:
 
 @app.post(
     "/v1/window/device-connections/<challenge_id>/confirm",
+    security=WINDOW,
     summary="Answer the challenge with the browser's signature (DER, or WebCrypto's r||s)",
     responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -269,6 +263,7 @@ def confirm_device_connection(
 
 @app.post(
     "/v1/window/issuance",
+    security=WINDOW,
     summary="Issue the certificate of the ticket's enrollment: SMS code, the customer's answers, new PIN",
     responses={201: {"description": "Issued"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -295,7 +290,23 @@ def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
 
 
 @app.post(
+    "/v1/window/signatures",
+    security=WINDOW,
+    summary="Sign exactly the ticket's contents, in its formats, for one PIN entry",
+    description="The signatures are also the ticket's outcome: the bank's back end reads them with "
+    "GET /v1/ui-tickets/{ticket_id}.",
+    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    tags=["hosted window"],
+)
+def sign(request: PinRequest) -> Response[SignContentsResponse]:
+    svc = services()
+    signed = svc.window.sign(window_principal(app), request.pin)
+    return _created(SignContentsResponse.of(signed, svc.certificate_authority().chain_pem()))
+
+
+@app.post(
     "/v1/window/connect-code",
+    security=WINDOW,
     summary="End a connect window: a one-time code for the bank's back end",
     responses={201: {"description": "The code"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -310,6 +321,7 @@ def connect_code() -> Response[ConnectCodeResponse]:
 
 @app.post(
     "/v1/window/devices",
+    security=WINDOW,
     summary="Remember this browser: register its non-extractable P-256 key as one of the customer's devices",
     responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -329,6 +341,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
 
 @app.get(
     "/v1/window/devices",
+    security=WINDOW,
     summary="The customer's registered devices",
     responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -341,6 +354,7 @@ def list_devices() -> DeviceListResponse:
 
 @app.delete(
     "/v1/window/devices/<device_id>",
+    security=WINDOW,
     summary="Remove one of the customer's devices",
     responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -361,6 +375,7 @@ def _manager() -> Principal:
 
 @app.post(
     "/v1/window/registrations",
+    security=WINDOW,
     summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
     responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -374,6 +389,7 @@ def register_here(request: PinRequest) -> Response[None]:
 
 @app.get(
     "/v1/window/certificate",
+    security=WINDOW,
     summary="The customer's certificate and its status",
     responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -385,6 +401,7 @@ def get_certificate() -> CertificateStatusResponse:
 
 @app.post(
     "/v1/window/certificate/status",
+    security=WINDOW,
     summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -399,6 +416,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
 
 @app.put(
     "/v1/window/pin",
+    security=WINDOW,
     summary="Change the PIN (the current one, then the new one)",
     responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -410,6 +428,7 @@ def change_pin(request: PinChangeRequest) -> Response[None]:
 
 @app.get(
     "/v1/window/history",
+    security=WINDOW,
     summary="The customer's full usage history, newest first",
     responses={200: {"description": "One page"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -427,6 +446,7 @@ def _reverifying() -> Principal:
 
 @app.post(
     "/v1/window/pin-resets",
+    security=WINDOW,
     summary="Forgotten or locked PIN: re-verify the customer by name, mobile number and birth date",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -440,6 +460,7 @@ def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedRes
 
 @app.post(
     "/v1/window/pin-resets/<verification_id>/confirm",
+    security=WINDOW,
     summary="Set a new PIN with the SMS code (unlocks the PIN)",
     responses={204: {"description": "PIN set"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -453,6 +474,7 @@ def confirm_pin_reset(
 
 @app.post(
     "/v1/window/status-changes",
+    security=WINDOW,
     summary="Suspend, restore or revoke after re-verifying the customer: the service texts a code",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -466,6 +488,7 @@ def start_status_change(request: IdentityRequest) -> Response[VerificationStarte
 
 @app.post(
     "/v1/window/status-changes/<verification_id>/confirm",
+    security=WINDOW,
     summary="Make the status change with the SMS code",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
@@ -482,6 +505,7 @@ def confirm_status_change(
 
 @app.post(
     "/v1/window/finish",
+    security=WINDOW,
     summary="The customer is done managing: the bank's back end sees the ticket completed",
     responses={204: {"description": "Finished"}, **ERROR_RESPONSES},
     tags=["hosted window"],

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert_local.state import DEFAULT_STATE, load_state
 from fincert_local.template import repo_root
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "certificate.pem").write_text(issued["certificate_pem"])
-    (args.out / "issuing-ca.pem").write_text(issued["chain_pem"][0])
+    issuing = x509.load_pem_x509_certificates(issued["chain_pem"].encode())[0]  # issuing CA, then root
+    (args.out / "issuing-ca.pem").write_bytes(issuing.public_bytes(Encoding.PEM))
     root_der = _expect("root", *_call("GET", f"{base}/pki/root-ca.crt"), 200)
     (args.out / "root-ca.der").write_bytes(root_der)
     subprocess.run(

@@ -143,7 +143,12 @@ def signature_steps(
     part): each body is built when it is sent, from the answers before it."""
     answers: dict[str, Any] = {}
     if flow == "content":
-        body = {"content": f"transfer {n}", "sign_type": "transfer", "format": "raw", "pin": DEMO_PIN}
+        body = {
+            "contents": [{"text": f"transfer {n}"}],
+            "sign_type": "transfer",
+            "formats": ["raw"],
+            "pin": DEMO_PIN,
+        }
         return [("/v1/signatures", lambda: body)], answers
     digest = _hash(n)
     authorize = {

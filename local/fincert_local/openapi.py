@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from fincert_local.gateway import Gateway
-from fincert_local.openapi_document import SECURITY_SCHEME, TITLE, VERSION, build_document, openapi_path
+from fincert_local.openapi_document import TITLE, VERSION, build_document, openapi_path
 from fincert_local.template import load_template, repo_root
 
 __all__ = [
-    "SECURITY_SCHEME",
     "TITLE",
     "VERSION",
     "add_arguments",

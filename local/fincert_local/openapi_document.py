@@ -1,8 +1,9 @@
 """The bank API's OpenAPI document, merged from the API functions' own.
 
 Each API function's Powertools resolver knows its routes and pydantic models; this merges their
-documents into one and adds the institution API key as the security scheme of the routes that
-template.yaml puts behind the authorizer. It takes the handlers from a gateway and does not import
+documents into one. Each route behind template.yaml's authorizer declares which of the three kinds
+of bearer token it takes (fincert.api.security); a route that does not is an error here, and a
+public route must declare none. It takes the handlers from a gateway and does not import
 the gateway module: the gateway serves this document (/_local/openapi.json) and `openapi` (the
 CLI) prints or writes it."""
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from fincert.api.security import SECURITY_SCHEMES
+
 from fincert_local.template import api_routes, load_template
 
 if TYPE_CHECKING:
@@ -18,7 +21,6 @@ if TYPE_CHECKING:
 
 TITLE = "fincert-cloud bank API"
 VERSION = "0.1.0"
-SECURITY_SCHEME = "institutionApiKey"
 
 
 def openapi_path(template_path: str) -> str:
@@ -39,22 +41,14 @@ def build_document(gateway: Gateway, template: dict | None = None) -> dict[str, 
         "paths": {},
         "components": {
             "schemas": {},
-            "securitySchemes": {
-                SECURITY_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": (
-                        "The institution's API key (Authorization: Bearer fck_<institution>_<secret>) on the"
-                        " institution's routes, or a customer session token (Bearer fcs.<...>) on the customer"
-                        " and CSC routes"
-                    ),
-                }
-            },
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
     for function_id in sorted({route.function_id for route in routes}):
         resolver = gateway.module(function_id).app
-        part = json.loads(resolver.get_openapi_json_schema(title=TITLE, version=VERSION))
+        part = json.loads(
+            resolver.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
+        )
         for path, operations in part.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
@@ -62,7 +56,11 @@ def build_document(gateway: Gateway, template: dict | None = None) -> dict[str, 
         operation = document["paths"].get(openapi_path(route.path), {}).get(route.method.lower())
         if operation is None:
             raise ValueError(f"{route.method} {route.path} is in template.yaml but no handler documents it")
-        if route.authorized:
-            operation["security"] = [{SECURITY_SCHEME: []}]
+        if route.authorized != bool(operation.get("security")):
+            raise ValueError(
+                f"{route.method} {route.path}: the template {'puts' if route.authorized else 'does not put'} it "
+                "behind the authorizer, but its handler declares "
+                f"{operation.get('security') or 'no security'} (fincert.api.security)"
+            )
     document["paths"] = dict(sorted(document["paths"].items()))
     return document

@@ -31,6 +31,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from tests.support.customers import Customer, connected
 from tests.support.stack import served_root
+from tests.support.verifiers import pem_blocks
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +92,7 @@ async def sign_with_csc(customer: Customer, pdf: bytes, prefer_pss: bool) -> tup
 
 def validation_context(customer: Customer) -> ValidationContext:
     root = asn1_x509.Certificate.load(served_root(customer.stack).public_bytes(Encoding.DER))
-    issuing_pem = customer.issued["chain_pem"][0].encode()
+    issuing_pem = pem_blocks(customer.issued["chain_pem"])[0].encode()
     _, _, issuing_der = pem.unarmor(issuing_pem)
     # Revocation is soft-fail and nothing is fetched: OCSP is served by another branch's work.
     return ValidationContext(

@@ -15,7 +15,7 @@ from fincert.adapters.dynamodb import keys
 from tests.support.customers import issue
 from tests.support.people import PIN, new_enrollment
 from tests.support.table import Table, is_credential, is_enrollment, of_account
-from tests.support.verifiers import openssl_verify
+from tests.support.verifiers import openssl_verify, pem_blocks
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_issuance_over_http_verifies_against_the_served_root(stack, tmp_path, al
     issued = issue(stack, body)
     root = x509.load_der_x509_certificate(stack.get("/pki/root-ca.crt").content)
     root_pem = root.public_bytes(serialization.Encoding.PEM).decode()
-    result = openssl_verify(tmp_path, issued["certificate_pem"], issued["chain_pem"][0], root_pem)
+    result = openssl_verify(tmp_path, issued["certificate_pem"], pem_blocks(issued["chain_pem"])[0], root_pem)
     assert result.returncode == 0, result.stdout + result.stderr
     leaf = x509.load_pem_x509_certificate(issued["certificate_pem"].encode())
     aia = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value

@@ -14,6 +14,8 @@ that walks the issuance flow with realistic data through the same schemathesis c
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from tests.support import log_safety
+from tests.support.customers import connected
 from tests.support.stack import REPO, RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -75,10 +78,20 @@ CONFIG = SchemathesisConfig.from_dict(
                 # Customer routes run with one customer's session: generated PINs soon lock the
                 # PIN (403 pin_locked) and the customer may not be registered (403), both
                 # documented refusals of schema-valid requests.
-                "include-path-regex": CUSTOMER_PATHS,
+                "include-path-regex": CUSTOMER_PATHS.replace("signatures$|", ""),
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": ["2XX", "400", "403", "404", "409", "410"]
+                    }
+                },
+            },
+            {
+                # The same, and: up to 10 contents, each within its maxLength, can together pass
+                # the 16 KiB body limit (413, a documented refusal).
+                "include-path-regex": "^/v1/signatures$",
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2XX", "400", "403", "404", "409", "410", "413"]
                     }
                 },
             },
@@ -170,3 +183,48 @@ def test_the_issuance_flow_answers_as_documented(stack: RunningStack, http: requ
         response = issued.call_and_validate(**call)
         assert response.status_code == 201, (attempt, response.text)
         assert response.json()["key_algorithm"] == algorithm
+
+
+def test_signing_and_verifying_answer_as_documented(stack: RunningStack, http: requests.Session):
+    """POST /v1/signatures with several contents of each kind and two formats, then the verify
+    call for each signature, through schemathesis's checks (the 201 and 200 bodies match the
+    document, every field it marks required is there)."""
+    customer = connected(stack)
+    session = {"Authorization": f"Bearer {customer.token}"}
+    data = "전자약관 동의".encode()
+    body = {
+        "contents": [
+            {"text": "이체 확인 10,000원"},
+            {"base64": base64.b64encode(data).decode(), "name": "약관.pdf"},
+            {"sha256": hashlib.sha256(data).hexdigest()},
+        ],
+        "sign_type": "04",
+        "formats": ["cms_detached", "raw"],
+        "pin": customer.pin,
+    }
+    call = {"base_url": stack.url, "session": http, "timeout": 30}
+    sign = schema["/v1/signatures"]["POST"].Case(body=body, media_type="application/json")
+    response = sign.call_and_validate(headers=session, **call)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+
+    verify = schema["/v1/signatures/verify"]["POST"]
+    # What the bank holds of each content: the text, the bytes, the bytes it hashed.
+    held = [
+        {"content": "이체 확인 10,000원"},
+        {"content_base64": base64.b64encode(data).decode()},
+        {"content_sha256": hashlib.sha256(data).hexdigest()},
+    ]
+    for index, content in enumerate(held):
+        for signature in answer["contents"][index]["signatures"]:
+            request = {
+                "signature": signature["signature"],
+                "format": signature["format"],
+                "certificate_pem": answer["certificate_pem"],
+                **content,
+            }
+            checked = verify.Case(body=request, media_type="application/json").call_and_validate(
+                headers=auth(stack), **call
+            )
+            assert checked.status_code == 200, checked.text
+            assert checked.json()["valid"] is True, (index, signature["format"], checked.json())

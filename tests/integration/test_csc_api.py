@@ -68,7 +68,8 @@ def test_credentials_list_and_info_describe_the_registered_credential(api):
     assert chain[0].issuer == chain[1].subject and chain[1].issuer == chain[2].subject  # leaf first
     assert info["cert"]["status"] == "valid"
     assert info["cert"]["serialNumber"] == format(chain[0].serial_number, "x")
-    assert info["key"] == {"status": "enabled", "algo": [RSA, SHA256_RSA, PSS], "len": 2048, "curve": None}
+    # No curve for an RSA key: left out, as CSC's conditional fields are, not null.
+    assert info["key"] == {"status": "enabled", "algo": [RSA, SHA256_RSA, PSS], "len": 2048}
     assert info["authMode"] == "explicit" and info["SCAL"] == "1" and info["multisign"] == 10
     assert info["PIN"]["presence"] == "true" and info["PIN"]["format"] == "N"
 
@@ -78,6 +79,9 @@ def test_ec_credential_lists_ecdsa(api):
     info = customer.call("POST", "/csc/v1/credentials/info", {"credentialID": customer.credential_id}).json()
     assert info["key"]["algo"] == ["1.2.840.10045.2.1", ECDSA_SHA256]
     assert info["key"]["curve"] == "1.2.840.10045.3.1.7"
+    # Without certInfo and authInfo, their fields are left out (never null).
+    assert set(info) == {"key", "cert", "authMode", "multisign", "SCAL"}
+    assert set(info["cert"]) == {"status", "certificates"}
 
 
 @pytest.mark.parametrize(

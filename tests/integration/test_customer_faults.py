@@ -62,8 +62,9 @@ def _unavailable(response) -> None:
 
 
 def _sign(customer: Customer, pin: str | None = None):
-    body = {"content": "이체 10,000원", "sign_type": "transfer", "pin": pin or customer.pin}
-    return customer.call("POST", "/v1/signatures", body)
+    # Several contents and formats: the same calls as one (SIGN_CALLS), so the same faults.
+    contents = [{"text": "이체 10,000원"}, {"base64": "JVBERi0xLjcK"}, {"sha256": "ab" * 32}]
+    return customer.sign_contents(contents, ["cms_detached", "raw"], pin=pin)
 
 
 def test_the_flows_make_the_calls_these_tests_fail(api, aws_calls):

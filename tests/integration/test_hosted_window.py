@@ -4,6 +4,8 @@ ticket's purpose for its institution; the bank's back end reads the outcome from
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import replace
 from datetime import timedelta
 
@@ -19,6 +21,7 @@ from tests.support.device_keys import spki_b64
 from tests.support.in_process import REGION, Api, recorded_sms
 from tests.support.people import CUSTOMER, ENROLLMENT, PHONE, PIN
 from tests.support.table import table_items
+from tests.support.verifiers import openssl_cms_verify
 from tests.support.window import BANK_ORIGIN, Window, mint, minted, opened
 
 
@@ -337,6 +340,7 @@ def test_a_hosted_only_bank_never_relays_a_pin_or_code_but_its_window_takes_them
         ("POST", "/v1/registrations", {"pin": PIN}),
         ("PUT", "/v1/pin", {"pin": PIN, "new_pin": "246802"}),
         ("POST", "/v1/certificate/status", {"action": "suspend", "pin": PIN}),
+        ("POST", "/v1/signatures", {"contents": [{"text": "x"}], "sign_type": "login", "pin": PIN}),
         (
             "POST",
             "/csc/v1/credentials/authorize",
@@ -435,3 +439,98 @@ def test_a_sign_window_registers_the_certificate_with_another_bank_with_the_pin(
     manage = opened(other, "manage")
     manage.connect(CUSTOMER, PHONE)
     assert manage.call("GET", "/v1/window/certificate").status == 200
+
+
+def test_the_customer_sees_their_history_at_every_bank_in_the_window_and_a_bank_only_its_own(bank_api, api):
+    Customer(api).issue()  # at demo-bank
+    window = opened(bank_api, "manage")
+    window.connect(CUSTOMER, PHONE)
+    assert window.call("POST", "/v1/window/registrations", {"pin": PIN}).status == 204
+    entries = window.call("GET", "/v1/window/history?limit=100").json()["entries"]
+    assert {"demo-bank", "web-bank"} <= {e["institution_id"] for e in entries}
+    assert "issued" in [e["event"] for e in entries]
+
+
+# --- signing in the window ------------------------------------------------------------------------
+TRANSFER = "이체 100,000원 → 국민은행 123-456-789 (김민수)"
+CONTRACT = b"%PDF-1.7 contract bytes \x00\x01\x02"
+
+
+def sign_window(bank_api: Api) -> Window:
+    order = {
+        "sign_type": "02",
+        "formats": ["cms_attached", "raw"],
+        "contents": [
+            {"text": TRANSFER},
+            {"base64": base64.b64encode(CONTRACT).decode(), "name": "계약서.pdf"},
+        ],
+    }
+    window = opened(bank_api, "sign", sign=order)
+    assert window.connect(CUSTOMER, PHONE).status == 200
+    return window
+
+
+def test_the_window_shows_then_signs_exactly_the_tickets_contents_and_the_bank_reads_them(bank_api, tmp_path):
+    issued_in_window(bank_api)
+    window = sign_window(bank_api)
+    shown = window.call("GET", "/v1/window").json()["sign"]
+    assert (shown["sign_type"], shown["sign_type_code"], shown["formats"]) == (
+        "transfer",
+        "02",
+        ["cms_attached", "raw"],
+    )
+    text, binary = shown["contents"]
+    assert (text["kind"], text["text"], text["bytes"]) == ("text", TRANSFER, len(TRANSFER.encode()))
+    assert (binary["kind"], binary["text"], binary["name"], binary["bytes"]) == (
+        "binary",
+        None,
+        "계약서.pdf",
+        len(CONTRACT),
+    )
+    assert binary["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
+
+    signed = window.call("POST", "/v1/window/signatures", {"pin": PIN})
+    assert signed.status == 201, signed.body
+    answer = signed.json()
+    assert [c["content_sha256"] for c in answer["contents"]] == [text["sha256"], binary["sha256"]]
+    cms = base64.b64decode(answer["contents"][0]["signatures"][0]["signature"])
+    verified = openssl_cms_verify(tmp_path, cms, answer["chain_pem"])
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout == TRANSFER.encode()
+
+    outcome = bank_api.get(f"/v1/ui-tickets/{window.flow['ticket_id']}").json()
+    assert outcome["status"] == "completed"
+    assert outcome["outcome"]["contents"] == answer["contents"]
+    assert outcome["outcome"]["credential_id"] == answer["credential_id"]
+    # Signed once: the window cannot sign again with the same ticket.
+    assert error(window.call("POST", "/v1/window/signatures", {"pin": PIN})) == (410, "window_closed")
+
+
+def test_a_wrong_pin_in_the_window_signs_nothing_and_counts(bank_api):
+    issued_in_window(bank_api)
+    window = sign_window(bank_api)
+    wrong = window.call("POST", "/v1/window/signatures", {"pin": "975310"})
+    assert error(wrong) == (400, "pin_invalid")
+    assert wrong.json()["error"]["details"]["remaining_attempts"] == 4
+    assert bank_api.get(f"/v1/ui-tickets/{window.flow['ticket_id']}").json()["status"] == "open"
+    assert window.call("POST", "/v1/window/signatures", {"pin": PIN}).status == 201
+
+
+def test_a_sign_ticket_takes_no_hash_and_no_more_than_the_api_would_sign(bank_api):
+    hashed = {"sign_type": "transfer", "contents": [{"sha256": "00" * 32}]}
+    assert mint(bank_api, "sign", sign=hashed).status == 422
+    # 24 KB together: more than the API signs in one call, and more than one request body holds.
+    too_much = {"sign_type": "transfer", "contents": [{"text": "가" * 2700}] * 3}
+    assert error(mint(bank_api, "sign", sign=too_much)) == (413, "payload_too_large")
+    unknown = {"sign_type": "98", "contents": [{"text": "x"}]}
+    assert mint(bank_api, "sign", sign=unknown).status == 422
+
+
+def test_a_connect_window_cannot_sign(bank_api):
+    issued_in_window(bank_api)
+    window = opened(bank_api, "connect")
+    window.connect(CUSTOMER, PHONE)
+    assert error(window.call("POST", "/v1/window/signatures", {"pin": PIN})) == (
+        403,
+        "window_purpose_mismatch",
+    )

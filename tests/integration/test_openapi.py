@@ -25,3 +25,93 @@ def test_error_responses_are_documented_as_models():
     assert confirm["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "ErrorResponse"
     )
+
+
+def _properties(document: dict, name: str) -> list[tuple[str, dict]]:
+    """(schema, property) pairs of every component schema property called `name`."""
+    return [
+        (schema_name, schema["properties"][name])
+        for schema_name, schema in document["components"]["schemas"].items()
+        if name in schema.get("properties", {})
+    ]
+
+
+def test_a_certificate_status_has_one_set_of_names_in_every_answer():
+    """valid, suspended, revoked, expired: the enrollment confirm, GET /v1/certificate, the status
+    changes and CSC's credentials/info alike. (The verify call's `certificate_status` is OCSP's
+    good/revoked/unknown on purpose; it is another property.)"""
+    statuses = {
+        schema: tuple(prop["enum"])
+        for schema, prop in _properties(build_openapi(), "status")
+        if schema in {"CertificateResponse", "CertificateStatusResponse", "CertInfo"}
+    }
+    assert set(statuses) == {"CertificateResponse", "CertificateStatusResponse", "CertInfo"}
+    for schema, names in statuses.items():
+        assert sorted(names) == ["expired", "revoked", "suspended", "valid"], schema
+
+
+def test_chain_pem_is_one_pem_text_everywhere():
+    chains = _properties(build_openapi(), "chain_pem")
+    assert {schema for schema, _ in chains} >= {"CertificateResponse"}
+    for schema, prop in chains:
+        assert prop["type"] == "string", schema
+
+
+def _response_schemas(document: dict) -> set[str]:
+    """The component schemas an answer (any status) may carry, with the ones they refer to."""
+    schemas = document["components"]["schemas"]
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[1]
+                if name not in found:
+                    found.add(name)
+                    walk(schemas[name])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path in document["paths"].values():
+        for operation in path.values():
+            walk(operation.get("responses", {}))
+    return found
+
+
+def _nullable(prop: dict) -> bool:
+    return prop.get("type") == "null" or any(_nullable(p) for p in prop.get("anyOf", []))
+
+
+# What an answer leaves out rather than sends as null: an error's details, CSC's conditional fields.
+ABSENT_WHEN_NOT_APPLICABLE = {
+    ("ErrorDetail", "details"),
+    ("KeyInfo", "curve"),
+    ("CredentialsInfoResponse", "PIN"),
+    *(
+        ("CertInfo", name)
+        for name in ("certificates", "issuerDN", "serialNumber", "subjectDN", "validFrom", "validTo")
+    ),
+}
+
+
+def test_answers_mark_every_field_they_always_send_as_required():
+    """Answers are serialised with every field (null included), so an answer's schema must list
+    every property as required; the few fields an answer leaves out instead are optional and
+    never nullable (absent means absent, null means sent)."""
+    document = build_openapi()
+    schemas = document["components"]["schemas"]
+    response_schemas = _response_schemas(document)
+    assert {"SessionResponse", "CertificateResponse", "VerifySignatureResponse"} <= response_schemas
+    optional = set()
+    for name in response_schemas:
+        schema = schemas[name]
+        required = set(schema.get("required", []))
+        for prop_name, prop in schema.get("properties", {}).items():
+            if prop_name not in required:
+                optional.add((name, prop_name))
+                assert not _nullable(prop), (name, prop_name)
+    assert optional == ABSENT_WHEN_NOT_APPLICABLE

@@ -20,10 +20,7 @@ def test_registration_with_the_pin_makes_the_certificate_usable_at_the_other_ban
     at_b = at_other_bank(gateway, other_bank)
     at_b.credential_id = issued_at_a.credential_id
     assert at_b.call("GET", "/v1/history").json()["error"]["code"] == "institution_not_registered"
-    assert (
-        at_b.call("POST", "/v1/signatures", {"content": "x", "sign_type": "login", "pin": at_b.pin}).status
-        == 403
-    )
+    assert at_b.sign_contents([{"text": "x"}], ["raw"], "login").status == 403
 
     wrong = at_b.register_here(pin="975313")
     assert (wrong.status, wrong.json()["error"]["code"]) == (400, "pin_invalid")
@@ -93,3 +90,15 @@ def test_history_holds_no_personal_data(api):
     text = customer.call("GET", "/v1/history").body.decode()
     for value in ["홍길동", "1234-5678", "19900101", customer.pin]:
         assert value not in text
+
+
+def test_a_bank_lists_only_what_happened_at_that_bank(api, gateway, other_bank):
+    issued_at_a = connected(api)
+    at_b = at_other_bank(gateway, other_bank)
+    assert at_b.register_here().status == 204
+    seen_by_b = at_b.call("GET", "/v1/history?limit=100").json()["entries"]
+    assert {e["institution_id"] for e in seen_by_b} == {other_bank["institution_id"]}
+    assert "institution_registered" in [e["event"] for e in seen_by_b]
+    seen_by_a = [e["event"] for e in issued_at_a.call("GET", "/v1/history?limit=100").json()["entries"]]
+    assert "issued" in seen_by_a
+    assert "institution_registered" not in seen_by_a

@@ -21,6 +21,7 @@ from tests.support.in_process import REGION, load_event
 from tests.support.jobs import DAY, kst, run, sms_to
 from tests.support.people import ENROLLMENT, PHONE, PIN
 from tests.support.table import account_item, account_of, active, credentials, serial_record, table_items
+from tests.support.verifiers import pem_blocks
 
 ISSUED_AT = kst(2026, 11, 25, 10, 0)  # notAfter 2029-11-25 09:59:59 KST
 WINDOW_START = kst(2029, 10, 26)  # 30 KST days before the notAfter day
@@ -62,8 +63,9 @@ def test_a_certificate_is_renewed_on_the_first_day_of_its_window_keeping_pin_and
     assert new_cert.not_valid_before_utc == clock.at
     # openssl judges the chain at the job's (simulated) time, three years from now.
     (tmp_path / "leaf.pem").write_bytes(new_cert.public_bytes(Encoding.PEM))
-    (tmp_path / "issuing.pem").write_text(issued["chain_pem"][0])
-    (tmp_path / "root.pem").write_text(issued["chain_pem"][1])
+    issuing_pem, root_pem = pem_blocks(issued["chain_pem"])
+    (tmp_path / "issuing.pem").write_text(issuing_pem)
+    (tmp_path / "root.pem").write_text(root_pem)
     verified = subprocess.run(
         [
             "openssl",

@@ -6,6 +6,7 @@ judged is a 4xx, and nothing is written either way."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,7 @@ from fincert.adapters.dynamodb import keys
 from fincert.crypto.x509_profile import build_ocsp_responder_certificate
 from fincert.domain.model import SerialStatus
 
-from tests.support.customers import connected
+from tests.support.customers import connected, signature_of
 from tests.support.table import typed_key
 from tests.support.verifiers import openssl_cms_verify
 
@@ -30,18 +31,21 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 
 
 def sign(customer, signature_format: str = "cms_attached", content: str = CONTENT) -> dict:
-    response = customer.call(
-        "POST",
-        "/v1/signatures",
-        {"content": content, "sign_type": "login", "pin": customer.pin, "format": signature_format},
-    )
+    """What a bank keeps of one signature: the signature, its format and the certificate."""
+    response = customer.sign_contents([{"text": content}], [signature_format], "login")
     assert response.status == 201, response.body
-    return response.json()
+    answer = response.json()
+    return {
+        "signature": signature_of(answer),
+        "format": signature_format,
+        "certificate_pem": answer["certificate_pem"],
+        "chain_pem": answer["chain_pem"],
+    }
 
 
 def verify(api, signed: dict, **overrides):
     body = {"signature": signed["signature"], "format": signed["format"]}
-    if signed["format"] != "cms_attached":
+    if signed["format"] != "cms_attached" and not {"content_base64", "content_sha256"} & set(overrides):
         body["content"] = CONTENT
     if signed["format"] == "raw":
         body["certificate_pem"] = signed["certificate_pem"]
@@ -135,6 +139,59 @@ def test_attached_content_may_be_given_and_must_match(api):
     body = verdict(verify(api, signed, content=CONTENT + " "))
     assert body["valid"] is False
     assert body["reasons"] == ["content_mismatch"]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
+@pytest.mark.parametrize("signature_format", ["cms_attached", "cms_detached", "raw"])
+def test_the_content_may_be_given_as_bytes_or_as_its_hash(api, key_algorithm, signature_format):
+    """content, content_base64 and content_sha256 say the same thing: a detached CMS is checked
+    through its messageDigest attribute and a raw signature over the digest, so the hash is
+    enough for both; an attached CMS compares the content it carries."""
+    customer = connected(api, key_algorithm=key_algorithm)
+    signed = sign(customer, signature_format)
+    data = CONTENT.encode()
+    ways = {
+        "content_base64": b64(data),
+        "content_sha256": sha256_hex(data),
+        "content_sha256 as base64": b64(hashlib.sha256(data).digest()),
+    }
+    for way, value in ways.items():
+        body = verdict(verify(api, signed, **{way.split(" ")[0]: value}))
+        assert (body["valid"], body["reasons"]) == (True, []), way
+    other = "계좌이체: 100,000,000원".encode()
+    for field, value in {"content_base64": b64(other), "content_sha256": sha256_hex(other)}.items():
+        body = verdict(verify(api, signed, **{field: value}))
+        expected = {
+            "cms_attached": "content_mismatch",
+            "cms_detached": "message_digest_mismatch",
+            "raw": "signature_invalid",
+        }[signature_format]
+        assert (body["valid"], body["reasons"]) == (False, [expected]), field
+
+
+@pytest.mark.parametrize("key_algorithm", ["RSA_2048", "EC_P256"])
+def test_signatures_of_bytes_and_of_hashes_verify(api, key_algorithm):
+    customer = connected(api, key_algorithm=key_algorithm)
+    pdf = b"%PDF-1.7\n\x00\xff binary"
+    contents = [{"base64": b64(pdf), "name": "a.pdf"}, {"sha256": sha256_hex(pdf)}]
+    response = customer.sign_contents(contents, ["cms_detached", "raw"], "contract")
+    assert response.status == 201, response.body
+    answer = response.json()
+    for index in (0, 1):
+        for signature_format in ("cms_detached", "raw"):
+            signature = signature_of(answer, index, signature_format)
+            signed = {
+                "signature": signature,
+                "format": signature_format,
+                "certificate_pem": answer["certificate_pem"],
+            }
+            for field, value in {"content_base64": b64(pdf), "content_sha256": sha256_hex(pdf)}.items():
+                body = verdict(verify(api, signed, **{field: value}))
+                assert (body["valid"], body["reasons"]) == (True, []), (index, signature_format, field)
 
 
 # --- invalid signatures: an answer, not an error ----------------------------------------------
@@ -389,6 +446,43 @@ def test_bad_input_is_a_4xx_with_a_stable_code_and_writes_nothing(api, aws_calls
         ({"signature": attached["signature"], "extra": 1}, 422, "validation_failed"),
         ({"format": "raw"}, 422, "validation_failed"),
         ({"signature": "A" * (15 * 1024 + 4)}, 422, "validation_failed"),  # under the body limit
+        # the content, given once and well encoded
+        (
+            {"signature": attached["signature"], "content": CONTENT, "content_sha256": sha256_hex(b"x")},
+            400,
+            "content_conflict",
+        ),
+        (
+            {
+                "signature": raw["signature"],
+                "format": "raw",
+                "content_base64": b64(b"x"),
+                "content_sha256": "ab" * 32,
+            },
+            400,
+            "content_conflict",
+        ),
+        (
+            {"signature": attached["signature"], "content_base64": "not base64!"},
+            400,
+            "content_base64_invalid",
+        ),
+        ({"signature": attached["signature"], "content_sha256": "ab" * 31}, 400, "content_sha256_invalid"),
+        ({"signature": attached["signature"], "content_sha256": "xy" * 32}, 400, "content_sha256_invalid"),
+        (
+            {"signature": attached["signature"], "content_sha256": b64(b"x" * 33)},
+            400,
+            "content_sha256_invalid",
+        ),
+        ({"signature": attached["signature"], "content": "가" * 2731}, 400, "content_too_large"),
+        ({"signature": attached["signature"], "content_base64": b64(b"x" * 8193)}, 400, "content_too_large"),
+        ({"signature": attached["signature"], "content": ""}, 422, "validation_failed"),
+        ({"signature": attached["signature"], "content_sha256": "ab" * 33}, 422, "validation_failed"),
+        (
+            {"signature": raw["signature"], "format": "raw", "content_sha256": "ab" * 32},
+            400,
+            "certificate_required",
+        ),
     ]
     for body, status, code in cases:
         aws_calls.clear()

@@ -75,9 +75,7 @@ def _reverified(api: Api, customer: Customer, action: str, **extra):
 
 
 def _sign(customer: Customer):
-    return customer.call(
-        "POST", "/v1/signatures", {"content": "로그인", "sign_type": "login", "pin": customer.pin}
-    )
+    return customer.sign_contents([{"text": "로그인"}], ["cms_attached"], "login")
 
 
 def _history(customer: Customer) -> list[dict]:

@@ -233,7 +233,13 @@ class Customer:
         return self.call("POST", "/csc/v1/signatures/signHash", body | extra, **kw)
 
     def sign_content(self, content: str, signature_format: str, sign_type: str = "transfer"):
-        body = {"content": content, "sign_type": sign_type, "format": signature_format, "pin": self.pin}
+        """POST /v1/signatures for one text content in one format (see signature_of)."""
+        return self.sign_contents([{"text": content}], [signature_format], sign_type)
+
+    def sign_contents(
+        self, contents: list[dict], formats: list[str], sign_type: str = "transfer", pin: str | None = None
+    ):
+        body = {"contents": contents, "sign_type": sign_type, "formats": formats, "pin": pin or self.pin}
         return self.call("POST", "/v1/signatures", body)
 
     @property
@@ -264,6 +270,16 @@ def history_events(customer: Customer) -> Counter[str]:
     body = _expect(customer.transport, response, 200)
     assert body["next_cursor"] is None, "one page holds this test's history"
     return Counter(entry["event"] for entry in body["entries"])
+
+
+def signature_of(answer: dict, index: int = 0, signature_format: str | None = None) -> str:
+    """The base64 signature a POST /v1/signatures answer holds for content `index`, in
+    `signature_format` (the only one asked, by default)."""
+    signatures = answer["contents"][index]["signatures"]
+    if signature_format is None:
+        (only,) = signatures
+        return only["signature"]
+    return next(s["signature"] for s in signatures if s["format"] == signature_format)
 
 
 def outcome(response: requests.Response) -> tuple[int, str]:

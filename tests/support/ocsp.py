@@ -10,6 +10,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from tests.support.verifiers import pem_blocks
+
 # CertIDs hash the CA's name and key with SHA-1 in what openssl and RFC 5019 clients send.
 SHA1 = hashes.SHA1()  # noqa: S303
 
@@ -68,7 +70,7 @@ def openssl_ocsp_status(
 def write_issued(directory: Path, issued: dict) -> x509.Certificate:
     """leaf.pem, issuing.pem and root.pem of an issuance response, in directory."""
     (directory / "leaf.pem").write_text(issued["certificate_pem"])
-    issuing_pem, root_pem = issued["chain_pem"]
+    issuing_pem, root_pem = pem_blocks(issued["chain_pem"])
     (directory / "issuing.pem").write_text(issuing_pem)
     (directory / "root.pem").write_text(root_pem)
     return leaf_of(issued)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 PKILINT_BIN = Path(sys.executable).parent
+_PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", re.DOTALL)
+
+
+def pem_blocks(chain_pem: str) -> list[str]:
+    """The certificates of a PEM text (an answer's `chain_pem`), each as its own PEM, in order;
+    the whole text must be those blocks and nothing else."""
+    blocks = _PEM_BLOCK.findall(chain_pem)
+    assert "".join(blocks) == chain_pem, "chain_pem is PEM certificates and nothing else"
+    return blocks
 
 
 def pkilint_findings(tool: str, *paths: str) -> list[str]:
@@ -50,12 +60,12 @@ def openssl_verify(
 
 
 def openssl_cms_verify(
-    directory: Path, signature_der: bytes, chain_pem: list[str], content: bytes | None = None
+    directory: Path, signature_der: bytes, chain_pem: str, content: bytes | None = None
 ) -> subprocess.CompletedProcess:
     """`openssl cms -verify` of DER SignedData against our CA chain; with `content`, as a detached
     signature over it. On success stdout holds the signed content."""
     (directory / "signature.der").write_bytes(signature_der)
-    (directory / "ca.pem").write_text("".join(chain_pem))
+    (directory / "ca.pem").write_text(chain_pem)
     command = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "signature.der"]
     command += ["-CAfile", "ca.pem", "-purpose", "any"]
     if content is not None:

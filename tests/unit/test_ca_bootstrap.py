@@ -127,7 +127,7 @@ def test_issuing_ca_chains_to_the_root_for_openssl(kms, store, tmp_path):
 
 def test_chain_pem_lists_the_issuing_ca_then_the_root(kms, store):
     ca = bootstrap(store, kms)
-    issuing, root = (x509.load_pem_x509_certificate(pem.encode()) for pem in ca.chain_pem())
+    issuing, root = x509.load_pem_x509_certificates(ca.chain_pem().encode())
     assert issuing == ca.issuing_certificate
     assert root == ca.root_certificate
 

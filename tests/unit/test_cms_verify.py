@@ -4,6 +4,7 @@ allows, and hostile bytes, which must end as SignatureMalformed or a verdict, ne
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from fincert.crypto.cms_verify import (
     verify_cms,
     verify_raw,
 )
+from fincert.crypto.signatures import build_cms, build_detached_cms_over_digest
 
 CONTENT = "본인확인 challenge 3f9a".encode()
 POLICY = "2.25.1"
@@ -139,16 +141,88 @@ def test_the_signed_attributes_are_what_is_signed(ec_signer):
     assert verify_cms(info.dump(force=True), None, detached=False).problems == ("signature_invalid",)
 
 
-def test_raw_signatures(rsa_signer, ec_signer):
+def test_raw_signatures_are_checked_from_the_contents_digest(rsa_signer, ec_signer):
+    """A signature made over the content (the key hashes it) checks against its SHA-256 alone."""
     rsa_certificate, rsa_key = rsa_signer
     ec_certificate, ec_key = ec_signer
+    digest = hashlib.sha256(CONTENT).digest()
     assert verify_raw(
-        rsa_key.sign(CONTENT, padding.PKCS1v15(), hashes.SHA256()), rsa_certificate, CONTENT
+        rsa_key.sign(CONTENT, padding.PKCS1v15(), hashes.SHA256()), rsa_certificate, digest
     ).valid
-    assert verify_raw(ec_key.sign(CONTENT, ec.ECDSA(hashes.SHA256())), ec_certificate, CONTENT).valid
+    assert verify_raw(ec_key.sign(CONTENT, ec.ECDSA(hashes.SHA256())), ec_certificate, digest).valid
     wrong = ec_key.sign(CONTENT + b".", ec.ECDSA(hashes.SHA256()))
-    assert verify_raw(wrong, ec_certificate, CONTENT).problems == ("signature_invalid",)
-    assert verify_raw(b"\x00" * 3, rsa_certificate, CONTENT).problems == ("signature_invalid",)
+    assert verify_raw(wrong, ec_certificate, digest).problems == ("signature_invalid",)
+    assert verify_raw(b"\x00" * 3, rsa_certificate, digest).problems == ("signature_invalid",)
+
+
+@pytest.mark.parametrize("signer", ["rsa_signer", "ec_signer"])
+def test_a_detached_signature_checks_against_the_contents_digest(request, signer):
+    certificate, key = request.getfixturevalue(signer)
+    der = signed_data(certificate, key, detached=True)
+    digest = hashlib.sha256(CONTENT).digest()
+    check = verify_cms(der, None, detached=True, content_sha256=digest)
+    assert check.valid and check.content is None
+    other = hashlib.sha256(CONTENT + b".").digest()
+    assert verify_cms(der, None, detached=True, content_sha256=other).problems == ("message_digest_mismatch",)
+
+
+def test_an_attached_signature_compares_a_given_digest_with_what_it_carries(ec_signer):
+    certificate, key = ec_signer
+    der = signed_data(certificate, key)
+    assert verify_cms(der, None, detached=False, content_sha256=hashlib.sha256(CONTENT).digest()).valid
+    other = hashlib.sha256(b"other").digest()
+    assert verify_cms(der, None, detached=False, content_sha256=other).problems == ("content_mismatch",)
+
+
+@pytest.mark.parametrize("signer", ["rsa_signer", "ec_signer"])
+def test_a_detached_signed_data_built_from_a_digest_is_the_one_built_from_the_content(ca, request, signer):
+    """build_detached_cms_over_digest matches cryptography's builder field for field (only the
+    signature differs, and for RSA PKCS#1 v1.5, deterministic, not even that): a relying party
+    cannot tell which one made it, and cms_verify accepts it over the content and the digest."""
+    certificate, key = request.getfixturevalue(signer)
+    issuing, _ = ca
+    from_content = build_cms(
+        certificate.public_bytes(serialization.Encoding.DER), key, CONTENT, issuing, detached=True
+    )
+    reference = cms.ContentInfo.load(from_content)["content"]
+    (signing_time,) = [
+        a["values"][0].native
+        for a in reference["signer_infos"][0]["signed_attrs"]
+        if a["type"].native == "signing_time"
+    ]
+    from_digest = build_detached_cms_over_digest(
+        certificate.public_bytes(serialization.Encoding.DER),
+        key,
+        hashlib.sha256(CONTENT).digest(),
+        issuing,
+        signing_time,
+    )
+    ours = cms.ContentInfo.load(from_digest)["content"]
+    for field in ("version", "digest_algorithms", "encap_content_info", "certificates", "crls"):
+        assert ours[field].dump() == reference[field].dump(), field
+    mine, theirs = ours["signer_infos"][0], reference["signer_infos"][0]
+    for field in (
+        "version",
+        "sid",
+        "digest_algorithm",
+        "signed_attrs",
+        "signature_algorithm",
+        "unsigned_attrs",
+    ):
+        assert mine[field].dump() == theirs[field].dump(), field
+    if isinstance(key, rsa.RSAPrivateKey):
+        assert from_digest == from_content
+    for content, digest in ((CONTENT, None), (None, hashlib.sha256(CONTENT).digest())):
+        check = verify_cms(from_digest, content, detached=True, content_sha256=digest)
+        assert check.problems == () and check.certificate == certificate
+
+
+def test_a_digest_builds_only_a_sha256_signature(rsa_signer, ca):
+    certificate, key = rsa_signer
+    with pytest.raises(ValueError):
+        build_detached_cms_over_digest(
+            certificate.public_bytes(serialization.Encoding.DER), key, b"\x00" * 20, ca[0], NOW
+        )
 
 
 def test_chain_and_profile(ca, rsa_signer):

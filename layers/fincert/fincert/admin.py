@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bootstrap-ca":
             chain = bootstrap_ca(svc).chain_pem()
             ensure_ocsp_responder(svc)
-            print("".join(chain), end="")
+            print(chain, end="")
             return 0
         if args.command == "renew-ocsp-responder":
             record, renewed = ensure_ocsp_responder(svc, force=args.force)

@@ -169,6 +169,7 @@ class Services:
             accounts=self.accounts,
             devices=self.devices,
             enrollment=self.enrollment,
+            signing=self.signing,
         )
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------

@@ -75,20 +75,21 @@ def _cold_start(result: dict) -> list[str]:
 
 
 def _round_trips(result: dict) -> list[str]:
+    width = max([20, *(len(row["request"]) for row in result["round_trips"])])
     lines = [
         "",
         "AWS round trips per request on a warm container (docs/design.md): botocore calls counted in",
         "  process through the local gateway, after one full issuance warmed the container;",
         "  the authorizer's calls and SMS (sns.Publish) are excluded and shown in brackets.",
         "",
-        f"  {'request':<20} {'count':>5} {'budget':>6}  verdict  operations",
+        f"  {'request':<{width}} {'count':>5} {'budget':>6}  verdict  operations",
     ]
     for row in result["round_trips"]:
         budget = "-" if row["budget"] is None else str(row["budget"])
         over = None if row["budget"] is None else row["over_budget"]
         excluded = f"  [{', '.join(row['excluded'])}]" if row["excluded"] else ""
         lines.append(
-            f"  {row['request']:<20} {row['count']:>5} {budget:>6}  {_verdict(over):<7}  "
+            f"  {row['request']:<{width}} {row['count']:>5} {budget:>6}  {_verdict(over):<7}  "
             f"{_summarise(row['operations'])}{excluded}"
         )
     return lines

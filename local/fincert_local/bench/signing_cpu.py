@@ -178,7 +178,12 @@ def _csc_signature(container: WarmContainer, customer: _Customer, digest_b64: st
 
 def _content_signature(container: WarmContainer, customer: _Customer) -> Callable[[], None]:
     def sign() -> None:
-        body = {"content": CONTENT, "sign_type": "transfer", "format": "cms_attached", "pin": PIN}
+        body = {
+            "contents": [{"text": CONTENT}],
+            "sign_type": "transfer",
+            "formats": ["cms_attached"],
+            "pin": PIN,
+        }
         container.post("/v1/signatures", body, customer.token)
 
     return sign

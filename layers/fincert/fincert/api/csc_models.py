@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 
 def _integral_number(value: Any) -> Any:
@@ -43,7 +51,22 @@ class CscRequest(BaseModel):
 
 
 class CscResponse(BaseModel):
+    """A CSC response body. A field that does not apply (a curve for an RSA key, certInfo's
+    fields when certInfo was not asked for, the PIN without authInfo) is left out, as the CSC
+    specification's optional and conditional fields are, never sent as null: the OpenAPI document
+    shows such a field as an optional string (`Absent` below), not a nullable one."""
+
     model_config = ConfigDict(populate_by_name=True)
+
+    # No return annotation on purpose: with one, pydantic documents the model as "any object"
+    # instead of its fields.
+    @model_serializer(mode="wrap")
+    def _leave_out_absent(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # see above
+        return {name: value for name, value in handler(self).items() if value is not None}
+
+
+# An optional response field: left out when None (CscResponse), so not nullable in the schema.
+Absent = SkipJsonSchema[None]
 
 
 class CscErrorResponse(BaseModel):
@@ -89,17 +112,17 @@ class KeyInfo(CscResponse):
     status: Literal["enabled", "disabled"]
     algo: list[str]
     len: int
-    curve: str | None = None
+    curve: str | Absent = None
 
 
 class CertInfo(CscResponse):
     status: Literal["valid", "expired", "revoked", "suspended"]
-    certificates: list[str] | None = None
-    issuerDN: str | None = None
-    serialNumber: str | None = None
-    subjectDN: str | None = None
-    validFrom: str | None = None
-    validTo: str | None = None
+    certificates: list[str] | Absent = None
+    issuerDN: str | Absent = None
+    serialNumber: str | Absent = None
+    subjectDN: str | Absent = None
+    validFrom: str | Absent = None
+    validTo: str | Absent = None
 
 
 class PinInfo(CscResponse):
@@ -113,7 +136,7 @@ class CredentialsInfoResponse(CscResponse):
     key: KeyInfo
     cert: CertInfo
     authMode: Literal["implicit", "explicit", "oauth2code"]
-    PIN: PinInfo | None = None
+    PIN: PinInfo | Absent = None
     multisign: int
     SCAL: Literal["1", "2"]
 

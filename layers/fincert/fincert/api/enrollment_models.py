@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from fincert.api.models import StrictModel
+from fincert.api.models import CertificateStatusResponse, StrictModel
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.enrollment import EnrollmentRequest, EnrollmentStarted, IssuedCertificate
 
@@ -55,31 +55,16 @@ class EnrollmentConfirmRequest(StrictModel):
     pin: str = Field(min_length=1, max_length=16, description="The customer's new 6-digit PIN")
 
 
-class CertificateResponse(StrictModel):
-    credential_id: str
-    serial_number: str = Field(description="Hexadecimal")
-    status: str
-    key_algorithm: str
-    auto_renew: bool
-    not_before: datetime
-    not_after: datetime
+class CertificateResponse(CertificateStatusResponse):
+    """The issued certificate: what GET /v1/certificate shows, with the certificate and its chain."""
+
     certificate_pem: str
-    chain_pem: list[str] = Field(description="Issuing CA, then root CA")
+    chain_pem: str = Field(description="PEM: the issuing CA's certificate, then the root CA's")
 
     @classmethod
-    def from_domain(cls, issued: IssuedCertificate) -> CertificateResponse:
-        c = issued.credential
+    def from_domain(cls, issued: IssuedCertificate, now: datetime) -> CertificateResponse:
         return cls(
-            credential_id=c.credential_id,
-            serial_number=format(c.serial_number, "x"),
-            status=c.status.value,
-            key_algorithm=c.key_algorithm,
-            auto_renew=c.auto_renew,
-            not_before=c.not_before,
-            not_after=c.not_after,
+            **CertificateStatusResponse.of(issued.credential, now).model_dump(),
             certificate_pem=issued.certificate_pem,
             chain_pem=issued.chain_pem,
         )
-
-
-# --- cloud connection, devices, PIN, registration, history ---------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential, Device
 
@@ -24,7 +25,8 @@ class StrictModel(BaseModel):
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, machine-readable: clients branch on it")
     message: str
-    details: dict[str, Any] | list[Any] | None = None
+    # Truly optional: fincert.api.errors leaves it out when an error has no details (never null).
+    details: dict[str, Any] | list[Any] | SkipJsonSchema[None] = None
 
 
 class ErrorResponse(BaseModel):
@@ -118,7 +120,7 @@ class DeviceResponse(StrictModel):
     device_id: str
     name: str
     created_at: datetime
-    last_used_at: datetime | None = None
+    last_used_at: datetime | None = Field(description="Null until the device first connects")
 
     @classmethod
     def of(cls, device: Device) -> DeviceResponse:
@@ -158,13 +160,19 @@ class HistoryEntryResponse(StrictModel):
     event: str
     at: datetime
     institution_id: str
-    credential_id: str | None = None
-    detail: dict[str, str] | None = None
+    credential_id: str | None = Field(
+        description="Null for events about no certificate (a failed connection)"
+    )
+    detail: dict[str, str] | None = Field(
+        description="What the event adds (sign_type, hashes, reason ...); null if nothing"
+    )
 
 
 class HistoryPageResponse(StrictModel):
     entries: list[HistoryEntryResponse]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page"
+    )
 
     @classmethod
     def of(cls, page: HistoryPage) -> HistoryPageResponse:
@@ -179,43 +187,6 @@ class HistoryPageResponse(StrictModel):
             for e in page.entries
         ]
         return cls(entries=entries, next_cursor=page.next_cursor)
-
-
-# --- FinCert-style signing -----------------------------------------------------------------------
-# What is signed is the content's UTF-8 bytes, so that is what the limit counts (8192 Hangul
-# syllables would be 24 KiB); maxLength in the schema is the same number, a bound it implies.
-MAX_SIGNED_CONTENT_BYTES = 8192
-
-
-def _within_signed_content_bytes(content: str) -> str:
-    if len(content.encode("utf-8")) > MAX_SIGNED_CONTENT_BYTES:
-        raise ValueError(f"at most {MAX_SIGNED_CONTENT_BYTES} bytes in UTF-8")
-    return content
-
-
-SignedContent = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_SIGNED_CONTENT_BYTES),
-    AfterValidator(_within_signed_content_bytes),
-]
-
-
-class SignContentRequest(StrictModel):
-    content: SignedContent = Field(
-        description=f"UTF-8 text to sign, as shown to the customer: at most {MAX_SIGNED_CONTENT_BYTES} bytes in UTF-8"
-    )
-    sign_type: Literal["login", "transfer", "product", "contract", "payment", "other"]
-    format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
-    pin: str = Field(min_length=1, max_length=16)
-    credential_id: str | None = Field(default=None, max_length=64)
-
-
-class SignContentResponse(StrictModel):
-    signature: str = Field(description="Base64: DER CMS SignedData, or the raw PKCS#1 / ECDSA signature")
-    format: str
-    credential_id: str
-    certificate_pem: str
-    chain_pem: list[str]
 
 
 # --- certificate status: suspend, restore, revoke ---------------------------------------------
@@ -242,7 +213,13 @@ class StatusChangeConfirmRequest(StrictModel):
 class CertificateStatusResponse(StrictModel):
     credential_id: str
     serial_number: str = Field(description="Hexadecimal")
-    status: CertificateState
+    status: CertificateState = Field(
+        description=(
+            "The certificate's status, named alike in every answer of this API: valid, suspended "
+            "(효력정지), revoked or expired. (The verify call's certificate_status speaks OCSP's "
+            "good/revoked/unknown instead, on purpose.)"
+        )
+    )
     key_algorithm: str
     auto_renew: bool
     not_before: datetime

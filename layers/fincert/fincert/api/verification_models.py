@@ -7,8 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from fincert.api.models import SignedContent, StrictModel
+from fincert.api.models import StrictModel
+from fincert.api.signing_models import MAX_CONTENT_BASE64_CHARS, MAX_SHA256_CHARS
+from fincert.domain.signing import MAX_CONTENT_BYTES, SignContent
 from fincert.domain.verification import VerificationResult
+from fincert.errors import InvalidRequest
 
 # The body limit (settings.max_body_bytes, 16 KiB) is the real bound, checked before parsing
 # (413); the field limits sit below it so that one oversized field is a 422 naming the field.
@@ -20,15 +23,35 @@ class VerifySignatureRequest(StrictModel):
     signature: str = Field(
         min_length=1,
         max_length=MAX_SIGNATURE_CHARS,
-        description="Base64, as POST /v1/signatures returned it: DER CMS SignedData or the raw signature",
+        description=(
+            "Base64, one `signature` of a POST /v1/signatures answer (with its `format`): DER CMS "
+            "SignedData or the raw signature"
+        ),
     )
     format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
-    content: SignedContent | None = Field(
+    # What was signed, in one of three ways (at most one of them; one is required for
+    # cms_detached and raw). For cms_attached it is optional and, if given, must match the
+    # content the signature carries.
+    content: str | None = Field(
         default=None,
+        min_length=1,
+        max_length=MAX_CONTENT_BYTES,
+        description=f"The UTF-8 text that was signed (at most {MAX_CONTENT_BYTES} bytes in UTF-8)",
+    )
+    content_base64: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_CONTENT_BASE64_CHARS,
+        description=f"The bytes that were signed, standard base64 (at most {MAX_CONTENT_BYTES} bytes)",
+    )
+    content_sha256: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_SHA256_CHARS,
         description=(
-            "The UTF-8 text that was signed (at most 8192 bytes in UTF-8, as POST /v1/signatures "
-            "takes). Required for cms_detached and raw; for cms_attached, optional and, if given, "
-            "must equal the content the signature carries"
+            "Only the SHA-256 of what was signed (64 hex digits, or base64): enough for a detached "
+            "CMS (its messageDigest attribute is compared with it) and for a raw signature (which "
+            "signs that digest)"
         ),
     )
     certificate_pem: str | None = Field(
@@ -37,6 +60,22 @@ class VerifySignatureRequest(StrictModel):
         max_length=MAX_CERTIFICATE_CHARS,
         description="The signer's certificate (PEM, or base64 DER); required for raw",
     )
+
+    def signed_content(self) -> SignContent | None:
+        """What the relying party holds of the signed content: judged before anything else is
+        (400 content_conflict for two ways at once; the encodings' own codes)."""
+        given = [v for v in (self.content, self.content_base64, self.content_sha256) if v is not None]
+        if len(given) > 1:
+            raise InvalidRequest(
+                "give the content once: content, content_base64 or content_sha256", code="content_conflict"
+            )
+        if self.content is not None:
+            return SignContent.text(self.content)
+        if self.content_base64 is not None:
+            return SignContent.from_base64(self.content_base64)
+        if self.content_sha256 is not None:
+            return SignContent.from_sha256(self.content_sha256)
+        return None
 
 
 class VerifySignatureResponse(StrictModel):
@@ -61,9 +100,9 @@ class VerifySignatureResponse(StrictModel):
     not_before: datetime
     not_after: datetime
     signing_time: datetime | None = Field(description="The CMS signing-time attribute; null for raw")
-    revoked_at: datetime | None = None
+    revoked_at: datetime | None = Field(description="When it was revoked or suspended; null otherwise")
     revocation_reason: str | None = Field(
-        default=None, description="RFC 5280 CRLReason name; certificateHold when suspended"
+        description="RFC 5280 CRLReason name; certificateHold when suspended; null otherwise"
     )
     checked_at: datetime
 

@@ -3,62 +3,45 @@ window (docs/hosted-window.md). Strict like the rest of the API."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 
 from fincert.api.models import StrictModel
+from fincert.api.signing_models import (
+    BinaryContent,
+    SignatureFormatName,
+    SignTypeCode,
+    SignTypeName,
+    TextContent,
+    contents_to_domain,
+)
 from fincert.domain.institutions import ORIGIN
-from fincert.domain.ticket_records import MAX_CONTENT_BYTES, MAX_CONTENTS, TicketContent, UiTicket
+from fincert.domain.signing import MAX_CONTENTS, SignType
+from fincert.domain.ticket_records import SignOrder, TicketContent, UiTicket
 
 TicketPurposeName = Literal["issue", "connect", "sign", "manage"]
 _ORIGIN_PATTERN = "^" + ORIGIN.pattern + "$"
 
 
-class TicketContentRequest(StrictModel):
-    """Exactly one of `text` (UTF-8, shown in full in the window) or `base64` (binary, shown by
-    name, size and SHA-256, labelled as not displayed)."""
-
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_CONTENT_BYTES)
-    base64: str | None = Field(default=None, min_length=1, max_length=4 * ((MAX_CONTENT_BYTES + 2) // 3))
-    name: str | None = Field(
-        default=None, min_length=1, max_length=255, description="File name of a binary content"
-    )
-
-    @field_validator("base64")
-    @classmethod
-    def _decodes(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("not valid base64") from None
-        return value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> TicketContentRequest:
-        if (self.text is None) == (self.base64 is None):
-            raise ValueError("exactly one of text or base64")
-        if self.text is not None and self.name is not None:
-            raise ValueError("name is for binary contents")
-        return self
-
-    def to_domain(self) -> TicketContent:
-        if self.text is not None:
-            return TicketContent(kind="text", data=self.text.encode("utf-8"))
-        # Validated above: decodes.
-        return TicketContent(
-            kind="binary", data=base64.b64decode(self.base64 or "", validate=True), name=self.name
-        )
-
-
 class SignOrderRequest(StrictModel):
-    sign_type: str = Field(min_length=1, max_length=32, description="A sign type name or FinCert code")
-    format: Literal["cms_attached", "cms_detached", "raw"] = "cms_attached"
-    contents: list[TicketContentRequest] = Field(min_length=1, max_length=MAX_CONTENTS)
+    """What the window shows and signs, exactly: as `POST /v1/signatures` takes it, less the PIN
+    (typed in the window) and hash contents (the window shows what it signs)."""
+
+    sign_type: SignTypeName | SignTypeCode = Field(description="A sign type name or FinCert's code")
+    formats: list[SignatureFormatName] = Field(default=["cms_attached"], min_length=1, max_length=3)
+    contents: list[TextContent | BinaryContent] = Field(min_length=1, max_length=MAX_CONTENTS)
+
+    def to_domain(self) -> SignOrder:
+        return SignOrder(
+            sign_type=SignType.parse(self.sign_type).value,
+            formats=tuple(self.formats),
+            contents=tuple(
+                TicketContent(kind=c.kind.value, data=c.data, name=c.name)
+                for c in contents_to_domain(list(self.contents))
+            ),
+        )
 
 
 class TicketRequest(StrictModel):
@@ -123,7 +106,8 @@ class ContentView(StrictModel):
 
 class SignOrderView(StrictModel):
     sign_type: str
-    format: str
+    sign_type_code: str
+    formats: list[str]
     contents: list[ContentView]
 
 
@@ -168,7 +152,8 @@ class WindowFlowResponse(StrictModel):
             certificate=certificate,
             sign=SignOrderView(
                 sign_type=sign.sign_type,
-                format=sign.format,
+                sign_type_code=SignType(sign.sign_type).code,
+                formats=list(sign.formats),
                 contents=[ContentView.of(c) for c in sign.contents],
             )
             if sign

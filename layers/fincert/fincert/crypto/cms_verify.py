@@ -33,6 +33,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 # What asn1crypto may raise on hostile input while it lazily parses: all mean "malformed".
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
@@ -60,12 +61,13 @@ class SignatureMalformed(ValueError):
 
 @dataclass(frozen=True)
 class SignatureCheck:
-    """What the signature itself says: who signed (the certificate), what (the content), when
+    """What the signature itself says: who signed (the certificate), what (the content, when
+    known: an attached SignedData's or the one given; None when only its digest was), when
     (the signing-time attribute, if any), and what is wrong with it (stable codes; none = the
     signature value and digests hold)."""
 
     certificate: x509.Certificate
-    content: bytes
+    content: bytes | None
     signing_time: datetime | None
     problems: tuple[str, ...]
 
@@ -104,10 +106,16 @@ def load_certificate(text: str) -> x509.Certificate:
 # --- CMS SignedData ----------------------------------------------------------------------------
 
 
-def verify_cms(der: bytes, content: bytes | None, *, detached: bool) -> SignatureCheck:
+def verify_cms(
+    der: bytes, content: bytes | None, *, detached: bool, content_sha256: bytes | None = None
+) -> SignatureCheck:
     """Checks DER SignedData with exactly one signer. `detached`: the SignedData must not carry
-    the content and `content` is what was signed; otherwise it carries it, and `content`, if
-    given, must be those same bytes (a "content_mismatch" problem if not)."""
+    the content, and `content` is what was signed, or `content_sha256` its SHA-256 digest (the
+    messageDigest attribute is all that binds a detached signature to its content, so the digest
+    is as good as the bytes). Otherwise it carries the content, and `content` or
+    `content_sha256`, if given, must be those bytes or their digest ("content_mismatch")."""
+    if content is not None and content_sha256 is not None:
+        raise ValueError("give the content or its digest, not both")
     try:
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native != "signed_data":
@@ -120,7 +128,7 @@ def verify_cms(der: bytes, content: bytes | None, *, detached: bool) -> Signatur
         raise SignatureMalformed("malformed_signature", "the signature is not DER CMS SignedData") from None
 
     try:
-        return _check_signed_data(signed_data, content, detached=detached)
+        return _check_signed_data(signed_data, content, content_sha256, detached=detached)
     except SignatureMalformed:
         raise
     except _PARSE_ERRORS:
@@ -128,7 +136,7 @@ def verify_cms(der: bytes, content: bytes | None, *, detached: bool) -> Signatur
 
 
 def _check_signed_data(
-    signed_data: cms.SignedData, content: bytes | None, *, detached: bool
+    signed_data: cms.SignedData, content: bytes | None, content_sha256: bytes | None, *, detached: bool
 ) -> SignatureCheck:
     signer_infos = signed_data["signer_infos"]
     if len(signer_infos) != 1:
@@ -145,15 +153,19 @@ def _check_signed_data(
         raise SignatureMalformed(
             "format_mismatch", "cms_attached was given, but the SignedData carries no content"
         )
-    if detached and content is None:
+    if detached and content is None and content_sha256 is None:
         raise SignatureMalformed("content_required", "a detached signature needs the content it signs")
-    signed_content = embedded if embedded is not None else content
-    if not isinstance(signed_content, bytes):
+    if embedded is not None and not isinstance(embedded, bytes):
         raise SignatureMalformed("malformed_signature", "the encapsulated content is not an OCTET STRING")
+    # None only when detached and given the digest alone.
+    signed_content: bytes | None = embedded if embedded is not None else content
+    signed_digest = hashlib.sha256(signed_content).digest() if signed_content is not None else content_sha256
     certificate = _signer_certificate(signed_data, signer)
 
     problems: list[str] = []
     if embedded is not None and content is not None and content != embedded:
+        problems.append("content_mismatch")
+    if embedded is not None and content_sha256 is not None and content_sha256 != signed_digest:
         problems.append("content_mismatch")
     if encapsulated["content_type"].native != "data":
         problems.append("content_type_unsupported")
@@ -171,7 +183,7 @@ def _check_signed_data(
     if content_type is not None and content_type != encapsulated["content_type"].native:
         problems.append("content_type_attribute_invalid")  # RFC 5652 11.1: must match eContentType
     digest = attributes.get("message_digest")
-    if digest is not None and digest != hashlib.sha256(signed_content).digest():
+    if digest is not None and digest != signed_digest:
         problems.append("message_digest_mismatch")
 
     to_be_signed = signed_attrs.dump()
@@ -288,20 +300,23 @@ def _public_key(certificate: x509.Certificate) -> object | None:
 # --- raw signatures ----------------------------------------------------------------------------
 
 
-def verify_raw(signature: bytes, certificate: x509.Certificate, content: bytes) -> SignatureCheck:
+def verify_raw(signature: bytes, certificate: x509.Certificate, content_sha256: bytes) -> SignatureCheck:
     """What the signing call's `raw` format makes: PKCS#1 v1.5 with SHA-256 (RSA keys) or a DER
-    ECDSA-Sig-Value with SHA-256 (EC keys), over the content's bytes."""
+    ECDSA-Sig-Value with SHA-256 (EC keys), over the content. Both sign the content's SHA-256
+    digest and nothing else of it (PKCS#1 v1.5 wraps the digest in a DigestInfo; ECDSA signs
+    it as a number), so the digest is all a check needs: whoever holds the content hashes it."""
     key = _public_key(certificate)
+    prehashed = Prehashed(hashes.SHA256())
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, content, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(signature, content_sha256, padding.PKCS1v15(), prehashed)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, content, ec.ECDSA(hashes.SHA256()))
+            key.verify(signature, content_sha256, ec.ECDSA(prehashed))
         else:
-            return SignatureCheck(certificate, content, None, ("signature_algorithm_unsupported",))
+            return SignatureCheck(certificate, None, None, ("signature_algorithm_unsupported",))
     except (InvalidSignature, ValueError):
-        return SignatureCheck(certificate, content, None, ("signature_invalid",))
-    return SignatureCheck(certificate, content, None, ())
+        return SignatureCheck(certificate, None, None, ("signature_invalid",))
+    return SignatureCheck(certificate, None, None, ())
 
 
 # --- the certificate ---------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Making subscriber signatures: the schemes a CSC client may ask for (signAlgo, hashAlgo,
 signAlgoParams) resolved against a key, signing a SHA-256 digest with one, and CMS SignedData
-over content. Pure functions over `cryptography`; the key is decrypted by the caller."""
+over content (or, detached, over its SHA-256 digest alone). Pure functions over `cryptography`;
+the key is decrypted by the caller."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from asn1crypto import algos
@@ -12,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.errors import InvalidRequest
@@ -132,3 +134,97 @@ def build_cms(
         .add_certificate(issuing_certificate)
     )
     return builder.sign(serialization.Encoding.DER, options)
+
+
+def build_detached_cms_over_digest(
+    certificate_der: bytes,
+    key: SubscriberKey,
+    digest: bytes,
+    issuing_certificate: x509.Certificate,
+    signing_time: datetime,
+) -> bytes:
+    """Detached CMS SignedData (DER) for content we only know by its SHA-256 `digest`: RFC 5652
+    signs the signed attributes, and the content enters them only as the messageDigest
+    attribute, so the digest is all a detached signature needs. The same structure, attribute
+    for attribute, as build_cms(..., detached=True) over the content (a unit test compares them
+    byte for byte): a relying party cannot tell which one made it, and `openssl cms -verify
+    -content` accepts it over the content.
+
+    Written as DER directly: the structure is fixed, and asn1crypto, which could build it from
+    dicts, costs ~1.5 ms of CPU per signature against ~0.05 ms here (a call may sign ten)."""
+    if len(digest) != hashes.SHA256.digest_size:
+        raise ValueError("a SHA-256 digest is 32 bytes")
+    # UTCTime, as RFC 5652 11.3 asks for dates from 1950 to 2049 (and cryptography writes).
+    utc_time = signing_time.astimezone(UTC).strftime("%y%m%d%H%M%SZ").encode()
+    attributes = b"".join(
+        (
+            _CONTENT_TYPE_DATA_ATTRIBUTE,
+            _der(_SEQUENCE, _SIGNING_TIME_OID, _der(_SET, _der(_UTC_TIME, utc_time))),
+            _der(_SEQUENCE, _MESSAGE_DIGEST_OID, _der(_SET, _der(_OCTET_STRING, digest))),
+            _SMIME_CAPABILITIES_ATTRIBUTE,
+        )
+    )
+    # RFC 5652 5.4: the signature is over the attributes as a SET OF; they travel as [0] IMPLICIT.
+    # Their order is DER's (by encoding; here by length, as the four have distinct lengths).
+    to_be_signed = _der(_SET, attributes)
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(to_be_signed, padding.PKCS1v15(), hashes.SHA256())
+        signature_algorithm = _RSA_ALGORITHM
+    else:
+        signature = key.sign(to_be_signed, ec.ECDSA(hashes.SHA256()))
+        signature_algorithm = _ECDSA_SHA256_ALGORITHM
+    signer = x509.load_der_x509_certificate(certificate_der)
+    serial = signer.serial_number
+    signer_info = _der(
+        _SEQUENCE,
+        _VERSION_1,
+        _der(
+            _SEQUENCE,  # issuerAndSerialNumber
+            signer.issuer.public_bytes(),
+            _der(_INTEGER, serial.to_bytes(serial.bit_length() // 8 + 1, "big")),
+        ),
+        _SHA256_ALGORITHM,
+        _der(_CONTEXT_0, attributes),
+        signature_algorithm,
+        _der(_OCTET_STRING, signature),
+    )
+    signed_data = _der(
+        _SEQUENCE,
+        _VERSION_1,
+        _der(_SET, _SHA256_ALGORITHM),
+        _der(_SEQUENCE, _ID_DATA),  # encapContentInfo without eContent: detached
+        # A SET OF in DER: the certificates in the order of their encodings (X.690 11.6).
+        _der(_CONTEXT_0, *sorted((certificate_der, issuing_certificate.public_bytes(Encoding.DER)))),
+        _der(_SET, signer_info),
+    )
+    return _der(_SEQUENCE, _ID_SIGNED_DATA, _der(_CONTEXT_0, signed_data))
+
+
+def _der(tag: int, *contents: bytes) -> bytes:
+    """A DER TLV: the tag (one octet), the definite length, the contents."""
+    content = b"".join(contents)
+    length = len(content)
+    if length < 0x80:
+        return bytes((tag, length)) + content
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(octets))) + octets + content
+
+
+_SEQUENCE, _SET, _INTEGER, _OCTET_STRING, _UTC_TIME, _CONTEXT_0 = 0x30, 0x31, 0x02, 0x04, 0x17, 0xA0
+_VERSION_1 = bytes.fromhex("020101")
+_ID_DATA = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
+_ID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
+_SIGNING_TIME_OID = bytes.fromhex("06092a864886f70d010905")  # 1.2.840.113549.1.9.5
+_MESSAGE_DIGEST_OID = bytes.fromhex("06092a864886f70d010904")  # 1.2.840.113549.1.9.4
+# AlgorithmIdentifiers exactly as cryptography writes them: SHA-256 and rsaEncryption with NULL
+# parameters, ecdsa-with-SHA256 without (RFC 5754 3.2, 3.3).
+_SHA256_ALGORITHM = bytes.fromhex("300d06096086480165030402010500")
+_RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")
+_ECDSA_SHA256_ALGORITHM = bytes.fromhex("300a06082a8648ce3d040302")
+# contentType = id-data (1.2.840.113549.1.9.3), and the smimeCapabilities (1.2.840.113549.1.9.15:
+# AES-256, AES-192, AES-128 CBC) cryptography's PKCS7SignatureBuilder adds: constant attributes.
+_CONTENT_TYPE_DATA_ATTRIBUTE = bytes.fromhex("301806092a864886f70d010903310b06092a864886f70d010701")
+_SMIME_CAPABILITIES_ATTRIBUTE = bytes.fromhex(
+    "303606092a864886f70d01090f31293027300b060960864801650304012a"
+    "300b0609608648016503040116300b0609608648016503040102"
+)

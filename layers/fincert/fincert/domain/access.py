@@ -15,8 +15,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fincert.domain.model import Principal, Session
-from fincert.domain.stores import Sessions
+from fincert.domain.model import Institution, Principal, Session
+from fincert.domain.stores import Sessions, UiTickets
+from fincert.domain.ticket_records import TicketStatus, UiTicket
 from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import Forbidden, Unauthenticated
 from fincert.ports import Clock
@@ -35,15 +36,17 @@ class OpenedSession:
 def open_session(
     account_id: str,
     institution_id: str,
+    institution: Institution | None,
     now: datetime,
     lifetime: timedelta,
     *,
     via: str,
-    allowed_origins: tuple[str, ...] = (),
     device_id: str | None = None,
-    hosted_only: bool = False,
 ) -> OpenedSession:
-    """A new session and its token; the caller stores the session (the token is shown once)."""
+    """A new session and its token; the caller stores the session (the token is shown once).
+    It carries the institution's browser origins (CORS) and hosted-only setting as they are now."""
+    allowed_origins = institution.allowed_origins if institution else ()
+    hosted_only = institution.hosted_only if institution else False
     session_id = new_id("ses")
     secret = secrets.token_urlsafe(32)
     session = Session(
@@ -114,3 +117,56 @@ def require_secret_entry_allowed(principal: Principal) -> None:
             "this institution's customers enter PINs and SMS codes in the service's window only",
             code="hosted_only_institution",
         )
+
+
+# --- the service's window's credential (docs/hosted-window.md) ------------------------------
+WINDOW_PREFIX = "fcw"
+TICKET_ID = re.compile(r"tkt_[A-Za-z0-9_-]{22}")
+_WINDOW_TOKEN = re.compile(rf"fcw\.({TICKET_ID.pattern})\.([A-Za-z0-9_-]{{43}})")
+
+
+def window_token(ticket_id: str, secret: str) -> str:
+    return f"{WINDOW_PREFIX}.{ticket_id}.{secret}"
+
+
+def is_window_token(token: str) -> bool:
+    return token.startswith(WINDOW_PREFIX + ".")
+
+
+def parse_window_token(token: str) -> tuple[str, str]:
+    match = _WINDOW_TOKEN.fullmatch(token)
+    if not match:
+        raise Unauthenticated()
+    return match.group(1), match.group(2)
+
+
+def secret_matches(stored_hash: str | None, secret: str) -> bool:
+    return stored_hash is not None and hmac.compare_digest(stored_hash, secret_hash(secret))
+
+
+def authenticate_window(store: UiTickets, clock: Clock, token: str) -> Principal:
+    """The principal a window credential stands for (the authorizer's third kind of token);
+    Unauthenticated for anything malformed, unknown, closed or expired, all alike."""
+    ticket_id, secret = parse_window_token(token)
+    ticket = store.get_ticket(ticket_id)
+    if ticket is None or not secret_matches(ticket.window_secret_hash, secret):
+        raise Unauthenticated()
+    now = clock.now()
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.COMPLETED) or ticket.status_at(now) is (
+        TicketStatus.EXPIRED
+    ):
+        raise Unauthenticated("the window's flow has ended", code="window_closed")
+    if ticket.window_expires_at is None or ticket.window_expires_at <= now:
+        raise Unauthenticated("the window's flow has ended", code="window_closed")
+    return window_principal(ticket)
+
+
+def window_principal(ticket: UiTicket) -> Principal:
+    return Principal(
+        institution_id=ticket.institution_id,
+        scopes=ticket.scopes,
+        account_id=ticket.account_id,
+        allowed_origins=(ticket.origin,),
+        hosted_only=ticket.hosted_only,
+        window_ticket_id=ticket.ticket_id,
+    )

@@ -209,11 +209,10 @@ class AccountService:
         opened = open_session(
             verification.account_id,
             principal.institution_id,
+            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="sms",
-            allowed_origins=institution.allowed_origins if institution else (),
-            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.complete_connection(
@@ -353,8 +352,10 @@ class AccountService:
 
     # --- history ---------------------------------------------------------------------------------
     def list_history(self, principal: Principal, limit: int, cursor: str | None) -> HistoryPage:
-        """The customer's own history, through any institution their certificate is registered
-        with; the cursor is opaque to clients and only ever names this account's history."""
+        """The customer's history. A bank (with the customer's session) sees what happened at that
+        bank only; the customer's full history, at every bank, is for the customer, in the
+        service's window. The cursor is opaque to clients and only ever names this account's
+        history. A bank's page may come back short of `limit`: follow next_cursor."""
         account_id = self.require_registered(principal)
         before = None
         if cursor:
@@ -366,6 +367,7 @@ class AccountService:
                 ) from None
             if not before.startswith("HIST#"):
                 raise InvalidRequest("the cursor is not one this service returned", code="cursor_invalid")
-        entries, last = self._store.list_history(account_id, limit, before)
+        only_here = None if principal.window_ticket_id is not None else principal.institution_id
+        entries, last = self._store.list_history(account_id, limit, before, only_here)
         next_cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None
         return HistoryPage(entries, next_cursor)

@@ -48,11 +48,12 @@ class CertificateAuthority:
             before_sign=before_sign,
         )
 
-    def chain_pem(self) -> list[str]:
-        """Issuing CA first, then the root: the order a TLS-style chain is presented in."""
-        return [
+    def chain_pem(self) -> str:
+        """Issuing CA first, then the root, as one PEM text: the order a TLS-style chain is
+        presented in, and what `openssl verify -untrusted` or `-CAfile` reads as it is."""
+        return "".join(
             c.public_bytes(Encoding.PEM).decode() for c in (self.issuing_certificate, self.root_certificate)
-        ]
+        )
 
 
 def load_certificate_authority(store: CertificateAuthorityRecords) -> CertificateAuthority:

@@ -159,11 +159,10 @@ class DeviceService:
         opened = open_session(
             account_id,
             principal.institution_id,
+            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="device",
-            allowed_origins=institution.allowed_origins if institution else (),
-            hosted_only=institution.hosted_only if institution else False,
             device_id=device.device_id,
         )
         try:

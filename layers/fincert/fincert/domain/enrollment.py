@@ -90,7 +90,7 @@ class EnrollmentStarted:
 @dataclass(frozen=True)
 class IssuedCertificate:
     credential: Credential
-    chain_pem: list[str]
+    chain_pem: str  # issuing CA, then root
 
     @property
     def certificate_pem(self) -> str:

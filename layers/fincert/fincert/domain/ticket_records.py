@@ -8,10 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-# What a window may show and sign in one flow: the same limit per content as the API's signing.
-MAX_CONTENTS = 10
-MAX_CONTENT_BYTES = 8192
-
 
 class TicketPurpose(StrEnum):
     ISSUE = "issue"
@@ -31,9 +27,12 @@ class TicketStatus(StrEnum):
 @dataclass(frozen=True)
 class TicketContent:
     """One content a sign ticket asks the customer to sign: UTF-8 text (shown in full) or binary
-    (shown by name, size and SHA-256, labelled as not displayed)."""
+    (shown by name, size and SHA-256, labelled as not displayed). The window shows a binary
+    content's file name, so the ticket keeps it until the ticket expires (a day); the signature's
+    history does not. fincert.domain.signing.SignContent is what is signed; this record stays
+    free of the signing code so the authorizer, which reads tickets, does not import it."""
 
-    kind: str  # "text" or "binary"
+    kind: str  # "text" or "binary" (fincert.domain.signing.ContentKind)
     data: bytes
     name: str | None = None
 
@@ -44,8 +43,8 @@ class TicketContent:
 
 @dataclass(frozen=True)
 class SignOrder:
-    sign_type: str
-    format: str
+    sign_type: str  # fincert.domain.signing.SignType's value
+    formats: tuple[str, ...]  # fincert.domain.signing.SignatureFormat values
     contents: tuple[TicketContent, ...]
 
 

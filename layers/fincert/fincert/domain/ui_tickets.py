@@ -12,20 +12,18 @@ for a customer session.
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from fincert.domain.access import OpenedSession, open_session, require_institution
+from fincert.domain.access import TICKET_ID, OpenedSession, open_session, require_institution, secret_matches
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import Principal, RateLimit, Scope
+from fincert.domain.signing import ContentKind, SignatureFormat, SignContent, check_sign_request
 from fincert.domain.stores import Enrollments, Institutions, UiTickets
 from fincert.domain.ticket_records import (
-    MAX_CONTENT_BYTES,
-    MAX_CONTENTS,
     SignOrder,
     TicketPurpose,
     TicketStatus,
@@ -37,12 +35,7 @@ from fincert.ports import Clock
 from fincert.settings import Settings
 
 TICKET_PREFIX = "fct"
-WINDOW_PREFIX = "fcw"
-_TICKET_ID = r"tkt_[A-Za-z0-9_-]{22}"
-_RANDOM_PART = r"[A-Za-z0-9_-]{43}"
-_TICKET_TOKEN = re.compile(rf"fct\.({_TICKET_ID})\.({_RANDOM_PART})")
-_WINDOW_TOKEN = re.compile(rf"fcw\.({_TICKET_ID})\.({_RANDOM_PART})")
-TICKET_ID = re.compile(_TICKET_ID)
+_TICKET_TOKEN = re.compile(rf"fct\.({TICKET_ID.pattern})\.([A-Za-z0-9_-]{{43}})")
 
 
 # The API key scope each purpose needs: the window acts for the institution, never beyond it.
@@ -70,25 +63,6 @@ def parse_ticket_token(token: str) -> tuple[str, str]:
     if not match:
         raise Unauthenticated("the ticket is not valid", code="ticket_invalid")
     return match.group(1), match.group(2)
-
-
-def window_token(ticket_id: str, secret: str) -> str:
-    return f"{WINDOW_PREFIX}.{ticket_id}.{secret}"
-
-
-def is_window_token(token: str) -> bool:
-    return token.startswith(WINDOW_PREFIX + ".")
-
-
-def parse_window_token(token: str) -> tuple[str, str]:
-    match = _WINDOW_TOKEN.fullmatch(token)
-    if not match:
-        raise Unauthenticated()
-    return match.group(1), match.group(2)
-
-
-def secret_matches(stored_hash: str | None, secret: str) -> bool:
-    return stored_hash is not None and hmac.compare_digest(stored_hash, secret_hash(secret))
 
 
 def ticket_rate_limit(settings: Settings, now: datetime, institution_id: str) -> RateLimit:
@@ -175,11 +149,10 @@ class UiTicketService:
         opened = open_session(
             ticket.account_id,
             principal.institution_id,
+            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="window",
-            allowed_origins=institution.allowed_origins if institution else (),
-            hosted_only=institution.hosted_only if institution else False,
         )
         try:
             self._store.exchange_connect_code(ticket_id, secret_hash(code), now, opened.session)
@@ -197,44 +170,14 @@ def _check_purpose_fields(purpose: TicketPurpose, enrollment_id: str | None, sig
         raise InvalidRequest(
             "sign is required for purpose sign and only for it", code="ticket_fields_invalid"
         )
-    if sign is None:
-        return
-    if not 1 <= len(sign.contents) <= MAX_CONTENTS:
-        raise InvalidRequest(f"1 to {MAX_CONTENTS} contents", code="contents_invalid")
-    for content in sign.contents:
-        if not content.data:
-            raise InvalidRequest("a content is empty", code="content_empty")
-        if len(content.data) > MAX_CONTENT_BYTES:
+    if sign is not None:
+        if any(content.kind == ContentKind.HASH for content in sign.contents):
             raise InvalidRequest(
-                f"each content is at most {MAX_CONTENT_BYTES} bytes",
-                code="content_too_large",
-                max_bytes=MAX_CONTENT_BYTES,
+                "a window shows what it signs: text or bytes, not a hash", code="content_kind_invalid"
             )
+        check_sign_request(sign_contents(sign), [SignatureFormat(f) for f in sign.formats])
 
 
-def authenticate_window(store: UiTickets, clock: Clock, token: str) -> Principal:
-    """The principal a window credential stands for (the authorizer's third kind of token);
-    Unauthenticated for anything malformed, unknown, closed or expired, all alike."""
-    ticket_id, secret = parse_window_token(token)
-    ticket = store.get_ticket(ticket_id)
-    if ticket is None or not secret_matches(ticket.window_secret_hash, secret):
-        raise Unauthenticated()
-    now = clock.now()
-    if ticket.status not in (TicketStatus.OPEN, TicketStatus.COMPLETED) or ticket.status_at(now) is (
-        TicketStatus.EXPIRED
-    ):
-        raise Unauthenticated("the window's flow has ended", code="window_closed")
-    if ticket.window_expires_at is None or ticket.window_expires_at <= now:
-        raise Unauthenticated("the window's flow has ended", code="window_closed")
-    return window_principal(ticket)
-
-
-def window_principal(ticket: UiTicket) -> Principal:
-    return Principal(
-        institution_id=ticket.institution_id,
-        scopes=ticket.scopes,
-        account_id=ticket.account_id,
-        allowed_origins=(ticket.origin,),
-        hosted_only=ticket.hosted_only,
-        window_ticket_id=ticket.ticket_id,
-    )
+def sign_contents(sign: SignOrder) -> list[SignContent]:
+    """A sign ticket's contents as the signing use case takes them."""
+    return [SignContent(ContentKind(c.kind), c.data, c.name) for c in sign.contents]

@@ -33,7 +33,7 @@ from fincert.crypto.cms_verify import (
 )
 from fincert.domain.access import require_institution
 from fincert.domain.model import Principal, SerialStatus
-from fincert.domain.signing import SignatureFormat
+from fincert.domain.signing import ContentKind, SignatureFormat, SignContent
 from fincert.domain.stores import SerialStatuses
 from fincert.errors import InvalidRequest
 from fincert.ports import Clock
@@ -85,9 +85,12 @@ class VerificationService:
         principal: Principal,
         signature_b64: str,
         signature_format: SignatureFormat,
-        content: str | None,
+        content: SignContent | None,
         certificate_pem: str | None,
     ) -> VerificationResult:
+        """`content` is what the relying party holds of what was signed: the text, the bytes, or
+        only their SHA-256 (enough for a detached CMS, whose messageDigest attribute is compared
+        with it, and for a raw signature, which signs the digest)."""
         # A relying party's back end asks, with its API key; a customer's page has no business here.
         require_institution(principal)
         try:
@@ -126,21 +129,27 @@ class VerificationService:
     def _check_signature(
         signature_b64: str,
         signature_format: SignatureFormat,
-        content: str | None,
+        content: SignContent | None,
         certificate_pem: str | None,
     ) -> SignatureCheck:
         signature = decode_base64(signature_b64, code="malformed_signature", what="the signature")
-        data = content.encode() if content is not None else None
+        data = digest = None
+        if content is not None and content.kind is ContentKind.HASH:
+            digest = content.data
+        elif content is not None:
+            data = content.data
         if signature_format == SignatureFormat.RAW:
-            if data is None:
+            if content is None:
                 raise SignatureMalformed("content_required", "a raw signature needs the content it signs")
             if not certificate_pem:
                 raise SignatureMalformed("certificate_required", "a raw signature needs certificate_pem")
-            return verify_raw(signature, load_certificate(certificate_pem), data)
-        if data is None and signature_format == SignatureFormat.CMS_DETACHED:
+            return verify_raw(signature, load_certificate(certificate_pem), content.sha256)
+        if content is None and signature_format == SignatureFormat.CMS_DETACHED:
             # Refused before parsing: the same answer whatever the signature bytes are.
             raise SignatureMalformed("content_required", "a detached signature needs the content it signs")
-        return verify_cms(signature, data, detached=signature_format == SignatureFormat.CMS_DETACHED)
+        return verify_cms(
+            signature, data, detached=signature_format == SignatureFormat.CMS_DETACHED, content_sha256=digest
+        )
 
     def _status(
         self, certificate: x509.Certificate, now: datetime

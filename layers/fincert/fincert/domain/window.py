@@ -7,20 +7,23 @@ the exact contents the ticket names, one origin, one flow.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from fincert.domain.access import secret_matches, window_token
 from fincert.domain.accounts import AccountService, Connected, VerificationStarted
 from fincert.domain.devices import DeviceChallengeIssued, DeviceService
 from fincert.domain.enrollment import EnrollmentService, IssuedCertificate
 from fincert.domain.model import Credential, Principal, VerificationPurpose
+from fincert.domain.signing import SignatureFormat, SignedContents, SigningService, SignType
 from fincert.domain.stores import AccountReads, Institutions, Sessions, UiTickets
 from fincert.domain.ticket_records import TicketPurpose, TicketStatus, UiTicket
 from fincert.domain.tokens import secret_hash
-from fincert.domain.ui_tickets import parse_ticket_token, secret_matches, window_token
+from fincert.domain.ui_tickets import parse_ticket_token, sign_contents
 from fincert.errors import (
     ConditionFailed,
     Conflict,
@@ -67,7 +70,9 @@ class WindowService:
         accounts: AccountService,
         devices: DeviceService,
         enrollment: EnrollmentService,
+        signing: SigningService,
     ):
+        self._signing = signing
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -174,6 +179,40 @@ class WindowService:
             account_id=credential.account_id,
         )
         return issued
+
+    def sign(self, principal: Principal, pin: str) -> SignedContents:
+        """Signs exactly the ticket's contents, in its formats, for one PIN entry; the bank's back
+        end then reads the signatures from the ticket's outcome, not from its page."""
+        ticket = self._open(principal, purpose=TicketPurpose.SIGN)
+        if ticket.account_id is None or ticket.sign is None:
+            raise _not_connected()
+        order = ticket.sign
+        signed = self._signing.sign_contents(
+            replace(principal, account_id=ticket.account_id),
+            sign_contents(order),
+            SignType(order.sign_type),
+            [SignatureFormat(f) for f in order.formats],
+            pin,
+        )
+        self._complete(
+            ticket,
+            {
+                "credential_id": signed.credential.credential_id,
+                "sign_type": signed.sign_type.value,
+                "sign_type_code": signed.sign_type.code,
+                "contents": [
+                    {
+                        "content_sha256": content.sha256.hex(),
+                        "signatures": [
+                            {"format": f.value, "signature": base64.b64encode(value).decode()}
+                            for f, value in content.signatures.items()
+                        ],
+                    }
+                    for content in signed.contents
+                ],
+            },
+        )
+        return signed
 
     def connect_code(self, principal: Principal) -> tuple[str, datetime]:
         """The one-time code the window hands the bank's page; its back end exchanges it for a

@@ -29,18 +29,21 @@ class HistoryTable(SharedItems):
             self._client().put_item(TableName=self._table, Item=dump_item(history_item(account_id, entry)))
 
     def list_history(
-        self, account_id: str, limit: int, before: str | None
+        self, account_id: str, limit: int, before: str | None, institution_id: str | None = None
     ) -> tuple[list[HistoryEntry], str | None]:
-        """Newest first; `before` is the sort key the previous page ended on."""
+        """Newest first; `before` is the sort key the previous page ended on. DynamoDB applies
+        Limit before the filter, so a filtered page may come back short (even empty) with a cursor."""
+        values = {":pk": keys.account_pk(account_id), ":hist": keys.HISTORY_PREFIX}
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hist)",
-            "ExpressionAttributeValues": attribute_values(
-                {":pk": keys.account_pk(account_id), ":hist": keys.HISTORY_PREFIX}
-            ),
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        if institution_id is not None:
+            query["FilterExpression"] = "institution_id = :institution"
+            values[":institution"] = institution_id
+        query["ExpressionAttributeValues"] = attribute_values(values)
         if before:
             query["ExclusiveStartKey"] = self._key(keys.Key(keys.account_pk(account_id), before))
         with aws_call("DynamoDB"):

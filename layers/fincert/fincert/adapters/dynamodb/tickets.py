@@ -46,7 +46,7 @@ def _ticket_item(t: UiTicket) -> dict[str, Any]:
     if t.sign is not None:
         item["sign"] = {
             "sign_type": t.sign.sign_type,
-            "format": t.sign.format,
+            "formats": list(t.sign.formats),
             "contents": [
                 {"kind": c.kind, "data": c.data, **({"name": c.name} if c.name else {})}
                 for c in t.sign.contents
@@ -73,7 +73,7 @@ def _to_ticket(item: dict[str, Any]) -> UiTicket:
         enrollment_id=item.get("enrollment_id"),
         sign=SignOrder(
             sign_type=sign["sign_type"],
-            format=sign["format"],
+            formats=tuple(sign["formats"]),
             contents=tuple(
                 TicketContent(kind=c["kind"], data=as_bytes(c["data"]), name=c.get("name"))
                 for c in sign["contents"]
