@@ -32,7 +32,9 @@ class _Documentation:
     """What fincert_local's OpenAPI document asks every API function's `app` for: the routes it
     serves, written out here since there is no resolver to generate them."""
 
-    def get_openapi_json_schema(self, *, title: str, version: str) -> str:
+    def get_openapi_json_schema(self, *, title: str, version: str, **_: Any) -> str:
+        # Public routes: no security scheme applies (the other keyword arguments are a
+        # resolver's, e.g. security_schemes).
         paths = {
             "/hosted/v1/{file}": {
                 "get": _operation(
