@@ -12,6 +12,7 @@ Local only: nothing of it is deployed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -132,7 +133,7 @@ class DemoBank:
             texts = [transfer_text(request.get("transfer") or {})]
             ticket["sign"] = {
                 "sign_type": "transfer",
-                "format": "cms_attached",
+                "formats": ["cms_attached"],
                 "contents": [{"text": text} for text in texts],
             }
         elif purpose not in ("connect", "manage"):
@@ -159,19 +160,31 @@ class DemoBank:
         if asked["purpose"] == "issue":
             result["issued"] = {k: outcome.get(k) for k in ("credential_id", "serial_number")}
         elif asked["purpose"] == "sign":
-            signatures = outcome.get("signatures") or []
+            # One entry per content, in the order asked; each with its CMS signature.
+            signed = outcome.get("contents") or []
             checks = []
-            for text, signature in zip(asked["texts"], signatures, strict=False):
+            for text, content in zip(asked["texts"], signed, strict=False):
+                signature = next(
+                    s["signature"] for s in content["signatures"] if s["format"] == "cms_attached"
+                )
                 verdict = self.call(
                     "POST",
                     "/v1/signatures/verify",
-                    {"signature": signature["signature"], "format": "cms_attached", "content": text},
+                    {"signature": signature, "format": "cms_attached", "content": text},
                 )
-                checks.append({"content": text, "signature": signature["signature"], "verdict": verdict})
+                same_digest = content["content_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+                checks.append(
+                    {
+                        "content": text,
+                        "signature": signature,
+                        "digest_matches": same_digest,
+                        "verdict": verdict,
+                    }
+                )
             result["verified"] = (
                 bool(checks)
                 and len(checks) == len(asked["texts"])
-                and all(c["verdict"].get("valid") for c in checks)
+                and all(c["digest_matches"] and c["verdict"].get("valid") for c in checks)
             )
             result["signatures"] = checks
         elif asked["purpose"] == "connect":

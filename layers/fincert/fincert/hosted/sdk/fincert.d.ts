@@ -50,16 +50,25 @@ declare namespace FinCert {
     ticket_id: string;
   }
 
-  interface ContentSignature {
-    /** Hex SHA-256 of the signed content, in the order the ticket listed the contents. */
-    content_sha256: string;
-    /** Base64: CMS SignedData or a raw signature, as `format` says. */
+  type SignatureFormat = "cms_attached" | "cms_detached" | "raw";
+
+  interface FormatSignature {
+    format: SignatureFormat;
+    /** Base64: DER CMS SignedData, or the raw signature. */
     signature: string;
   }
 
+  interface ContentSignatures {
+    /** Lowercase hex SHA-256 of the content (of its UTF-8 bytes for text). */
+    content_sha256: string;
+    /** One per format, in the order of `formats`. */
+    signatures: FormatSignature[];
+  }
+
   interface SignResult {
-    signatures: ContentSignature[];
-    format: "cms_attached" | "cms_detached" | "raw";
+    /** One per content, in the order the ticket listed them. */
+    contents: ContentSignatures[];
+    formats: SignatureFormat[];
     certificate_pem: string;
   }
 

@@ -2,7 +2,7 @@
  *
  *   FinCert.issue({ service, ticket, lang })   -> Promise<{credential_id, serial_number, certificate_pem}>
  *   FinCert.connect({ service, ticket, lang }) -> Promise<{code, ticket_id}>
- *   FinCert.sign({ service, ticket, lang })    -> Promise<{signatures, format, certificate_pem}>
+ *   FinCert.sign({ service, ticket, lang })    -> Promise<{contents, formats, certificate_pem}>
  *   FinCert.manage({ service, ticket, lang })  -> Promise<{}>
  *
  * Call them from a click handler: the window opens at once (a popup opened later is blocked), and

@@ -1402,6 +1402,13 @@
     return code ? label + " (" + code + ")" : label;
   }
 
+  function signFormats(sign) {
+    var formats = sign.formats || (sign.format ? [sign.format] : []);
+    return formats
+      .map(function (f) { return STRINGS.ko["format_" + f] ? t("format_" + f) : f; })
+      .join(", ");
+  }
+
   function groupHex(value) {
     return String(value || "").replace(/(.{8})(?=.)/g, "$1 ");
   }
@@ -1462,7 +1469,7 @@
       h("dt", { text: t("sign_type") }),
       h("dd", { class: "sign-type", text: signTypeLabel(sign) }),
       h("dt", { text: t("sign_format") }),
-      h("dd", { class: "sign-format", text: STRINGS.ko["format_" + sign.format] ? t("format_" + sign.format) : sign.format || "" })
+      h("dd", { class: "sign-format", text: signFormats(sign) })
     );
     section.appendChild(summary);
     section.appendChild(h("h2", { text: t("contents_count", { n: contents.length }) }));
@@ -1491,7 +1498,7 @@
           var done = screen("signed", t("signed"));
           done.appendChild(h("p", { role: "status", text: t("signed") }));
           focusFirst(done);
-          finish({ signatures: answer.signatures, format: answer.format, certificate_pem: answer.certificate_pem });
+          finish({ contents: answer.contents, formats: answer.formats, certificate_pem: answer.certificate_pem });
         },
         function (error) {
           body = null;
