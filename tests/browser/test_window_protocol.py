@@ -10,6 +10,8 @@ from tests.support.browser import (
     DemoSite,
     Person,
     bank_outcome,
+    button_outcome,
+    fincert_button,
     identify,
     issue_through_the_api,
     log_in,
@@ -25,35 +27,6 @@ window.addEventListener('message', (event) => {
   window.__messages.push({origin: event.origin, data: JSON.stringify(event.data)});
 });
 """
-
-
-def add_button(page, purpose: str, ticket: str | None, service: str) -> None:
-    """A button on the bank's page calling FinCert[purpose] with a fixed ticket (or one that never
-    comes), its outcome kept in window.__outcome. Added through the devtools protocol: the page's
-    own CSP would refuse an inline script."""
-    page.evaluate(
-        """([purpose, ticket, service]) => {
-          document.getElementById('test-open')?.remove();
-          const button = document.createElement('button');
-          button.id = 'test-open';
-          button.textContent = 'test: ' + purpose;
-          button.addEventListener('click', () => {
-            window.__outcome = null;
-            const pending = ticket === null ? new Promise(() => {}) : ticket;
-            FinCert[purpose]({ service, ticket: pending }).then(
-              (result) => { window.__outcome = {ok: true, result}; },
-              (error) => { window.__outcome = {ok: false, code: error.code,
-                                               isFinCertError: error instanceof FinCert.FinCertError}; });
-          });
-          document.body.prepend(button);
-        }""",
-        [purpose, ticket, service],
-    )
-
-
-def outcome(page) -> dict:
-    page.wait_for_function("() => window.__outcome !== null && window.__outcome !== undefined")
-    return page.evaluate("window.__outcome")
 
 
 def test_the_window_loads_under_its_csp_and_the_csp_refuses_inline_script(context, site: DemoSite, problems):
@@ -107,21 +80,21 @@ def test_a_replayed_ticket_is_ticket_used_and_another_purposes_ticket_is_refused
     page = context.new_page()
     page.goto(site.url + "/")
     ticket = site.mint("connect")
-    add_button(page, "connect", ticket["ticket"], site.service)
+    fincert_button(page, "connect", ticket["ticket"], site.service)
     window = open_window(context, page, "#test-open")
     window.wait_for_selector("[data-screen=identity]")
     window.close()
-    assert outcome(page)["code"] == "user_cancelled"
+    assert button_outcome(page)["code"] == "user_cancelled"
 
-    add_button(page, "connect", ticket["ticket"], site.service)
+    fincert_button(page, "connect", ticket["ticket"], site.service)
     window = open_window(context, page, "#test-open")
-    assert outcome(page) == {"ok": False, "code": "ticket_used", "isFinCertError": True}
+    assert button_outcome(page) == {"ok": False, "code": "ticket_used", "isFinCertError": True}
     window.wait_for_event("close")  # the window shows why, then closes itself
 
     other = site.mint("connect")
-    add_button(page, "sign", other["ticket"], site.service)
+    fincert_button(page, "sign", other["ticket"], site.service)
     window = open_window(context, page, "#test-open")
-    assert outcome(page)["code"] == "window_purpose_mismatch"
+    assert button_outcome(page)["code"] == "window_purpose_mismatch"
     assert window.is_closed() or window.locator("[data-screen=identity]").count() == 0  # nothing shown
     assert site.ticket_status(other["ticket_id"]) == "cancelled"  # nothing can be done with it
 
@@ -151,7 +124,7 @@ def test_the_sdk_hears_only_its_window_and_sends_the_ticket_only_there(context, 
     result is ignored, and the call still ends as the real window ends."""
     page = context.new_page()
     page.goto(site.url + "/")
-    add_button(page, "connect", None, site.service)  # the ticket never comes
+    fincert_button(page, "connect", None, site.service)  # the ticket never comes
     real = open_window(context, page, "#test-open")
     real.wait_for_load_state()
 
@@ -175,7 +148,7 @@ def test_the_sdk_hears_only_its_window_and_sends_the_ticket_only_there(context, 
     assert page.evaluate("window.__outcome") is None  # the forged result did not resolve the call
     assert impostor.evaluate("window.__messages") == []  # and no ticket went its way
     real.close()
-    assert outcome(page)["code"] == "user_cancelled"
+    assert button_outcome(page)["code"] == "user_cancelled"
 
 
 def test_the_window_posts_its_result_to_the_tickets_origin_only(context, site: DemoSite):

@@ -5,6 +5,7 @@ the window from the demo bank's page, the bank's back end verifying it with the 
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 
@@ -14,7 +15,9 @@ from tests.support.browser import (
     Person,
     Traffic,
     bank_outcome,
+    button_outcome,
     click_pin,
+    fincert_button,
     identify,
     issue_through_the_api,
     last_sms_code,
@@ -104,3 +107,81 @@ def test_five_wrong_pins_in_a_sign_window_show_the_lock_and_end_it_with_pin_lock
     shots(window, "locked")
     state, text, detail = bank_outcome(page)
     assert (state, detail["code"]) == ("error", "pin_locked"), text
+
+
+def test_several_contents_one_pin_binary_shown_by_name_size_and_digest_after_registering_here(
+    context, site: DemoSite, shots
+):
+    """A certificate issued through another bank (the API demo bank): the web bank's sign window
+    first registers it there with the PIN (타기관 등록), then shows a text in full and a file by
+    name, size and SHA-256 only, and one PIN signs both."""
+    person = Person()
+    enrollment = site.stack.post("/v1/enrollments", person.identity() | {"terms_accepted": True})
+    assert enrollment.status_code == 201, enrollment.text
+    confirmed = site.stack.post(
+        f"/v1/enrollments/{enrollment.json()['enrollment_id']}/confirm",
+        {"sms_code": last_sms_code(site.stack, person.e164), "pin": PIN},
+    )
+    assert confirmed.status_code == 201, confirmed.text
+
+    text = "대출 약정서 제1조: 원금 30,000,000원, 연 4.2%, 만기 2029-12-31"
+    document = b"%PDF-1.7\n" + bytes(range(256)) * 8
+    ticket = site.mint(
+        "sign",
+        sign={
+            "sign_type": "04",  # FinCert's code for a contract
+            "formats": ["cms_attached", "raw"],
+            "contents": [
+                {"text": text},
+                {"base64": base64.b64encode(document).decode(), "name": "약정서.pdf"},
+            ],
+        },
+    )
+    page = context.new_page()
+    page.goto(site.url + "/")
+    fincert_button(page, "sign", ticket["ticket"], site.service)
+    window = open_window(context, page, "#test-open")
+    identify(window, site, person)
+    window.wait_for_selector("[data-screen=sign]")
+    assert window.inner_text(".sign-type") == "계약 (04)"
+    assert window.inner_text("[data-content-index='0'] .content-text") == text
+    binary = window.locator("[data-content-index='1']")
+    assert binary.get_attribute("data-kind") == "binary"
+    assert binary.locator(".badge").inner_text() == "이진 파일: 화면에 표시되지 않습니다"
+    assert binary.locator(".content-name").inner_text() == "약정서.pdf"
+    assert f"{len(document):,}바이트" in binary.inner_text()
+    shown_digest = binary.locator(".content-sha256").inner_text().replace(" ", "")
+    assert shown_digest == hashlib.sha256(document).hexdigest()
+    assert "%PDF" not in window.content()  # the file's bytes are not displayed
+    shots(window, "two-contents")
+
+    type_pin(window, PIN)
+    window.wait_for_selector("[data-screen=register]")  # not yet usable at this bank
+    shots(window, "register-here")
+    type_pin(window, PIN)
+    window.wait_for_selector("[data-screen=sign] >> text=이 기관에 인증서를 등록했습니다. 이제 서명하세요.")
+    type_pin(window, PIN)
+    result = button_outcome(page)
+    assert result["ok"], result
+
+    signed = result["result"]
+    assert signed["formats"] == ["cms_attached", "raw"]
+    assert [c["content_sha256"] for c in signed["contents"]] == [
+        hashlib.sha256(text.encode()).hexdigest(),
+        hashlib.sha256(document).hexdigest(),
+    ]
+    # The bank's back end reads the same from the service and verifies each, the file by its bytes.
+    outcome = site.call("GET", f"/v1/ui-tickets/{ticket['ticket_id']}").json()
+    assert outcome["status"] == "completed"
+    assert outcome["outcome"]["contents"] == signed["contents"]
+    for content, what in zip(
+        signed["contents"],
+        ({"content": text}, {"content_base64": base64.b64encode(document).decode()}),
+        strict=True,
+    ):
+        for signature in content["signatures"]:
+            body = {"signature": signature["signature"], "format": signature["format"], **what}
+            if signature["format"] == "raw":
+                body["certificate_pem"] = signed["certificate_pem"]
+            verdict = site.call("POST", "/v1/signatures/verify", body).json()
+            assert verdict["valid"] is True, (signature["format"], verdict)

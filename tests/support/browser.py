@@ -236,6 +236,35 @@ def bank_outcome(page, timeout: float = 30_000) -> tuple[str, str, Any]:
     return state, text, json.loads(raw) if raw.strip() else None
 
 
+def fincert_button(page, purpose: str, ticket: str | None, service: str) -> None:
+    """A button on the bank's page calling FinCert[purpose] with a fixed ticket (or one that never
+    comes), its outcome kept in window.__outcome. Added through the devtools protocol: the page's
+    own CSP would refuse an inline script."""
+    page.evaluate(
+        """([purpose, ticket, service]) => {
+          document.getElementById('test-open')?.remove();
+          const button = document.createElement('button');
+          button.id = 'test-open';
+          button.textContent = 'test: ' + purpose;
+          button.addEventListener('click', () => {
+            window.__outcome = null;
+            const pending = ticket === null ? new Promise(() => {}) : ticket;
+            FinCert[purpose]({ service, ticket: pending }).then(
+              (result) => { window.__outcome = {ok: true, result}; },
+              (error) => { window.__outcome = {ok: false, code: error.code,
+                                               isFinCertError: error instanceof FinCert.FinCertError}; });
+          });
+          document.body.prepend(button);
+        }""",
+        [purpose, ticket, service],
+    )
+
+
+def button_outcome(page) -> dict:
+    page.wait_for_function("() => window.__outcome !== null && window.__outcome !== undefined")
+    return page.evaluate("window.__outcome")
+
+
 def unlabelled_controls(page) -> list[str]:
     """Inputs, selects, textareas and the PIN display without an accessible name."""
     return page.evaluate(
