@@ -712,7 +712,7 @@
     section.appendChild(buttonRow(h("button", { type: "button", onclick: function () { window.close(); }, text: t("close") })));
     fail(error.code, error.message, true);
     focusFirst(section);
-    closeSoon(2500); // long enough to read why
+    closeSoon(1500); // long enough to read why
   }
 
   function cancel() {
