@@ -69,7 +69,7 @@ def manage_window_api(site: DemoSite, person: Person) -> Window:
     return window
 
 
-def test_issue_by_keyboard_alone_then_a_remembered_browser_connects_with_no_identity(
+def test_issue_by_keyboard_alone_then_remembered_browsers_connect_with_no_identity(
     context, site: DemoSite, shots, problems
 ):
     person = Person()
@@ -161,6 +161,28 @@ def test_issue_by_keyboard_alone_then_a_remembered_browser_connects_with_no_iden
         assert not whole(secret).search(page.content()), (secret, page.content())
     assert not [e for e in bank_traffic.entries if "fcw." in e]  # nor the window's credential
     assert problems.logged() == []
+
+    # A second customer of this browser, remembered too: next time both are offered.
+    other = Person(name="이하나")
+    issue_through_the_api(site, other, PIN)
+    window = open_window(context, page, "#connect")
+    window.wait_for_selector("[data-screen=pick]")
+    window.click("[data-screen=pick] >> text=다른 정보로 연결")
+    identify(window, site, other, remember=True)
+    window.wait_for_selector("[data-screen=notice]")
+    window.click("[data-screen=notice] button")
+    state, text, second = bank_outcome(page)
+    assert state == "ok", text
+    window = open_window(context, page, "#connect")
+    window.wait_for_selector("[data-screen=pick] button.customer >> nth=1")
+    labels = window.eval_on_selector_all("button.customer", "els => els.map(e => e.textContent)")
+    assert len(labels) == 2, labels
+    assert [label for label in labels if label.startswith(f"이*나 (…{other.phone[-4:]})")], labels
+    shots(window, "pick-of-two")
+    window.click(f"button.customer >> text=이*나 (…{other.phone[-4:]})")
+    state, text, again = bank_outcome(page)
+    assert state == "ok", text
+    assert again["certificate"]["serial_number"] == second["certificate"]["serial_number"] != serial
 
 
 def test_the_sixth_device_is_refused_and_the_window_lists_five_to_remove_one(context, site: DemoSite, shots):
