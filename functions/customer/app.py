@@ -7,7 +7,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.app import create_app, lambda_handler, principal, refuse_unknown_query_parameters
 from fincert.api.models import (
     ERROR_RESPONSES,
     DeviceListResponse,
@@ -104,10 +104,7 @@ def list_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> HistoryPageResponse:
-    unknown = set(app.current_event.query_string_parameters or {}) - {"limit", "cursor"}
-    if unknown:
-        # Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore.
-        raise InvalidRequest("unknown query parameters", code="unknown_parameter")
+    refuse_unknown_query_parameters(app, {"limit", "cursor"})
     return HistoryPageResponse.of(services().accounts.list_history(principal(app), limit, cursor))
 
 

@@ -10,7 +10,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from fincert.api.app import create_app, lambda_handler, principal, window_principal
+from fincert.api.app import (
+    create_app,
+    lambda_handler,
+    principal,
+    refuse_unknown_query_parameters,
+    window_principal,
+)
 from fincert.api.models import (
     ERROR_RESPONSES,
     CertificateStatusResponse,
@@ -437,6 +443,7 @@ def list_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> HistoryPageResponse:
+    refuse_unknown_query_parameters(app, {"limit", "cursor"})
     return HistoryPageResponse.of(services().accounts.list_history(_manager(), limit, cursor))
 
 

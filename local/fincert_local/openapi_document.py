@@ -56,6 +56,11 @@ def build_document(gateway: Gateway, template: dict | None = None) -> dict[str, 
         operation = document["paths"].get(openapi_path(route.path), {}).get(route.method.lower())
         if operation is None:
             raise ValueError(f"{route.method} {route.path} is in template.yaml but no handler documents it")
+        # Powertools documents a `Response[None]` route's 204 with a JSON `null` body; a 204 has
+        # no body and no Content-Type (RFC 9110 15.3.5), which is what the handlers send.
+        no_content = operation.get("responses", {}).get("204")
+        if no_content is not None:
+            no_content.pop("content", None)
         if route.authorized != bool(operation.get("security")):
             raise ValueError(
                 f"{route.method} {route.path}: the template {'puts' if route.authorized else 'does not put'} it "

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from collections.abc import Iterator
 
 import pytest
 import requests
 import schemathesis
+from cryptography.hazmat.primitives.asymmetric import ec
+from fincert.api.security import CUSTOMER_SESSION, WINDOW_CREDENTIAL
 from schemathesis.config import SchemathesisConfig
 
 from tests.support import log_safety
-from tests.support.customers import connected
+from tests.support.customers import Customer, connected
+from tests.support.device_keys import new_device_key, spki_b64
 from tests.support.stack import REPO, RunningStack
+from tests.support.window import opened
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +74,7 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 # An undeclared method on a public route gets API Gateway's 403 "Missing
                 # Authentication Token" (REST APIs answer so for any unconfigured method), not 405.
-                "include-path-regex": "^/(pki/|csc/v1/info$|hosted/|sdk/)",
+                "include-path-regex": "^/(pki/|csc/v1/info$|v1/window/redeem$|hosted/|sdk/)",
                 "checks": {"unsupported_method": {"enabled": False}},
             },
             {
@@ -100,6 +103,27 @@ CONFIG = SchemathesisConfig.from_dict(
                 # together can pass the 16 KiB body limit: 413, a documented refusal.
                 "include-path-regex": "^/v1/signatures/verify$",
                 "checks": {"positive_data_acceptance": {"expected-statuses": ["2XX", "400", "413"]}},
+            },
+            {
+                # A generated ticket is never one the service minted: 401 ticket_invalid.
+                "include-path-regex": "^/v1/window/redeem$",
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2XX", "400", "401", "403", "409", "410"]
+                    }
+                },
+            },
+            {
+                # The window's routes run with a window of their own per operation (a manage
+                # window connected by a remembered device; a sign window for /signatures, a
+                # connect window for /connect-code): a route for another purpose, or one whose
+                # flow an earlier example completed, is a documented refusal (403, 410).
+                "include-path-regex": "^/v1/window/(?!redeem$)",
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2XX", "400", "403", "404", "409", "410"]
+                    }
+                },
             },
             {
                 # Ending the session mid-run would leave every later customer request a 401;
@@ -143,11 +167,61 @@ def customer_session(stack: RunningStack) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="module")
+def window_customer(stack: RunningStack) -> tuple[Customer, str, ec.EllipticCurvePrivateKey]:
+    """A customer whose certificate is registered with the stack's bank and who remembered a
+    browser: windows connect with its device key, no SMS (the per-phone SMS limit stays clear)."""
+    customer = connected(stack)
+    key = new_device_key()
+    registered = customer.call("POST", "/v1/devices", {"name": "schemathesis", "public_key": spki_b64(key)})
+    assert registered.status_code == 201, registered.text
+    return customer, registered.json()["device_handle"], key
+
+
+WINDOW_PURPOSES = {"/v1/window/signatures": "sign", "/v1/window/connect-code": "connect"}
+# These end their window on the first success: every example gets a window of its own.
+ENDS_THE_WINDOW = {"/v1/window/cancel", "/v1/window/finish"}
+
+
+def window_for(stack: RunningStack, path: str, window_customer) -> dict[str, str]:
+    purpose = WINDOW_PURPOSES.get(path, "manage")
+    sign = (
+        {"sign": {"sign_type": "transfer", "contents": [{"text": "schemathesis 1원"}]}}
+        if purpose == "sign"
+        else {}
+    )
+    # The stack's bootstrap registers its own URL as its bank's browser origin.
+    window = opened(stack, purpose, origin=stack.url, **sign)
+    _, handle, key = window_customer
+    connected_flow = window.connect_device(handle, key)
+    assert connected_flow.status_code == 200, connected_flow.text
+    return {"Authorization": f"Bearer {window.token}"}
+
+
+@pytest.fixture(scope="module")
+def windows() -> dict[str, dict[str, str]]:
+    """The window each window operation runs with (by path)."""
+    return {}
+
+
 @schema.parametrize()
 def test_every_generated_request_gets_a_documented_answer(
-    case: schemathesis.Case, stack: RunningStack, http: requests.Session, customer_session: dict[str, str]
+    case: schemathesis.Case,
+    stack: RunningStack,
+    http: requests.Session,
+    customer_session: dict[str, str],
+    window_customer,
+    windows: dict[str, dict[str, str]],
 ) -> None:
-    headers = customer_session if re.match(CUSTOMER_PATHS, case.path) else auth(stack)
+    scheme = next(iter(case.operation.definition.raw.get("security", [{}])[0]), None)
+    if scheme == WINDOW_CREDENTIAL:
+        if case.path in ENDS_THE_WINDOW or case.path not in windows:
+            windows[case.path] = window_for(stack, case.path, window_customer)
+        headers = windows[case.path]
+    elif scheme == CUSTOMER_SESSION:
+        headers = customer_session
+    else:
+        headers = auth(stack)
     case.call_and_validate(base_url=stack.url, session=http, headers=headers, timeout=30)
 
 

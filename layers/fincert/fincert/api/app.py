@@ -133,6 +133,12 @@ def lambda_handler(
     return handler
 
 
+def refuse_unknown_query_parameters(app: APIGatewayRestResolver, allowed: set[str]) -> None:
+    """Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore."""
+    if set(app.current_event.query_string_parameters or {}) - allowed:
+        raise errors.InvalidRequest("unknown query parameters", code="unknown_parameter")
+
+
 def principal(app: APIGatewayRestResolver) -> Principal:
     """The caller the authorizer resolved, on the bank API's routes: an institution's back end or
     a customer session. A window credential acts only on the window's routes."""

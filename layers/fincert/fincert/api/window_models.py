@@ -88,8 +88,8 @@ class RedeemRequest(StrictModel):
 
 class ContentView(StrictModel):
     kind: Literal["text", "binary"]
-    text: str | None = Field(default=None, description="Text contents, in full")
-    name: str | None = None
+    text: str | None = Field(description="Text contents, in full; null for binary contents")
+    name: str | None = Field(description="A binary content's file name, if the bank gave one")
     bytes: int
     sha256: str
 
@@ -128,8 +128,10 @@ class WindowFlowResponse(StrictModel):
     origin: str
     expires_at: datetime | None
     connected: bool
-    certificate: CertificateView | None = None
-    sign: SignOrderView | None = None
+    certificate: CertificateView | None = Field(
+        description="The connected customer's certificate; null until connected"
+    )
+    sign: SignOrderView | None = Field(description="What a sign window signs; null for other purposes")
 
     @classmethod
     def of(
