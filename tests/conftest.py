@@ -9,7 +9,6 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from fincert.adapters.clients import AwsClients
 from fincert.admin import bootstrap_ca
@@ -25,7 +24,7 @@ from fincert_local.template import load_template, repo_root
 from moto import mock_aws
 
 from tests.support import log_safety
-from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls
+from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls, aws_session
 from tests.support.stack import RunningStack, running_stack
 
 
@@ -62,17 +61,23 @@ def aws_calls() -> AwsCalls:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, aws_calls: AwsCalls) -> Iterator[LocalResources]:
     """moto with template.yaml's table and keys, and the functions' environment applied."""
+    session = aws_session()
     with mock_aws():
-        resources = create_resources(load_template(), region=REGION)
+        resources = create_resources(load_template(), region=REGION, session=session)
         for name, value in (resources.function_environment() | {"PKI_BASE_URL": PKI_BASE_URL}).items():
             monkeypatch.setenv(name, value)
         use_services(None)
-        session = boto3.session.Session()
+        # Clients copy the session's hooks when they are created: the services' clients (created
+        # on first use, from now on) carry this test's, the resources' clients above do not.
         session.events.register("before-call", aws_calls)
         session.events.register("needs-retry", aws_calls.needs_retry)
-        use_services(Services(get_settings(), clients=AwsClients(session=session)))
-        yield resources
-        use_services(None)
+        try:
+            use_services(Services(get_settings(), clients=AwsClients(session=session)))
+            yield resources
+        finally:
+            use_services(None)
+            session.events.unregister("before-call", aws_calls)
+            session.events.unregister("needs-retry", aws_calls.needs_retry)
 
 
 @pytest.fixture
