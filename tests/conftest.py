@@ -25,6 +25,7 @@ from moto import mock_aws
 
 from tests.support import log_safety
 from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls, aws_session
+from tests.support.people import PERSONAL_DATA
 from tests.support.stack import RunningStack, running_stack
 
 
@@ -38,8 +39,48 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
-    # The log-safety test judges the logs of every test before it: it runs last.
+    # The log-safety test judges the logs of every test before it in its process: it runs last.
     items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+# --- every log line of the run is judged (tests/support/log_safety.py) ------------------------
+# Under pytest-xdist each worker captures its own lines and hands them to the controller when it
+# finishes; the controller judges them all together, after the last worker is done.
+_WORKERS_SEEN: dict[str, dict[str, list[str]] | None] = {}
+_LOG_CHECK = "tests/integration/test_log_safety.py::every log line of the run"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """An xdist worker finished (or died: then it handed nothing over, and that fails the run)."""
+    _WORKERS_SEEN[node.gateway.id] = getattr(node, "workeroutput", {}).get("log_safety")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its controller judges
+        workeroutput["log_safety"] = log_safety.snapshot()
+        return
+    seen = {"this process": log_safety.snapshot(), **_WORKERS_SEEN}
+    problems = [
+        f"{name} handed over no log lines (it died?)" for name, lines in seen.items() if lines is None
+    ]
+    problems += log_safety.judge([lines for lines in seen.values() if lines is not None], known=PERSONAL_DATA)
+    if problems:
+        # A failed report, as xdist makes for a crashed worker's test: counted in the summary
+        # line and shown under FAILURES, and the run exits 1.
+        text = f"secrets or personal data in the log lines of {', '.join(seen)}:\n" + "\n".join(problems[:20])
+        session.config.hook.pytest_runtest_logreport(
+            report=pytest.TestReport(
+                nodeid=_LOG_CHECK,
+                location=(_LOG_CHECK.split("::")[0], None, _LOG_CHECK.split("::")[1]),
+                keywords={},
+                outcome="failed",
+                longrepr=text,
+                when="call",
+            )
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
