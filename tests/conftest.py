@@ -6,6 +6,7 @@ built from are in tests/support."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -39,6 +40,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    # schemathesis 4.32 under pytest 9 gives each operation's item the bare function name as its
+    # id (pytest now builds ids from originalname and the callspec, and schemathesis sets neither
+    # per operation): 32 items, one id. pytest-xdist's --dist loadfile schedules by id and ran one
+    # of them. Each gets its operation in its id, as schemathesis names it.
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.nodeid == f"{item.parent.nodeid}::{item.originalname}":
+            item._id = item._id.with_params(label)
+    # And never again: xdist would drop all but one of the items that share an id, silently.
+    ids = Counter(item.nodeid for item in items)
+    if shared := sorted(nodeid for nodeid, count in ids.items() if count > 1):
+        raise pytest.UsageError(
+            "test ids must be unique (pytest-xdist runs one of each):\n" + "\n".join(shared)
+        )
     # The log-safety test judges the logs of every test before it in its process: it runs last.
     items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
 
