@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml layers/fincert/requirements.txt
 local: setup
 	$(PY) -m fincert_local up
 
-## Run every test: lint, unit, integration, end-to-end.
+## Run every test: lint, unit, integration, end-to-end; in parallel (pytest-xdist): one worker
+## per core, each test file on one worker, each worker with its own local stack. Serially:
+## `make test XDIST=`; one test: `.venv/bin/python -m pytest tests/unit/test_pin_policy.py::test_runs_do_not_wrap_around`.
+XDIST ?= -n auto --dist loadfile
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## Style, the template, and types: mypy holds every adapter to the ports it is wired into.
 lint: setup
