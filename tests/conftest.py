@@ -6,10 +6,10 @@ built from are in tests/support."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from fincert.adapters.clients import AwsClients
 from fincert.admin import bootstrap_ca
@@ -25,7 +25,8 @@ from fincert_local.template import load_template, repo_root
 from moto import mock_aws
 
 from tests.support import log_safety
-from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls
+from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls, aws_session
+from tests.support.people import PERSONAL_DATA
 from tests.support.stack import RunningStack, running_stack
 
 
@@ -39,8 +40,62 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
-    # The log-safety test judges the logs of every test before it: it runs last.
+    # schemathesis 4.32 under pytest 9 gives each operation's item the bare function name as its
+    # id (pytest now builds ids from originalname and the callspec, and schemathesis sets neither
+    # per operation): 32 items, one id. pytest-xdist's --dist loadfile schedules by id and ran one
+    # of them. Each gets its operation in its id, as schemathesis names it.
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and item.nodeid == f"{item.parent.nodeid}::{item.originalname}":
+            item._id = item._id.with_params(label)
+    # And never again: xdist would drop all but one of the items that share an id, silently.
+    ids = Counter(item.nodeid for item in items)
+    if shared := sorted(nodeid for nodeid, count in ids.items() if count > 1):
+        raise pytest.UsageError(
+            "test ids must be unique (pytest-xdist runs one of each):\n" + "\n".join(shared)
+        )
+    # The log-safety test judges the logs of every test before it in its process: it runs last.
     items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+# --- every log line of the run is judged (tests/support/log_safety.py) ------------------------
+# Under pytest-xdist each worker captures its own lines and hands them to the controller when it
+# finishes; the controller judges them all together, after the last worker is done.
+_WORKERS_SEEN: dict[str, dict[str, list[str]] | None] = {}
+_LOG_CHECK = "tests/integration/test_log_safety.py::every log line of the run"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """An xdist worker finished (or died: then it handed nothing over, and that fails the run)."""
+    _WORKERS_SEEN[node.gateway.id] = getattr(node, "workeroutput", {}).get("log_safety")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its controller judges
+        workeroutput["log_safety"] = log_safety.snapshot()
+        return
+    seen = {"this process": log_safety.snapshot(), **_WORKERS_SEEN}
+    problems = [
+        f"{name} handed over no log lines (it died?)" for name, lines in seen.items() if lines is None
+    ]
+    problems += log_safety.judge([lines for lines in seen.values() if lines is not None], known=PERSONAL_DATA)
+    if problems:
+        # A failed report, as xdist makes for a crashed worker's test: counted in the summary
+        # line and shown under FAILURES, and the run exits 1.
+        text = f"secrets or personal data in the log lines of {', '.join(seen)}:\n" + "\n".join(problems[:20])
+        session.config.hook.pytest_runtest_logreport(
+            report=pytest.TestReport(
+                nodeid=_LOG_CHECK,
+                location=(_LOG_CHECK.split("::")[0], None, _LOG_CHECK.split("::")[1]),
+                keywords={},
+                outcome="failed",
+                longrepr=text,
+                when="call",
+            )
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
@@ -62,17 +117,23 @@ def aws_calls() -> AwsCalls:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, aws_calls: AwsCalls) -> Iterator[LocalResources]:
     """moto with template.yaml's table and keys, and the functions' environment applied."""
+    session = aws_session()
     with mock_aws():
-        resources = create_resources(load_template(), region=REGION)
+        resources = create_resources(load_template(), region=REGION, session=session)
         for name, value in (resources.function_environment() | {"PKI_BASE_URL": PKI_BASE_URL}).items():
             monkeypatch.setenv(name, value)
         use_services(None)
-        session = boto3.session.Session()
+        # Clients copy the session's hooks when they are created: the services' clients (created
+        # on first use, from now on) carry this test's, the resources' clients above do not.
         session.events.register("before-call", aws_calls)
         session.events.register("needs-retry", aws_calls.needs_retry)
-        use_services(Services(get_settings(), clients=AwsClients(session=session)))
-        yield resources
-        use_services(None)
+        try:
+            use_services(Services(get_settings(), clients=AwsClients(session=session)))
+            yield resources
+        finally:
+            use_services(None)
+            session.events.unregister("before-call", aws_calls)
+            session.events.unregister("needs-retry", aws_calls.needs_retry)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ server chosen by the standard AWS_ENDPOINT_URL variable. Tests build their table
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,8 +79,12 @@ def template_parameters(template: dict, overrides: dict[str, str] | None = None)
     return values
 
 
-def _create_kms_key(res: LocalResources, logical_id: str, props: dict, session: boto3.Session) -> None:
-    kms = session.client("kms", region_name=res.region)
+# One client per service for the whole template (clients: service name -> client).
+Clients = Callable[[str], Any]
+
+
+def _create_kms_key(res: LocalResources, logical_id: str, props: dict, clients: Clients) -> None:
+    kms = clients("kms")
     # KeyPolicy is not applied: moto does not enforce key policies, so it would change nothing.
     metadata = kms.create_key(
         Description=res.resolve(props.get("Description", "")),
@@ -104,8 +109,8 @@ def _throughput(spec: dict) -> dict:
     return {name: int(spec[name]) for name in ("ReadCapacityUnits", "WriteCapacityUnits")}
 
 
-def _create_dynamodb_table(res: LocalResources, logical_id: str, props: dict, session: boto3.Session) -> None:
-    dynamodb = session.client("dynamodb", region_name=res.region)
+def _create_dynamodb_table(res: LocalResources, logical_id: str, props: dict, clients: Clients) -> None:
+    dynamodb = clients("dynamodb")
     name = res.resolve(props.get("TableName", f"{STACK_NAME}-{logical_id}"))
     billing = props.get("BillingMode", "PROVISIONED")
     provisioned = billing == "PROVISIONED"
@@ -146,8 +151,8 @@ _SQS_ATTRIBUTES = (
 )
 
 
-def _create_sqs_queue(res: LocalResources, logical_id: str, props: dict, session: boto3.Session) -> None:
-    sqs = session.client("sqs", region_name=res.region)
+def _create_sqs_queue(res: LocalResources, logical_id: str, props: dict, clients: Clients) -> None:
+    sqs = clients("sqs")
     name = res.resolve(props.get("QueueName", f"{STACK_NAME}-{logical_id}"))
     attributes = {key: str(res.resolve(props[key])) for key in _SQS_ATTRIBUTES if key in props}
     if "RedrivePolicy" in props:
@@ -160,16 +165,16 @@ def _create_sqs_queue(res: LocalResources, logical_id: str, props: dict, session
     res.attrs[(logical_id, "QueueUrl")] = url
 
 
-def _create_sqs_queues(res: LocalResources, queues: dict[str, dict], session: boto3.Session) -> None:
+def _create_sqs_queues(res: LocalResources, queues: dict[str, dict], clients: Clients) -> None:
     # A queue names its dead-letter queue (RedrivePolicy): those without one first.
     ordered = sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1].get("Properties", {}))
     for logical_id, resource in ordered:
-        _create_sqs_queue(res, logical_id, resource.get("Properties", {}), session)
+        _create_sqs_queue(res, logical_id, resource.get("Properties", {}), clients)
 
 
 # Creation order matters: a table may name a key (SSE), never the reverse. Types not listed
 # (functions, layers, the API, schedules) are served by the gateway or not needed locally.
-_CREATORS: dict[str, Callable[[LocalResources, str, dict, boto3.Session], None]] = {
+_CREATORS: dict[str, Callable[[LocalResources, str, dict, Clients], None]] = {
     "AWS::KMS::Key": _create_kms_key,
     "AWS::DynamoDB::Table": _create_dynamodb_table,
 }
@@ -183,7 +188,9 @@ def create_resources(
     session: boto3.Session | None = None,
 ) -> LocalResources:
     session = session or boto3.Session()
-    account_id = session.client("sts", region_name=region).get_caller_identity()["Account"]
+    # Creating a client costs milliseconds of CPU (the tests create these resources per test).
+    clients: Clients = functools.cache(lambda service: session.client(service, region_name=region))
+    account_id = clients("sts").get_caller_identity()["Account"]
     res = LocalResources(
         template=template,
         region=region,
@@ -192,6 +199,6 @@ def create_resources(
     )
     for resource_type, create in _CREATORS.items():
         for logical_id, resource in resources_of_type(template, resource_type).items():
-            create(res, logical_id, resource.get("Properties", {}), session)
-    _create_sqs_queues(res, resources_of_type(template, "AWS::SQS::Queue"), session)
+            create(res, logical_id, resource.get("Properties", {}), clients)
+    _create_sqs_queues(res, resources_of_type(template, "AWS::SQS::Queue"), clients)
     return res

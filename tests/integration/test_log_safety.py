@@ -1,5 +1,8 @@
 """No PIN, SMS code, key, API key, token, name, phone or birth date in any log line of the
-whole suite (this test runs last and reads what every other test logged)."""
+whole suite. The runs_last test exercises the paths that log and judges every line its process
+captured before it: in a serial run that is every other test's, under pytest-xdist its worker's
+share. Either way tests/conftest.py then judges every line of the run, of every worker, once all
+have finished (log lines of teardowns too), and fails the run if one leaks."""
 
 from __future__ import annotations
 
@@ -10,18 +13,7 @@ import pytest
 
 from tests.support import log_safety
 from tests.support.customers import enroll
-from tests.support.people import CUSTOMER, PHONE, PIN, WRONG_PIN
-
-PERSONAL = {
-    CUSTOMER["name"],
-    CUSTOMER["phone"],
-    CUSTOMER["birth_date"],
-    PHONE,
-    PHONE.removeprefix("+82"),
-    "01012345678",
-    PIN,
-    WRONG_PIN,
-}
+from tests.support.people import PERSONAL_DATA, PHONE, PIN
 
 
 def test_the_leak_detector_sees_a_leak():
@@ -49,5 +41,14 @@ def test_no_secret_or_personal_data_in_any_log_line(api):
 
     lines = log_safety.all_lines()
     assert any('"fincert"' in line for line in lines), "the capture saw the service's logs"
-    found = log_safety.leaks(lines, log_safety.SECRETS | PERSONAL)
+    found = log_safety.leaks(lines, log_safety.SECRETS | PERSONAL_DATA)
     assert not found, "secrets in logs:\n" + "\n".join(found[:20])
+
+
+def test_the_run_judges_every_process_together():
+    """A secret one process remembered is found in another process's lines (xdist workers)."""
+    quiet = {"lines": ['{"message": "all good"}'], "secrets": ["fcs.a.b.worker-one-token"]}
+    noisy = {"lines": ['{"message": "token fcs.a.b.worker-one-token"}'], "secrets": []}
+    assert not log_safety.judge([quiet])
+    assert log_safety.judge([quiet, noisy])
+    assert log_safety.judge([{"lines": ['{"pin": "135790"}'], "secrets": []}], PERSONAL_DATA)

@@ -272,7 +272,8 @@ def test_binary_body_travels_base64(gateway):
 def served(toy_root):
     gateway = Gateway(load_template(toy_root / "template.yaml"), toy_root, max_body_bytes=1024)
     server = gateway.make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one for serve_forever() to notice (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

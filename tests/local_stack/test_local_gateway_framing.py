@@ -44,7 +44,8 @@ def address(tmp_path):
     (tmp_path / "fns" / "echo" / "app.py").write_text(textwrap.dedent(ECHO))
     gateway = Gateway(load_template(tmp_path / "template.yaml"), tmp_path, max_body_bytes=1024)
     server = gateway.make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one for serve_forever() to notice (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server.server_address
     server.shutdown()

@@ -1,6 +1,12 @@
 """Suite-wide log capture: every log record any test causes (all loggers, DEBUG and up, with
-their extra fields and tracebacks) is kept, so one test can assert that no secret or personal
-data reached a log line. Tests register the secrets they handle with `remember_secret`."""
+their extra fields and tracebacks) is kept, so that no secret or personal data may reach a log
+line unseen. Tests register the secrets they handle with `remember_secret`.
+
+Each process captures its own lines. Under pytest-xdist every worker hands its `snapshot()` to
+the controller when it finishes, and the controller `judge`s all of them together, each line
+against every secret any worker remembered (tests/conftest.py, pytest_sessionfinish); a serial
+run judges its own snapshot the same way. The runs_last test in tests/integration/test_log_safety.py
+judges what its own process captured before it, as a test."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import json
 import logging
 import re
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 
 CAPTURED: list[str] = []
@@ -99,3 +106,20 @@ def all_lines() -> list[str]:
         if path.exists():
             lines += [line for line in path.read_text(errors="replace").splitlines() if _LOG_LINE.match(line)]
     return lines
+
+
+def snapshot() -> dict[str, list[str]]:
+    """What this process saw: every log line it captured (with its started processes' log files)
+    and the secrets its tests remembered; plain lists, so that xdist can send it."""
+    return {"lines": all_lines(), "secrets": sorted(SECRETS)}
+
+
+def judge(snapshots: Iterable[dict[str, list[str]]], known: Iterable[str] = ()) -> list[str]:
+    """The leaks in every line of every snapshot, against every secret any of them remembered
+    and the `known` ones (a secret one worker handled must not show in another's lines either)."""
+    lines: list[str] = []
+    secrets = set(known)
+    for seen in snapshots:
+        lines += seen["lines"]
+        secrets.update(seen["secrets"])
+    return leaks(lines, secrets)

@@ -19,6 +19,20 @@ CUSTOMER = {
 PHONE = "+821012345678"
 # What the bank sends to enroll CUSTOMER (POST /v1/enrollments).
 ENROLLMENT = CUSTOMER | {"terms_accepted": True, "auto_renew": True}
+# The fixed personal data and PINs above, as they could appear in a log line: no line may hold
+# them (tests/support/log_safety.py judges every line of the run against them).
+PERSONAL_DATA = frozenset(
+    {
+        CUSTOMER["name"],
+        CUSTOMER["phone"],
+        CUSTOMER["birth_date"],
+        PHONE,
+        PHONE.removeprefix("+82"),
+        "01012345678",
+        PIN,
+        WRONG_PIN,
+    }
+)
 
 
 def other_customer(n: int) -> dict[str, str]:
