@@ -135,6 +135,22 @@ CONFIG = SchemathesisConfig.from_dict(
     }
 )
 schema = schemathesis.openapi.from_path(REPO / "docs" / "openapi.json", config=CONFIG)
+# Headers that frame the HTTP message belong to the transport, not to the API this document
+# describes: a request whose framing they break never reaches a route (API Gateway's front door
+# refuses it; the local gateway answers 400 {"message": "Bad Request"}, as
+# tests/local_stack/test_local_gateway_framing.py checks). Hypothesis draws header names from the
+# string constants of the modules loaded (gateway.py has "Transfer-Encoding"), so whether a run
+# generates one depends on which other tests share the session: they are left out.
+FRAMING_HEADERS = (
+    "Transfer-Encoding",
+    "Content-Length",
+    "Connection",
+    "Expect",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Host",
+)
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +238,8 @@ def test_every_generated_request_gets_a_documented_answer(
         headers = customer_session
     else:
         headers = auth(stack)
+    for name in FRAMING_HEADERS:
+        case.headers.pop(name, None)
     case.call_and_validate(base_url=stack.url, session=http, headers=headers, timeout=30)
 
 

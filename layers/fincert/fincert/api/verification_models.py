@@ -83,7 +83,11 @@ class VerifySignatureResponse(StrictModel):
     signature_valid: bool = Field(description="The signature value and the content digest hold")
     chain_valid: bool = Field(description="The certificate was issued by this service's issuing CA")
     certificate_status: Literal["good", "revoked", "suspended", "expired", "unknown"] = Field(
-        description="Now, as OCSP would answer; unknown for a certificate that is not this CA's"
+        description=(
+            "Now, in OCSP's words on purpose (not the valid/suspended/revoked/expired of the other "
+            "answers): it judges any signer certificate, and `valid` above is the verdict on the whole "
+            "signature; unknown for a certificate that is not this CA's"
+        )
     )
     reasons: list[str] = Field(
         description=(
