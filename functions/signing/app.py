@@ -9,7 +9,7 @@ from fincert.api.models import ERROR_RESPONSES
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
 from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
-from fincert.domain.signing import SignatureFormat, SignType
+from fincert.domain.sign_requests import SignatureFormat, SignType
 from fincert.wiring import services
 
 app = create_app()

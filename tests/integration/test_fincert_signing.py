@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from fincert.domain.model import Principal
-from fincert.domain.signing import SignatureFormat, SignContent, SignedContents, SignType
+from fincert.domain.sign_requests import SignatureFormat, SignContent, SignedContents, SignType
 
 from tests.support.customers import connected, signature_of
 from tests.support.verifiers import openssl_cms_verify

@@ -8,7 +8,7 @@ import base64
 import hashlib
 
 import pytest
-from fincert.domain.signing import (
+from fincert.domain.sign_requests import (
     MAX_CONTENT_BYTES,
     MAX_CONTENTS,
     MAX_TOTAL_CONTENT_BYTES,

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import Field
 
 from fincert.api.models import StrictModel
-from fincert.domain.signing import (
+from fincert.domain.sign_requests import (
     MAX_CONTENT_BYTES,
     MAX_CONTENTS,
     MAX_TOTAL_CONTENT_BYTES,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from fincert.api.models import StrictModel
 from fincert.api.signing_models import MAX_CONTENT_BASE64_CHARS, MAX_SHA256_CHARS
-from fincert.domain.signing import MAX_CONTENT_BYTES, SignContent
+from fincert.domain.sign_requests import MAX_CONTENT_BYTES, SignContent
 from fincert.domain.verification import VerificationResult
 from fincert.errors import InvalidRequest
 

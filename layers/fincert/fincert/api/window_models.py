@@ -18,7 +18,7 @@ from fincert.api.signing_models import (
     contents_to_domain,
 )
 from fincert.domain.institutions import ORIGIN
-from fincert.domain.signing import MAX_CONTENTS, SignType
+from fincert.domain.sign_requests import MAX_CONTENTS, SignType
 from fincert.domain.ticket_records import SignOrder, TicketContent, UiTicket
 
 TicketPurposeName = Literal["issue", "connect", "sign", "manage"]

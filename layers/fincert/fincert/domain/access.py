@@ -152,11 +152,9 @@ def authenticate_window(store: UiTickets, clock: Clock, token: str) -> Principal
     if ticket is None or not secret_matches(ticket.window_secret_hash, secret):
         raise Unauthenticated()
     now = clock.now()
-    if ticket.status not in (TicketStatus.OPEN, TicketStatus.COMPLETED) or ticket.status_at(now) is (
-        TicketStatus.EXPIRED
-    ):
-        raise Unauthenticated("the window's flow has ended", code="window_closed")
-    if ticket.window_expires_at is None or ticket.window_expires_at <= now:
+    # A completed flow keeps its window until it expires (remembering this browser afterwards).
+    window_open = ticket.window_expires_at is not None and ticket.window_expires_at > now
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.COMPLETED) or not window_open:
         raise Unauthenticated("the window's flow has ended", code="window_closed")
     return window_principal(ticket)
 

@@ -33,7 +33,7 @@ from fincert.crypto.cms_verify import (
 )
 from fincert.domain.access import require_institution
 from fincert.domain.model import Principal, SerialStatus
-from fincert.domain.signing import ContentKind, SignatureFormat, SignContent
+from fincert.domain.sign_requests import ContentKind, SignatureFormat, SignContent
 from fincert.domain.stores import SerialStatuses
 from fincert.errors import InvalidRequest
 from fincert.ports import Clock

@@ -19,7 +19,8 @@ from fincert.domain.accounts import AccountService, Connected, VerificationStart
 from fincert.domain.devices import DeviceChallengeIssued, DeviceService
 from fincert.domain.enrollment import EnrollmentService, IssuedCertificate
 from fincert.domain.model import Credential, Principal, VerificationPurpose
-from fincert.domain.signing import SignatureFormat, SignedContents, SigningService, SignType
+from fincert.domain.sign_requests import SignatureFormat, SignedContents, SignType
+from fincert.domain.signing import SigningService
 from fincert.domain.stores import AccountReads, Institutions, Sessions, UiTickets
 from fincert.domain.ticket_records import TicketPurpose, TicketStatus, UiTicket
 from fincert.domain.tokens import secret_hash
