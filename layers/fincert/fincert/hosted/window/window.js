@@ -1097,8 +1097,9 @@
     focusFirst(section);
   }
 
-  // One PIN pad on its own screen; onPin(pin) once six digits are submitted. `above` adds what
-  // the customer must read first (its own nodes), `secondary` the second button.
+  // One PIN pad on its own screen; onPin(pin, again) once six digits are submitted, where
+  // again(message) shows a refusal on the same screen and lets the customer type again. `above`
+  // adds what the customer must read first (its own nodes), `secondary` the second button.
   function pinScreen(opts) {
     var section = screen(opts.screen, opts.title);
     if (opts.above) opts.above(section);
@@ -1119,7 +1120,11 @@
         return;
       }
       submit.disabled = true;
-      opts.onPin(pad.take());
+      opts.onPin(pad.take(), function again(message) {
+        submit.disabled = false;
+        showAlert(box, message);
+        pad.focus();
+      });
     });
     if (opts.above) section.querySelector("h1").focus();
     else pad.focus();
@@ -1461,60 +1466,50 @@
   }
 
   function signScreen(sign, contents, message, note) {
-    var section = screen("sign", t("sign_title"));
-    if (note) section.appendChild(h("p", { role: "status", class: "ok", text: note }));
-    var summary = h(
-      "dl",
-      { class: "summary" },
-      h("dt", { text: t("sign_type") }),
-      h("dd", { class: "sign-type", text: signTypeLabel(sign) }),
-      h("dt", { text: t("sign_format") }),
-      h("dd", { class: "sign-format", text: signFormats(sign) })
-    );
-    section.appendChild(summary);
-    section.appendChild(h("h2", { text: t("contents_count", { n: contents.length }) }));
-    section.appendChild(h("ol", { class: "contents" }, contents.map(contentNode)));
-    var box = alertBox();
-    showAlert(box, message || "");
-    var form = h("form", { novalidate: true });
-    var submit = h("button", { type: "submit", text: t("sign") });
-    var pad = pinPad(t("pin"), function () { form.requestSubmit(); });
-    form.appendChild(box);
-    form.appendChild(pad.node);
-    form.appendChild(buttonRow(submit, cancelButton()));
-    section.appendChild(form);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (!pad.complete()) {
-        showAlert(box, t("err_pin_format"));
-        pad.focus();
-        return;
-      }
-      submit.disabled = true;
-      var body = { pin: pad.take() };
-      api("POST", "/v1/window/signatures", body).then(
-        function (answer) {
-          body = null;
-          var done = screen("signed", t("signed"));
-          done.appendChild(h("p", { role: "status", text: t("signed") }));
-          focusFirst(done);
-          finish({ contents: answer.contents, formats: answer.formats, certificate_pem: answer.certificate_pem });
-        },
-        function (error) {
-          body = null;
-          submit.disabled = false;
-          if (handled(error)) return;
-          if (error.code === "institution_not_registered") {
-            registerHere(sign, contents, null);
-            return;
+    pinScreen({
+      screen: "sign",
+      title: t("sign_title"),
+      label: t("pin"),
+      submit: t("sign"),
+      message: message,
+      // The contents come first: the customer reads them before reaching the PIN.
+      above: function (section) {
+        if (note) section.appendChild(h("p", { role: "status", class: "ok", text: note }));
+        section.appendChild(
+          h(
+            "dl",
+            { class: "summary" },
+            h("dt", { text: t("sign_type") }),
+            h("dd", { class: "sign-type", text: signTypeLabel(sign) }),
+            h("dt", { text: t("sign_format") }),
+            h("dd", { class: "sign-format", text: signFormats(sign) })
+          )
+        );
+        section.appendChild(h("h2", { text: t("contents_count", { n: contents.length }) }));
+        section.appendChild(h("ol", { class: "contents" }, contents.map(contentNode)));
+      },
+      onPin: function (pin, again) {
+        var body = { pin: pin };
+        api("POST", "/v1/window/signatures", body).then(
+          function (answer) {
+            body = null;
+            var done = screen("signed", t("signed"));
+            done.appendChild(h("p", { role: "status", text: t("signed") }));
+            focusFirst(done);
+            finish({ contents: answer.contents, formats: answer.formats, certificate_pem: answer.certificate_pem });
+          },
+          function (error) {
+            body = null;
+            if (handled(error)) return;
+            if (error.code === "institution_not_registered") {
+              registerHere(sign, contents, null);
+              return;
+            }
+            again(errorText(error));
           }
-          showAlert(box, errorText(error));
-          pad.focus();
-        }
-      );
+        );
+      },
     });
-    // The contents come first: the customer reads them before reaching the PIN.
-    section.querySelector("h1").focus();
   }
 
   // 타기관 등록: the certificate was issued through another institution; using it here takes the
