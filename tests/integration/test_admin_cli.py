@@ -15,6 +15,7 @@ from fincert.admin import main
 from fincert.admin_target import STACK_OUTPUTS, STACK_PARAMETERS
 from fincert.domain.institutions import DEFAULT_SCOPES, authenticate_api_key
 from fincert.settings import REQUIRED_VARIABLES
+from fincert.wiring import use_services
 from fincert_local.template import load_template
 
 from tests.support import log_safety
@@ -325,3 +326,12 @@ def test_a_state_file_left_by_a_stopped_local_stack_is_one_line(aws, capsys, mon
     code, _, err = run(capsys, "list-institutions")
     assert code == 1 and len(err.splitlines()) == 1
     assert "not running" in err and f"127.0.0.1:{port}" in err and "make local" in err
+
+
+def test_an_aws_refusal_is_one_line_naming_it(aws, capsys, monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+    use_services(None)  # rebuilt from the environment, as a fresh process would
+    code, _, err = run(capsys, "list-institutions")
+    assert code == 1
+    (line,) = [line for line in err.splitlines() if not line.startswith("fincert-admin: the stack")]
+    assert "ResourceNotFoundException" in line and "Traceback" not in err
