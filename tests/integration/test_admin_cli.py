@@ -335,3 +335,15 @@ def test_an_aws_refusal_is_one_line_naming_it(aws, capsys, monkeypatch):
     assert code == 1
     (line,) = [line for line in err.splitlines() if not line.startswith("fincert-admin: the stack")]
     assert "ResourceNotFoundException" in line and "Traceback" not in err
+
+
+def test_a_session_token_names_its_own_institution_or_nothing(ca, gateway, other_bank, capsys):
+    """The institution in a token is checked against the session's: a customer of one bank cannot
+    borrow another (active) bank's name to outlive their own bank's deactivation."""
+    api = Api(gateway, register(capsys))
+    customer = connected(api)
+    prefix, institution, rest = customer.token.split(".", 2)
+    assert (prefix, institution) == ("fcs", "web-bank")
+    assert customer.call("GET", "/v1/history").status == 200
+    customer.token = f"fcs.{other_bank['institution_id']}.{rest}"
+    assert customer.call("GET", "/v1/history").status == 401
