@@ -306,7 +306,7 @@ def test_an_unknown_stack_is_one_line(aws, capsys, monkeypatch):
 def test_without_any_stack_the_cli_says_how_to_name_one(aws, capsys, monkeypatch, tmp_path):
     _without_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("fincert.admin_target._checkout", lambda: tmp_path)
+    monkeypatch.setattr("fincert.admin_target._checkout", lambda: [tmp_path])
     code, _, err = run(capsys, "list-institutions")
     assert code == 1 and len(err.splitlines()) == 1
     assert "no_stack" in err and "make local" in err and "--stack-name" in err

@@ -115,3 +115,19 @@ def test_the_cli_says_in_one_line_when_the_stack_has_stopped(tmp_path):
     assert done.returncode == 1
     (line,) = done.stderr.splitlines()
     assert "not running" in line and "make local" in line
+
+
+def test_a_variable_in_the_environment_wins_over_the_state_files(stack, tmp_path):
+    checkout = _checkout_with(stack, tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in REQUIRED_VARIABLES} | {"TABLE_NAME": "elsewhere"}
+    done = subprocess.run(
+        [sys.executable, "-m", "fincert.admin", "list-institutions"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "the local stack" in done.stderr and "ResourceNotFoundException" in done.stderr

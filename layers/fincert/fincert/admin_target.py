@@ -74,16 +74,17 @@ def resolve(
 def _state_file(env: Mapping[str, str], cwd: Path) -> Path | None:
     if env.get("FINCERT_LOCAL_STATE"):
         return Path(env["FINCERT_LOCAL_STATE"])
-    for directory in (cwd, *cwd.parents, _checkout()):
+    for directory in (cwd, *cwd.parents, *_checkout()):
         if (directory / STATE_FILE).is_file():
             return directory / STATE_FILE
     return None
 
 
-def _checkout() -> Path:
-    # This file is layers/fincert/fincert/admin_target.py in a checkout: an editable install
-    # run from elsewhere still finds the checkout's local stack.
-    return Path(__file__).resolve().parents[3]
+def _checkout() -> list[Path]:
+    # In a checkout this file is layers/fincert/fincert/admin_target.py: an editable install run
+    # from elsewhere still finds the checkout's local stack. Installed anywhere else, nothing.
+    parents = Path(__file__).resolve().parents
+    return [parents[3]] if len(parents) > 3 else []
 
 
 def _local(path: Path, env: Mapping[str, str]) -> Target:
