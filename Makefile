@@ -4,8 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup local test lint demo sandbox bench load openapi run-job clean
+.PHONY: help setup local test lint demo sandbox bench load openapi run-job clean
 
+## Create .venv with the pinned packages (every other target does it first).
 setup: $(STAMP)
 
 # uv installs the same pinned packages as pip does (the same resolution, compared with pip freeze)
@@ -18,9 +19,13 @@ $(STAMP): pyproject.toml layers/fincert/requirements.txt
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]'
 	touch $(STAMP)
 
-## Run the whole service locally: moto server + gateway serving template.yaml's routes.
+## Run the whole service locally: moto server + gateway serving template.yaml's routes, on
+## ports of your choice: `make local PORT=3000 MOTO_PORT=5000` (the demo bank site: PORT + 1,
+## or BANK_PORT=...).
+PORT      ?= 3000
+MOTO_PORT ?= 5000
 local: setup
-	$(PY) -m fincert_local up
+	$(PY) -m fincert_local up --port $(PORT) --moto-port $(MOTO_PORT) $(if $(BANK_PORT),--bank-port $(BANK_PORT))
 
 ## Run every test: lint, unit, integration, end-to-end; in parallel (pytest-xdist): one worker
 ## per core, each test file on one worker, each worker with its own local stack. Serially:
@@ -46,6 +51,7 @@ demo: setup
 sandbox: setup
 	$(PY) -m fincert_local sandbox
 
+## Measure the budgets of docs/design.md (cold start, round trips, CPU per signature, jobs).
 bench: setup
 	$(PY) -m fincert_local bench
 
@@ -62,8 +68,16 @@ JOB ?= renewal
 run-job: setup
 	$(PY) -m fincert_local run-job $(JOB)
 
+## Regenerate docs/openapi.json from the code.
 openapi: setup
 	$(PY) -m fincert_local openapi --write docs/openapi.json
 
+## Remove the venv, the caches and a local stack's state.
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .local-stack
+
+## List every target with what it does (this list).
+help:
+	@awk '/^## / { text = text (text == "" ? "" : " ") substr($$0, 4); next } \
+	      /^[a-z][a-z-]*:/ { name = $$1; sub(/:.*/, "", name); printf "  %-9s %s\n", name, text; text = ""; next } \
+	      /^$$/ { text = "" }' $(firstword $(MAKEFILE_LIST))

@@ -73,12 +73,33 @@ def _configure_logging() -> None:
     local_log.propagate = False
 
 
+# `up`'s exit status when a port it was told to use is taken (the message names it).
+PORT_IN_USE = 3
+
+
+def next_steps(gateway_url: str, state_file: Path) -> str:
+    """What to do with the stack just started, printed after it starts."""
+    return "\n".join(
+        [
+            "",
+            "Next steps (in another shell, in this checkout):",
+            "  make demo       enroll + issue a certificate, checked with openssl",
+            "  make sandbox    a demo customer and the settings a CSC client needs",
+            f"  API document    {gateway_url}/_local/openapi.json",
+            "  operator CLI    .venv/bin/fincert-admin list-institutions  (finds this stack by itself here;",
+            "                  from elsewhere, first:)",
+            f"  export FINCERT_LOCAL_STATE={state_file}",
+            "",
+        ]
+    )
+
+
 def up(args: argparse.Namespace) -> int:
     from fincert.hosted import script_tag
 
     from fincert_local.bootstrap import bootstrap
     from fincert_local.demo_bank import DemoBank
-    from fincert_local.stack import LocalStack
+    from fincert_local.stack import LocalStack, PortInUse
 
     _configure_logging()
     stopping = threading.Event()
@@ -93,14 +114,24 @@ def up(args: argparse.Namespace) -> int:
         moto_corrections=not args.no_moto_fixes,
         ttl_sweep_seconds=args.ttl_sweep_seconds or None,
     )
-    stack.start()
+    try:
+        stack.start()
+    except PortInUse as e:
+        print(f"fincert_local: {e}", file=sys.stderr)
+        return PORT_IN_USE
     bank: DemoBank | None = None
     try:
         if not args.no_bank:
             bank_port = args.bank_port
             if bank_port is None:
                 bank_port = args.port + 1 if args.port else 0
-            bank = DemoBank(host=args.host, port=bank_port)  # bound now: its origin is known
+            try:
+                bank = DemoBank(host=args.host, port=bank_port)  # bound now: its origin is known
+            except OSError:
+                # One more than the gateway's unless chosen; `make local PORT=...` moves both.
+                clash = PortInUse("the demo bank site", args.host, bank_port, "BANK_PORT")
+                print(f"fincert_local: {clash}", file=sys.stderr)
+                return PORT_IN_USE
         output = bootstrap(stack, demo_site_origin=bank.origin if bank else None)
         if bank is not None:
             bank.start(stack.gateway_url, output["demo_site"]["api_key"])
@@ -119,7 +150,9 @@ def up(args: argparse.Namespace) -> int:
             print(f"bank     {bank.origin}  (the demo bank site: open it in a browser)")
             print(f"sms      {stack.gateway_url}/_local/sms?phone=%2B8210...  (the texts the stack 'sent')")
             print(f"sdk      {script_tag(stack.gateway_url)}")
-        print(f"state    {args.state}\nCtrl-C to stop.", flush=True)
+        print(f"state    {args.state}")
+        print(next_steps(stack.gateway_url, args.state.resolve()))
+        print("Ctrl-C to stop.", flush=True)
         stopping.wait()
     finally:
         if bank is not None:

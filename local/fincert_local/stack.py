@@ -17,6 +17,18 @@ from fincert_local.resources import LocalResources, create_resources
 from fincert_local.template import load_template, repo_root
 
 
+class PortInUse(OSError):
+    """A port the stack was told to use is taken; says which, and the make variable that moves it."""
+
+    def __init__(self, what: str, host: str, port: int, variable: str):
+        self.port = port
+        self.variable = variable
+        super().__init__(
+            f"{what}'s port {host}:{port} is in use (another `make local`?): stop what holds it, "
+            f"or choose another port: make local {variable}={port + 1}"
+        )
+
+
 class _SerializeDynamoDB:
     """WSGI middleware letting one DynamoDB request at a time into moto.
 
@@ -102,7 +114,7 @@ class LocalStack:
                 try:
                     probe.bind((self.host, self.moto_port))
                 except OSError as e:
-                    raise OSError(f"moto port {self.host}:{self.moto_port} is not free: {e}") from e
+                    raise PortInUse("moto", self.host, self.moto_port, "MOTO_PORT") from e
         if self.moto_corrections:
             moto_fixes.apply_all()  # before the server serves anything
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
@@ -130,7 +142,10 @@ class LocalStack:
         self.gateway = Gateway(
             template, self.root, region=self.region, authorizer_cache=self.authorizer_cache
         )
-        self._http = self.gateway.make_server(self.host, self.gateway_port)  # bound now: the URL is known
+        try:
+            self._http = self.gateway.make_server(self.host, self.gateway_port)  # bound now: the URL is known
+        except OSError as e:
+            raise PortInUse("the gateway", self.host, self.gateway_port, "PORT") from e
         self.gateway_url = f"http://{self.host}:{self._http.server_address[1]}"
         self.resources = create_resources(
             template, region=self.region, parameter_overrides=self.parameter_overrides

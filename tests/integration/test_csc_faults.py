@@ -8,7 +8,9 @@ import pytest
 
 from tests.support.customers import connected, digest_b64
 
-AUTHORIZER = ["dynamodb.GetItem"]  # the session lookup; the budget (docs/design.md#round-trips) leaves it out
+AUTHORIZER = [
+    "dynamodb.BatchGetItem"
+]  # the session with its institution; the budget (docs/design.md#round-trips) leaves it out
 AUTHORIZE_CALLS = ["dynamodb.UpdateItem", "kms.VerifyMac", "dynamodb.TransactWriteItems"]
 SIGN_HASH_CALLS = ["dynamodb.BatchGetItem", "kms.Decrypt", "dynamodb.TransactWriteItems"]
 

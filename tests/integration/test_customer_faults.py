@@ -11,7 +11,7 @@ import pytest
 from tests.support.customers import Customer, connected
 from tests.support.table import account_item
 
-AUTHORIZER = 1  # the authorizer's GetItem comes first in every request
+AUTHORIZER = 1  # the authorizer's read (a BatchGetItem of the session and its institution) comes first
 SIGN_CALLS = [
     "dynamodb.UpdateItem",  # PIN slot
     "kms.VerifyMac",

@@ -311,7 +311,7 @@ def test_the_domain_entry_point_signs_for_another_handler(api, svc, tmp_path):
     """SigningService.sign_contents is what any handler calls (the bank API's, the hosted
     window's): contents as domain values, one PIN, per content its SHA-256 and signatures."""
     customer = connected(api)
-    _, account_id, session_id, _ = customer.token.split(".")
+    _, _, account_id, session_id, _ = customer.token.split(".")
     principal = Principal("demo-bank", frozenset(), account_id=account_id, session_id=session_id)
     contents = [
         SignContent.text(CONTENT),

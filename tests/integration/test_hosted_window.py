@@ -129,7 +129,10 @@ def test_window_credentials_and_api_keys_each_keep_to_their_own_routes(bank_api)
         "window_credential_not_accepted",
     )
     assert error(bank_api.get("/v1/window")) == (403, "window_credential_required")
-    assert bank_api.get("/v1/window", api_key="fcw.tkt_AAAAAAAAAAAAAAAAAAAAAA." + "A" * 43).status == 401
+    assert (
+        bank_api.get("/v1/window", api_key="fcw.demo-bank.tkt_AAAAAAAAAAAAAAAAAAAAAA." + "A" * 43).status
+        == 401
+    )
 
 
 def test_a_window_does_only_what_its_ticket_was_minted_for(bank_api):

@@ -244,8 +244,8 @@ class Customer:
 
     @property
     def account_id(self) -> str:
-        # The session token names its account: fcs.<account id>.<session id>.<secret>.
-        return self.token.split(".")[1]
+        # The session token names its account: fcs.<institution id>.<account id>.<session id>.<secret>.
+        return self.token.split(".")[2]
 
     def account_item(self) -> dict:
         """The ACCOUNT item as stored (what no API shows: the PIN slots)."""

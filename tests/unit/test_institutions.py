@@ -182,3 +182,30 @@ def test_require_scope_refuses_a_missing_scope_with_forbidden():
     with pytest.raises(Forbidden) as refused:
         require_scope(Principal("demo-bank", frozenset({"other"})), Scope.ENROLL)
     assert refused.value.code == "scope_missing"
+
+
+def test_a_rotated_out_key_works_until_its_grace_period_ends_and_not_at_that_instant(store):
+    from datetime import UTC, datetime, timedelta
+
+    from fincert.domain.institutions import rotate_api_key
+
+    _, old_key = register_institution(store, "demo-bank", "Demo Bank", ["enroll"])
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    _, new_key = rotate_api_key(store, "demo-bank", now, timedelta(hours=1))
+    assert authenticate_api_key(store, new_key, now).institution_id == "demo-bank"
+    assert authenticate_api_key(store, old_key, now + timedelta(minutes=59)).institution_id == "demo-bank"
+    with pytest.raises(Unauthenticated):
+        authenticate_api_key(store, old_key, now + timedelta(hours=1))
+    with pytest.raises(Unauthenticated):
+        authenticate_api_key(store, old_key)  # without the time, only the current key
+
+
+def test_a_deactivated_institutions_key_is_unauthenticated_until_reactivated(store):
+    from fincert.domain.institutions import set_active
+
+    _, api_key = register_institution(store, "demo-bank", "Demo Bank", ["enroll"])
+    assert set_active(store, "demo-bank", False).active is False
+    with pytest.raises(Unauthenticated):
+        authenticate_api_key(store, api_key)
+    set_active(store, "demo-bank", True)
+    assert authenticate_api_key(store, api_key).institution_id == "demo-bank"

@@ -79,6 +79,24 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]  # values: str|int per field, checked above
 
 
+# The variables Settings.from_env requires (the operator CLI says which are missing).
+REQUIRED_VARIABLES = (
+    "TABLE_NAME",
+    "ROOT_CA_KEY_ID",
+    "ISSUING_CA_KEY_ID",
+    "KEY_WRAP_KEY_ID",
+    "HMAC_KEY_ID",
+    "PKI_BASE_URL",
+    "CERTIFICATE_POLICY_OID",
+)
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of the environment, for the operator CLI (fincert.admin_target), which lays it over
+    what it discovered (a local stack's state file, a deployed stack's outputs)."""
+    return dict(os.environ)
+
+
 @cache
 def get_settings() -> Settings:
     return Settings.from_env()

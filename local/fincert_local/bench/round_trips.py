@@ -83,7 +83,7 @@ def connected_customer(container: WarmContainer, key_algorithm: str = "RSA_2048"
     verification_id = container.post("/v1/connections", identity).json()["verification_id"]
     confirm = {"sms_code": container.sms_code(customer["phone"])}
     token = container.post(f"/v1/connections/{verification_id}/confirm", confirm).json()["session_token"]
-    account_id = token.split(".")[1]  # fcs.<account id>.<session id>.<secret>
+    account_id = token.split(".")[2]  # fcs.<institution id>.<account id>.<session id>.<secret>
     return credential_id, token, account_id
 
 

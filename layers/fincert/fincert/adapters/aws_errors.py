@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
 from fincert.errors import ServiceUnavailable
 
@@ -52,3 +59,22 @@ def aws_call(service: str) -> Iterator[None]:
         raise
     except BotoCoreError as e:  # connection errors, timeouts
         raise ServiceUnavailable(f"{service} is unreachable, retry later", retry_after=1) from e
+
+
+def describe_failure(error: BaseException) -> str | None:
+    """One line saying what went wrong with an AWS call, for the operator's CLI; None for
+    anything that is not an AWS failure."""
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials found: configure a profile (aws configure, AWS_PROFILE) or export keys"
+    if isinstance(error, NoRegionError):
+        return "no AWS region: pass --region or set AWS_REGION"
+    if isinstance(error, ProfileNotFound):
+        return f"AWS profile not found: {error.kwargs.get('profile', '')}"
+    if isinstance(error, EndpointConnectionError):
+        return f"cannot reach {error.kwargs.get('endpoint_url', 'AWS')}"
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message", "")
+        return f"AWS refused {error.operation_name}: {error_code(error)}: {message}".rstrip(": ")
+    if isinstance(error, BotoCoreError):
+        return f"AWS call failed: {error}"
+    return None

@@ -16,9 +16,24 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 
 class AwsClients:
-    def __init__(self, session: Any | None = None, config: Config = _CONFIG):
+    def __init__(self, session: Any | None = None, config: Config = _CONFIG, endpoint_url: str | None = None):
         self._given_session = session
         self._config = config
+        self._endpoint_url = endpoint_url  # None: botocore's own (AWS_ENDPOINT_URL, or AWS)
+
+    @classmethod
+    def for_operator(
+        cls,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        credentials: dict[str, str] | None = None,
+    ) -> AwsClients:
+        """The operator CLI's clients: the default credential chain (or `profile`), or, for the
+        local stack, the credentials and endpoint its state file names."""
+        session = boto3.session.Session(region_name=region, profile_name=profile, **(credentials or {}))
+        return cls(session=session, endpoint_url=endpoint_url)
 
     @cached_property
     def _session(self) -> Any:
@@ -27,6 +42,8 @@ class AwsClients:
         return self._given_session or boto3.session.Session()
 
     def _client(self, service: str) -> Any:
+        if self._endpoint_url:
+            return self._session.client(service, config=self._config, endpoint_url=self._endpoint_url)
         return self._session.client(service, config=self._config)
 
     @cached_property
@@ -44,3 +61,7 @@ class AwsClients:
     @cached_property
     def sqs(self) -> Any:
         return self._client("sqs")
+
+    @cached_property
+    def cloudformation(self) -> Any:
+        return self._client("cloudformation")

@@ -43,7 +43,7 @@ def authorize(event: dict[str, Any], store: AuthorizerStorage, clock: Clock) -> 
         elif is_window_token(token):
             principal = authenticate_window(store, clock, token)
         else:
-            principal = authenticate_api_key(store, token)
+            principal = authenticate_api_key(store, token, clock.now())
     except Unauthenticated:
         raise Exception(UNAUTHORIZED) from None
     return {

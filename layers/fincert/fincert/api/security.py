@@ -18,13 +18,13 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     CUSTOMER_SESSION: {
         "type": "http",
         "scheme": "bearer",
-        "description": "A customer session token, `fcs.<account>.<session>.<secret>`: one customer through "
+        "description": "A customer session token, `fcs.<institution>.<account>.<session>.<secret>`: one customer through "
         "one institution (CSC clients, the bank's page, its back end).",
     },
     WINDOW_CREDENTIAL: {
         "type": "http",
         "scheme": "bearer",
-        "description": "The service's own window's credential for one UI ticket, `fcw.<ticket>.<secret>` "
+        "description": "The service's own window's credential for one UI ticket, `fcw.<institution>.<ticket>.<secret>` "
         "(docs/hosted-window.md).",
     },
 }

@@ -1,20 +1,22 @@
 """Who may act for a customer: session tokens (what the authorizer checks).
 
-A session token names its account and session, so checking one is a single GetItem:
-`fcs.<account id>.<session id>.<secret>`; only the secret's SHA-256 is stored (the secret is 256
-random bits, so a fast hash suffices).
+A session token names its institution, account and session, so checking one is a single
+BatchGetItem of the session and the institution (a deactivated institution's sessions stop at
+once): `fcs.<institution id>.<account id>.<session id>.<secret>`; only the secret's SHA-256 is
+stored (the secret is 256 random bits, so a fast hash suffices).
 
 The PIN itself is checked by fincert.domain.pin_attempts.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from hmac import compare_digest
 
+from fincert.domain.institutions import INSTITUTION_ID
 from fincert.domain.model import Institution, Principal, Session
 from fincert.domain.stores import Sessions, UiTickets
 from fincert.domain.ticket_records import TicketStatus, UiTicket
@@ -23,7 +25,9 @@ from fincert.errors import Forbidden, Unauthenticated
 from fincert.ports import Clock
 
 SESSION_PREFIX = "fcs"
-_SESSION_TOKEN = re.compile(r"fcs\.(acct_[A-Za-z0-9_-]{22})\.(ses_[A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")
+_SESSION_TOKEN = re.compile(
+    rf"fcs\.({INSTITUTION_ID.pattern})\.(acct_[A-Za-z0-9_-]{{22}})\.(ses_[A-Za-z0-9_-]{{22}})\.([A-Za-z0-9_-]{{43}})"
+)
 _PIN = re.compile(r"[0-9]{6}")
 
 
@@ -61,7 +65,7 @@ def open_session(
         device_id=device_id,
         hosted_only=hosted_only,
     )
-    return OpenedSession(session, f"{SESSION_PREFIX}.{account_id}.{session_id}.{secret}")
+    return OpenedSession(session, f"{SESSION_PREFIX}.{institution_id}.{account_id}.{session_id}.{secret}")
 
 
 def is_session_token(token: str) -> bool:
@@ -70,13 +74,20 @@ def is_session_token(token: str) -> bool:
 
 def authenticate_session(store: Sessions, clock: Clock, token: str) -> Principal:
     """The customer principal a session token stands for; Unauthenticated for anything else
-    (malformed, unknown, revoked, expired), all alike."""
+    (malformed, unknown, revoked, expired, or its institution deactivated), all alike. The
+    institution's browser origins and hosted-only setting are read as they are now."""
     match = _SESSION_TOKEN.fullmatch(token)
     if not match:
         raise Unauthenticated()
-    account_id, session_id, secret = match.groups()
-    session = store.get_session(account_id, session_id)
-    if session is None or not hmac.compare_digest(session.secret_hash, secret_hash(secret)):
+    institution_id, account_id, session_id, secret = match.groups()
+    session, institution = store.get_session_and_institution(institution_id, account_id, session_id)
+    if (
+        session is None
+        or session.institution_id != institution_id
+        or not secret_matches(session.secret_hash, secret)
+        or institution is None
+        or not institution.active
+    ):
         raise Unauthenticated()
     if session.expires_at <= clock.now():
         raise Unauthenticated("the session expired; connect again", code="session_expired")
@@ -85,8 +96,8 @@ def authenticate_session(store: Sessions, clock: Clock, token: str) -> Principal
         scopes=frozenset(),
         account_id=account_id,
         session_id=session_id,
-        allowed_origins=session.allowed_origins,
-        hosted_only=session.hosted_only,
+        allowed_origins=institution.allowed_origins,
+        hosted_only=institution.hosted_only,
     )
 
 
@@ -122,34 +133,42 @@ def require_secret_entry_allowed(principal: Principal) -> None:
 # --- the service's window's credential (docs/hosted-window.md) ------------------------------
 WINDOW_PREFIX = "fcw"
 TICKET_ID = re.compile(r"tkt_[A-Za-z0-9_-]{22}")
-_WINDOW_TOKEN = re.compile(rf"fcw\.({TICKET_ID.pattern})\.([A-Za-z0-9_-]{{43}})")
+_WINDOW_TOKEN = re.compile(rf"fcw\.({INSTITUTION_ID.pattern})\.({TICKET_ID.pattern})\.([A-Za-z0-9_-]{{43}})")
 
 
-def window_token(ticket_id: str, secret: str) -> str:
-    return f"{WINDOW_PREFIX}.{ticket_id}.{secret}"
+def window_token(institution_id: str, ticket_id: str, secret: str) -> str:
+    return f"{WINDOW_PREFIX}.{institution_id}.{ticket_id}.{secret}"
 
 
 def is_window_token(token: str) -> bool:
     return token.startswith(WINDOW_PREFIX + ".")
 
 
-def parse_window_token(token: str) -> tuple[str, str]:
+def parse_window_token(token: str) -> tuple[str, str, str]:
+    """(institution id, ticket id, secret)."""
     match = _WINDOW_TOKEN.fullmatch(token)
     if not match:
         raise Unauthenticated()
-    return match.group(1), match.group(2)
+    return match.group(1), match.group(2), match.group(3)
 
 
 def secret_matches(stored_hash: str | None, secret: str) -> bool:
-    return stored_hash is not None and hmac.compare_digest(stored_hash, secret_hash(secret))
+    return stored_hash is not None and compare_digest(stored_hash, secret_hash(secret))
 
 
 def authenticate_window(store: UiTickets, clock: Clock, token: str) -> Principal:
     """The principal a window credential stands for (the authorizer's third kind of token);
-    Unauthenticated for anything malformed, unknown, closed or expired, all alike."""
-    ticket_id, secret = parse_window_token(token)
-    ticket = store.get_ticket(ticket_id)
-    if ticket is None or not secret_matches(ticket.window_secret_hash, secret):
+    Unauthenticated for anything malformed, unknown, closed or expired, or its institution
+    deactivated, all alike. One round trip: the ticket with the institution."""
+    institution_id, ticket_id, secret = parse_window_token(token)
+    ticket, institution = store.get_ticket_and_institution(institution_id, ticket_id)
+    if (
+        ticket is None
+        or ticket.institution_id != institution_id
+        or not secret_matches(ticket.window_secret_hash, secret)
+        or institution is None
+        or not institution.active
+    ):
         raise Unauthenticated()
     now = clock.now()
     # A completed flow keeps its window until it expires (remembering this browser afterwards).

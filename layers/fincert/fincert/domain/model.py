@@ -27,6 +27,9 @@ class Institution:
     # Hosted-only: no route that takes a PIN or an SMS code serves this institution's own calls;
     # its customers type them in the service's window only (docs/hosted-window.md).
     hosted_only: bool = False
+    # A rotated-out key keeps working until this instant (fincert.domain.institutions.rotate_api_key).
+    previous_api_key_hash: str | None = None
+    previous_key_valid_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,21 @@ class Institutions(Protocol):
         ...
 
 
+class InstitutionManagement(Institutions, Protocol):
+    """The operator's commands (fincert.domain.institutions); each raises ConditionFailed when
+    the institution does not exist (or, for origins, the change does not apply)."""
+
+    def list_institutions(self) -> list[Institution]: ...
+    def rotate_api_key(
+        self, institution_id: str, new_hash: str, previous_valid_until: datetime
+    ) -> Institution: ...
+    def set_institution_active(self, institution_id: str, active: bool) -> Institution: ...
+    def add_institution_origin(self, institution_id: str, origin: str) -> None: ...
+    def remove_institution_origin(
+        self, institution_id: str, origins: tuple[str, ...], origin: str
+    ) -> None: ...
+
+
 class CertificateAuthorityRecords(Protocol):
     def get_certificate_authority(self) -> CertificateAuthorityRecord | None: ...
     def put_certificate_authority(self, record: CertificateAuthorityRecord) -> None:
@@ -162,6 +177,12 @@ class Sessions(Protocol):
         ...
 
     def get_session(self, account_id: str, session_id: str) -> Session | None: ...
+    def get_session_and_institution(
+        self, institution_id: str, account_id: str, session_id: str
+    ) -> tuple[Session | None, Institution | None]:
+        """Both in one round trip, strongly consistent (the authorizer's only read)."""
+        ...
+
     def delete_session(self, account_id: str, session_id: str) -> None: ...
 
 
@@ -242,6 +263,11 @@ class UiTickets(Protocol):
         ...
 
     def get_ticket(self, ticket_id: str) -> UiTicket | None: ...
+    def get_ticket_and_institution(
+        self, institution_id: str, ticket_id: str
+    ) -> tuple[UiTicket | None, Institution | None]:
+        """Both in one round trip, strongly consistent (the authorizer's only read)."""
+        ...
 
     def open_ticket(
         self,

@@ -6,7 +6,7 @@ A ticket is minted by the bank's back end with its API key and names the institu
 purpose, the exact origin that receives the result and, for signing, the exact contents. The
 window redeems it once for a window credential that acts for that ticket only. Three secrets,
 each stored only as a hash: the ticket (`fct.<ticket id>.<secret>`), the window credential
-(`fcw.<ticket id>.<secret>`) and, for `connect`, the one-time code the bank's back end exchanges
+(`fcw.<institution id>.<ticket id>.<secret>`) and, for `connect`, the one-time code the bank's back end exchanges
 for a customer session.
 """
 

@@ -99,7 +99,11 @@ class WindowService:
             )
         except TicketUnavailable as e:
             raise _unredeemable(e.stored, secret, opener_origin, now) from None
-        return OpenedWindow(ticket, window_token(ticket_id, window_secret))
+        institution = self._store.get_institution(ticket.institution_id)
+        if institution is None or not institution.active:
+            # The operator deactivated the bank: its outstanding tickets open nothing.
+            raise Unauthenticated("the ticket is not valid", code="ticket_invalid")
+        return OpenedWindow(ticket, window_token(ticket.institution_id, ticket_id, window_secret))
 
     def flow(self, principal: Principal) -> WindowView:
         """The flow as it is now (a reconnect, a completion), for the window to show."""

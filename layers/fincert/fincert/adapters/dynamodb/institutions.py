@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
+from typing import Any
+
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import (
     SharedItems,
+    to_institution,
 )
 from fincert.adapters.dynamodb.table import (
     as_bytes,
     attribute_values,
     from_iso,
     iso,
+    load_item,
 )
 from fincert.domain.model import (
     CertificateAuthorityRecord,
@@ -23,17 +29,7 @@ from fincert.errors import ConditionFailed
 class InstitutionTable(SharedItems):
     def get_institution(self, institution_id: str) -> Institution | None:
         item = self._get(keys.institution(institution_id), consistent=False)
-        if item is None:
-            return None
-        return Institution(
-            institution_id=item["institution_id"],
-            name=item["name"],
-            api_key_hash=item["api_key_hash"],
-            scopes=frozenset(item.get("scopes", ())),
-            allowed_origins=tuple(item.get("allowed_origins", ())),
-            active=bool(item.get("active", True)),
-            hosted_only=bool(item.get("hosted_only", False)),
-        )
+        return to_institution(item) if item else None
 
     def put_institution(self, institution: Institution) -> None:
         """The institution and, for CORS preflights (which carry no credentials), an ORIGIN item
@@ -48,6 +44,8 @@ class InstitutionTable(SharedItems):
             "active": institution.active,
             "hosted_only": institution.hosted_only,
         }
+        # The directory entry lets the operator list institutions with one Query, not a Scan.
+        listed = {**keys.institution_listing(institution.institution_id).as_dict()}
         origins = [
             self._tx_update(
                 keys.origin(origin),
@@ -57,12 +55,98 @@ class InstitutionTable(SharedItems):
             for origin in dict.fromkeys(institution.allowed_origins)
         ]
         try:
-            self._transact([self._put(item), *origins], ["institution"] + ["origin"] * len(origins))
+            self._transact(
+                [self._put(item), self._put(listed, new=False), *origins],
+                ["institution", "listing"] + ["origin"] * len(origins),
+            )
         except ConditionFailed as e:
             raise ConditionFailed(f"institution {institution.institution_id} exists") from e
 
     def origin_registered(self, origin: str) -> bool:
         return self._get(keys.origin(origin), consistent=False) is not None
+
+    # --- the operator's management (fincert.domain.institutions) -------------------------------
+    def list_institutions(self) -> list[Institution]:
+        listed = self._query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=attribute_values({":pk": keys.INSTITUTION_LISTING_PK}),
+        )
+        found: list[Institution] = []
+        ids = [keys.institution_id_of_listing(item["sk"]) for item in listed]
+        for start in range(0, len(ids), 100):  # BatchGetItem's limit
+            chunk = [keys.institution(institution_id) for institution_id in ids[start : start + 100]]
+            found += [to_institution(item) for item in self._batch_get(chunk, consistent=True) if item]
+        return sorted(found, key=lambda institution: institution.institution_id)
+
+    def _update_institution(self, institution_id: str, update: str, values: dict[str, Any]) -> Institution:
+        """One conditional update of an existing institution; ConditionFailed when there is none."""
+        response = self._update(
+            keys.institution(institution_id),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=attribute_values(values),
+            ReturnValues="ALL_NEW",
+        )
+        return to_institution(load_item(response["Attributes"]))
+
+    def rotate_api_key(
+        self, institution_id: str, new_hash: str, previous_valid_until: datetime
+    ) -> Institution:
+        """The new hash replaces the current one, which becomes the previous key until
+        `previous_valid_until`; a key rotated out before that is dropped."""
+        return self._update_institution(
+            institution_id,
+            "SET previous_api_key_hash = api_key_hash, api_key_hash = :new, previous_key_valid_until = :until",
+            {":new": new_hash, ":until": iso(previous_valid_until)},
+        )
+
+    def set_institution_active(self, institution_id: str, active: bool) -> Institution:
+        return self._update_institution(institution_id, "SET active = :active", {":active": active})
+
+    def add_institution_origin(self, institution_id: str, origin: str) -> None:
+        """Appends the origin to the institution's list and names the institution on the origin's
+        item (CORS preflights), in one transaction; ConditionFailed("institution") when there is no
+        such institution or it has the origin already."""
+        self._transact(
+            [
+                self._tx_update(
+                    keys.institution(institution_id),
+                    UpdateExpression="SET allowed_origins = list_append(allowed_origins, :one)",
+                    ConditionExpression="attribute_exists(pk) AND NOT contains(allowed_origins, :origin)",
+                    ExpressionAttributeValues=attribute_values({":one": [origin], ":origin": origin}),
+                ),
+                self._tx_update(
+                    keys.origin(origin),
+                    UpdateExpression="ADD institutions :institution",
+                    ExpressionAttributeValues=attribute_values({":institution": {institution_id}}),
+                ),
+            ],
+            ["institution", "origin"],
+        )
+
+    def remove_institution_origin(self, institution_id: str, origins: tuple[str, ...], origin: str) -> None:
+        """Removes the origin at its index in `origins` (the list as read: the condition fails if
+        it changed meanwhile) and the institution from the origin's item; the origin's item goes
+        when no institution uses it any more."""
+        index = origins.index(origin)
+        self._transact(
+            [
+                self._tx_update(
+                    keys.institution(institution_id),
+                    UpdateExpression=f"REMOVE allowed_origins[{index}]",
+                    ConditionExpression=f"allowed_origins[{index}] = :origin",
+                    ExpressionAttributeValues=attribute_values({":origin": origin}),
+                ),
+                self._tx_update(
+                    keys.origin(origin),
+                    UpdateExpression="DELETE institutions :institution",
+                    ExpressionAttributeValues=attribute_values({":institution": {institution_id}}),
+                ),
+            ],
+            ["institution", "origin"],
+        )
+        with contextlib.suppress(ConditionFailed):  # another institution still uses it
+            self._delete_if(keys.origin(origin), "attribute_not_exists(institutions)")
 
     def get_certificate_authority(self) -> CertificateAuthorityRecord | None:
         item = self._get(keys.CERTIFICATE_AUTHORITY)

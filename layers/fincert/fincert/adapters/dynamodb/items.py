@@ -32,6 +32,7 @@ from fincert.domain.model import (
     CredentialStatus,
     HistoryEntry,
     HistoryEvent,
+    Institution,
     RateLimit,
     RevocationReason,
     SerialRecord,
@@ -164,6 +165,21 @@ def to_history(item: dict[str, Any]) -> HistoryEntry:
         credential_id=item.get("credential_id"),
         detail=dict(item["detail"]) if item.get("detail") else None,
         entry_id=item["sk"].rsplit("#", 1)[-1],
+    )
+
+
+def to_institution(item: dict[str, Any]) -> Institution:
+    previous_until = item.get("previous_key_valid_until")
+    return Institution(
+        institution_id=item["institution_id"],
+        name=item["name"],
+        api_key_hash=item["api_key_hash"],
+        scopes=frozenset(item.get("scopes", ())),
+        allowed_origins=tuple(item.get("allowed_origins", ())),
+        active=bool(item.get("active", True)),
+        hosted_only=bool(item.get("hosted_only", False)),
+        previous_api_key_hash=item.get("previous_api_key_hash"),
+        previous_key_valid_until=from_iso(previous_until) if previous_until else None,
     )
 
 

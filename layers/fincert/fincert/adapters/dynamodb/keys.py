@@ -76,6 +76,18 @@ def institution(institution_id: str) -> Key:
     return Key(f"INST#{institution_id}", "INSTITUTION")
 
 
+# One partition listing every institution's id, so the operator lists them with a Query.
+INSTITUTION_LISTING_PK = "INSTITUTIONS"
+
+
+def institution_listing(institution_id: str) -> Key:
+    return Key(INSTITUTION_LISTING_PK, f"INST#{institution_id}")
+
+
+def institution_id_of_listing(sk: str) -> str:
+    return sk.removeprefix("INST#")
+
+
 def origin(browser_origin: str) -> Key:
     return Key(f"ORIGIN#{browser_origin}", "ORIGIN")
 

@@ -13,6 +13,7 @@ from fincert.adapters.dynamodb.items import (
     SharedItems,
     session_item,
     to_credential,
+    to_institution,
 )
 from fincert.adapters.dynamodb.table import (
     as_bytes,
@@ -28,6 +29,7 @@ from fincert.domain.model import (
     Credential,
     CredentialStatus,
     HistoryEntry,
+    Institution,
     RateLimit,
     Session,
     SignatureActivation,
@@ -36,6 +38,21 @@ from fincert.domain.model import (
 )
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
 from fincert.errors import ConditionFailed, ServiceUnavailable, VerificationUnavailable
+
+
+def _to_session(account_id: str, session_id: str, item: dict[str, Any]) -> Session:
+    return Session(
+        session_id=session_id,
+        account_id=account_id,
+        institution_id=item["institution_id"],
+        secret_hash=item["secret_hash"],
+        created_at=from_iso(item["created_at"]),
+        expires_at=from_millis(item["valid_until"]),
+        via=item["via"],
+        allowed_origins=tuple(item.get("allowed_origins", ())),
+        device_id=item.get("device_id"),
+        hosted_only=bool(item.get("hosted_only", False)),
+    )
 
 
 class SessionTable(SharedItems):
@@ -131,20 +148,18 @@ class SessionTable(SharedItems):
 
     def get_session(self, account_id: str, session_id: str) -> Session | None:
         item = self._get(keys.session(account_id, session_id))
-        if item is None:
-            return None
-        return Session(
-            session_id=session_id,
-            account_id=account_id,
-            institution_id=item["institution_id"],
-            secret_hash=item["secret_hash"],
-            created_at=from_iso(item["created_at"]),
-            expires_at=from_millis(item["valid_until"]),
-            via=item["via"],
-            allowed_origins=tuple(item.get("allowed_origins", ())),
-            device_id=item.get("device_id"),
-            hosted_only=bool(item.get("hosted_only", False)),
+        return _to_session(account_id, session_id, item) if item else None
+
+    def get_session_and_institution(
+        self, institution_id: str, account_id: str, session_id: str
+    ) -> tuple[Session | None, Institution | None]:
+        """The session and the institution the token names, in one round trip (the authorizer's
+        read, strongly consistent: a deactivation shows in the very next request)."""
+        session_item, institution_item = self._batch_get(
+            [keys.session(account_id, session_id), keys.institution(institution_id)]
         )
+        session = _to_session(account_id, session_id, session_item) if session_item else None
+        return session, to_institution(institution_item) if institution_item else None
 
     def delete_session(self, account_id: str, session_id: str) -> None:
         with aws_call("DynamoDB"):

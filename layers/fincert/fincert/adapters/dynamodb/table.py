@@ -159,6 +159,35 @@ class Table:
         item = response.get("Item")
         return load_item(item) if item else None
 
+    def _batch_get(self, batch: Sequence[Key], consistent: bool = True) -> list[dict[str, Any] | None]:
+        """The items at these keys (at most 100), in their order, None where there is none; one
+        round trip (a partial answer is a fault: 503)."""
+        with aws_call("DynamoDB"):
+            response = self._client().batch_get_item(
+                RequestItems={
+                    self._table: {"Keys": [self._key(key) for key in batch], "ConsistentRead": consistent}
+                }
+            )
+        if response.get("UnprocessedKeys"):
+            raise ServiceUnavailable("DynamoDB did not return every item, retry", retry_after=1)
+        found = {
+            (item["pk"], item["sk"]): item
+            for item in map(load_item, response["Responses"].get(self._table, []))
+        }
+        return [found.get((key.pk, key.sk)) for key in batch]
+
+    def _delete_if(self, key: Key, condition: str) -> None:
+        """One conditional DeleteItem; raises ConditionFailed when the condition does not hold."""
+        try:
+            with aws_call("DynamoDB"):
+                self._client().delete_item(
+                    TableName=self._table, Key=self._key(key), ConditionExpression=condition
+                )
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                raise ConditionFailed(f"{key.pk} {key.sk}: condition failed") from e
+            raise
+
     def _put_new(self, item: dict[str, Any]) -> None:
         self._put_if(item, "attribute_not_exists(pk)")
 

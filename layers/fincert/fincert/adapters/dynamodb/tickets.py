@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fincert.adapters.dynamodb import keys
-from fincert.adapters.dynamodb.items import SharedItems, session_item
+from fincert.adapters.dynamodb.items import SharedItems, session_item, to_institution
 from fincert.adapters.dynamodb.table import (
     as_bytes,
     attribute_values,
@@ -19,7 +19,7 @@ from fincert.adapters.dynamodb.table import (
     load_item,
     millis,
 )
-from fincert.domain.model import RateLimit, Session
+from fincert.domain.model import Institution, RateLimit, Session
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
 from fincert.domain.ticket_records import SignOrder, TicketContent, TicketPurpose, TicketStatus, UiTicket
 from fincert.errors import ConditionFailed, TicketUnavailable
@@ -103,6 +103,16 @@ class TicketTable(SharedItems):
     def get_ticket(self, ticket_id: str) -> UiTicket | None:
         item = self._get(keys.ticket(ticket_id))
         return _to_ticket(item) if item else None
+
+    def get_ticket_and_institution(
+        self, institution_id: str, ticket_id: str
+    ) -> tuple[UiTicket | None, Institution | None]:
+        """The ticket and the institution the window credential names, in one round trip."""
+        ticket_item, institution_item = self._batch_get(
+            [keys.ticket(ticket_id), keys.institution(institution_id)]
+        )
+        ticket = _to_ticket(ticket_item) if ticket_item else None
+        return ticket, to_institution(institution_item) if institution_item else None
 
     def open_ticket(
         self,
