@@ -1,5 +1,6 @@
 """Public PKI endpoints: the CA certificates (AIA caIssuers target) and the chain, the OCSP
-responder (RFC 6960, POST and GET) and the CRLs (RFC 5280, one per partition, and the root's).
+responder (RFC 6960, POST and GET) and the CRLs (RFC 5280, one per partition, and the root's);
+and the service's health check, which asks what these routes need: the CA.
 
 The OCSP and CRL code (fincert.domain.revocation_status) is imported by the routes that use it,
 not here: the certificate routes' cold start does not pay for it."""
@@ -84,6 +85,52 @@ def issuing_ca() -> Response[bytes]:
 def chain() -> Response[str]:
     pem = services().certificate_authority().chain_pem()
     return Response(200, content_type="application/x-pem-file", body=pem, headers={"Cache-Control": _CACHE})
+
+
+# --- health ----------------------------------------------------------------------------------
+_HEALTH: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "The API and its functions are up and the CA is bootstrapped",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok"]},
+                        "certificate_authority": {"type": "string", "enum": ["ready"]},
+                    },
+                    "required": ["status", "certificate_authority"],
+                },
+                "examples": {"ok": {"value": {"status": "ok", "certificate_authority": "ready"}}},
+            }
+        },
+    },
+    503: {
+        "description": "`service_unavailable`: the CA is not bootstrapped yet, or DynamoDB is unavailable "
+        "(Retry-After)",
+        "content": _ERROR_BODY,
+    },
+}
+
+
+@app.get(
+    "/v1/health",
+    summary="Health check: public, cheap, for load balancers and uptime monitors",
+    description="Reads the CA the way the PKI routes do: from this container's memory once loaded, so a "
+    "warm container makes no AWS call; a cold one makes one DynamoDB GetItem. 200 says API Gateway, "
+    "Lambda, the layer and the table answer and the CA is bootstrapped; it does not sign anything "
+    "(KMS is not called). Never cached.",
+    tags=["health"],
+    responses=_HEALTH,
+)
+def health() -> Response[dict[str, str]]:
+    services().certificate_authority()
+    return Response(
+        200,
+        content_type="application/json",
+        body={"status": "ok", "certificate_authority": "ready"},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 # --- revocation status -----------------------------------------------------------------------
