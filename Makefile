@@ -64,6 +64,7 @@ run-job: setup
 
 openapi: setup
 	$(PY) -m fincert_local openapi --write docs/openapi.json
+	$(PY) -m fincert_local errors --write docs/errors.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .local-stack

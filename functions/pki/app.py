@@ -64,7 +64,13 @@ _OCSP_REQUEST = "application/ocsp-request"
 _NO_CACHE = "no-cache"
 
 
-@app.get("/pki/root-ca.crt", summary="Root CA certificate (DER)", tags=["pki"], responses=_DER)
+@app.get(
+    "/pki/root-ca.crt",
+    summary="Root CA certificate (DER)",
+    tags=["pki"],
+    description="The root CA certificate, DER. Cached by clients and shared caches for an hour.",
+    responses=_DER,
+)
 def root_ca() -> Response[bytes]:
     der = services().certificate_authority().root_certificate.public_bytes(Encoding.DER)
     return Response(200, content_type="application/pkix-cert", body=der, headers={"Cache-Control": _CACHE})
@@ -74,6 +80,7 @@ def root_ca() -> Response[bytes]:
     "/pki/issuing-ca.crt",
     summary="Issuing CA certificate (DER), the AIA caIssuers target",
     tags=["pki"],
+    description="The issuing CA certificate, DER: the URL in every subscriber certificate's AIA caIssuers.",
     responses=_DER,
 )
 def issuing_ca() -> Response[bytes]:
@@ -81,7 +88,13 @@ def issuing_ca() -> Response[bytes]:
     return Response(200, content_type="application/pkix-cert", body=der, headers={"Cache-Control": _CACHE})
 
 
-@app.get("/pki/chain.pem", summary="Issuing CA then root CA (PEM)", tags=["pki"], responses=_PEM)
+@app.get(
+    "/pki/chain.pem",
+    summary="Issuing CA then root CA (PEM)",
+    tags=["pki"],
+    description="The issuing CA then the root CA, PEM: what `chain_pem` in the API's answers holds.",
+    responses=_PEM,
+)
 def chain() -> Response[str]:
     pem = services().certificate_authority().chain_pem()
     return Response(200, content_type="application/x-pem-file", body=pem, headers={"Cache-Control": _CACHE})
@@ -152,6 +165,7 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     "/pki/ocsp",
     summary="OCSP responder (RFC 6960), DER request in the body",
     tags=["pki"],
+    description="RFC 6960 OCSP over POST: a DER OCSPRequest in, a DER OCSPResponse out, signed by the delegated responder from the serial's record, so a revocation shows in the very next answer. Nonces are echoed. Never cached.",
     responses=_OCSP,
 )
 def ocsp_post() -> Response[bytes]:
@@ -202,6 +216,7 @@ def crl(name: str) -> Response[bytes]:
     "/pki/root.crl",
     summary="Root CA CRL (DER), the issuing CA certificate's cRLDistributionPoints",
     tags=["pki"],
+    description="The root CA's CRL (DER): the URL in the issuing CA certificate's cRLDistributionPoints. Rebuilt every 6 hours.",
     responses=_CRL,
 )
 def root_crl() -> Response[bytes]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, jobs, load, openapi, sandbox, sri
+from fincert_local import bench, demo, error_codes, jobs, load, openapi, sandbox, sri
 from fincert_local.state import DEFAULT_STATE, load_state, stack_state
 from fincert_local.template import repo_root
 
@@ -191,6 +191,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run
+    ),
+    "errors": Command(
+        "print or write the table of every error code (docs/errors.md)",
+        error_codes.add_arguments,
+        error_codes.run,
     ),
     "sri": Command(
         "print the <script> tag (with its SRI hash) that loads fincert.js", sri.add_arguments, sri.run
