@@ -138,7 +138,8 @@ def render() -> str:
         'Every error answer is `{"error": {"code", "message", "details"?}}` (the CSC routes: '
         '`{"error", "error_description"}`, with the same codes). Clients branch on the code, never on '
         "the message. The OpenAPI document lists, per operation, the codes it can answer. A 4xx "
-        "changed nothing; a 503 changed nothing either and may be retried after `Retry-After`.",
+        "changes nothing but what its meaning says (a wrong PIN or SMS code uses an attempt); a 503 "
+        "changes nothing and may be retried after `Retry-After`.",
     ]
     for audience, title in _AUDIENCES.items():
         lines += ["", f"## {title}", "", "| Code | HTTP status | Meaning |", "| --- | --- | --- |"]
