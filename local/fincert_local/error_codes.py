@@ -22,7 +22,6 @@ from pathlib import Path
 
 from fincert import errors
 from fincert.api.error_codes import ERROR_CODES
-from fincert.api.errors import status_of
 
 from fincert_local.template import load_template, repo_root
 
@@ -43,10 +42,19 @@ def _callee(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
+def _status_of(cls: type[errors.FincertError]) -> int:
+    # Imported when used: fincert.api.errors makes a Powertools Logger, which binds its handler to
+    # the stdout of the moment, and `python -m fincert_local` imports this module for every
+    # subcommand (run-job redirects stdout before the handlers log).
+    from fincert.api.errors import status_of
+
+    return status_of(cls)
+
+
 def _error_class_status(name: str) -> int | None:
     cls = getattr(errors, name, None)
     if isinstance(cls, type) and issubclass(cls, errors.FincertError):
-        return status_of(cls)
+        return _status_of(cls)
     return None
 
 
@@ -77,7 +85,7 @@ def raised_codes(root: Path | None = None) -> dict[str, set[int | None]]:
                         and (code := _literal(statement.value)) is not None
                     ):
                         cls = getattr(importlib.import_module(module), node.name) if module else None
-                        found[code].add(status_of(cls) if isinstance(cls, type) else None)
+                        found[code].add(_status_of(cls) if isinstance(cls, type) else None)
             elif isinstance(node, ast.Call):
                 name = _callee(node)
                 for keyword in node.keywords:

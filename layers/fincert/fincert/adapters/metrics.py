@@ -8,13 +8,15 @@ authorizer, PKI, OCSP) do not pay for it at cold start."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
-
-from aws_lambda_powertools import Logger
 
 from fincert.domain.metrics import SERVICE, SERVICE_DIMENSION, check
 
-logger = Logger(service="fincert")
+# The standard logger Powertools' Logger(service="fincert") writes through, not a Powertools
+# Logger of its own: creating one at import would bind its handler to whatever stdout is then
+# (the wiring imports this module early; fincert_local's run-job redirects stdout later).
+logger = logging.getLogger("fincert")
 
 
 class EmfMetrics:
