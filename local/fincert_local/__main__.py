@@ -7,6 +7,7 @@ module) and add one `Command` to COMMANDS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -155,7 +156,10 @@ def invoke(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        result = gateway.invoke(args.function_id, json.loads(raw))
+        # As `sam local invoke`: the function's own output (log lines, EMF metrics) on stderr,
+        # the result alone on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = gateway.invoke(args.function_id, json.loads(raw))
     except Exception as e:
         # The shape Lambda reports a function error in.
         error = {
