@@ -71,6 +71,7 @@ run-job: setup
 ## Regenerate docs/openapi.json from the code.
 openapi: setup
 	$(PY) -m fincert_local openapi --write docs/openapi.json
+	$(PY) -m fincert_local errors --write docs/errors.md
 
 ## Remove the venv, the caches and a local stack's state.
 clean:

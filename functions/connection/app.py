@@ -60,6 +60,7 @@ def start_connection(request: IdentityRequest) -> Response[VerificationStartedRe
     "/v1/connections/<verification_id>/confirm",
     security=INSTITUTION,
     summary="Confirm with the SMS code: opens a customer session",
+    description="The code the customer received opens a customer session (15 minutes, revocable) bound to this customer and this institution. `institution_registered` says whether the certificate is usable here yet (otherwise `POST /v1/registrations`). 404 `certificate_not_found` once the code is right and the person has no certificate.",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["connection"],
 )
@@ -74,6 +75,7 @@ def confirm_connection(
     "/v1/device-connections",
     security=INSTITUTION,
     summary="Start a device auto-connection: a single-use challenge for the device to sign",
+    description="A registered device (its `device_handle` from `POST /v1/devices`) asks to connect without an SMS: the service returns a fresh single-use challenge, valid 2 minutes.",
     responses={201: {"description": "Challenge issued"}, **ERROR_RESPONSES},
     tags=["connection"],
 )
@@ -91,6 +93,7 @@ def start_device_connection(request: DeviceConnectionRequest) -> Response[Device
     "/v1/device-connections/<challenge_id>/confirm",
     security=INSTITUTION,
     summary="Confirm with the device's ECDSA-SHA256 signature of the challenge: opens a customer session",
+    description="The device's ECDSA-SHA256 signature (base64 DER) of the challenge, made with the P-256 key it registered, opens a customer session as an SMS connection would.",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["connection"],
 )
@@ -109,6 +112,7 @@ def confirm_device_connection(
     "/v1/pin-resets",
     security=INSTITUTION,
     summary="Start a PIN reset: the institution re-verified the customer; the service texts a code",
+    description="The institution re-verified the customer whose PIN is forgotten or locked and sends their identity; the service texts a code.",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["pin"],
 )
@@ -120,6 +124,7 @@ def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedRes
     "/v1/pin-resets/<verification_id>/confirm",
     security=INSTITUTION,
     summary="Confirm with the SMS code and a new PIN: sets the PIN and unlocks it",
+    description="The code and a new PIN (the PIN policy applies): the PIN is replaced and unlocked; the customer is texted.",
     responses={204: {"description": "PIN reset"}, **ERROR_RESPONSES},
     tags=["pin"],
 )

@@ -51,6 +51,7 @@ _ERRORS[401] = {
 @app.post(
     "/csc/v1/info",
     summary="Service information",
+    description="CSC API v1 `info`: the service's name, region, languages and the methods it implements. Needs no token.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
@@ -72,6 +73,7 @@ def info(request: InfoRequest) -> InfoResponse:
     "/csc/v1/credentials/list",
     security=CUSTOMER,
     summary="The customer's credentials usable here",
+    description="CSC API v1 `credentials/list`: the customer's active credential, if its certificate is registered with the session's institution; otherwise an empty list.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
@@ -83,6 +85,7 @@ def credentials_list(request: CredentialsListRequest) -> CredentialsListResponse
     "/csc/v1/credentials/info",
     security=CUSTOMER,
     summary="A credential's key, certificate and PIN",
+    description="CSC API v1 `credentials/info`: the key (algorithm OIDs, length, curve), the certificate (none, itself or the chain; with `certInfo` its DNs, serial and validity) and, with `authInfo`, the PIN's description.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
@@ -96,6 +99,7 @@ def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse
     "/csc/v1/credentials/authorize",
     security=CUSTOMER,
     summary="PIN -> SAD for numSignatures signatures (bound to the given hashes, if any), valid 5 minutes",
+    description="CSC API v1 `credentials/authorize`: checks the PIN (one attempt; 5 wrong ones lock it) and returns a SAD good for `numSignatures` signatures within 5 minutes, bound to `hash` when given. Written to the customer's history, success or failure.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
@@ -112,6 +116,7 @@ def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:
     "/csc/v1/signatures/signHash",
     security=CUSTOMER,
     summary="Sign SHA-256 hashes with a SAD (RSASSA-PKCS1-v1_5, RSASSA-PSS or ECDSA)",
+    description="CSC API v1 `signatures/signHash`: signs each base64 SHA-256 hash with the credential's key (RSASSA-PKCS1-v1_5 `1.2.840.113549.1.1.11`, RSASSA-PSS with `signAlgoParams`, or ECDSA `1.2.840.10045.4.3.2`) and spends the SAD in the same step; one history line.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )

@@ -29,6 +29,7 @@ app = create_app()
     "/v1/registrations",
     security=CUSTOMER,
     summary="Register the customer's certificate with this institution (타기관 등록); takes the PIN",
+    description="타기관 등록: makes the customer's certificate usable at the session's institution. Takes the PIN (one attempt).",
     responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["customer"],
 )
@@ -41,6 +42,7 @@ def register_institution(request: PinRequest) -> Response[None]:
     "/v1/pin",
     security=CUSTOMER,
     summary="Change the PIN (current PIN + new PIN); the customer is notified by SMS",
+    description="The current PIN (one attempt) and a new one that meets the PIN policy. The customer is texted.",
     responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["pin"],
 )
@@ -53,6 +55,7 @@ def change_pin(request: PinChangeRequest) -> Response[None]:
     "/v1/devices",
     security=CUSTOMER,
     summary="Register this device's P-256 public key (at most 5 devices)",
+    description="Registers a device's P-256 public key (base64 DER SubjectPublicKeyInfo) for later connections without SMS; at most 5 per customer. Returns the `device_handle` the device keeps.",
     responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["devices"],
 )
@@ -70,6 +73,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     "/v1/devices",
     security=CUSTOMER,
     summary="The customer's devices",
+    description="The customer's registered devices, with when each was added and last used to connect.",
     responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
     tags=["devices"],
 )
@@ -83,6 +87,7 @@ def list_devices() -> DeviceListResponse:
     "/v1/devices/<device_id>",
     security=CUSTOMER,
     summary="Remove a device",
+    description="Removes one of the customer's devices; its key can be registered again afterwards.",
     responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
     tags=["devices"],
 )
@@ -97,6 +102,7 @@ def remove_device(
     "/v1/history",
     security=CUSTOMER,
     summary="The customer's usage history, newest first",
+    description="What happened at this institution with the customer's certificate (issuance, connections, authorizations, signatures, devices, registrations, PIN and status changes), newest first. A page may hold fewer than `limit` entries: follow `next_cursor` until it is null.",
     responses={200: {"description": "One page of the history"}, **ERROR_RESPONSES},
     tags=["customer"],
 )
@@ -112,6 +118,7 @@ def list_history(
     "/v1/sessions/current",
     security=CUSTOMER,
     summary="End this session (the token stops working at once)",
+    description="Ends the session: its token stops working at once (the authorizer does not cache).",
     responses={204: {"description": "Ended"}, **ERROR_RESPONSES},
     tags=["customer"],
 )

@@ -22,6 +22,7 @@ app = create_app()
     "/v1/enrollments",
     security=INSTITUTION,
     summary="Start enrollment: the service texts the customer a 6-digit code",
+    description="The bank verified the customer and sends their identity, their answer to the terms and auto-renewal, and the key algorithm. The service texts a 6-digit code; the enrollment lives 5 minutes and allows 5 wrong codes. Texts count against hourly limits per phone and per institution.",
     responses={201: {"description": "Enrollment started"}, **ERROR_RESPONSES},
     tags=["issuance"],
 )
@@ -34,6 +35,7 @@ def start_enrollment(request: EnrollmentStartRequest) -> Response[EnrollmentStar
     "/v1/enrollments/<enrollment_id>/confirm",
     security=INSTITUTION,
     summary="Confirm with the SMS code and the new PIN: issues the financial certificate",
+    description="The code and the customer's new PIN (the PIN policy applies). The service creates the account if needed, generates the key pair, issues a 3-year certificate and returns it with the chain; an earlier certificate of the same person is revoked (superseded) in the same transaction. A retry with the same body returns the same certificate.",
     responses={201: {"description": "Certificate issued (or the same one, for a retry)"}, **ERROR_RESPONSES},
     tags=["issuance"],
 )

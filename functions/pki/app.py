@@ -1,5 +1,6 @@
 """Public PKI endpoints: the CA certificates (AIA caIssuers target) and the chain, the OCSP
-responder (RFC 6960, POST and GET) and the CRLs (RFC 5280, one per partition, and the root's).
+responder (RFC 6960, POST and GET) and the CRLs (RFC 5280, one per partition, and the root's);
+and the service's health check, which asks what these routes need: the CA.
 
 The OCSP and CRL code (fincert.domain.revocation_status) is imported by the routes that use it,
 not here: the certificate routes' cold start does not pay for it."""
@@ -63,7 +64,13 @@ _OCSP_REQUEST = "application/ocsp-request"
 _NO_CACHE = "no-cache"
 
 
-@app.get("/pki/root-ca.crt", summary="Root CA certificate (DER)", tags=["pki"], responses=_DER)
+@app.get(
+    "/pki/root-ca.crt",
+    summary="Root CA certificate (DER)",
+    tags=["pki"],
+    description="The root CA certificate, DER. Cached by clients and shared caches for an hour.",
+    responses=_DER,
+)
 def root_ca() -> Response[bytes]:
     der = services().certificate_authority().root_certificate.public_bytes(Encoding.DER)
     return Response(200, content_type="application/pkix-cert", body=der, headers={"Cache-Control": _CACHE})
@@ -73,6 +80,7 @@ def root_ca() -> Response[bytes]:
     "/pki/issuing-ca.crt",
     summary="Issuing CA certificate (DER), the AIA caIssuers target",
     tags=["pki"],
+    description="The issuing CA certificate, DER: the URL in every subscriber certificate's AIA caIssuers.",
     responses=_DER,
 )
 def issuing_ca() -> Response[bytes]:
@@ -80,10 +88,62 @@ def issuing_ca() -> Response[bytes]:
     return Response(200, content_type="application/pkix-cert", body=der, headers={"Cache-Control": _CACHE})
 
 
-@app.get("/pki/chain.pem", summary="Issuing CA then root CA (PEM)", tags=["pki"], responses=_PEM)
+@app.get(
+    "/pki/chain.pem",
+    summary="Issuing CA then root CA (PEM)",
+    tags=["pki"],
+    description="The issuing CA then the root CA, PEM: what `chain_pem` in the API's answers holds.",
+    responses=_PEM,
+)
 def chain() -> Response[str]:
     pem = services().certificate_authority().chain_pem()
     return Response(200, content_type="application/x-pem-file", body=pem, headers={"Cache-Control": _CACHE})
+
+
+# --- health ----------------------------------------------------------------------------------
+_HEALTH: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "The API and its functions are up and the CA is bootstrapped",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok"]},
+                        "certificate_authority": {"type": "string", "enum": ["ready"]},
+                    },
+                    "required": ["status", "certificate_authority"],
+                },
+                "examples": {"ok": {"value": {"status": "ok", "certificate_authority": "ready"}}},
+            }
+        },
+    },
+    503: {
+        "description": "`service_unavailable`: the CA is not bootstrapped yet, or DynamoDB is unavailable "
+        "(Retry-After)",
+        "content": _ERROR_BODY,
+    },
+}
+
+
+@app.get(
+    "/v1/health",
+    summary="Health check: public, cheap, for load balancers and uptime monitors",
+    description="Reads the CA the way the PKI routes do: from this container's memory once loaded, so a "
+    "warm container makes no AWS call; a cold one makes one DynamoDB GetItem. 200 says API Gateway, "
+    "Lambda, the layer and the table answer and the CA is bootstrapped; it does not sign anything "
+    "(KMS is not called). Never cached.",
+    tags=["health"],
+    responses=_HEALTH,
+)
+def health() -> Response[dict[str, str]]:
+    services().certificate_authority()
+    return Response(
+        200,
+        content_type="application/json",
+        body={"status": "ok", "certificate_authority": "ready"},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 # --- revocation status -----------------------------------------------------------------------
@@ -105,6 +165,7 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     "/pki/ocsp",
     summary="OCSP responder (RFC 6960), DER request in the body",
     tags=["pki"],
+    description="RFC 6960 OCSP over POST: a DER OCSPRequest in, a DER OCSPResponse out, signed by the delegated responder from the serial's record, so a revocation shows in the very next answer. Nonces are echoed. Never cached.",
     responses=_OCSP,
 )
 def ocsp_post() -> Response[bytes]:
@@ -155,6 +216,7 @@ def crl(name: str) -> Response[bytes]:
     "/pki/root.crl",
     summary="Root CA CRL (DER), the issuing CA certificate's cRLDistributionPoints",
     tags=["pki"],
+    description="The root CA's CRL (DER): the URL in the issuing CA certificate's cRLDistributionPoints. Rebuilt every 6 hours.",
     responses=_CRL,
 )
 def root_crl() -> Response[bytes]:

@@ -12,7 +12,9 @@ logger = Logger(service="fincert")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     svc = services()
-    report = reconcile_presigned(svc.store, svc.clock, time_left_ms=context.get_remaining_time_in_millis)
+    report = reconcile_presigned(
+        svc.store, svc.clock, time_left_ms=context.get_remaining_time_in_millis, metrics=svc.metrics
+    )
     summary = {
         "revoked": report.revoked,
         "already_settled": report.already_settled,

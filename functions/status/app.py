@@ -32,6 +32,7 @@ def _status(credential: Credential) -> CertificateStatusResponse:
     "/v1/certificate",
     security=CUSTOMER,
     summary="The customer's certificate and its status (valid, suspended, expired)",
+    description="The certificate of the session's customer as this institution may see it: `valid`, `suspended` or `expired`; a revoked one is 404 `certificate_not_found`.",
     responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
     tags=["status"],
 )
@@ -43,6 +44,7 @@ def get_certificate() -> CertificateStatusResponse:
     "/v1/certificate/status",
     security=CUSTOMER,
     summary="Suspend or revoke the customer's certificate with their PIN (restoring takes re-verification)",
+    description="The customer suspends (효력정지) or revokes (폐기) their certificate with their PIN (one attempt). Revocations take an RFC 5280 reason. The very next OCSP answer shows it; the customer is texted. Restoring is 403 `reverification_required`: it takes `POST /v1/status-changes`.",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["status"],
 )
@@ -57,6 +59,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
     "/v1/status-changes",
     security=INSTITUTION,
     summary="Start a status change: the institution re-verified the customer; the service texts a code",
+    description="The institution re-verified the customer (a lost phone, a locked or forgotten PIN) and sends their identity; the service texts a code. The same answer whether or not the person has a certificate here.",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["status"],
 )
@@ -72,6 +75,7 @@ def start_status_change(request: IdentityRequest) -> Response[VerificationStarte
     "/v1/status-changes/<verification_id>/confirm",
     security=INSTITUTION,
     summary="Confirm with the SMS code: suspend, restore or revoke the customer's certificate",
+    description="The code the customer received and the change: `suspend`, `restore` (the only way to restore) or `revoke` with a reason. One transaction changes the certificate, its revocation record and the account; the customer is texted.",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["status"],
 )

@@ -76,6 +76,7 @@ def _created(body: object) -> Response:
     "/v1/ui-tickets",
     security=INSTITUTION,
     summary="Mint a UI ticket: one customer flow in the service's window, its result for one origin",
+    description="The bank's back end asks for a single-use ticket for one customer flow in the service's window: `issue` (an enrollment it started), `connect`, `sign` (the contents to show and sign) or `manage`. Its page hands the ticket to the window, which must be opened from `origin`, one of the institution's registered origins.",
     responses={201: {"description": "Minted (redeem within expires_at)"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -103,6 +104,7 @@ def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
     "/v1/ui-tickets/<ticket_id>",
     security=INSTITUTION,
     summary="What became of a UI ticket: the outcome as the service recorded it",
+    description="What became of a ticket the institution minted: `pending`, `open`, `completed` (with its outcome: the certificate issued, the signatures, ...), `cancelled` or `expired`. The bank's back end reads the result here, not from its page.",
     responses={200: {"description": "The ticket's status and outcome"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -121,6 +123,7 @@ def get_ticket(ticket_id: Annotated[str, _TICKET_ID]) -> TicketStatusResponse:
     "/v1/ui-tickets/<ticket_id>/session",
     security=INSTITUTION,
     summary="Exchange a connect window's one-time code for a customer session",
+    description="A connect window ends with a one-time code, which the bank's back end exchanges here for a customer session (as `POST /v1/connections/{verification_id}/confirm` returns).",
     responses={201: {"description": "Session opened"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -177,6 +180,7 @@ def redeem(request: RedeemRequest) -> Response[RedeemResponse]:
     "/v1/window",
     security=WINDOW,
     summary="The window's flow as it is now",
+    description="The window's flow: its purpose, the institution, whether the customer is connected, their certificate and, for a sign window, what is to be signed.",
     responses={200: {"description": "The flow"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -188,6 +192,7 @@ def get_flow() -> WindowFlowResponse:
     "/v1/window/cancel",
     security=WINDOW,
     summary="The customer closed or cancelled the window",
+    description="The customer closed or cancelled the window: the ticket ends `cancelled` and the window credential stops working.",
     responses={204: {"description": "Cancelled"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -200,6 +205,7 @@ def cancel() -> Response[None]:
     "/v1/window/connections",
     security=WINDOW,
     summary="Connect the customer by name, mobile number and birth date: the service texts a code",
+    description="The customer types their name, mobile number and birth date in the window; the service texts a code.",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -214,6 +220,7 @@ def start_connection(request: IdentityRequest) -> Response[VerificationStartedRe
     "/v1/window/connections/<verification_id>/confirm",
     security=WINDOW,
     summary="Confirm the connection with the SMS code",
+    description="The code connects the customer in this window (no token leaves it).",
     responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -229,6 +236,7 @@ def confirm_connection(
     "/v1/window/device-connections",
     security=WINDOW,
     summary="Connect as a remembered browser: a single-use challenge to sign",
+    description="A browser the customer asked to remember (a non-extractable WebCrypto key) asks for a single-use challenge.",
     responses={201: {"description": "Challenge issued"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -254,6 +262,7 @@ def _signature_bytes(signature_b64: str) -> bytes:
     "/v1/window/device-connections/<challenge_id>/confirm",
     security=WINDOW,
     summary="Answer the challenge with the browser's signature (DER, or WebCrypto's r||s)",
+    description="The browser's ECDSA P-256 signature of the challenge (DER or WebCrypto's r||s, base64) connects the customer without an SMS.",
     responses={200: {"description": "Connected"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -271,6 +280,7 @@ def confirm_device_connection(
     "/v1/window/issuance",
     security=WINDOW,
     summary="Issue the certificate of the ticket's enrollment: SMS code, the customer's answers, new PIN",
+    description="In an issue window: the SMS code, the customer's answers to the terms and auto-renewal, and the new PIN. Issues the certificate as `POST /v1/enrollments/{enrollment_id}/confirm` does.",
     responses={201: {"description": "Issued"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -314,6 +324,7 @@ def sign(request: PinRequest) -> Response[SignContentsResponse]:
     "/v1/window/connect-code",
     security=WINDOW,
     summary="End a connect window: a one-time code for the bank's back end",
+    description="In a connect window, once connected: a one-time code the bank's page passes to its back end, which exchanges it for a session (`POST /v1/ui-tickets/{ticket_id}/session`).",
     responses={201: {"description": "The code"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -329,6 +340,7 @@ def connect_code() -> Response[ConnectCodeResponse]:
     "/v1/window/devices",
     security=WINDOW,
     summary="Remember this browser: register its non-extractable P-256 key as one of the customer's devices",
+    description="Remember this browser: registers its non-extractable P-256 key as one of the customer's devices (at most 5).",
     responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -349,6 +361,7 @@ def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegistered
     "/v1/window/devices",
     security=WINDOW,
     summary="The customer's registered devices",
+    description="In a manage window: the customer's registered devices.",
     responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -362,6 +375,7 @@ def list_devices() -> DeviceListResponse:
     "/v1/window/devices/<device_id>",
     security=WINDOW,
     summary="Remove one of the customer's devices",
+    description="Removes one of the customer's devices.",
     responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -383,6 +397,7 @@ def _manager() -> Principal:
     "/v1/window/registrations",
     security=WINDOW,
     summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
+    description="타기관 등록 in the window: the PIN makes the certificate usable at the ticket's institution.",
     responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -397,6 +412,7 @@ def register_here(request: PinRequest) -> Response[None]:
     "/v1/window/certificate",
     security=WINDOW,
     summary="The customer's certificate and its status",
+    description="In a manage window: the customer's certificate and its status.",
     responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -409,6 +425,7 @@ def get_certificate() -> CertificateStatusResponse:
     "/v1/window/certificate/status",
     security=WINDOW,
     summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
+    description="In a manage window: suspend or revoke with the PIN, as `POST /v1/certificate/status`.",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -424,6 +441,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
     "/v1/window/pin",
     security=WINDOW,
     summary="Change the PIN (the current one, then the new one)",
+    description="In a manage window: the current PIN, then the new one (the PIN policy applies). The customer is texted.",
     responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -436,6 +454,7 @@ def change_pin(request: PinChangeRequest) -> Response[None]:
     "/v1/window/history",
     security=WINDOW,
     summary="The customer's full usage history, newest first",
+    description="In a manage window: the customer's full history at every institution (a bank sees only its own through `GET /v1/history`).",
     responses={200: {"description": "One page"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -455,6 +474,7 @@ def _reverifying() -> Principal:
     "/v1/window/pin-resets",
     security=WINDOW,
     summary="Forgotten or locked PIN: re-verify the customer by name, mobile number and birth date",
+    description="In a manage window, for a forgotten or locked PIN: the customer re-verifies with name, mobile number and birth date; the service texts a code.",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -469,6 +489,7 @@ def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedRes
     "/v1/window/pin-resets/<verification_id>/confirm",
     security=WINDOW,
     summary="Set a new PIN with the SMS code (unlocks the PIN)",
+    description="The code and a new PIN: the PIN is replaced and unlocked.",
     responses={204: {"description": "PIN set"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -483,6 +504,7 @@ def confirm_pin_reset(
     "/v1/window/status-changes",
     security=WINDOW,
     summary="Suspend, restore or revoke after re-verifying the customer: the service texts a code",
+    description="In a manage window: suspend, restore or revoke after re-verifying the customer; the service texts a code.",
     responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -497,6 +519,7 @@ def start_status_change(request: IdentityRequest) -> Response[VerificationStarte
     "/v1/window/status-changes/<verification_id>/confirm",
     security=WINDOW,
     summary="Make the status change with the SMS code",
+    description="The code and the change (restore only this way), as `POST /v1/status-changes/{verification_id}/confirm`.",
     responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )
@@ -514,6 +537,7 @@ def confirm_status_change(
     "/v1/window/finish",
     security=WINDOW,
     summary="The customer is done managing: the bank's back end sees the ticket completed",
+    description="The customer is done managing: the ticket ends `completed` and the window credential stops working.",
     responses={204: {"description": "Finished"}, **ERROR_RESPONSES},
     tags=["hosted window"],
 )

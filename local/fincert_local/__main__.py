@@ -7,6 +7,7 @@ module) and add one `Command` to COMMANDS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, jobs, load, openapi, sandbox, sri
+from fincert_local import bench, demo, error_codes, jobs, load, openapi, sandbox, sri
 from fincert_local.state import DEFAULT_STATE, load_state, stack_state
 from fincert_local.template import repo_root
 
@@ -188,7 +189,10 @@ def invoke(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        result = gateway.invoke(args.function_id, json.loads(raw))
+        # As `sam local invoke`: the function's own output (log lines, EMF metrics) on stderr,
+        # the result alone on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = gateway.invoke(args.function_id, json.loads(raw))
     except Exception as e:
         # The shape Lambda reports a function error in.
         error = {
@@ -224,6 +228,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "openapi": Command(
         "print or write the OpenAPI document generated from the code", openapi.add_arguments, openapi.run
+    ),
+    "errors": Command(
+        "print or write the table of every error code (docs/errors.md)",
+        error_codes.add_arguments,
+        error_codes.run,
     ),
     "sri": Command(
         "print the <script> tag (with its SRI hash) that loads fincert.js", sri.add_arguments, sri.run

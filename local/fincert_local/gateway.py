@@ -15,6 +15,7 @@ The caller owns os.environ: handlers read their settings from it (LocalStack set
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import json
 import logging
@@ -34,6 +35,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
+from fincert_local import api_docs
 from fincert_local.openapi_document import build_document
 from fincert_local.template import (
     DEFAULT_ACCOUNT_ID,
@@ -234,7 +236,12 @@ class Gateway:
         self._load_lock = threading.Lock()
         self.local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], Response]] = {
             ("GET", "/_local/sms"): self._local_sms,
-            ("GET", "/_local/openapi.json"): self._local_openapi,
+            ("GET", api_docs.OPENAPI_PATH): self._local_openapi,
+            ("GET", api_docs.DOCS_PATH): self._local_docs,
+            **{
+                ("GET", path): functools.partial(self._local_docs_asset, name)
+                for path, name in api_docs.asset_routes().items()
+            },
         }
 
     # --- Lambda ------------------------------------------------------------------------------
@@ -491,6 +498,19 @@ class Gateway:
 
     def _local_openapi(self, query: dict[str, list[str]]) -> Response:
         return _json_response(200, build_document(self))  # imports every API handler: only when asked
+
+    def _local_docs(self, query: dict[str, list[str]]) -> Response:
+        if query.get("format") == ["json"]:  # where the Swagger UI page reloads the document from
+            return self._local_openapi(query)
+        return Response(
+            200,
+            [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+            api_docs.page(build_document(self)),
+        )
+
+    def _local_docs_asset(self, name: str, query: dict[str, list[str]]) -> Response:
+        content_type, body = api_docs.asset(name)
+        return Response(200, [("Content-Type", content_type), ("Cache-Control", "max-age=3600")], body)
 
     # --- HTTP --------------------------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import jsonschema
+import pytest
 from fincert_local.openapi import build_openapi, openapi_path, render
 from fincert_local.template import api_routes, load_template, repo_root
 
@@ -115,3 +119,63 @@ def test_answers_mark_every_field_they_always_send_as_required():
                 optional.add((name, prop_name))
                 assert not _nullable(prop), (name, prop_name)
     assert optional == ABSENT_WHEN_NOT_APPLICABLE
+
+
+def test_the_document_passes_openapi_spec_validator():
+    """An independent linter (openapi-spec-validator, OpenAPI 3.1 rules and JSON Schema)."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    document = build_openapi()
+    validate(document)
+    broken = json.loads(json.dumps(document))
+    broken["paths"]["/v1/health"]["get"]["responses"]["200"]["content"] = "not a map"
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
+
+
+def test_every_operation_has_a_summary_a_description_and_its_error_codes():
+    for path, operations in build_openapi()["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary"), where
+            description = operation.get("description", "")
+            # Its own words before the generated list of error codes.
+            assert description.split("**Error codes**")[0].strip(), where
+            assert "**Error codes**: `" in description, where
+
+
+def _validator(document: dict, schema: dict) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        schema | {"components": document["components"]}, format_checker=jsonschema.FormatChecker()
+    )
+
+
+def test_every_example_is_valid_against_its_schema():
+    """Request bodies, success answers and each error code's example body: an example that drifts
+    from its model fails here rather than misleading a reader."""
+    document = build_openapi()
+    checked = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}).get("content", {}))]
+            bodies += [(status, r.get("content", {})) for status, r in operation["responses"].items()]
+            for where, content in bodies:
+                for media in content.values():
+                    for name, example in media.get("examples", {}).items():
+                        errors = list(_validator(document, media["schema"]).iter_errors(example["value"]))
+                        assert not errors, (method, path, where, name, errors[0].message)
+                        checked += 1
+    assert checked > 500
+
+
+def test_every_json_request_and_success_answer_has_an_example():
+    for path, operations in build_openapi()["paths"].items():
+        for method, operation in operations.items():
+            request = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if request is not None:
+                assert request.get("examples"), (method, path)
+            for status, response in operation["responses"].items():
+                answer = response.get("content", {}).get("application/json")
+                if status.startswith("2") and answer is not None:
+                    assert answer.get("examples"), (method, path, status)

@@ -51,3 +51,10 @@ class JobQueue(Protocol):
     def send(self, messages: Sequence[Mapping[str, object]]) -> None:
         """Sends each message (JSON-serialisable); raises ServiceUnavailable if any was not sent."""
         ...
+
+
+class Metrics(Protocol):
+    """Operational counters (CloudWatch EMF in Lambda). `name` and every dimension value come
+    from fincert.domain.metrics' catalogue; an implementation refuses anything else."""
+
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None: ...

@@ -18,9 +18,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from fincert.domain.jobs import Job, plan, work
+from fincert.domain.metrics import NO_METRICS
 from fincert.domain.stores import DueEntries
 from fincert.errors import ConfigurationError
-from fincert.ports import JobQueue
+from fincert.ports import JobQueue, Metrics
 
 if TYPE_CHECKING:
     from fincert.settings import Settings
@@ -44,12 +45,25 @@ def run_planner(job: Job, store: DueEntries, queue: JobQueue, context: Any, logg
 
 
 def run_worker(
-    job: Job, store: DueEntries, queue: JobQueue, event: dict[str, Any], context: Any, logger: Logger
+    job: Job,
+    store: DueEntries,
+    queue: JobQueue,
+    event: dict[str, Any],
+    context: Any,
+    logger: Logger,
+    metrics: Metrics = NO_METRICS,
 ) -> PartialItemFailureResponse:
     def handle(record: SQSRecord) -> str:
         message = json.loads(record.body)
         try:
-            outcome = work(job, store, queue, message, time_left_ms=context.get_remaining_time_in_millis)
+            outcome = work(
+                job,
+                store,
+                queue,
+                message,
+                time_left_ms=context.get_remaining_time_in_millis,
+                metrics=metrics,
+            )
         except Exception as e:
             # Keys of the entry only (account/credential ids): never personal data.
             logger.warning(
@@ -105,6 +119,6 @@ def job_handlers(name: str) -> tuple[PlanHandler, WorkHandler]:
     @logger.inject_lambda_context(clear_state=True)
     def work(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         svc = services()
-        return run_worker(job_of(svc), svc.store, queue(svc), event, context, logger)
+        return run_worker(job_of(svc), svc.store, queue(svc), event, context, logger, svc.metrics)
 
     return plan, work

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from fincert.adapters.clients import AwsClients
 from fincert.adapters.dynamodb import DynamoStore
 from fincert.adapters.kms import KmsKeyManagement
+from fincert.adapters.metrics import EmfMetrics
 from fincert.adapters.notify import SnsSmsSender
 from fincert.clock import SystemClock
-from fincert.ports import Clock, KeyManagement, SmsSender
+from fincert.domain.metrics import MeteredSms
+from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -47,13 +49,16 @@ class Services:
         sms: SmsSender | None = None,
         clock: Clock | None = None,
         clients: AwsClients | None = None,
+        metrics: Metrics | None = None,
     ):
         self.settings = settings
         self._clients = clients or AwsClients()
+        self.metrics: Metrics = metrics or EmfMetrics(settings.metrics_namespace)
         # The one store, wired into every storage role the use cases ask for.
         self.store: DynamoStore = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
-        self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms)
-        self.sms: SmsSender = sms or SnsSmsSender(lambda: self._clients.sns)
+        self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms, self.metrics)
+        # Every text, whichever flow sends it, is counted (SmsSent, SmsRefused).
+        self.sms: SmsSender = MeteredSms(sms or SnsSmsSender(lambda: self._clients.sns), self.metrics)
         self.clock: Clock = clock or SystemClock()
         self._ca: CertificateAuthority | None = None
         self._ca_lock = Lock()
@@ -82,6 +87,7 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             certificate_authority=self.certificate_authority,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -89,7 +95,11 @@ class Services:
         from fincert.domain.pin_attempts import PinChecker
 
         return PinChecker(
-            store=self.store, kms=self.kms, hmac_key_id=self.settings.hmac_key_id, clock=self.clock
+            store=self.store,
+            kms=self.kms,
+            hmac_key_id=self.settings.hmac_key_id,
+            clock=self.clock,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -103,6 +113,7 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             pins=self.pins,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -124,6 +135,7 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             certificate_authority=self.certificate_authority,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -138,6 +150,7 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             accounts=self.accounts,
+            metrics=self.metrics,
         )
 
     @cached_property
@@ -199,6 +212,7 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             certificate_authority=self.certificate_authority,
+            metrics=self.metrics,
         )
 
     @cached_property

@@ -38,8 +38,18 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "LimitExceededException"}
+)
+
+
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_throttling(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error_code(error) in _THROTTLING_CODES or status == 429
 
 
 def is_transient(error: ClientError) -> bool:

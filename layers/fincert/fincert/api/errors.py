@@ -34,7 +34,11 @@ _STATUS: list[tuple[type[errors.FincertError], int]] = [
 
 
 def status_for(error: errors.FincertError) -> int:
-    return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
+    return status_of(type(error))
+
+
+def status_of(error_class: type[errors.FincertError]) -> int:
+    return next((status for cls, status in _STATUS if issubclass(error_class, cls)), 500)
 
 
 ErrorBody = Callable[[str, str, Any], dict[str, Any]]

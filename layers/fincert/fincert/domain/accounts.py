@@ -28,6 +28,7 @@ from fincert.domain.access import (
 )
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
+from fincert.domain.metrics import NO_METRICS, count_sms_refused
 from fincert.domain.model import (
     Account,
     HistoryEntry,
@@ -54,7 +55,7 @@ from fincert.errors import (
     NotFound,
     VerificationUnavailable,
 )
-from fincert.ports import Clock, KeyManagement, SmsSender
+from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
 
 
@@ -102,6 +103,7 @@ class AccountService:
         clock: Clock,
         settings: Settings,
         pins: PinChecker,
+        metrics: Metrics = NO_METRICS,
     ):
         self._store = store
         self._kms = kms
@@ -109,6 +111,7 @@ class AccountService:
         self._clock = clock
         self._settings = settings
         self._pins = pins
+        self._metrics = metrics
 
     # --- SMS re-verification: cloud connection, PIN reset, status changes ----------------------------------
     def start_verification(
@@ -137,7 +140,8 @@ class AccountService:
             expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
         )
         limits = sms_limits(self._settings, now, phone_index, principal.institution_id)
-        self._store.create_verification(verification, limits)
+        with count_sms_refused(self._metrics):
+            self._store.create_verification(verification, limits)
         try:
             self._sms.send_sms(identity.phone, _SMS_TEXT[purpose].format(code=code))
         except Exception:

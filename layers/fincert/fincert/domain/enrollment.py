@@ -29,6 +29,7 @@ from fincert.domain.access import require_secret_entry_allowed
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
+from fincert.domain.metrics import CERTIFICATES_ISSUED, NO_METRICS, count_sms_refused
 from fincert.domain.minting import Holder, mint_credential
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
 from fincert.domain.model import (
@@ -54,7 +55,7 @@ from fincert.errors import (
     InvalidRequest,
     NotFound,
 )
-from fincert.ports import Clock, KeyManagement, SmsSender
+from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
 
 
@@ -111,12 +112,14 @@ class EnrollmentService:
         clock: Clock,
         settings: Settings,
         certificate_authority: Callable[[], CertificateAuthority],
+        metrics: Metrics = NO_METRICS,
     ):
         self._store = store
         self._kms = kms
         self._sms = sms
         self._clock = clock
         self._settings = settings
+        self._metrics = metrics
         # A callable so the CA is read once per container, when first needed.
         self._certificate_authority = certificate_authority
 
@@ -158,7 +161,8 @@ class EnrollmentService:
             expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
         )
         limits = sms_limits(self._settings, now, phone_index, principal.institution_id)
-        self._store.create_enrollment(enrollment, limits)
+        with count_sms_refused(self._metrics):
+            self._store.create_enrollment(enrollment, limits)
         try:
             self._sms.send_sms(
                 identity.phone, f"[fincert] 금융인증서 발급 인증번호 [{code}]. 타인에게 알려주지 마세요."
@@ -320,6 +324,7 @@ class EnrollmentService:
             now=now,
         )
         self._commit(enrollment, lease_until, credential, account, previous, pin_verifier, now)
+        self._metrics.count(CERTIFICATES_ISSUED, KeyAlgorithm=credential.key_algorithm, Channel="enrollment")
         return IssuedCertificate(credential, ca.chain_pem())
 
     def _commit(

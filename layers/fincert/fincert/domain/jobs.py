@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from fincert.domain.job_records import DueEntry
+from fincert.domain.metrics import JOB_KINDS, JOB_RESULTS, NO_METRICS
 from fincert.domain.stores import DueEntries
 from fincert.errors import FincertError
-from fincert.ports import JobQueue
+from fincert.ports import JobQueue, Metrics
 
 PAGE = 100  # entries per query (and per planner time check)
 RESERVE_MS = 30_000  # stop this long before Lambda's time limit: one page and its sends fit
@@ -98,8 +99,30 @@ def work(
     *,
     time_left_ms: Callable[[], int] = lambda: 10**9,
     reserve_ms: int = RESERVE_MS,
+    metrics: Metrics = NO_METRICS,
 ) -> str:
-    """Acts on one queued message; raises to have it retried (the queue redelivers it)."""
+    """Acts on one queued message; raises to have it retried (the queue redelivers it). Each
+    message is counted as done or failed (JobResults) by its kind."""
+    kind = message.get("kind")
+    job_kind = kind if kind in JOB_KINDS else "other"
+    try:
+        outcome = _work(job, store, queue, message, time_left_ms=time_left_ms, reserve_ms=reserve_ms)
+    except Exception:
+        metrics.count(JOB_RESULTS, Job=job_kind, Result="failed")
+        raise
+    metrics.count(JOB_RESULTS, Job=job_kind, Result="done")
+    return outcome
+
+
+def _work(
+    job: Job,
+    store: DueEntries,
+    queue: JobQueue,
+    message: Mapping[str, Any],
+    *,
+    time_left_ms: Callable[[], int],
+    reserve_ms: int,
+) -> str:
     if time_left_ms() < reserve_ms:
         raise TimeBudgetExhausted("not enough time left for this message")
     kind = message["kind"]

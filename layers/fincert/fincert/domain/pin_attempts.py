@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from fincert.domain.metrics import NO_METRICS, PIN_FAILURES, PIN_LOCKS
 from fincert.domain.model import Account, HistoryEntry, HistoryEvent, PinSlot, PinUnlock, history
 from fincert.domain.pin import MAX_PIN_FAILURES, check_pin_format, pin_matches
 from fincert.domain.stores import AccountReads, History, PinSlots
 from fincert.errors import Forbidden, InvalidRequest, Locked, NotFound, PinSlotRefused
-from fincert.ports import Clock, KeyManagement
+from fincert.ports import Clock, KeyManagement, Metrics
 
 
 class PinStorage(PinSlots, AccountReads, History, Protocol): ...
@@ -50,11 +51,20 @@ class CorrectPin:
 
 
 class PinChecker:
-    def __init__(self, *, store: PinStorage, kms: KeyManagement, hmac_key_id: str, clock: Clock):
+    def __init__(
+        self,
+        *,
+        store: PinStorage,
+        kms: KeyManagement,
+        hmac_key_id: str,
+        clock: Clock,
+        metrics: Metrics = NO_METRICS,
+    ):
         self._store = store
         self._kms = kms
         self._hmac_key_id = hmac_key_id
         self._clock = clock
+        self._metrics = metrics
 
     def check(
         self,
@@ -100,7 +110,9 @@ class PinChecker:
                 reason="pin_invalid",
             ),
         )
+        self._metrics.count(PIN_FAILURES)
         if remaining == 0:
+            self._metrics.count(PIN_LOCKS)
             raise Locked("wrong PIN; the PIN is now locked, reset it through your bank")
         raise InvalidRequest("the PIN is wrong", code="pin_invalid", remaining_attempts=remaining)
 

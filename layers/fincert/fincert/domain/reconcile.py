@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from fincert.domain.metrics import JOB_RESULTS, NO_METRICS
 from fincert.domain.model import RevocationReason
 from fincert.domain.stores import PreSigningRecords
 from fincert.errors import ServiceUnavailable
-from fincert.ports import Clock
+from fincert.ports import Clock, Metrics
 
 # Longer than an API request can live (API Gateway: 29 s; the function: 15 s), so a pending
 # record this old belongs to an issuance that is over, one way or the other.
@@ -35,6 +36,16 @@ def reconcile_presigned(
     *,
     time_left_ms: Callable[[], int] = lambda: 10**9,
     reserve_ms: int = 30_000,
+    metrics: Metrics = NO_METRICS,
+) -> ReconcileReport:
+    report = _reconcile(store, clock, time_left_ms, reserve_ms)
+    metrics.count(JOB_RESULTS, len(report.revoked), Job="reconcile", Result="done")
+    metrics.count(JOB_RESULTS, len(report.failed), Job="reconcile", Result="failed")
+    return report
+
+
+def _reconcile(
+    store: PreSigningRecords, clock: Clock, time_left_ms: Callable[[], int], reserve_ms: int
 ) -> ReconcileReport:
     now = clock.now()
     report = ReconcileReport()

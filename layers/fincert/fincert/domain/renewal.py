@@ -24,13 +24,14 @@ from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.job_records import DueEntry, RenewalCommit
 from fincert.domain.jobs import PlanTask
+from fincert.domain.metrics import CERTIFICATES_ISSUED, NO_METRICS
 from fincert.domain.minting import Holder, holder_name_of, mint_credential
 from fincert.domain.model import Account, Credential, CredentialStatus, RevocationReason
 from fincert.domain.notices import customer_phone
 from fincert.domain.schedule import is_expired
 from fincert.domain.stores import AccountReads, DueEntries, Issuance, PreSigningRecords, Renewals
 from fincert.errors import ConditionFailed, Conflict, FincertError
-from fincert.ports import Clock, KeyManagement, SmsSender
+from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
 
 
@@ -56,7 +57,9 @@ class RenewalJob:
         clock: Clock,
         settings: Settings,
         certificate_authority: Callable[[], CertificateAuthority],
+        metrics: Metrics = NO_METRICS,
     ):
+        self._metrics = metrics
         self._store = store
         self._kms = kms
         self._sms = sms
@@ -132,6 +135,7 @@ class RenewalJob:
                 # suspension alone keeps it due, to be renewed once restored.
                 self._store.clear_due(entry)
             return "lost_race"
+        self._metrics.count(CERTIFICATES_ISSUED, KeyAlgorithm=new.key_algorithm, Channel="renewal")
         valid_until = _kst(kst_date(new.not_after))
         try:
             self._sms.send_sms(

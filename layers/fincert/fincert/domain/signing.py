@@ -40,6 +40,7 @@ from fincert.crypto.signatures import (
 )
 from fincert.domain.access import require_customer, require_secret_entry_allowed
 from fincert.domain.enrollment import subscriber_key_context
+from fincert.domain.metrics import NO_METRICS, SIGNATURES
 from fincert.domain.model import (
     Credential,
     CredentialStatus,
@@ -65,7 +66,7 @@ from fincert.domain.sign_requests import (  # re-exported: the signing API of th
 from fincert.domain.stores import AccountReads, SignatureActivations
 from fincert.domain.tokens import new_id, secret_hash
 from fincert.errors import ConditionFailed, Conflict, FincertError, Forbidden, Gone, InvalidRequest, NotFound
-from fincert.ports import Clock, KeyManagement
+from fincert.ports import Clock, KeyManagement, Metrics
 from fincert.settings import Settings
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class SigningService:
         settings: Settings,
         pins: PinChecker,
         certificate_authority: Callable[[], CertificateAuthority],
+        metrics: Metrics = NO_METRICS,
     ):
         self._store = store
         self._kms = kms
@@ -124,6 +126,7 @@ class SigningService:
         self._settings = settings
         self._pins = pins
         self._certificate_authority = certificate_authority
+        self._metrics = metrics
 
     # --- CSC credentials/list and credentials/info ---------------------------------------------
     def list_credentials(self, principal: Principal) -> list[str]:
@@ -275,6 +278,7 @@ class SigningService:
             if "credential" in e.reasons:
                 raise Forbidden("the certificate is no longer active", code="credential_not_active") from None
             raise InvalidRequest("the SAD was already used", code="sad_exhausted") from None
+        self._metrics.count(SIGNATURES, len(signatures), Kind="csc_sign_hash")
         return signatures
 
     # --- FinCert-style: sign these contents with one PIN entry ---------------------------------
@@ -340,6 +344,8 @@ class SigningService:
                 correct.forgive()
                 raise Forbidden("the certificate is no longer active", code="credential_not_active") from None
             raise Conflict("the PIN changed meanwhile; sign again", code="pin_changed") from None
+        for signature_format in formats:
+            self._metrics.count(SIGNATURES, len(contents), Kind=signature_format.value)
         return SignedContents(credential, sign_type, tuple(formats), signed)
 
     # --- shared ------------------------------------------------------------------------------

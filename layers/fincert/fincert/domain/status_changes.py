@@ -24,6 +24,7 @@ from typing import Protocol
 from fincert.clock import kst_date
 from fincert.domain.access import require_customer, require_secret_entry_allowed
 from fincert.domain.accounts import AccountService
+from fincert.domain.metrics import NO_METRICS, STATUS_CHANGES
 from fincert.domain.model import (
     STATUS_TRANSITIONS,
     SUBSCRIBER_REVOCATION_REASONS,
@@ -43,7 +44,7 @@ from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.schedule import is_expired
 from fincert.domain.stores import AccountReads, VerifiedStatusChanges
 from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
-from fincert.ports import Clock, KeyManagement, SmsSender
+from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
 
 
@@ -90,7 +91,9 @@ class CertificateStatusService:
         settings: Settings,
         pins: PinChecker,
         accounts: AccountService,
+        metrics: Metrics = NO_METRICS,
     ):
+        self._metrics = metrics
         self._store = store
         self._kms = kms
         self._sms = sms
@@ -127,6 +130,7 @@ class CertificateStatusService:
         except ConditionFailed:
             correct.forgive()  # the PIN was right: losing the race must not count it as wrong
             raise _lost_race() from None
+        self._metrics.count(STATUS_CHANGES, Action=action.value)
         self._notify_account(correct.account, action)
         return replace(credential, status=STATUS_TRANSITIONS[action].credential_to)
 
@@ -156,6 +160,7 @@ class CertificateStatusService:
             if "verification" in e.reasons:
                 raise Gone("the code was already used; start again", code="verification_used") from None
             raise _lost_race() from None
+        self._metrics.count(STATUS_CHANGES, Action=action.value)
         self._notify(secret["phone"], action)
         return replace(credential, status=STATUS_TRANSITIONS[action].credential_to)
 
