@@ -86,7 +86,7 @@ def next_steps(gateway_url: str, state_file: Path) -> str:
             "Next steps (in another shell, in this checkout):",
             "  make demo       enroll + issue a certificate, checked with openssl",
             "  make sandbox    a demo customer and the settings a CSC client needs",
-            f"  API document    {gateway_url}/_local/openapi.json",
+            f"  API docs        {gateway_url}/_local/docs  (Swagger UI; the document: /_local/openapi.json)",
             "  operator CLI    .venv/bin/fincert-admin list-institutions  (finds this stack by itself here;",
             "                  from elsewhere, first:)",
             f"  export FINCERT_LOCAL_STATE={state_file}",

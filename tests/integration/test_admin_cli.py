@@ -59,6 +59,8 @@ def test_registering_an_existing_institution_fails_without_a_new_key(svc, capsys
 # --- institution management (every subcommand, against moto) -----------------------------------
 def run(capsys, *argv: str) -> tuple[int, object, str]:
     """(exit code, the JSON printed, stderr); any key printed is remembered as a secret."""
+    # What earlier in-process API calls wrote (their EMF metric lines) is not the command's output.
+    capsys.readouterr()
     code = main(list(argv))
     captured = capsys.readouterr()
     printed = json.loads(captured.out) if captured.out.strip() else None

@@ -86,7 +86,7 @@ def test_the_started_stack_prints_next_steps_with_the_line_to_export(stack):
     printed = (stack.state_file.parent / "stack.log").read_text()
     assert "Next steps" in printed and "make demo" in printed and "make sandbox" in printed
     assert f"export FINCERT_LOCAL_STATE={stack.state_file.resolve()}" in printed
-    assert f"{stack.url}/_local/openapi.json" in printed
+    assert f"{stack.url}/_local/docs" in printed
 
 
 def test_the_exported_state_file_works_from_outside_any_checkout(stack, tmp_path):

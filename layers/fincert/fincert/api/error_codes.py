@@ -261,6 +261,26 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "origin_invalid": ErrorCode((400,), "An origin is `https://host[:port]`.", "admin"),
     "scope_invalid": ErrorCode((400,), "An unknown scope.", "admin"),
     "institution_exists": ErrorCode((409,), "The institution id is taken.", "admin"),
+    "institution_not_found": ErrorCode((404,), "No institution has that id.", "admin"),
+    "origin_not_found": ErrorCode((404,), "The institution has no such origin to remove.", "admin"),
+    "origins_changed": ErrorCode(
+        (409,),
+        "Another operator changed the institution's origins meanwhile; run the command again.",
+        "admin",
+    ),
+    "grace_period_invalid": ErrorCode(
+        (400,), "An API key's grace period is 0 to 30 days (`--grace-hours`).", "admin"
+    ),
+    "no_stack": ErrorCode(
+        (500,),
+        "No stack to manage: no `--stack-name`, no complete environment, and no running local stack's "
+        "state file (`make local` writes it).",
+        "admin",
+    ),
+    "stack_not_found": ErrorCode((404,), "No CloudFormation stack of that name in the region.", "admin"),
+    "stack_outputs_missing": ErrorCode(
+        (500,), "The stack lacks an output (or resource) the CLI needs; the message names it.", "admin"
+    ),
     # --- between the service's own layers -----------------------------------------------------------
     "pin_weak": ErrorCode(
         (400,), "The PIN-policy refusals' class; each refusal carries its own rule's code.", "internal"
