@@ -204,7 +204,8 @@ class AccountService:
         if verification.account_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         institution = self._store.get_institution(principal.institution_id)
-        registered = self.registered_with(verification.account_id, principal.institution_id)
+        account = self._store.get_account(verification.account_id)
+        registered = account is not None and principal.institution_id in account.institutions
         now = self._clock.now()
         opened = open_session(
             verification.account_id,
@@ -218,7 +219,13 @@ class AccountService:
             self._store.complete_connection(
                 verification_id,
                 opened.session,
-                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="sms"),
+                history(
+                    HistoryEvent.CONNECTED,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after if account else None,
+                    via="sms",
+                ),
                 kst_date(now),
             )
         except ConditionFailed as e:
@@ -286,7 +293,12 @@ class AccountService:
                 account.account_id,
                 verifier,
                 kst_date(now),
-                history(HistoryEvent.PIN_RESET, now, principal.institution_id),
+                history(
+                    HistoryEvent.PIN_RESET,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after,
+                ),
             )
         except ConditionFailed as e:
             if "verification" in e.reasons:

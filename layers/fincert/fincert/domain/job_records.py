@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from fincert.domain.model import Credential
+from fincert.domain.model import Credential, HistoryEntry, HistoryEvent, history
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,22 @@ class RenewalCommit:
     old: Credential
     new: Credential
     now: datetime
+
+    @property
+    def history(self) -> HistoryEntry:
+        """The audit entry of this issuance (a renewal issues a certificate too), written in the
+        renewal's transaction; its id derives from the new credential, as issuance's does."""
+        return history(
+            HistoryEvent.ISSUED,
+            self.now,
+            self.new.issued_by,
+            self.new.credential_id,
+            entry_id=self.new.credential_id.removeprefix("cred_")[:8],
+            certificate_not_after=self.new.not_after,
+            serial=format(self.new.serial_number, "x"),
+            renewal="true",
+            renewed_from=self.old.credential_id,
+        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -133,6 +133,9 @@ class Account:
     # Mirrors the active credential's suspension, so a PIN attempt to sign with it is refused
     # before it takes a slot (fincert.domain.status_changes).
     credential_suspended: bool = False
+    # The notAfter of the account's latest certificate (kept after a revocation): audit entries
+    # about the account are kept 5 years past it (fincert.domain.retention).
+    certificate_not_after: datetime | None = None
 
     @property
     def pin_failures(self) -> int:
@@ -206,6 +209,7 @@ class IssuanceCommit:
             c.issued_by,
             c.credential_id,
             entry_id=c.credential_id.removeprefix("cred_")[:8],
+            certificate_not_after=c.not_after,
             serial=format(c.serial_number, "x"),
             reissue=str(self.previous is not None).lower(),
         )
@@ -332,6 +336,16 @@ class HistoryEntry:
     credential_id: str | None = None
     detail: dict[str, str] | None = None  # e.g. sign_type, hash (hex), reason code
     entry_id: str = ""
+    # The end of the certificate the event concerns, when known: the entry, an audit record, is
+    # kept 5 years past the later of it and the event (fincert.domain.retention).
+    certificate_not_after: datetime | None = None
+
+    def concerning(self, not_after: datetime | None) -> HistoryEntry:
+        """This entry, kept from the end of the certificate ending at `not_after` unless it
+        already names one."""
+        if self.certificate_not_after is not None or not_after is None:
+            return self
+        return replace(self, certificate_not_after=not_after)
 
 
 def history(
@@ -341,6 +355,7 @@ def history(
     credential_id: str | None = None,
     *,
     entry_id: str | None = None,
+    certificate_not_after: datetime | None = None,
     **detail: str,
 ) -> HistoryEntry:
     """The one way a history line is made. `entry_id` tells apart lines of one millisecond;
@@ -352,6 +367,7 @@ def history(
         credential_id=credential_id,
         detail=detail or None,
         entry_id=entry_id or secrets.token_hex(4),
+        certificate_not_after=certificate_not_after,
     )
 
 
