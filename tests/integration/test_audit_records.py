@@ -11,6 +11,8 @@ import base64
 import json
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import from_iso, from_iso_millis
@@ -214,3 +216,38 @@ def test_history_cursors_stay_within_the_audit_partition(api, clock):
     assert base64.urlsafe_b64decode(cursor + "==").decode().startswith(keys.HISTORY_PREFIX)
     rest = customer.call("GET", f"/v1/history?limit=10&cursor={cursor}").json()
     assert len(page["entries"]) + len(rest["entries"]) == 5  # issued, connected, 3 authorized
+
+
+def test_authentication_failures_are_audited(api, clock):
+    """A wrong SMS code at a connection or a re-verification, and a wrong device signature, as
+    well as a wrong PIN: each leaves an audit entry (no personal data), kept by the retention rule
+    even without the account read for its certificate's end (the longest validity assumed)."""
+    clock.at = LAST_USE
+    customer = connected(api)
+    verification_id = customer.start_connection()
+    assert api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": "000000"}).status == 400
+    reset = api.post("/v1/pin-resets", CUSTOMER).json()["verification_id"]
+    wrong = api.post(f"/v1/pin-resets/{reset}/confirm", {"sms_code": "000000", "new_pin": "258036"})
+    assert wrong.status == 400
+    key = new_device_key()
+    added = customer.call("POST", "/v1/devices", {"name": "phone", "public_key": spki_b64(key)})
+    started = api.post("/v1/device-connections", {"device_handle": added.json()["device_handle"]}).json()
+    forged = new_device_key().sign(base64.b64decode(started["challenge"]), ec.ECDSA(hashes.SHA256()))
+    signature = {"signature": base64.b64encode(forged).decode()}
+    assert api.post(f"/v1/device-connections/{started['challenge_id']}/confirm", signature).status == 400
+
+    failures = [
+        e
+        for e in audit_entries(customer.account_id)
+        if e["event"] in ("connection_failed", "verification_failed")
+    ]
+    assert sorted((e["event"], e["detail"]["reason"]) for e in failures) == [
+        ("connection_failed", "device_signature_invalid"),
+        ("connection_failed", "sms_code_invalid"),
+        ("verification_failed", "sms_code_invalid"),
+    ]
+    for entry in failures:
+        at = from_iso_millis(entry["at"])
+        assert entry["expires_at"] >= int((at + timedelta(days=3 * 365) + RECORD_RETENTION).timestamp())
+    events = [e["event"] for e in customer.call("GET", "/v1/history?limit=50").json()["entries"]]
+    assert "connection_failed" in events, "the bank sees the failures at its own institution"

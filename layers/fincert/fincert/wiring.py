@@ -22,6 +22,7 @@ from fincert.settings import Settings, get_settings
 if TYPE_CHECKING:
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.content_macs import ContentMacs
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
     from fincert.domain.model import OcspResponderRecord
@@ -93,6 +94,13 @@ class Services:
         )
 
     @cached_property
+    def content_macs(self) -> ContentMacs:
+        # One per container: its key is derived from KMS once, at the first use.
+        from fincert.domain.content_macs import ContentMacs
+
+        return ContentMacs(self.kms, self.settings.hmac_key_id)
+
+    @cached_property
     def accounts(self) -> AccountService:
         from fincert.domain.accounts import AccountService
 
@@ -103,6 +111,7 @@ class Services:
             clock=self.clock,
             settings=self.settings,
             pins=self.pins,
+            content_macs=self.content_macs,
         )
 
     @cached_property
@@ -124,6 +133,7 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             certificate_authority=self.certificate_authority,
+            content_macs=self.content_macs,
         )
 
     @cached_property

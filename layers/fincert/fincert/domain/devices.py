@@ -20,14 +20,14 @@ from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope, history
-from fincert.domain.stores import AccountReads, Devices, Institutions
+from fincert.domain.stores import AccountReads, Devices, History, Institutions
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock
 from fincert.settings import Settings
 
 
-class DeviceStorage(Devices, Institutions, AccountReads, Protocol):
+class DeviceStorage(Devices, Institutions, AccountReads, History, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -163,6 +163,18 @@ class DeviceService:
                 der_signature(signature), challenge.message(), ec.ECDSA(hashes.SHA256())
             )
         except InvalidSignature:
+            # An authentication failure: audited with the account's records (no account read
+            # for its certificate's end; the retention then assumes the longest validity).
+            self._store.put_history(
+                account_id,
+                history(
+                    HistoryEvent.CONNECTION_FAILED,
+                    now,
+                    principal.institution_id,
+                    via="device",
+                    reason="device_signature_invalid",
+                ),
+            )
             raise InvalidRequest(
                 "the device's signature does not verify", code="device_signature_invalid"
             ) from None

@@ -314,7 +314,8 @@ class DeviceChallenge:
 class HistoryEvent(StrEnum):
     ISSUED = "issued"
     CONNECTED = "connected"
-    CONNECTION_FAILED = "connection_failed"
+    CONNECTION_FAILED = "connection_failed"  # a wrong SMS code or device signature at connection
+    VERIFICATION_FAILED = "verification_failed"  # a wrong SMS code at a PIN reset or status change
     AUTHORIZED = "authorized"
     AUTHORIZATION_FAILED = "authorization_failed"
     SIGNED = "signed"

@@ -197,10 +197,16 @@ class PinSlots(Protocol):
 class History(Protocol):
     def put_history(self, account_id: str, entry: HistoryEntry) -> None: ...
     def list_history(
-        self, account_id: str, limit: int, before: str | None, institution_id: str | None = None
+        self,
+        account_id: str,
+        limit: int,
+        before: str | None,
+        institution_id: str | None = None,
+        content_values: Sequence[str] | None = None,
     ) -> tuple[list[HistoryEntry], str | None]:
         """Newest first, at most `limit` entries read (with `institution_id`, only that
-        institution's are returned, so a page may hold fewer); the cursor is the last key read."""
+        institution's are returned; with `content_values`, only entries whose `hashes` detail
+        holds one of them; so a page may hold fewer); the cursor is the last key read."""
         ...
 
 

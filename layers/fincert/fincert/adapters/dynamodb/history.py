@@ -4,6 +4,7 @@ AUDIT# partition (fincert.adapters.dynamodb.keys), written once and never change
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from fincert.adapters.aws_errors import aws_call
@@ -33,7 +34,12 @@ class HistoryTable(SharedItems):
             self._put_new(history_item(account_id, entry))
 
     def list_history(
-        self, account_id: str, limit: int, before: str | None, institution_id: str | None = None
+        self,
+        account_id: str,
+        limit: int,
+        before: str | None,
+        institution_id: str | None = None,
+        content_values: Sequence[str] | None = None,
     ) -> tuple[list[HistoryEntry], str | None]:
         """Newest first; `before` is the sort key the previous page ended on. DynamoDB applies
         Limit before the filter, so a filtered page may come back short (even empty) with a cursor."""
@@ -44,9 +50,20 @@ class HistoryTable(SharedItems):
             "ScanIndexForward": False,
             "Limit": limit,
         }
+        filters = []
         if institution_id is not None:
-            query["FilterExpression"] = "institution_id = :institution"
+            filters.append("institution_id = :institution")
             values[":institution"] = institution_id
+        if content_values:
+            # A keyed value is 64 hex digits after its version, so a substring match is exact.
+            matches = []
+            for i, value in enumerate(content_values):
+                matches.append(f"contains(#detail.#hashes, :content{i})")
+                values[f":content{i}"] = value
+            filters.append("(" + " OR ".join(matches) + ")")
+            query["ExpressionAttributeNames"] = {"#detail": "detail", "#hashes": "hashes"}
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
         query["ExpressionAttributeValues"] = attribute_values(values)
         if before:
             query["ExclusiveStartKey"] = self._key(keys.Key(keys.audit_pk(account_id), before))
