@@ -98,7 +98,17 @@ def test_a_purge_keeps_audit_entries_and_serial_records_without_personal_data(ap
     clock.at = PURGE_DAY
     assert run(api.gateway, "purge")["planned"]["by_kind"] == {"purge": 1}
     assert [i for i in table_items() if i["pk"] == keys.account_pk(account_id)] == []
-    assert audit_entries(account_id) == entries_before, "the purge neither deletes nor changes them"
+    after = audit_entries(account_id)
+    assert [e for e in after if e in entries_before] == entries_before, (
+        "the purge neither deletes nor changes them"
+    )
+    [added] = [e for e in after if e not in entries_before]
+    assert (added["event"], added["detail"]["via"], added["detail"]["serial"]) == (
+        "status_changed",
+        "idle_purge",
+        serial,
+    )
+    entries_before = after
     record = serial_record(serial)
     assert (record["status"], record["revocation_reason"]) == ("revoked", "cessationOfOperation")
 
@@ -251,3 +261,30 @@ def test_authentication_failures_are_audited(api, clock):
         assert entry["expires_at"] >= int((at + timedelta(days=3 * 365) + RECORD_RETENTION).timestamp())
     events = [e["event"] for e in customer.call("GET", "/v1/history?limit=50").json()["entries"]]
     assert "connection_failed" in events, "the bank sees the failures at its own institution"
+
+
+def test_the_services_own_revocations_are_audited_with_them(api, clock):
+    """A reissue's and the idle purge's revocations are status changes too: each writes its audit
+    entry in the transaction that revokes (a renewal's: tests/integration/test_renewal_job.py)."""
+    clock.at = LAST_USE
+    customer = connected(api)
+    first_serial = keys.serial_hex(leaf_of(customer.issued).serial_number)
+    customer.issue()  # a reissue supersedes the first certificate
+    second_serial = keys.serial_hex(leaf_of(customer.issued).serial_number)
+    clock.at = WARN_DAY
+    run(api.gateway, "purge")
+    clock.at = PURGE_DAY
+    run(api.gateway, "purge")
+    run(api.gateway, "purge")  # a second run finds nothing more to revoke or record
+
+    revocations = sorted(
+        (e["detail"]["serial"], e["detail"]["reason"], e["detail"]["via"], e["institution_id"])
+        for e in audit_entries(customer.account_id)
+        if e["event"] == "status_changed"
+    )
+    assert revocations == sorted(
+        [
+            (first_serial, "superseded", "reissue", "demo-bank"),
+            (second_serial, "cessationOfOperation", "idle_purge", "_service"),
+        ]
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from fincert.domain.model import Credential, HistoryEntry, HistoryEvent, history
+from fincert.domain.model import Credential, HistoryEntry, HistoryEvent, RevocationReason, history
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,22 @@ class RenewalCommit:
     old: Credential
     new: Credential
     now: datetime
+
+    @property
+    def superseded_history(self) -> HistoryEntry:
+        """The audit entry of the revocation this renewal makes (the old certificate, superseded)."""
+        return history(
+            HistoryEvent.STATUS_CHANGED,
+            self.now,
+            self.old.issued_by,
+            self.old.credential_id,
+            entry_id=self.new.credential_id.removeprefix("cred_")[:8] + "-revoked",
+            certificate_not_after=self.old.not_after,
+            action="revoke",
+            reason=RevocationReason.SUPERSEDED.value,
+            serial=format(self.old.serial_number, "x"),
+            via="renewal",
+        )
 
     @property
     def history(self) -> HistoryEntry:
@@ -82,3 +98,4 @@ class PartitionItem:
     sk: str
     status: str | None = None
     serial_number: int | None = None
+    not_after: datetime | None = None  # a credential's, for its audit entry's retention

@@ -199,6 +199,26 @@ class IssuanceCommit:
     now: datetime
 
     @property
+    def superseded_history(self) -> HistoryEntry | None:
+        """The audit entry of the revocation this reissue makes (the previous certificate,
+        superseded), written in the same transaction; None when there was none."""
+        previous = self.previous
+        if previous is None or previous.active_credential_id is None or previous.active_serial is None:
+            return None
+        return history(
+            HistoryEvent.STATUS_CHANGED,
+            self.now,
+            self.credential.issued_by,
+            previous.active_credential_id,
+            entry_id=self.credential.credential_id.removeprefix("cred_")[:8] + "-revoked",
+            certificate_not_after=previous.certificate_not_after,
+            action="revoke",
+            reason=RevocationReason.SUPERSEDED.value,
+            serial=format(previous.active_serial, "x"),
+            via="reissue",
+        )
+
+    @property
     def history(self) -> HistoryEntry:
         """The customer's history line for this issuance. Its id derives from the credential, so
         a retried commit writes the very same line."""
@@ -309,6 +329,11 @@ class DeviceChallenge:
     def message(self) -> bytes:
         """What the device signs: domain-separated, naming the institution and the challenge."""
         return f"fincert-device-connect-v1|{self.institution_id}|{self.challenge_id}|".encode() + self.nonce
+
+
+# The institution of audit entries about what the service does on its own (the idle purge's
+# revocations): no institution id can be this (fincert.domain.institutions), so no bank lists them.
+SERVICE_ACTOR = "_service"
 
 
 class HistoryEvent(StrEnum):

@@ -167,6 +167,10 @@ class IssuanceTable(SerialTable):
                     ),
                 ]
                 names += ["old_credential", "old_serial"]
+                superseded = commit.superseded_history
+                if superseded is not None:
+                    items.append(self._put_history(account.account_id, superseded))
+                    names.append("history")
         items += [
             self._put(credential_item(c)),
             self._put_history(account.account_id, commit.history),

@@ -161,7 +161,8 @@ class JobTable(SharedItems):
             self._put(credential_item(new) | {"renewed_from": old.credential_id}),
             self._mark_serial_issued(new.serial_number),
             self._put_history(new.account_id, commit.history),
+            self._put_history(old.account_id, commit.superseded_history),
         ]
-        names = ["account", "old_credential", "old_serial", "credential", "new_serial", "history"]
+        names = ["account", "old_credential", "old_serial", "credential", "new_serial", "history", "history"]
         token = hashlib.sha256(f"renew|{old.credential_id}|{new.credential_id}".encode()).hexdigest()[:36]
         self._transact(items, names, token=token)
