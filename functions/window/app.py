@@ -461,9 +461,18 @@ def change_pin(request: PinChangeRequest) -> Response[None]:
 def list_history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    content_sha256: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-fA-F]{64}$",
+            description="Only the signatures of the content with this SHA-256 (hex): the history"
+            " keeps contents as keyed values, which the service computes for this digest",
+        ),
+    ] = None,
 ) -> HistoryPageResponse:
-    refuse_unknown_query_parameters(app, {"limit", "cursor"})
-    return HistoryPageResponse.of(services().accounts.list_history(_manager(), limit, cursor))
+    refuse_unknown_query_parameters(app, {"limit", "cursor", "content_sha256"})
+    digest = bytes.fromhex(content_sha256) if content_sha256 else None
+    return HistoryPageResponse.of(services().accounts.list_history(_manager(), limit, cursor, digest))
 
 
 def _reverifying() -> Principal:

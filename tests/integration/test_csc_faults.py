@@ -5,6 +5,7 @@ so a fault before it leaves the SAD usable. Also the round trips each request co
 from __future__ import annotations
 
 import pytest
+from fincert.wiring import services
 
 from tests.support.customers import connected, digest_b64
 
@@ -15,7 +16,14 @@ AUTHORIZE_CALLS = ["dynamodb.UpdateItem", "kms.VerifyMac", "dynamodb.TransactWri
 SIGN_HASH_CALLS = ["dynamodb.BatchGetItem", "kms.Decrypt", "dynamodb.TransactWriteItems"]
 
 
-def test_authorize_and_sign_hash_take_three_round_trips_each(api, aws_calls):
+@pytest.fixture
+def warm(aws):
+    """A warm container (what the budgets count, docs/design.md#round-trips): the key of the
+    history's content values is derived, as a container's first signature derives it."""
+    services().content_macs.of(bytes(32))
+
+
+def test_authorize_and_sign_hash_take_three_round_trips_each(api, aws_calls, warm):
     customer = connected(api)
     digest = digest_b64("budget")
     aws_calls.clear()
@@ -46,7 +54,7 @@ def test_a_fault_in_authorize_is_a_503_and_the_retry_signs(api, aws_calls, faili
 
 
 @pytest.mark.parametrize("failing", range(len(SIGN_HASH_CALLS)))
-def test_a_fault_in_sign_hash_leaves_the_sad_usable(api, aws_calls, failing):
+def test_a_fault_in_sign_hash_leaves_the_sad_usable(api, aws_calls, failing, warm):
     customer = connected(api)
     digest = digest_b64("single use")
     sad = customer.authorize(1, [digest]).json()["SAD"]
@@ -60,3 +68,25 @@ def test_a_fault_in_sign_hash_leaves_the_sad_usable(api, aws_calls, failing):
     assert customer.sign_hash(sad, [digest]).json()["error"] == "sad_exhausted"
     signed = [e for e in customer.call("GET", "/v1/history").json()["entries"] if e["event"] == "signed"]
     assert len(signed) == 1
+
+
+def test_a_containers_first_signature_derives_the_history_key_once_and_a_fault_there_is_a_503(api, aws_calls):
+    customer = connected(api)
+    digest = digest_b64("cold")
+    sad = customer.authorize(2).json()["SAD"]
+    aws_calls.clear()
+    aws_calls.fail_next("kms.GenerateMac")
+    assert customer.sign_hash(sad, [digest]).status == 503
+    assert aws_calls.calls == [*AUTHORIZER, "dynamodb.BatchGetItem", "kms.Decrypt", "kms.GenerateMac"]
+    aws_calls.clear()
+    assert customer.sign_hash(sad, [digest]).status == 200, "the SAD was not spent"
+    assert aws_calls.calls == [
+        *AUTHORIZER,
+        "dynamodb.BatchGetItem",
+        "kms.Decrypt",
+        "kms.GenerateMac",
+        "dynamodb.TransactWriteItems",
+    ]
+    aws_calls.clear()
+    assert customer.sign_hash(sad, [digest_b64("warm")]).status == 200
+    assert aws_calls.calls == AUTHORIZER + SIGN_HASH_CALLS, "derived once per container"

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from fincert.domain.model import Principal
 from fincert.domain.sign_requests import SignatureFormat, SignContent, SignedContents, SignType
+from fincert.wiring import services
 
 from tests.support.customers import connected, signature_of
 from tests.support.verifiers import openssl_cms_verify
@@ -128,9 +129,11 @@ def test_several_contents_of_each_kind_for_one_pin_entry(api, aws_calls, tmp_pat
         assert data not in cms, "detached: the content is not in the SignedData"
         check_raw(body["certificate_pem"], base64.b64decode(signature_of(body, index, "raw")), data)
 
-    # One signing, one history line: every content's hash in order, the sign type by name and code.
+    # One signing, one history line: every content's keyed hash in order (docs/records.md), the
+    # sign type by name and code.
     (entry,) = signed_history(customer)
-    assert entry["detail"]["hashes"] == ",".join(hashlib.sha256(d).hexdigest() for d in originals)
+    keyed = services().content_macs
+    assert entry["detail"]["hashes"] == ",".join(keyed.of(hashlib.sha256(d).digest()) for d in originals)
     assert entry["detail"]["sign_type"] == "contract"
     assert entry["detail"]["sign_type_code"] == "04"
     assert entry["detail"]["contents"] == "4"
@@ -194,7 +197,9 @@ def test_every_signature_takes_the_pin_and_is_in_the_history(api, aws_calls):
     signed = signed_history(customer)
     assert len(signed) == 1
     assert signed[0]["detail"]["sign_type"] == "login"
-    assert signed[0]["detail"]["hashes"] == hashlib.sha256(CONTENT.encode()).hexdigest()
+    assert signed[0]["detail"]["hashes"] == services().content_macs.of(
+        hashlib.sha256(CONTENT.encode()).digest()
+    )
 
 
 TOO_MANY = [{"text": f"{i}"} for i in range(11)]

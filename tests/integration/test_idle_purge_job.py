@@ -100,14 +100,15 @@ def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_
         keys.device(account_id, "d1"),
         keys.session(account_id, "s1"),
         keys.activation(account_id, "x1"),
-        keys.history(account_id, "2026-11-25T14:30:00Z", "h1"),
     ):
         table.put_item(Item=key.as_dict())
     serials = {cid: c["serial"] for cid, c in credentials(account_id).items()}
     ttl_before = {s: serial_record(s)["expires_at"] for s in serials.values()}
-    # Two credentials, their two issuance history entries and the four above; the ACCOUNT item
-    # goes in the purge's first transaction, not with these.
-    assert len(partition(account_id)) == 1 + 8
+    audit_before = [i for i in table_items() if i["pk"] == keys.audit_pk(account_id)]
+    assert len(audit_before) == 3, "issued, issued and superseded: outside the account's partition"
+    # Two credentials and the three above; the ACCOUNT item goes in the purge's first
+    # transaction, not with these.
+    assert len(partition(account_id)) == 1 + 5
 
     clock.at = WARN_DAY
     run(gateway, "purge")
@@ -124,18 +125,23 @@ def test_a_purge_revokes_every_certificate_and_deletes_the_account_keeping_only_
     superseded = serial_record(serials[first["credential_id"]])
     assert (superseded["status"], superseded["revocation_reason"]) == ("revoked", "superseded")
     for serial, ttl in ttl_before.items():
-        assert serial_record(serial)["expires_at"] == ttl, "kept until notAfter for OCSP and the CRL"
+        assert serial_record(serial)["expires_at"] == ttl, "kept 5 years past notAfter for OCSP and the CRL"
+    audit_after = [i for i in table_items() if i["pk"] == keys.audit_pk(account_id)]
+    assert [i for i in audit_after if i in audit_before] == audit_before, "kept as they were"
+    assert len(audit_after) == len(audit_before) + 1, "and the purge's revocation is audited"
 
     record = item(keys.purge_record(account_id))
     assert record["revoked_serials"] == [serials[second["credential_id"]]]
     assert record["last_used_day"] == "2026-11-25" and record["warned_on"] == "2027-10-26"
-    assert "due_pk" not in record and record["items_deleted"] == 8
+    assert "due_pk" not in record and record["items_deleted"] == 5
     assert not {"person_index", "identity_ciphertext", "holder_suffix", "pin_verifier"} & set(record)
     leftovers = [
         i
         for i in table_items()
         if account_id in str(i)
-        and not i["pk"].startswith((keys.SERIAL_PREFIX, keys.PURGE_PREFIX, keys.ENROLLMENT_PREFIX))
+        and not i["pk"].startswith(
+            (keys.SERIAL_PREFIX, keys.PURGE_PREFIX, keys.ENROLLMENT_PREFIX, keys.AUDIT_PREFIX)
+        )
     ]
     assert leftovers == []
     assert run(gateway, "purge")["planned"]["enqueued"] == 0, "nothing left due"

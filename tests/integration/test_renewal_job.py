@@ -44,6 +44,7 @@ def test_a_certificate_is_renewed_on_the_first_day_of_its_window_keeping_pin_and
     assert active(account_id) == [issued["credential_id"]]
 
     clock.at = WINDOW_START + timedelta(minutes=30)
+    since = clock.at.strftime("%Y-%m-%dT%H:%M:%S")
     result = run(gateway, "renewal")
     assert result["planned"]["by_kind"] == {"renew": 1} and result["failed"] == []
 
@@ -55,6 +56,14 @@ def test_a_certificate_is_renewed_on_the_first_day_of_its_window_keeping_pin_and
     assert serial_record(old["serial"])["status"] == "revoked"
     assert serial_record(old["serial"])["revocation_reason"] == "superseded"
     assert serial_record(new["serial"])["status"] == "issued"
+    # The renewal's audit entries, in its transaction: the new certificate issued, the old revoked.
+    audit = {
+        e["event"]: e["detail"]
+        for e in table_items()
+        if e["pk"] == keys.audit_pk(account_id) and e["at"] > since
+    }
+    assert audit["issued"]["renewal"] == "true" and audit["issued"]["serial"] == new["serial"]
+    assert (audit["status_changed"]["serial"], audit["status_changed"]["via"]) == (old["serial"], "renewal")
 
     old_cert, new_cert = _certificate(old["certificate"]), _certificate(new["certificate"])
     assert new_cert.subject == old_cert.subject

@@ -45,6 +45,8 @@ class AwsCalls:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        # Each call's serialized request body (JSON for DynamoDB), beside its name in `calls`.
+        self.bodies: list[bytes] = []
         self._faults: dict[int, str] = {}
         self._operation_faults: dict[str, str] = {}
         self._lost_answers: set[str] = set()
@@ -64,6 +66,7 @@ class AwsCalls:
 
     def clear(self) -> None:
         self.calls.clear()
+        self.bodies.clear()
         self._faults.clear()
         self._operation_faults.clear()
         self._lost_answers.clear()
@@ -78,9 +81,11 @@ class AwsCalls:
             return 0
         return None
 
-    def __call__(self, model: Any, **_: Any) -> None:
+    def __call__(self, model: Any, params: Any = None, **_: Any) -> None:
         operation = f"{model.service_model.service_name}.{model.name}"
         self.calls.append(operation)
+        body = params.get("body") if isinstance(params, dict) else None
+        self.bodies.append(body if isinstance(body, bytes) else b"")
         code = self._faults.pop(len(self.calls), None) or self._operation_faults.pop(operation, None)
         if code:
             raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, model.name)

@@ -24,6 +24,7 @@ from fincert.settings import Settings, get_settings
 if TYPE_CHECKING:
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.content_macs import ContentMacs
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
     from fincert.domain.model import OcspResponderRecord
@@ -103,6 +104,13 @@ class Services:
         )
 
     @cached_property
+    def content_macs(self) -> ContentMacs:
+        # One per container: its key is derived from KMS once, at the first use.
+        from fincert.domain.content_macs import ContentMacs
+
+        return ContentMacs(self.kms, self.settings.hmac_key_id)
+
+    @cached_property
     def accounts(self) -> AccountService:
         from fincert.domain.accounts import AccountService
 
@@ -114,6 +122,7 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             metrics=self.metrics,
+            content_macs=self.content_macs,
         )
 
     @cached_property
@@ -136,6 +145,7 @@ class Services:
             pins=self.pins,
             certificate_authority=self.certificate_authority,
             metrics=self.metrics,
+            content_macs=self.content_macs,
         )
 
     @cached_property

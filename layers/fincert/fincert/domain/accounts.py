@@ -26,6 +26,7 @@ from fincert.domain.access import (
     require_institution,
     require_secret_entry_allowed,
 )
+from fincert.domain.content_macs import ContentMacs
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
 from fincert.domain.metrics import NO_METRICS, count_sms_refused
@@ -103,8 +104,10 @@ class AccountService:
         clock: Clock,
         settings: Settings,
         pins: PinChecker,
+        content_macs: ContentMacs,
         metrics: Metrics = NO_METRICS,
     ):
+        self._content_macs = content_macs
         self._store = store
         self._kms = kms
         self._sms = sms
@@ -186,11 +189,33 @@ class AccountService:
                 with contextlib.suppress(Exception):
                     self._store.refund_verification_attempt(verification_id)
         if not hmac.compare_digest(secret["code"].encode(), sms_code.encode()):
+            self._record_failure(verification, now)
             remaining = self._settings.enrollment_max_attempts - verification.attempts
             raise InvalidRequest(
                 "the SMS code is wrong", code="sms_code_invalid", remaining_attempts=max(remaining, 0)
             )
         return verification, secret
+
+    def _record_failure(self, verification: Verification, now: datetime) -> None:
+        """An authentication failure is an audit record, kept with the account's others. A code
+        sent for no account (the identity matched nobody) concerns no certificate: nothing to keep."""
+        if verification.account_id is None:
+            return
+        event = (
+            HistoryEvent.CONNECTION_FAILED
+            if verification.purpose is VerificationPurpose.CONNECT
+            else HistoryEvent.VERIFICATION_FAILED
+        )
+        self._store.put_history(
+            verification.account_id,
+            history(
+                event,
+                now,
+                verification.institution_id,
+                purpose=verification.purpose.value,
+                reason="sms_code_invalid",
+            ),
+        )
 
     def _unclaimable(
         self, stored: Verification | None, principal: Principal, purpose: VerificationPurpose, now: datetime
@@ -208,7 +233,8 @@ class AccountService:
         if verification.account_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         institution = self._store.get_institution(principal.institution_id)
-        registered = self.registered_with(verification.account_id, principal.institution_id)
+        account = self._store.get_account(verification.account_id)
+        registered = account is not None and principal.institution_id in account.institutions
         now = self._clock.now()
         opened = open_session(
             verification.account_id,
@@ -222,7 +248,13 @@ class AccountService:
             self._store.complete_connection(
                 verification_id,
                 opened.session,
-                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="sms"),
+                history(
+                    HistoryEvent.CONNECTED,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after if account else None,
+                    via="sms",
+                ),
                 kst_date(now),
             )
         except ConditionFailed as e:
@@ -290,7 +322,12 @@ class AccountService:
                 account.account_id,
                 verifier,
                 kst_date(now),
-                history(HistoryEvent.PIN_RESET, now, principal.institution_id),
+                history(
+                    HistoryEvent.PIN_RESET,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after,
+                ),
             )
         except ConditionFailed as e:
             if "verification" in e.reasons:
@@ -355,11 +392,15 @@ class AccountService:
         return account
 
     # --- history ---------------------------------------------------------------------------------
-    def list_history(self, principal: Principal, limit: int, cursor: str | None) -> HistoryPage:
+    def list_history(
+        self, principal: Principal, limit: int, cursor: str | None, content_sha256: bytes | None = None
+    ) -> HistoryPage:
         """The customer's history. A bank (with the customer's session) sees what happened at that
         bank only; the customer's full history, at every bank, is for the customer, in the
         service's window. The cursor is opaque to clients and only ever names this account's
-        history. A bank's page may come back short of `limit`: follow next_cursor."""
+        history. A bank's page may come back short of `limit`: follow next_cursor.
+        With `content_sha256`, only the signatures of that content: the history keeps contents as
+        keyed values (fincert.domain.content_macs), which the service computes for the caller."""
         account_id = self.require_registered(principal)
         before = None
         if cursor:
@@ -372,6 +413,10 @@ class AccountService:
             if not before.startswith("HIST#"):
                 raise InvalidRequest("the cursor is not one this service returned", code="cursor_invalid")
         only_here = None if principal.window_ticket_id is not None else principal.institution_id
-        entries, last = self._store.list_history(account_id, limit, before, only_here)
+        matching = None
+        if content_sha256 is not None:
+            # The keyed value, and the plain digest entries written before keyed values were.
+            matching = (self._content_macs.of(content_sha256), content_sha256.hex())
+        entries, last = self._store.list_history(account_id, limit, before, only_here, matching)
         next_cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=") if last else None
         return HistoryPage(entries, next_cursor)

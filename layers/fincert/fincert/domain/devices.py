@@ -20,14 +20,14 @@ from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope, history
-from fincert.domain.stores import Devices, Institutions
+from fincert.domain.stores import AccountReads, Devices, History, Institutions
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock
 from fincert.settings import Settings
 
 
-class DeviceStorage(Devices, Institutions, Protocol):
+class DeviceStorage(Devices, Institutions, AccountReads, History, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -65,7 +65,8 @@ class DeviceService:
         self._accounts = accounts
 
     def register_device(self, principal: Principal, name: str, public_key_der: bytes) -> tuple[Device, str]:
-        account_id = self._accounts.require_registered(principal)
+        account = self._accounts.registered_account(principal)
+        account_id = account.account_id
         key = _load_device_key(public_key_der)
         now = self._clock.now()
         device = Device(
@@ -78,7 +79,14 @@ class DeviceService:
         )
         try:
             self._store.add_device(
-                device, MAX_DEVICES, history(HistoryEvent.DEVICE_REGISTERED, now, principal.institution_id)
+                device,
+                MAX_DEVICES,
+                history(
+                    HistoryEvent.DEVICE_REGISTERED,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after,
+                ),
             )
         except ConditionFailed as e:
             # Checked first: at the cap, "already registered" is what the customer needs to know.
@@ -102,12 +110,16 @@ class DeviceService:
         return self._store.list_devices(self._accounts.require_registered(principal))
 
     def remove_device(self, principal: Principal, device_id: str) -> None:
-        account_id = self._accounts.require_registered(principal)
+        account = self._accounts.registered_account(principal)
         now = self._clock.now()
+        entry = history(
+            HistoryEvent.DEVICE_REMOVED,
+            now,
+            principal.institution_id,
+            certificate_not_after=account.certificate_not_after,
+        )
         try:
-            self._store.remove_device(
-                account_id, device_id, history(HistoryEvent.DEVICE_REMOVED, now, principal.institution_id)
-            )
+            self._store.remove_device(account.account_id, device_id, entry)
         except ConditionFailed:
             raise NotFound("no such device", code="device_not_found") from None
 
@@ -151,11 +163,24 @@ class DeviceService:
                 der_signature(signature), challenge.message(), ec.ECDSA(hashes.SHA256())
             )
         except InvalidSignature:
+            # An authentication failure: audited with the account's records (no account read
+            # for its certificate's end; the retention then assumes the longest validity).
+            self._store.put_history(
+                account_id,
+                history(
+                    HistoryEvent.CONNECTION_FAILED,
+                    now,
+                    principal.institution_id,
+                    via="device",
+                    reason="device_signature_invalid",
+                ),
+            )
             raise InvalidRequest(
                 "the device's signature does not verify", code="device_signature_invalid"
             ) from None
         institution = self._store.get_institution(principal.institution_id)
-        registered = self._accounts.registered_with(account_id, principal.institution_id)
+        account = self._store.get_account(account_id)
+        registered = account is not None and principal.institution_id in account.institutions
         opened = open_session(
             account_id,
             principal.institution_id,
@@ -170,7 +195,13 @@ class DeviceService:
                 challenge,
                 opened.session,
                 now,
-                history(HistoryEvent.CONNECTED, now, principal.institution_id, via="device"),
+                history(
+                    HistoryEvent.CONNECTED,
+                    now,
+                    principal.institution_id,
+                    certificate_not_after=account.certificate_not_after if account else None,
+                    via="device",
+                ),
             )
         except ConditionFailed as e:
             if "challenge" in e.reasons:

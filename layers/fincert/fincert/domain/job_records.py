@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from fincert.domain.model import Credential
+from fincert.domain.model import Credential, HistoryEntry, HistoryEvent, RevocationReason, history
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,38 @@ class RenewalCommit:
     old: Credential
     new: Credential
     now: datetime
+
+    @property
+    def superseded_history(self) -> HistoryEntry:
+        """The audit entry of the revocation this renewal makes (the old certificate, superseded)."""
+        return history(
+            HistoryEvent.STATUS_CHANGED,
+            self.now,
+            self.old.issued_by,
+            self.old.credential_id,
+            entry_id=self.new.credential_id.removeprefix("cred_")[:8] + "-revoked",
+            certificate_not_after=self.old.not_after,
+            action="revoke",
+            reason=RevocationReason.SUPERSEDED.value,
+            serial=format(self.old.serial_number, "x"),
+            via="renewal",
+        )
+
+    @property
+    def history(self) -> HistoryEntry:
+        """The audit entry of this issuance (a renewal issues a certificate too), written in the
+        renewal's transaction; its id derives from the new credential, as issuance's does."""
+        return history(
+            HistoryEvent.ISSUED,
+            self.now,
+            self.new.issued_by,
+            self.new.credential_id,
+            entry_id=self.new.credential_id.removeprefix("cred_")[:8],
+            certificate_not_after=self.new.not_after,
+            serial=format(self.new.serial_number, "x"),
+            renewal="true",
+            renewed_from=self.old.credential_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,3 +98,4 @@ class PartitionItem:
     sk: str
     status: str | None = None
     serial_number: int | None = None
+    not_after: datetime | None = None  # a credential's, for its audit entry's retention

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -136,6 +136,9 @@ class Account:
     # Mirrors the active credential's suspension, so a PIN attempt to sign with it is refused
     # before it takes a slot (fincert.domain.status_changes).
     credential_suspended: bool = False
+    # The notAfter of the account's latest certificate (kept after a revocation): audit entries
+    # about the account are kept 5 years past it (fincert.domain.retention).
+    certificate_not_after: datetime | None = None
 
     @property
     def pin_failures(self) -> int:
@@ -199,6 +202,26 @@ class IssuanceCommit:
     now: datetime
 
     @property
+    def superseded_history(self) -> HistoryEntry | None:
+        """The audit entry of the revocation this reissue makes (the previous certificate,
+        superseded), written in the same transaction; None when there was none."""
+        previous = self.previous
+        if previous is None or previous.active_credential_id is None or previous.active_serial is None:
+            return None
+        return history(
+            HistoryEvent.STATUS_CHANGED,
+            self.now,
+            self.credential.issued_by,
+            previous.active_credential_id,
+            entry_id=self.credential.credential_id.removeprefix("cred_")[:8] + "-revoked",
+            certificate_not_after=previous.certificate_not_after,
+            action="revoke",
+            reason=RevocationReason.SUPERSEDED.value,
+            serial=format(previous.active_serial, "x"),
+            via="reissue",
+        )
+
+    @property
     def history(self) -> HistoryEntry:
         """The customer's history line for this issuance. Its id derives from the credential, so
         a retried commit writes the very same line."""
@@ -209,6 +232,7 @@ class IssuanceCommit:
             c.issued_by,
             c.credential_id,
             entry_id=c.credential_id.removeprefix("cred_")[:8],
+            certificate_not_after=c.not_after,
             serial=format(c.serial_number, "x"),
             reissue=str(self.previous is not None).lower(),
         )
@@ -310,10 +334,16 @@ class DeviceChallenge:
         return f"fincert-device-connect-v1|{self.institution_id}|{self.challenge_id}|".encode() + self.nonce
 
 
+# The institution of audit entries about what the service does on its own (the idle purge's
+# revocations): no institution id can be this (fincert.domain.institutions), so no bank lists them.
+SERVICE_ACTOR = "_service"
+
+
 class HistoryEvent(StrEnum):
     ISSUED = "issued"
     CONNECTED = "connected"
-    CONNECTION_FAILED = "connection_failed"
+    CONNECTION_FAILED = "connection_failed"  # a wrong SMS code or device signature at connection
+    VERIFICATION_FAILED = "verification_failed"  # a wrong SMS code at a PIN reset or status change
     AUTHORIZED = "authorized"
     AUTHORIZATION_FAILED = "authorization_failed"
     SIGNED = "signed"
@@ -335,6 +365,16 @@ class HistoryEntry:
     credential_id: str | None = None
     detail: dict[str, str] | None = None  # e.g. sign_type, hash (hex), reason code
     entry_id: str = ""
+    # The end of the certificate the event concerns, when known: the entry, an audit record, is
+    # kept 5 years past the later of it and the event (fincert.domain.retention).
+    certificate_not_after: datetime | None = None
+
+    def concerning(self, not_after: datetime | None) -> HistoryEntry:
+        """This entry, kept from the end of the certificate ending at `not_after` unless it
+        already names one."""
+        if self.certificate_not_after is not None or not_after is None:
+            return self
+        return replace(self, certificate_not_after=not_after)
 
 
 def history(
@@ -344,6 +384,7 @@ def history(
     credential_id: str | None = None,
     *,
     entry_id: str | None = None,
+    certificate_not_after: datetime | None = None,
     **detail: str,
 ) -> HistoryEntry:
     """The one way a history line is made. `entry_id` tells apart lines of one millisecond;
@@ -355,6 +396,7 @@ def history(
         credential_id=credential_id,
         detail=detail or None,
         entry_id=entry_id or secrets.token_hex(4),
+        certificate_not_after=certificate_not_after,
     )
 
 

@@ -42,6 +42,7 @@ class CorrectPin:
         """Writes what the PIN unlocks and forgives the slot, in one transaction. Raises
         ConditionFailed when the PIN or the state the unlock depends on changed meanwhile; the
         caller then decides whether to forgive()."""
+        entry = entry.concerning(self.account.certificate_not_after)
         self._slots.pin_accepted(self.slot, today, entry, unlock)
 
     def forgive(self) -> None:
@@ -107,6 +108,7 @@ class PinChecker:
                 self._clock.now(),
                 institution_id,
                 credential_id,
+                certificate_not_after=account.certificate_not_after,
                 reason="pin_invalid",
             ),
         )

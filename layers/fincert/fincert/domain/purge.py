@@ -24,17 +24,17 @@ from typing import Protocol
 from fincert.clock import kst_date
 from fincert.domain.job_records import DueEntry, IdleState, PurgeRecord
 from fincert.domain.jobs import PlanTask
-from fincert.domain.model import CredentialStatus, RevocationReason, SerialStatus
+from fincert.domain.model import SERVICE_ACTOR, CredentialStatus, HistoryEvent, RevocationReason, history
 from fincert.domain.notices import customer_phone
 from fincert.domain.retention import RECORD_RETENTION
 from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE, may_purge, purge_day, warning_day
-from fincert.domain.stores import DueEntries, IdlePurges, SerialStatuses
+from fincert.domain.stores import DueEntries, IdlePurges
 from fincert.errors import ConditionFailed, Conflict
 from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
 
 
-class PurgeStorage(IdlePurges, DueEntries, SerialStatuses, Protocol):
+class PurgeStorage(IdlePurges, DueEntries, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -122,25 +122,34 @@ class IdlePurgeJob:
     def _finish(self, account_id: str) -> str:
         now = self._clock.now()
         items = self._store.account_partition(account_id)
-        unrevoked = [
-            item.serial_number
+        unrevoked = {
+            item.serial_number: item.not_after
             for item in items
             if item.sk.startswith("CRED#")
             and item.serial_number is not None
             and item.status != CredentialStatus.REVOKED.value
-        ]
-        for serial in unrevoked:
+        }
+        for serial, not_after in unrevoked.items():
             # Before the keys go: a key deleted while its certificate still said "good" would
-            # leave nothing able to stand behind that certificate.
-            self._store.set_serial_status(
+            # leave nothing able to stand behind that certificate. Already revoked stays as it
+            # was (its own time and reason); a record gone by TTL belongs to a certificate 5
+            # years expired, which needs none. The audit entry is written with the revocation.
+            self._store.revoke_for_purge(
+                account_id,
                 serial,
-                SerialStatus.REVOKED,
-                at=now,
-                reason=RevocationReason.CESSATION_OF_OPERATION.value,
-                # Already revoked stays as it was (its own time and reason); a record gone by TTL
-                # belongs to an expired certificate, which needs none.
-                only_from=(SerialStatus.ISSUED, SerialStatus.SUSPENDED),
+                now,
+                history(
+                    HistoryEvent.STATUS_CHANGED,
+                    now,
+                    SERVICE_ACTOR,
+                    entry_id=f"{serial:x}"[:8] + "-purged",
+                    certificate_not_after=not_after,
+                    action="revoke",
+                    reason=RevocationReason.CESSATION_OF_OPERATION.value,
+                    serial=f"{serial:x}",
+                    via="idle_purge",
+                ),
             )
         self._store.delete_account_items(account_id, [item.sk for item in items])
-        self._store.finish_purge(account_id, now, unrevoked, len(items))
+        self._store.finish_purge(account_id, now, list(unrevoked), len(items))
         return "purged"

@@ -39,6 +39,7 @@ from fincert.crypto.signatures import (
     resolve_scheme,
 )
 from fincert.domain.access import require_customer, require_secret_entry_allowed
+from fincert.domain.content_macs import ContentMacs
 from fincert.domain.enrollment import subscriber_key_context
 from fincert.domain.metrics import NO_METRICS, SIGNATURES
 from fincert.domain.model import (
@@ -118,8 +119,10 @@ class SigningService:
         settings: Settings,
         pins: PinChecker,
         certificate_authority: Callable[[], CertificateAuthority],
+        content_macs: ContentMacs,
         metrics: Metrics = NO_METRICS,
     ):
+        self._content_macs = content_macs
         self._store = store
         self._kms = kms
         self._clock = clock
@@ -270,7 +273,9 @@ class SigningService:
                     now,
                     principal.institution_id,
                     credential_id,
-                    hashes=",".join(d.hex() for d in digests),
+                    certificate_not_after=credential.not_after,
+                    # Keyed: a plain SHA-256 of a templated content is reversed by a dictionary.
+                    hashes=",".join(self._content_macs.of(d) for d in digests),
                     via="csc",
                 ),
             )
@@ -327,12 +332,13 @@ class SigningService:
                     now,
                     principal.institution_id,
                     credential.credential_id,
+                    certificate_not_after=credential.not_after,
                     sign_type=sign_type.value,
                     sign_type_code=sign_type.code,
                     formats=",".join(f.value for f in formats),
                     contents=str(len(contents)),
                     kinds=",".join(c.kind.value for c in contents),
-                    hashes=",".join(c.sha256.hex() for c in signed),
+                    hashes=",".join(self._content_macs.of(c.sha256) for c in signed),
                     via="fincert",
                 ),
                 ReleaseSignature(credential.credential_id),

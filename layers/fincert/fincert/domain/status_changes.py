@@ -125,8 +125,9 @@ class CertificateStatusService:
         )
         correct = self._pins.check(account_id, pin, principal.institution_id)
         change = self._change(credential, action, recorded_reason, principal.institution_id)
+        entry = self._history(change, credential, via="pin")
         try:
-            correct.accept(kst_date(change.at), self._history(change, via="pin"), ApplyStatusChange(change))
+            correct.accept(kst_date(change.at), entry, ApplyStatusChange(change))
         except ConditionFailed:
             correct.forgive()  # the PIN was right: losing the race must not count it as wrong
             raise _lost_race() from None
@@ -154,7 +155,10 @@ class CertificateStatusService:
         change = self._change(credential, action, recorded_reason, principal.institution_id)
         try:
             self._store.change_status_verified(
-                verification_id, change, kst_date(change.at), self._history(change, via="reverification")
+                verification_id,
+                change,
+                kst_date(change.at),
+                self._history(change, credential, via="reverification"),
             )
         except ConditionFailed as e:
             if "verification" in e.reasons:
@@ -198,12 +202,17 @@ class CertificateStatusService:
         )
 
     @staticmethod
-    def _history(change: StatusChange, *, via: str) -> HistoryEntry:
+    def _history(change: StatusChange, credential: Credential, *, via: str) -> HistoryEntry:
         detail = {"action": change.action.value, "serial": format(change.serial_number, "x"), "via": via}
         if change.reason:
             detail["reason"] = change.reason
         return history(
-            HistoryEvent.STATUS_CHANGED, change.at, change.institution_id, change.credential_id, **detail
+            HistoryEvent.STATUS_CHANGED,
+            change.at,
+            change.institution_id,
+            change.credential_id,
+            certificate_not_after=credential.not_after,
+            **detail,
         )
 
     def _notify_account(self, account: Account, action: StatusAction) -> None:

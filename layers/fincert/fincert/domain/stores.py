@@ -218,10 +218,16 @@ class PinSlots(Protocol):
 class History(Protocol):
     def put_history(self, account_id: str, entry: HistoryEntry) -> None: ...
     def list_history(
-        self, account_id: str, limit: int, before: str | None, institution_id: str | None = None
+        self,
+        account_id: str,
+        limit: int,
+        before: str | None,
+        institution_id: str | None = None,
+        content_values: Sequence[str] | None = None,
     ) -> tuple[list[HistoryEntry], str | None]:
         """Newest first, at most `limit` entries read (with `institution_id`, only that
-        institution's are returned, so a page may hold fewer); the cursor is the last key read."""
+        institution's are returned; with `content_values`, only entries whose `hashes` detail
+        holds one of them; so a page may hold fewer); the cursor is the last key read."""
         ...
 
 
@@ -370,6 +376,13 @@ class IdlePurges(Protocol):
     def mark_warned(self, entry: DueEntry, last_used_day: date, today: date) -> bool: ...
     def unmark_warned(self, entry: DueEntry, last_used_day: date) -> None: ...
     def begin_purge(self, state: IdleState, record: PurgeRecord) -> None: ...
+    def revoke_for_purge(
+        self, account_id: str, serial_number: int, at: datetime, entry: HistoryEntry
+    ) -> bool:
+        """Revokes an issued or suspended serial (cessationOfOperation) and writes its audit entry,
+        in one transaction; False, writing nothing, when the serial is not (or no longer) either."""
+        ...
+
     def account_partition(self, account_id: str) -> list[PartitionItem]: ...
     def delete_account_items(self, account_id: str, sort_keys: Sequence[str]) -> None: ...
     def finish_purge(self, account_id: str, now: datetime, revoked: Sequence[int], deleted: int) -> None: ...

@@ -33,6 +33,7 @@ from fincert.domain.model import (
     RevocationReason,
     SerialStatus,
 )
+from fincert.domain.retention import serial_retained_until
 
 
 class IssuanceTable(SerialTable):
@@ -50,8 +51,9 @@ class IssuanceTable(SerialTable):
                 "crl_partition": crl_partition(record.not_after),
                 "due_pk": keys.PRESIGNED,
                 "due_sk": f"{iso(record.created_at)}#{keys.serial_hex(record.serial_number)}",
-                # Kept until the certificate expires: OCSP and CRLs answer for it until then.
-                "expires_at": epoch_seconds(record.not_after),
+                # Kept 5 years past notAfter: OCSP, the CRLs and the verify call answer for it
+                # (and a purged account's revocation shows) until then.
+                "expires_at": epoch_seconds(serial_retained_until(record.not_after)),
             }
         )
 
@@ -108,6 +110,7 @@ class IssuanceTable(SerialTable):
                         "institutions": {c.issued_by},
                         "active_credential_id": c.credential_id,
                         "active_serial": keys.serial_hex(c.serial_number),
+                        "certificate_not_after": iso(c.not_after),
                         "created_at": iso(account.created_at),
                         "updated_at": iso(now),
                     }
@@ -124,6 +127,7 @@ class IssuanceTable(SerialTable):
                 {
                     ":cid": c.credential_id,
                     ":serial": keys.serial_hex(c.serial_number),
+                    ":not_after": iso(c.not_after),
                     ":verifier": account.pin_verifier,
                     ":now": iso(now),
                     ":issuer": {c.issued_by},
@@ -136,7 +140,8 @@ class IssuanceTable(SerialTable):
                 self._tx_update(
                     keys.account(account.account_id),
                     UpdateExpression=(
-                        "SET active_credential_id = :cid, active_serial = :serial, pin_verifier = :verifier,"
+                        "SET active_credential_id = :cid, active_serial = :serial, certificate_not_after = :not_after,"
+                        " pin_verifier = :verifier,"
                         f" {PIN_COUNTERS_RESET_ASSIGNMENTS}, updated_at = :now, {last_use}"
                         " ADD institutions :issuer"
                         # A reissue replaces a suspended certificate too; the new one is not.
@@ -150,9 +155,9 @@ class IssuanceTable(SerialTable):
             if old_id and old_serial is not None:
                 items += [
                     self._supersede_credential(account.account_id, old_id, now, only_if_active=False),
-                    # No existence condition: past its certificate's notAfter the serial record
-                    # is gone (TTL), and reissuing must still work. A record recreated here
-                    # expires at once (the TTL it had, or now): only unexpired certificates need one.
+                    # No existence condition: 5 years past its certificate's notAfter the serial
+                    # record is gone (TTL), and reissuing must still work. A record recreated
+                    # here expires at once (the TTL it had, or now): its retention has run out.
                     self._serial_status_item(
                         old_serial,
                         SerialStatus.REVOKED,
@@ -162,6 +167,10 @@ class IssuanceTable(SerialTable):
                     ),
                 ]
                 names += ["old_credential", "old_serial"]
+                superseded = commit.superseded_history
+                if superseded is not None:
+                    items.append(self._put_history(account.account_id, superseded))
+                    names.append("history")
         items += [
             self._put(credential_item(c)),
             self._put_history(account.account_id, commit.history),

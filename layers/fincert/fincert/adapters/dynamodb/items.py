@@ -43,7 +43,7 @@ from fincert.domain.model import (
     StatusChange,
 )
 from fincert.domain.pin import MAX_PIN_FAILURES
-from fincert.domain.retention import RECORD_RETENTION
+from fincert.domain.retention import audit_retained_until
 from fincert.domain.schedule import renewal_window_start
 from fincert.errors import ConditionFailed, RateLimited
 
@@ -121,6 +121,9 @@ def to_account(account_id: str, item: dict[str, Any]) -> Account:
         device_count=int(item.get("device_count", 0)),
         last_used_day=item.get("last_used_day"),
         credential_suspended=bool(item.get("credential_suspended", False)),
+        certificate_not_after=(
+            from_iso(item["certificate_not_after"]) if item.get("certificate_not_after") else None
+        ),
     )
 
 
@@ -153,7 +156,8 @@ def history_item(account_id: str, entry: HistoryEntry) -> dict[str, Any]:
         "institution_id": entry.institution_id,
         "credential_id": entry.credential_id,
         "detail": dict(entry.detail) if entry.detail else None,
-        "expires_at": epoch_seconds(entry.at + RECORD_RETENTION),
+        # Fixed at write time; nothing ever updates an audit entry (template.yaml denies it).
+        "expires_at": epoch_seconds(audit_retained_until(entry.at, entry.certificate_not_after)),
     }
 
 

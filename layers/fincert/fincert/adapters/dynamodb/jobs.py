@@ -133,12 +133,16 @@ class JobTable(SharedItems):
             self._tx_update(
                 keys.account(old.account_id),
                 # Not a use by the customer: last_used_day (the idle-purge clock) stays.
-                UpdateExpression="SET active_credential_id = :new, active_serial = :serial, updated_at = :at",
+                UpdateExpression=(
+                    "SET active_credential_id = :new, active_serial = :serial,"
+                    " certificate_not_after = :not_after, updated_at = :at"
+                ),
                 ConditionExpression="attribute_exists(pk) AND active_credential_id = :old",
                 ExpressionAttributeValues=attribute_values(
                     {
                         ":new": new.credential_id,
                         ":serial": keys.serial_hex(new.serial_number),
+                        ":not_after": iso(new.not_after),
                         ":at": iso(now),
                         ":old": old.credential_id,
                     }
@@ -156,7 +160,9 @@ class JobTable(SharedItems):
             ),
             self._put(credential_item(new) | {"renewed_from": old.credential_id}),
             self._mark_serial_issued(new.serial_number),
+            self._put_history(new.account_id, commit.history),
+            self._put_history(old.account_id, commit.superseded_history),
         ]
-        names = ["account", "old_credential", "old_serial", "credential", "new_serial"]
+        names = ["account", "old_credential", "old_serial", "credential", "new_serial", "history", "history"]
         token = hashlib.sha256(f"renew|{old.credential_id}|{new.credential_id}".encode()).hexdigest()[:36]
         self._transact(items, names, token=token)

@@ -19,7 +19,11 @@ Nothing here imports boto3.
   ACCT#<account>       DEVKEY#<sha256>    a registered device key's fingerprint -> its device id: one
                                           device per key and account (written and deleted with it)
   ACCT#<account>       DEVCHAL#<id>       a device's single-use connection challenge (TTL)
-  ACCT#<account>       HIST#<time>#<id>   the customer's usage history, newest last
+  AUDIT#<account>      HIST#<time>#<id>   an audit entry, which is also a line of the customer's
+                                          usage history: never updated or deleted by the service
+                                          (an IAM deny in template.yaml), outside the account's
+                                          partition so the idle purge keeps it (TTL: 5 years past
+                                          the event or the certificate's end, fincert.domain.retention)
   VERIFY#<id>          VERIFICATION       an SMS re-verification (connection, PIN reset; TTL)
   ENR#<enrollment>     ENROLLMENT         a pending enrollment (TTL)
   TICKET#<ticket>      TICKET             a UI ticket, the window flow it became, its outcome (TTL)
@@ -57,6 +61,10 @@ ACCOUNT_PREFIX = "ACCT#"
 SERIAL_PREFIX = "SERIAL#"
 CREDENTIAL_PREFIX = "CRED#"
 HISTORY_PREFIX = "HIST#"
+# Audit entries' partitions. template.yaml denies every function UpdateItem and DeleteItem on
+# items whose partition key starts with it (dynamodb:LeadingKeys); tests/local_stack/
+# test_audit_records_template.py holds the two together.
+AUDIT_PREFIX = "AUDIT#"
 DEVICE_PREFIX = "DEVICE#"
 DEVICE_KEY_PREFIX = "DEVKEY#"
 VERIFICATION_PREFIX = "VERIFY#"
@@ -129,9 +137,14 @@ def device_challenge(account_id: str, challenge_id: str) -> Key:
     return Key(account_pk(account_id), f"DEVCHAL#{challenge_id}")
 
 
+def audit_pk(account_id: str) -> str:
+    return AUDIT_PREFIX + account_id
+
+
 def history(account_id: str, at: str, entry_id: str) -> Key:
-    """`at` is the entry's time as history sorts it (ISO 8601 UTC to the millisecond)."""
-    return Key(account_pk(account_id), f"{HISTORY_PREFIX}{at}#{entry_id}")
+    """An audit entry (a history line). `at` is the entry's time as history sorts it (ISO 8601
+    UTC to the millisecond). Not under ACCT#: the idle purge deletes that partition."""
+    return Key(audit_pk(account_id), f"{HISTORY_PREFIX}{at}#{entry_id}")
 
 
 def ticket(ticket_id: str) -> Key:

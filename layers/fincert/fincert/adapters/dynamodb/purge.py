@@ -14,10 +14,12 @@ from fincert.adapters.dynamodb.table import (
     as_bytes,
     attribute_values,
     epoch_seconds,
+    from_iso,
     iso,
 )
 from fincert.domain.job_records import IdleState, PartitionItem, PurgeRecord
-from fincert.errors import ServiceUnavailable
+from fincert.domain.model import HistoryEntry, RevocationReason, SerialStatus
+from fincert.errors import ConditionFailed, ServiceUnavailable
 
 # Attempts at a batch of deletes DynamoDB left (partly) unprocessed.
 _BATCH_ATTEMPTS = 3
@@ -79,18 +81,37 @@ class PurgeTable(SharedItems):
         ]
         self._transact(items, ["account", "person", "record"])
 
+    def revoke_for_purge(
+        self, account_id: str, serial_number: int, at: datetime, entry: HistoryEntry
+    ) -> bool:
+        serial = self._serial_status_item(
+            serial_number,
+            SerialStatus.REVOKED,
+            at=at,
+            reason=RevocationReason.CESSATION_OF_OPERATION.value,
+            only_from=(SerialStatus.ISSUED, SerialStatus.SUSPENDED),
+        )
+        try:
+            self._transact([serial, self._put_history(account_id, entry)], ["serial", "history"])
+        except ConditionFailed:
+            return False
+        return True
+
     def account_partition(self, account_id: str) -> list[PartitionItem]:
         """Every item under ACCT#<account> (keys, status and serial only): a bounded set."""
         items = self._query_all(
             KeyConditionExpression="pk = :pk",
-            ProjectionExpression="sk, #status, serial",
+            ProjectionExpression="sk, #status, serial, not_after",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=attribute_values({":pk": keys.account_pk(account_id)}),
             ConsistentRead=True,
         )
         return [
             PartitionItem(
-                item["sk"], item.get("status"), int(item["serial"], 16) if item.get("serial") else None
+                item["sk"],
+                item.get("status"),
+                int(item["serial"], 16) if item.get("serial") else None,
+                from_iso(item["not_after"]) if item.get("not_after") else None,
             )
             for item in items
         ]

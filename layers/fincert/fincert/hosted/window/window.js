@@ -356,6 +356,7 @@
     issued: { ko: "발급", en: "Issued" },
     connected: { ko: "연결", en: "Connected" },
     connection_failed: { ko: "연결 실패", en: "Connection failed" },
+    verification_failed: { ko: "본인확인 실패", en: "Verification failed" },
     authorized: { ko: "서명 승인", en: "Authorized" },
     authorization_failed: { ko: "서명 승인 실패", en: "Authorization failed" },
     signed: { ko: "서명", en: "Signed" },
