@@ -37,6 +37,8 @@ class Settings:
     # have them set).
     renewal_queue_url: str = ""
     purge_queue_url: str = ""
+    # Where SNS sends the SMS from, when the stack's own region has no SNS SMS ("" = the same).
+    sms_region: str = ""
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -71,7 +73,11 @@ class Settings:
                     values[field] = int(env[name])
                 except ValueError as e:
                     raise ConfigurationError(f"{name} must be an integer") from e
-        optional_strings = {"renewal_queue_url": "RENEWAL_QUEUE_URL", "purge_queue_url": "PURGE_QUEUE_URL"}
+        optional_strings = {
+            "renewal_queue_url": "RENEWAL_QUEUE_URL",
+            "purge_queue_url": "PURGE_QUEUE_URL",
+            "sms_region": "SMS_REGION",
+        }
         for field, name in optional_strings.items():
             if env.get(name):
                 values[field] = env[name]

@@ -53,7 +53,7 @@ class Services:
         # The one store, wired into every storage role the use cases ask for.
         self.store: DynamoStore = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
         self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms)
-        self.sms: SmsSender = sms or SnsSmsSender(lambda: self._clients.sns)
+        self.sms: SmsSender = sms or SnsSmsSender(lambda: self._clients.sns_in(settings.sms_region))
         self.clock: Clock = clock or SystemClock()
         self._ca: CertificateAuthority | None = None
         self._ca_lock = Lock()
