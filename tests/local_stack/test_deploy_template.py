@@ -11,7 +11,15 @@ from fnmatch import fnmatchcase
 
 import pytest
 from fincert.domain.revocation_status import CRL_REFRESH, ROOT_CRL_REFRESH
-from fincert_local.template import api_routes, api_stage, load_template, resources_of_type
+from fincert_local.gateway import Gateway
+from fincert_local.template import (
+    api_routes,
+    api_stage,
+    binary_media_types,
+    load_template,
+    repo_root,
+    resources_of_type,
+)
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's Managed-CachingDisabled
 
@@ -211,3 +219,14 @@ def test_one_parameter_turns_tracing_on_for_the_stage_and_the_functions(template
     )
     assert _if(template["Globals"]["Function"]["Tracing"]) == ("TracingOn", "Active", "PassThrough")
     assert template["Conditions"]["TracingOn"] == {"Fn::Equals": [{"Ref": "XRayTracing"}, "true"]}
+
+
+def test_binary_answers_whatever_the_client_accepts(template):
+    """API Gateway turns a base64 body back into bytes only when the client's first Accept type
+    is a binary media type; openssl, browsers and OS certificate stacks send */* or nothing. The
+    local gateway then hands every typed request body over base64-encoded, as API Gateway will."""
+    assert "*/*" in binary_media_types(template)
+    gateway = Gateway(template, repo_root())
+    for media_type in ("application/json", "application/ocsp-request", "text/plain; charset=utf-8"):
+        assert gateway.is_binary(media_type), media_type
+    assert not gateway.is_binary("")
