@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -114,12 +115,15 @@ def _error_code(response: requests.Response) -> str | None:
 def _verify(public_key: Any, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm | None) -> None:
     if algorithm is None:
         raise CheckFailed("no signature hash algorithm")
-    if isinstance(public_key, rsa.RSAPublicKey):
-        public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
-    elif isinstance(public_key, ec.EllipticCurvePublicKey):
-        public_key.verify(signature, data, ec.ECDSA(algorithm))
-    else:
-        raise CheckFailed(f"unexpected key type {type(public_key).__name__}")
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(algorithm))
+        else:
+            raise CheckFailed(f"unexpected key type {type(public_key).__name__}")
+    except InvalidSignature:
+        raise CheckFailed("the OCSP response's signature does not verify") from None
 
 
 def _signed_by(child: x509.Certificate, parent: x509.Certificate, what: str) -> None:

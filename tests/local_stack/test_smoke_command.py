@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from fincert_local import smoke
 
 from tests.support import log_safety
@@ -97,3 +99,11 @@ def test_the_journey_asks_for_what_it_needs(stack, missing, capsys):
     argv += {"--api-key": ["--phone", "01000000000"], "--phone": ["--api-key", stack.api_key]}[missing]
     assert smoke.run(parser.parse_args(argv)) == 2
     assert missing in capsys.readouterr().err
+
+
+def test_a_signature_that_does_not_verify_is_a_finding_not_a_traceback():
+    key = ec.generate_private_key(ec.SECP256R1())
+    signature = key.sign(b"what the responder signed", ec.ECDSA(hashes.SHA256()))
+    smoke._verify(key.public_key(), signature, b"what the responder signed", hashes.SHA256())
+    with pytest.raises(smoke.CheckFailed, match="does not verify"):
+        smoke._verify(key.public_key(), signature, b"something else", hashes.SHA256())
