@@ -1,10 +1,13 @@
 # The two commands the README starts with: `make local` and `make test`.
-PYTHON ?= python3
+# The suite runs on Lambda's runtime (python3.13, pyenv's too) when the machine has one, else on
+# python3 (3.11+). A venv made by another Python is made again (the stamp names the Python).
+LAMBDA_PYTHON := $(shell scripts/lambda-python)
+PYTHON ?= $(or $(LAMBDA_PYTHON),python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-$(notdir $(PYTHON))
 
-.PHONY: help setup local test lint demo sandbox bench load openapi run-job clean
+.PHONY: help setup local test lint template demo sandbox bench load openapi run-job clean
 
 ## Create .venv with the pinned packages (every other target does it first).
 setup: $(STAMP)
@@ -14,7 +17,7 @@ setup: $(STAMP)
 UV_VERSION := 0.13.8
 $(STAMP): pyproject.toml layers/fincert/requirements.txt
 	scripts/ensure-system-packages
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]'
 	touch $(STAMP)
@@ -31,7 +34,7 @@ local: setup
 ## per core, each test file on one worker, each worker with its own local stack. Serially:
 ## `make test XDIST=`; one test: `.venv/bin/python -m pytest tests/unit/test_pin_policy.py::test_runs_do_not_wrap_around`.
 XDIST ?= -n auto --dist loadfile
-test: setup lint
+test: setup lint template
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## Style, the template, and types: mypy holds every adapter to the ports it is wired into.
@@ -42,6 +45,31 @@ lint: setup
 	$(VENV)/bin/mypy layers/fincert/fincert
 	@# One run per handler: every function's module is named app.
 	@for handler in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary "$$handler" || exit 1; done
+
+## template.yaml as AWS takes it: `sam validate --lint`, `sam build` (Lambda's python3.13 on the
+## PATH, arm64 wheels; into .aws-sam/, where `sam deploy` looks) and checkov (.checkov.yaml). Each
+## tool has its own venv: aws-sam-cli and checkov each pin a boto3 older than the layer's.
+SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+SAM_VENV        := .venv-sam
+CHECKOV_VENV    := .venv-checkov
+SAM             := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+$(SAM_VENV)/.installed-$(SAM_CLI_VERSION): | $(STAMP)
+	$(VENV)/bin/uv venv --quiet --clear --python $(PYTHON) $(SAM_VENV)
+	$(VENV)/bin/uv pip install --quiet --python $(SAM_VENV)/bin/python aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION): | $(STAMP)
+	$(VENV)/bin/uv venv --quiet --clear --python $(PYTHON) $(CHECKOV_VENV)
+	$(VENV)/bin/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python checkov==$(CHECKOV_VERSION)
+	touch $@
+template: $(SAM_VENV)/.installed-$(SAM_CLI_VERSION) $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+	$(SAM) validate --lint --region ap-northeast-2
+ifneq ($(LAMBDA_PYTHON),)
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" $(SAM) build
+else
+	@echo "SKIPPED sam build: no python3.13 on this machine (PATH, pyenv); sam build needs Lambda's runtime"
+endif
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 ## Scripted enrollment + issuance against a running `make local`, checked with openssl.
 demo: setup
@@ -75,7 +103,7 @@ openapi: setup
 
 ## Remove the venv, the caches and a local stack's state.
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .local-stack
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache .local-stack
 
 ## List every target with what it does (this list).
 help:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fincert_local import bench, demo, error_codes, jobs, load, openapi, sandbox, sri
+from fincert_local import bench, demo, error_codes, jobs, load, openapi, sandbox, smoke, sri
 from fincert_local.state import DEFAULT_STATE, load_state, stack_state
 from fincert_local.template import repo_root
 
@@ -236,6 +236,12 @@ COMMANDS: dict[str, Command] = {
     ),
     "sri": Command(
         "print the <script> tag (with its SRI hash) that loads fincert.js", sri.add_arguments, sri.run
+    ),
+    "smoke": Command(
+        "check a deployment (or the local stack) over HTTP: PKI, OCSP, CRL, CSC info, the authorizer's "
+        "refusals; with --journey, an issuance to your own phone",
+        smoke.add_arguments,
+        smoke.run,
     ),
     "run-job": Command(
         "fire a daily job (renewal, purge) in the running stack as EventBridge would, then drain its "

@@ -15,6 +15,7 @@ The caller owns os.environ: handlers read their settings from it (LocalStack set
 from __future__ import annotations
 
 import base64
+import fnmatch
 import functools
 import importlib.util
 import json
@@ -44,6 +45,7 @@ from fincert_local.template import (
     api_routes,
     api_stage,
     authorizer,
+    binary_media_types,
     functions,
     gateway_responses,
 )
@@ -221,6 +223,7 @@ class Gateway:
         self.region = region
         self.max_body_bytes = max_body_bytes
         self.stage = api_stage(template)
+        self.binary_media_types = binary_media_types(template)
         self.functions = functions(template)
         self.authorizer = authorizer(template)
         self.responses = gateway_responses(template)
@@ -393,10 +396,16 @@ class Gateway:
             except _AuthorizerError as e:
                 return self.gateway_response(e.response_type, request_id)
 
-        try:
-            event["body"], event["isBase64Encoded"] = (body.decode("utf-8") if body else None), False
-        except UnicodeDecodeError:
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+        if body and self.is_binary(content_type):
+            # As API Gateway does: a body whose type matches BinaryMediaTypes reaches the
+            # function base64-encoded, JSON included when the list has */*.
             event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
+        else:
+            try:
+                event["body"], event["isBase64Encoded"] = (body.decode("utf-8") if body else None), False
+            except UnicodeDecodeError:
+                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
 
         try:
             result = self.invoke(route.function_id, event)
@@ -414,6 +423,11 @@ class Gateway:
             )
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
+
+    def is_binary(self, media_type: str) -> bool:
+        """Whether API Gateway treats this Content-Type as binary (its BinaryMediaTypes, wildcards)."""
+        media = media_type.split(";", 1)[0].strip().lower()
+        return bool(media) and any(fnmatch.fnmatchcase(media, pattern) for pattern in self.binary_media_types)
 
     def _authorize(self, event: dict, request_id: str) -> dict:
         """Run the REQUEST authorizer; its context (plus principalId) for the handler, or raise."""

@@ -312,17 +312,24 @@ def run_floor(state: dict, calls: list[dict], clients: int, seconds: float) -> d
     env = state["environment"]
     done = [0] * clients
 
-    def work(i: int, until: float) -> None:
+    def thread_clients() -> dict[tuple[str, str], Any]:
         session = boto3.session.Session(
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
-        clients_by = {
+        return {
             (c["service"], c["region"]): session.client(
                 c["service"], region_name=c["region"], endpoint_url=state["moto_url"]
             )
             for c in calls
         }
+
+    # Made before the clock starts: creating a client loads botocore's service models, seconds
+    # on a loaded machine, which would leave a short floor run with nothing done.
+    per_thread = [thread_clients() for _ in range(clients)]
+
+    def work(i: int, until: float) -> None:
+        clients_by = per_thread[i]
         while time.monotonic() < until:
             for call in calls:
                 with contextlib.suppress(ClientError):  # a replayed write meets its own condition

@@ -169,6 +169,11 @@ def api_stage(template: dict) -> str:
     return _the_api(template).get("StageName", "Prod")
 
 
+def binary_media_types(template: dict) -> list[str]:
+    """The API's BinaryMediaTypes as media types ("~1" is how a template spells "/")."""
+    return [media.replace("~1", "/").lower() for media in _the_api(template).get("BinaryMediaTypes", [])]
+
+
 def api_routes(template: dict) -> list[Route]:
     default_authorizer = _the_api(template).get("Auth", {}).get("DefaultAuthorizer")
     routes = []

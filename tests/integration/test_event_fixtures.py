@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fincert_local.template import api_routes, api_stage, load_template
 
-from tests.support.in_process import load_event
+from tests.support.in_process import EVENTS, load_event
 
 
 def test_authorizer_event_allows_a_real_key_and_refuses_the_placeholder(gateway, bank):
@@ -44,3 +45,27 @@ def test_signing_event_is_a_well_formed_request_for_a_placeholder_customer(gatew
     result = gateway.invoke("SigningFunction", load_event("signing_sign.json"))
     assert result["statusCode"] == 404, result["body"]
     assert json.loads(result["body"])["error"]["code"] == "account_not_found"
+
+
+def test_event_fixtures_carry_the_deployed_stage_and_path():
+    """As API Gateway sends them from the execute-api URL: the stage, then the route's path once
+    (not `/v1/v1/...`, issue 13), and a route the template has."""
+    template = load_template()
+    stage = api_stage(template)
+    routes = {(route.method, route.path) for route in api_routes(template)}
+    events = sorted(EVENTS.glob("*.json"))
+    checked = 0
+    for path in events:
+        event = json.loads(path.read_text(encoding="utf-8"))
+        context = event.get("requestContext")
+        if context is None:  # a scheduled or SQS event
+            continue
+        assert context["stage"] == stage, path.name
+        if "resource" in event:
+            assert (event["httpMethod"], event["resource"]) in routes, path.name
+        if "path" in context:
+            assert context["path"] == f"/{stage}{event['path']}", path.name
+        if "methodArn" in event:
+            assert f"/{stage}/{event['httpMethod']}{event['path']}" in event["methodArn"], path.name
+        checked += 1
+    assert checked >= 10

@@ -36,6 +36,18 @@ UNPARSEABLE = {
 }
 
 
+def _parser_refuses(body: bytes) -> bool:
+    """Whether this interpreter's json.loads fails on it. The nesting cases hit Python 3.11's
+    recursion limit (~1000 levels); 3.12+ parse JSON in C with a limit of ~10000 levels, deeper
+    than 16 KiB can nest, so there (Lambda's python3.13) they parse: the schema refuses them, or
+    ignores the unknown member where the CSC API ignores unknown parameters (/csc/v1/info)."""
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
 def _path(template_path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x0000000000000000000000", template_path)
 
@@ -69,15 +81,20 @@ def test_every_body_route_is_covered():
 def test_unparseable_json_is_400_malformed_json_on_every_route(api, svc, aws_calls, customer, case):
     body = UNPARSEABLE[case]
     assert len(body) < 16 * 1024, "under the body limit: the parser, not the size check, must refuse it"
+    refused_by_parser = _parser_refuses(body)
     credentials = {route: _credential_for(api, customer, route) for route in BODY_ROUTES}
     before = table_items(svc)
     for route in BODY_ROUTES:
         aws_calls.clear()
         response = api.request(route.method, _path(route.path), body=body, api_key=credentials[route])
         where = f"{route.method} {route.path}"
-        assert response.status == 400, (where, response.status, response.body[:300])
-        assert _error_code(route, response) == "malformed_json", where
-        if route.path.startswith("/csc/"):
+        if refused_by_parser:
+            assert response.status == 400, (where, response.status, response.body[:300])
+            assert _error_code(route, response) == "malformed_json", where
+        else:
+            assert response.status < 500, (where, response.status, response.body[:300])
+            assert response.status < 400 or _error_code(route, response), where
+        if route.path.startswith("/csc/") and response.status >= 400:
             assert set(response.json()) == {"error", "error_description"}, where
         # Refused before the handler: the only AWS calls are the authorizer's reads (a session's
         # is a BatchGetItem with its institution).
@@ -119,6 +136,9 @@ def test_the_resolvers_own_parsing_refuses_them_too(gateway, bank, function_id, 
         "authorizer": {"institution_id": bank["institution_id"]},
     }
     response = app.resolve(event, LambdaContext(gateway.functions[function_id], REGION))
-    assert response["statusCode"] == 400, response["body"][:300]
     body = json.loads(response["body"])
-    assert (body["error"] if function_id == "CscFunction" else body["error"]["code"]) == "malformed_json"
+    if _parser_refuses(UNPARSEABLE[case]):
+        assert response["statusCode"] == 400, response["body"][:300]
+        assert (body["error"] if function_id == "CscFunction" else body["error"]["code"]) == "malformed_json"
+    else:
+        assert response["statusCode"] < 500, response["body"][:300]

@@ -64,7 +64,7 @@ def test_routes_of_the_real_template(template):
     assert Route("EnrollmentFunction", "POST", "/v1/enrollments", True) in routes
     assert Route("EnrollmentFunction", "POST", "/v1/enrollments/{enrollment_id}/confirm", True) in routes
     assert Route("PkiFunction", "GET", "/pki/chain.pem", False) in routes
-    assert api_stage(template) == "v1"
+    assert api_stage(template) == "live"
 
 
 def test_authorizer_of_the_real_template(template):

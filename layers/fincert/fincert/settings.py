@@ -39,6 +39,8 @@ class Settings:
     purge_queue_url: str = ""
     # CloudWatch namespace of the EMF metrics (docs/observability.md).
     metrics_namespace: str = "FinCert"
+    # Where SNS sends the SMS from, when the stack's own region has no SNS SMS ("" = the same).
+    sms_region: str = ""
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -77,6 +79,7 @@ class Settings:
             "renewal_queue_url": "RENEWAL_QUEUE_URL",
             "purge_queue_url": "PURGE_QUEUE_URL",
             "metrics_namespace": "METRICS_NAMESPACE",
+            "sms_region": "SMS_REGION",
         }
         for field, name in optional_strings.items():
             if env.get(name):

@@ -59,7 +59,9 @@ class Services:
         self.store: DynamoStore = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
         self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms, self.metrics)
         # Every text, whichever flow sends it, is counted (SmsSent, SmsRefused).
-        self.sms: SmsSender = MeteredSms(sms or SnsSmsSender(lambda: self._clients.sns), self.metrics)
+        self.sms: SmsSender = MeteredSms(
+            sms or SnsSmsSender(lambda: self._clients.sns_in(settings.sms_region)), self.metrics
+        )
         self.clock: Clock = clock or SystemClock()
         self._ca: CertificateAuthority | None = None
         self._ca_lock = Lock()

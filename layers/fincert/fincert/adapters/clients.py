@@ -59,6 +59,18 @@ class AwsClients:
         return self._client("sns")
 
     @cached_property
+    def _sns_elsewhere(self) -> dict[str, Any]:
+        return {}
+
+    def sns_in(self, region: str) -> Any:
+        """SNS in `region` ("" for this one's): SMS goes out where SNS sends it (SMS_REGION)."""
+        if not region:
+            return self.sns
+        if region not in self._sns_elsewhere:
+            self._sns_elsewhere[region] = self._session.client("sns", region_name=region, config=self._config)
+        return self._sns_elsewhere[region]
+
+    @cached_property
     def sqs(self) -> Any:
         return self._client("sqs")
 
