@@ -333,5 +333,5 @@ def test_taken_moto_port_fails_fast(toy_root):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        with pytest.raises(OSError, match="not free"):
+        with pytest.raises(OSError, match="is in use"):
             LocalStack(root=toy_root, moto_port=taken.getsockname()[1]).start()

@@ -71,11 +71,14 @@ def test_make_local_passes_the_ports_it_is_given():
 
 def test_make_help_lists_every_target_with_its_comment():
     makefile = (REPO / "Makefile").read_text()
-    # Each rule and the `##` lines right above it (variable assignments may sit in between).
+    # Each rule and the `##` lines right above it (variables and helper rules may sit in between,
+    # but no blank line: that ends a comment, as in `make help`).
     described = {
         match["target"]: " ".join(line.removeprefix("## ") for line in match["comment"].splitlines())
         for match in re.finditer(
-            r"(?P<comment>(?:^## .*\n)+)(?:^[A-Z_]+ +\?=.*\n)*^(?P<target>[a-z][a-z-]*):", makefile, re.M
+            r"(?P<comment>(?:^## .*\n)+)(?:^(?!## )(?![a-z][a-z-]*:).+\n)*^(?P<target>[a-z][a-z-]*):",
+            makefile,
+            re.M,
         )
     }
     targets = re.findall(r"^([a-z][a-z-]*):", makefile, re.M)
