@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from fincert_local.bench.context import UsageError
+from fincert_local.bench.cost import DEFAULT_COST_ROUNDS
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS
 from fincert_local.bench.report import report
 from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS
@@ -51,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per row of the CPU-per-signature figure (median)",
     )
     parser.add_argument(
+        "--cost-rounds",
+        type=int,
+        default=DEFAULT_COST_ROUNDS,
+        metavar="N",
+        help="measured rounds per operation of the cost model (the round with the median total is reported)",
+    )
+    parser.add_argument(
         "--imports",
         choices=["over", "all", "none"],
         default="over",
@@ -62,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.runs < 1 or args.warmup < 0:
         print("--runs must be >= 1 and --warmup >= 0", file=sys.stderr)
+        return 2
+    if args.cost_rounds < 1:
+        print("--cost-rounds must be >= 1", file=sys.stderr)
         return 2
     if args.signing_requests < 1:
         print("--signing-requests must be >= 1", file=sys.stderr)
@@ -91,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             args.jobs_credentials,
             figures,
             args.signing_requests,
+            args.cost_rounds,
         )
     except UsageError as e:
         print(f"bench: {e}", file=sys.stderr)
