@@ -232,6 +232,11 @@ class Gateway:
         self._policy_cache: dict[tuple, tuple[float, dict]] = {}
         self._modules: dict[str, ModuleType] = {}
         self._load_lock = threading.Lock()
+        # One warm container per function: Lambda hands a container one event at a time, and the
+        # handlers rely on it (Powertools' resolver keeps the current event on the module's app).
+        # The gateway serves requests on parallel threads, so without this two customers' requests
+        # to one function could each be answered with the other's event (and session).
+        self._container_locks = {function_id: threading.Lock() for function_id in self.functions}
         self.local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], Response]] = {
             ("GET", "/_local/sms"): self._local_sms,
             ("GET", "/_local/openapi.json"): self._local_openapi,
@@ -270,9 +275,10 @@ class Gateway:
         spec = self.functions[function_id]
         handler = self.handler(function_id)
         context = LambdaContext(spec, self.region)
-        started = time.monotonic()
-        result = handler(json.loads(json.dumps(event)), context)
-        elapsed = time.monotonic() - started
+        with self._container_locks[function_id]:
+            started = time.monotonic()
+            result = handler(json.loads(json.dumps(event)), context)
+            elapsed = time.monotonic() - started
         if elapsed > spec.timeout:
             # Not enforced (a thread cannot be killed), but Lambda would have: make it visible.
             log.warning("%s ran %.1fs, over its %ss Lambda timeout", function_id, elapsed, spec.timeout)

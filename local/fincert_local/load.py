@@ -60,6 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pid", type=int, help="the running stack's process id, for its RSS")
     parser.add_argument("--no-moto-fixes", action="store_true", help="start the stack with plain moto")
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="customers doing mixed operations, then the invariants checked from the stored state (fincert_local.mixed)",
+    )
+    parser.add_argument(
+        "--key-algorithm", choices=["RSA_2048", "EC_P256"], default="EC_P256", help="--mixed only"
+    )
+    parser.add_argument("--seed", type=int, help="--mixed only: the customers' random choices")
 
 
 # --- the stack --------------------------------------------------------------------------------
@@ -487,11 +496,27 @@ def run(args: argparse.Namespace) -> int:
         else:
             say("starting the local stack in this process on free loopback ports ...")
             target = stack.enter_context(started_stack(moto_fixes=not args.no_moto_fixes))
-        result = measure(target, args, say)
-    print(report(result), flush=True)
+        if args.mixed:
+            from fincert_local import mixed
+
+            result = mixed.run_mixed(target, args.clients, args.seconds, args.key_algorithm, args.seed, say)
+            result["load_average"] = os.getloadavg()
+            result["moto_fixes"] = not args.no_moto_fixes
+            printed = mixed.report(result)
+        else:
+            result = measure(target, args, say)
+            printed = report(result)
+        stopping = time.monotonic()
+    if not (args.url or args.state):
+        result["stop_seconds"] = round(time.monotonic() - stopping, 2)
+        printed += f"\nstack stopped in {result['stop_seconds']:.1f} s"
+    print(printed, flush=True)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 1 if result["errors_5xx"] or result["transport_errors"] else 0
+    failed = result["errors_5xx"] or result["transport_errors"]
+    if args.mixed:
+        failed = failed or result["violations"] or result["invariants_broken"]
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

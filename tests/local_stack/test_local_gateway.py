@@ -61,6 +61,7 @@ Resources:
         Upload: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /upload, Method: post, Auth: {Authorizer: NONE}}}
         Boom: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /boom, Method: get, Auth: {Authorizer: NONE}}}
         Table: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /table, Method: get, Auth: {Authorizer: NONE}}}
+        Current: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/current/{n}", Method: get, Auth: {Authorizer: NONE}}}
 """
 
 AUTH_HANDLER = """\
@@ -89,8 +90,16 @@ ECHO_HANDLER = """\
 import json
 import socket
 import os
+import time
+
+CURRENT = {}
 
 def handler(event, context):
+    if event["resource"] == "/current/{n}":
+        # As Powertools' resolver does: the event kept in a module global for the request.
+        CURRENT["event"] = event
+        time.sleep(0.05)
+        return {"statusCode": 200, "body": CURRENT["event"]["pathParameters"]["n"]}
     if event["resource"] == "/boom":
         raise RuntimeError("handler bug")
     if event["resource"] == "/upload":
@@ -161,6 +170,24 @@ def test_path_and_query_parameters(gateway):
     assert isinstance(ctx["requestTimeEpoch"], int)
     assert response.header("Content-Type") == "application/json"  # API Gateway's default
     assert [v for k, v in response.headers if k == "X-Seen"] == ["a", "b"]
+
+
+def test_a_function_serves_one_event_at_a_time_as_a_lambda_container_does(gateway):
+    # Handlers keep the current event in module globals (Powertools' resolver does), which is
+    # safe on Lambda: a container gets one event at a time. The gateway's threads must not
+    # interleave two requests in one function, or one customer is answered with another's event.
+    answers: dict[int, bytes] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = get(gateway, f"/current/{n}").body
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == {n: str(n).encode() for n in range(6)}
 
 
 def test_lambda_context(gateway):
