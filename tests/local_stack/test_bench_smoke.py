@@ -151,3 +151,8 @@ def test_item_sizes_and_units_follow_dynamodbs_rules():
     assert shape.index_write_units(due, due | {"status": {"S": "x"}}) == 0  # a KEYS_ONLY entry unchanged
     assert shape.index_write_units(due, due | {"due_sk": {"S": "2027-01-01"}}) == 2  # moved: delete + put
     assert shape.index_write_units(due, base) == 1  # removed
+
+
+def test_a_what_if_memory_size_outside_lambdas_range_is_refused(capsys):
+    assert bench.main(["--only", "cost", "--cost-memory", "CscFunction=64"]) == 2
+    assert "CscFunction=64" in capsys.readouterr().err

@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="measured rounds per operation of the cost model (the round with the median total is reported)",
     )
     parser.add_argument(
+        "--cost-memory",
+        action="append",
+        metavar="FUNCTION=MB[,FUNCTION=MB...]",
+        help="price the cost model as if these functions had this MemorySize (what-if; template.yaml unchanged)",
+    )
+    parser.add_argument(
         "--imports",
         choices=["over", "all", "none"],
         default="over",
@@ -74,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
     if args.cost_rounds < 1:
         print("--cost-rounds must be >= 1", file=sys.stderr)
         return 2
+    cost_memory: dict[str, int] = {}
+    for value in args.cost_memory or []:
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            name, _, mb = pair.partition("=")
+            if not mb.isdigit() or not 128 <= int(mb) <= 10240:
+                print(f"--cost-memory: {pair!r} is not FUNCTION=MB (128-10240)", file=sys.stderr)
+                return 2
+            cost_memory[name] = int(mb)
     if args.signing_requests < 1:
         print("--signing-requests must be >= 1", file=sys.stderr)
         return 2
@@ -103,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             figures,
             args.signing_requests,
             args.cost_rounds,
+            cost_memory,
         )
     except UsageError as e:
         print(f"bench: {e}", file=sys.stderr)

@@ -446,7 +446,9 @@ def _lambda_gb_price(prices: dict, architecture: str) -> float:
     return _price(prices, f"lambda_gb_second_{architecture.replace('-', '_')}")
 
 
-def price_round(recorded: _Round, template: dict, prices: dict) -> dict:
+def price_round(
+    recorded: _Round, template: dict, prices: dict, memory_overrides: dict[str, int] | None = None
+) -> dict:
     """Per million of the operation, in USD, by component; and what was counted."""
     specs = functions(template)
     auth = authorizer(template)
@@ -457,7 +459,9 @@ def price_round(recorded: _Round, template: dict, prices: dict) -> dict:
     million = 1_000_000
     lambda_rows = []
     for invocation in recorded.invocations:
-        memory = specs[invocation.function_id].memory_size
+        memory = (memory_overrides or {}).get(
+            invocation.function_id, specs[invocation.function_id].memory_size
+        )
         cpu_ms = max(0.0, invocation.service_cpu_s * 1000)
         stretched = cpu_ms * max(1.0, full_vcpu_mb / memory)
         waited = sum(waits.get(service, 0) for service in invocation.calls)
@@ -524,7 +528,13 @@ def price_round(recorded: _Round, template: dict, prices: dict) -> dict:
     }
 
 
-def measure_cost(container: WarmContainer, rounds: int = DEFAULT_COST_ROUNDS) -> dict:
+def measure_cost(
+    container: WarmContainer,
+    rounds: int = DEFAULT_COST_ROUNDS,
+    memory_overrides: dict[str, int] | None = None,
+) -> dict:
+    """memory_overrides: price as if these functions had this MemorySize (what-if for the memory
+    lever; the CPU measured is the same, Lambda's CPU share follows the memory)."""
     template = load_template()
     prices = load_prices()
     observer = _Observer(container, table_shape(template))
@@ -541,7 +551,7 @@ def measure_cost(container: WarmContainer, rounds: int = DEFAULT_COST_ROUNDS) ->
                     operation.run(container, prepared)
                 finally:
                     _ROUND.reset(token)
-                priced.append(price_round(recorded, template, prices))
+                priced.append(price_round(recorded, template, prices, memory_overrides))
             totals = [p["total_usd_per_million"] for p in priced]
             median = statistics.median_low(totals)
             row = priced[totals.index(median)]
@@ -557,6 +567,12 @@ def measure_cost(container: WarmContainer, rounds: int = DEFAULT_COST_ROUNDS) ->
                 }
             )
     return {
+        "memory_overrides": memory_overrides or {},
+        # docs/design.md: reported next to AWS Private CA's per-certificate price (plus its CA-month).
+        "private_ca_usd_per_million_certificates": round(
+            _price(prices, "private_ca_certificate") * 1_000_000, 2
+        ),
+        "private_ca_usd_per_ca_month": _price(prices, "private_ca_month"),
         "prices": {
             "region": prices["region"],
             "as_of": prices["as_of"],

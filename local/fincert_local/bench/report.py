@@ -152,6 +152,11 @@ def _cost(result: dict) -> list[str]:
         "  counted from the calls the handlers made on a warm container (authorizer uncached), DynamoDB",
         "  units from the items' real sizes, Lambda GB-s from the template's MemorySize x (service CPU",
         "  stretched below 1,769 MB + an assumed wait per AWS call); SMS counted apart, unpriced.",
+        *(
+            [f"  WHAT-IF memory sizes (not the template's): {cost['memory_overrides']}"]
+            if cost.get("memory_overrides")
+            else []
+        ),
         "",
         f"  {'operation':<40} {'API GW':>7} {'Lambda':>7} {'(auth)':>7} {'DDB':>7} {'KMS':>7} {'SQS':>5} "
         f"{'total':>7} {'budget':>7}  verdict  counted",
@@ -175,4 +180,8 @@ def _cost(result: dict) -> list[str]:
             f"{ddb:>7.2f} {usd['kms']:>7.2f} {usd['sqs']:>5.2f} {row['total_usd_per_million']:>7.2f} {budget:>7}  "
             f"{_verdict(row['over_budget']):<7}  {counted}"
         )
+    lines.append(
+        f"  For comparison (docs/design.md): AWS Private CA issues at ${cost['private_ca_usd_per_million_certificates']:,.0f}"
+        f" per million certificates at its cheapest tier, plus ${cost['private_ca_usd_per_ca_month']:,.0f} per CA-month."
+    )
     return lines

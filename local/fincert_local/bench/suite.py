@@ -43,6 +43,7 @@ def bench(
     figures: frozenset[str] = FIGURES,
     signing_requests: int = DEFAULT_SIGNING_REQUESTS,
     cost_rounds: int = DEFAULT_COST_ROUNDS,
+    cost_memory: dict[str, int] | None = None,
 ) -> dict:
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
@@ -112,7 +113,7 @@ def bench(
         if "signing-cpu" in figures:
             result["signing_cpu"] = measure_signing_cpu(container, signing_requests)
         if "cost" in figures:
-            result["cost"] = measure_cost(container, cost_rounds)
+            result["cost"] = measure_cost(container, cost_rounds, cost_memory)
         if "jobs" in figures and jobs_credentials > 0:
             result["jobs"] = measure_jobs(gateway, stack.region, jobs_credentials)
     finally:
