@@ -15,7 +15,7 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     code = bench.main(
         [
             *("--runs", "1", "--functions", "PkiFunction", "--json", str(out)),
-            *("--jobs-credentials", "1000", "--signing-requests", "2"),
+            *("--jobs-credentials", "1000", "--signing-requests", "2", "--cost-rounds", "1"),
         ]
     )
 
@@ -56,8 +56,9 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
         assert row["items_read"] == row["due"] and row["over_budget"] is False
         assert "dynamodb.Scan" not in row["operations"]
 
-    # The full run includes the CPU per signature (its shape is checked in the test below).
+    # The full run includes the CPU per signature and the cost (their shapes are checked below).
     assert len(result["signing_cpu"]) == 4
+    assert len(result["cost"]["rows"]) == 4
 
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
