@@ -383,7 +383,9 @@ def run_mixed(
         while time.monotonic() < until:
             try:
                 customers[i].step()
-            except Exception as e:  # the load's own failure: reported, and this customer stops
+            # The load's own failure (demo.py's helpers raise SystemExit): reported, and this
+            # customer stops.
+            except (Exception, SystemExit) as e:
                 customers[i]._violation(f"the load client failed: {type(e).__name__}: {e}")
                 return
 

@@ -326,7 +326,8 @@ class _Observer:
             finally:
                 for table, key, before in actions:
                     after = self._lookup(table, key)
-                    # A ConditionCheck is charged as a transactional write of the item checked.
+                    # A ConditionCheck is charged as a transactional write of the item checked (our
+                    # reading of DynamoDB's pricing; docs/benchmarks.md says what a read would change).
                     call.wru += write_units(max(item_size(before), item_size(after)), transactional=True)
                     call.index_wru += shape.index_write_units(before, after)
                     call.items.append(f"{_kind(key)} {item_size(before)}->{item_size(after)} B")
