@@ -12,6 +12,9 @@ got no answer, makes the command exit 1), the stack process's RSS before and aft
 (read from /proc/<pid>/status), the items the table gained and the growth net of them, and the
 throughput of the first vs the last minute (first vs last third for runs under two minutes).
 
+The customers' threads run in this process, beside the stack it started, or with
+`--clients-process` in a process of their own (their HTTP work is then not in the stack's process).
+
 Beside it, the floor: the AWS calls one signature makes (recorded by running the same two
 requests through the gateway in this process, against the stack's moto) replayed straight to the
 stack's moto server by the same number of threads of the stack's own process (when this command
@@ -69,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--key-algorithm", choices=["RSA_2048", "EC_P256"], default="EC_P256", help="--mixed only"
     )
     parser.add_argument("--seed", type=int, help="--mixed only: the customers' random choices")
+    parser.add_argument(
+        "--clients-process",
+        action="store_true",
+        help="run the signing customers' threads in a process of their own, so their HTTP work does not "
+        "share the stack's process (default: in this process, beside the stack)",
+    )
 
 
 # --- the stack --------------------------------------------------------------------------------
@@ -221,6 +230,42 @@ def _sign_loop(customer: Customer, flow: str, tally: Tally, until: float, offset
             end = time.monotonic()
             with tally.lock:
                 tally.done.append((end - tally.started, end - began))
+
+
+def sign_for(customers: list[tuple[str, str, str]], flow: str, seconds: float) -> tuple[Tally, float]:
+    """The customers (base URL, credential id, session token), one thread each, signing for
+    `seconds`: what they got, and how long it took."""
+    signing = [Customer(base, credential_id, token) for base, credential_id, token in customers]
+    tally = Tally(started=time.monotonic())
+    elapsed = run_threads(
+        lambda i, until: _sign_loop(signing[i], flow, tally, until, i * 1_000_000), len(signing), seconds
+    )
+    return tally, elapsed
+
+
+def _signing_process(customers: list[tuple[str, str, str]], flow: str, seconds: float, out: Any) -> None:
+    tally, elapsed = sign_for(customers, flow, seconds)
+    out.put((tally.done, tally.statuses, tally.transport_errors, tally.samples, elapsed))
+
+
+def _sign_in_a_process_of_their_own(
+    customers: list[Customer], flow: str, seconds: float
+) -> tuple[Tally, float]:
+    """The customers are the stack's clients, not part of it: in a process of their own, their
+    HTTP work does not take the GIL of the process the stack (and the floor) runs in."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # the stack's process has threads: no fork
+    out = context.Queue()
+    data = [(c.base, c.credential_id, c.token) for c in customers]
+    process = context.Process(target=_signing_process, args=(data, flow, seconds, out), daemon=True)
+    process.start()
+    done, statuses, transport_errors, samples, elapsed = out.get(timeout=seconds + 600)
+    process.join(timeout=30)
+    tally = Tally(
+        started=0.0, done=done, statuses=statuses, transport_errors=transport_errors, samples=samples
+    )
+    return tally, elapsed
 
 
 def run_threads(work: Callable[[int, float], None], clients: int, seconds: float) -> float:
@@ -397,6 +442,7 @@ def measure(target: Target, args: argparse.Namespace, say: Callable[[str], None]
         "seconds": args.seconds,
         "flow": args.flow,
         "moto_fixes": not args.no_moto_fixes,
+        "clients_process": args.clients_process,
         "load_average": os.getloadavg(),
     }
     has_moto = "moto_url" in target.state and "environment" in target.state
@@ -409,12 +455,12 @@ def measure(target: Target, args: argparse.Namespace, say: Callable[[str], None]
     rss_before = rss_mb(target.pid)
 
     say(f"{args.clients} customers signing for {args.seconds:.0f} s ({args.flow}) ...")
-    tally = Tally(started=time.monotonic())
-    elapsed = run_threads(
-        lambda i, until: _sign_loop(customers[i], args.flow, tally, until, i * 1_000_000),
-        args.clients,
-        args.seconds,
-    )
+    if args.clients_process:
+        tally, elapsed = _sign_in_a_process_of_their_own(customers, args.flow, args.seconds)
+    else:
+        tally, elapsed = sign_for(
+            [(c.base, c.credential_id, c.token) for c in customers], args.flow, args.seconds
+        )
     rss_after = rss_mb(target.pid)
     latencies = [latency * 1000 for _, latency in tally.done]
     label, first, last = windows(tally.done, elapsed)
@@ -448,7 +494,8 @@ def report(result: dict) -> str:
     lat = result["latency_ms"]
     lines = [
         f"clients {result['clients']}, {result['elapsed_s']:.0f} s, flow {result['flow']}, "
-        f"moto corrections {'on' if result['moto_fixes'] else 'OFF'}, load average "
+        f"moto corrections {'on' if result['moto_fixes'] else 'OFF'}, customers in "
+        f"{'a process of their own' if result.get('clients_process') else 'the stack'}, load average "
         + " ".join(f"{x:.2f}" for x in result["load_average"]),
         f"signatures     {result['signatures']} ({result['per_second']:.1f}/s)",
         f"latency ms     p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}",
