@@ -44,6 +44,8 @@ from typing import Any
 import requests
 
 from fincert_local.demo import DEMO_PIN, demo_customer, enroll, latest_sms_code
+from fincert_local.load_common import dynamodb_client as _dynamodb
+from fincert_local.load_common import percentile, rss_mb, run_threads
 from fincert_local.state import DEFAULT_STATE, stack_state
 from fincert_local.template import repo_root
 
@@ -108,16 +110,6 @@ def started_stack(moto_fixes: bool) -> Iterator[Target]:
             yield Target(stack.gateway_url, output["api_key"], state, os.getpid())
         finally:
             stack.stop()
-
-
-def rss_mb(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -268,24 +260,6 @@ def _sign_in_a_process_of_their_own(
     return tally, elapsed
 
 
-def run_threads(work: Callable[[int, float], None], clients: int, seconds: float) -> float:
-    until = time.monotonic() + seconds
-    threads = [threading.Thread(target=work, args=(i, until), daemon=True) for i in range(clients)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.monotonic() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def windows(done: list[tuple[float, float]], elapsed: float) -> tuple[str, float, float]:
     """Throughput (signatures/s) of the first and last window: a minute, or a third under 2 min."""
     width = 60.0 if elapsed >= 120 else elapsed / 3
@@ -388,19 +362,6 @@ def run_floor(state: dict, calls: list[dict], clients: int, seconds: float) -> d
 
 
 # --- the table ----------------------------------------------------------------------------------
-
-
-def _dynamodb(state: dict) -> Any:
-    import boto3
-
-    env = state["environment"]
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=state["moto_url"],
-        region_name=state["region"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def count_items(state: dict) -> int:

@@ -351,9 +351,9 @@ def check_stored_state(items: list[dict], customers: list[MixedCustomer]) -> lis
 
 
 def scan_table(state: dict) -> list[dict]:
-    from fincert_local.load import _dynamodb
+    from fincert_local.load_common import dynamodb_client
 
-    client, table, items = _dynamodb(state), state["environment"]["TABLE_NAME"], []
+    client, table, items = dynamodb_client(state), state["environment"]["TABLE_NAME"], []
     for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
         items += page["Items"]
     return items
@@ -362,7 +362,7 @@ def scan_table(state: dict) -> list[dict]:
 def run_mixed(
     target: Any, clients: int, seconds: float, key_algorithm: str, seed: int | None, say: Any
 ) -> dict:
-    from fincert_local.load import percentile, rss_mb, run_threads
+    from fincert_local.load_common import percentile, rss_mb, run_threads
 
     tally = Tally()
     seeds = random.Random(seed)  # noqa: S311  # which operation next, not a secret
