@@ -242,7 +242,9 @@ class Gateway:
         powertools_fixes.apply()
         self._containers: dict[str, list[ModuleType]] = {}  # every container, the first one first
         self._idle: dict[str, list[ModuleType]] = {}
-        self._load_lock = threading.Lock()
+        self._started: dict[str, int] = {}  # containers started per function (module names)
+        self._load_lock = threading.Lock()  # the three dicts above
+        self._first_import_lock = threading.Lock()
         self.local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], Response]] = {
             ("GET", "/_local/sms"): self._local_sms,
             ("GET", "/_local/openapi.json"): self._local_openapi,
@@ -251,12 +253,16 @@ class Gateway:
     # --- Lambda ------------------------------------------------------------------------------
 
     def _import_container(self, function_id: str) -> ModuleType:
-        """A new container's handler module (a cold start); call with _load_lock held."""
+        """A new container's handler module (a cold start), registered as one of the function's
+        containers (not as idle: the caller holds it). Imported outside _load_lock, so containers
+        start in parallel, as on Lambda, instead of every request waiting for one import."""
         spec = self.functions[function_id]
         module_path = spec.handler.rpartition(".")[0]
-        containers = self._containers.setdefault(function_id, [])
+        with self._load_lock:
+            number = self._started.get(function_id, 0)
+            self._started[function_id] = number + 1
         # Every function has an app.py: a unique module name keeps them (and their containers) apart.
-        name = f"fincert_fn_{function_id}" + (f"__{len(containers)}" if containers else "")
+        name = f"fincert_fn_{function_id}" + (f"__{number}" if number else "")
         file = self.root / spec.code_uri / (module_path.replace(".", "/") + ".py")
         module_spec = importlib.util.spec_from_file_location(name, file)
         if module_spec is None or module_spec.loader is None:
@@ -268,15 +274,21 @@ class Gateway:
         except BaseException:
             sys.modules.pop(name, None)
             raise
-        containers.append(module)
-        self._idle.setdefault(function_id, []).append(module)
+        with self._load_lock:
+            self._containers.setdefault(function_id, []).append(module)
         return module
 
     def module(self, function_id: str) -> ModuleType:
         """The function's (first container's) handler module, imported on first use like a cold start."""
-        with self._load_lock:
-            containers = self._containers.get(function_id)
-            return containers[0] if containers else self._import_container(function_id)
+        with self._first_import_lock:  # callers asking at once wait for the one import
+            with self._load_lock:
+                containers = self._containers.get(function_id)
+                if containers:
+                    return containers[0]
+            module = self._import_container(function_id)
+            with self._load_lock:
+                self._idle.setdefault(function_id, []).append(module)
+            return module
 
     def handler(
         self, function_id: str, module: ModuleType | None = None
@@ -291,9 +303,9 @@ class Gateway:
         """An idle container of the function, its own while the event is served."""
         with self._load_lock:
             idle = self._idle.setdefault(function_id, [])
-            if not idle:
-                self._import_container(function_id)
-            module = idle.pop()
+            module = idle.pop() if idle else None
+        if module is None:
+            module = self._import_container(function_id)
         try:
             yield module
         finally:
