@@ -85,10 +85,12 @@ bench: setup
 
 ## N customers signing against a local stack it starts: signatures/s, latency, 5xx, memory, and
 ## the floor of the same AWS calls straight to moto: `make load CLIENTS=16 SECONDS=300`.
+## Customers doing everything at once, invariants checked after: `make load LOAD_ARGS=--mixed`.
 CLIENTS ?= 4
 SECONDS ?= 60
+LOAD_ARGS ?=
 load: setup
-	$(PY) -m fincert_local load --clients $(CLIENTS) --seconds $(SECONDS)
+	$(PY) -m fincert_local load --clients $(CLIENTS) --seconds $(SECONDS) $(LOAD_ARGS)
 
 ## Fire a daily job in the running `make local` as EventBridge would, then drain its SQS queue
 ## into its worker: `make run-job JOB=renewal` or `make run-job JOB=purge`.

@@ -15,6 +15,7 @@ The caller owns os.environ: handlers read their settings from it (LocalStack set
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import functools
 import importlib.util
@@ -27,7 +28,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +37,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
-from fincert_local import api_docs
+from fincert_local import api_docs, powertools_fixes
 from fincert_local.openapi_document import build_document
 from fincert_local.template import (
     DEFAULT_ACCOUNT_ID,
@@ -235,8 +236,19 @@ class Gateway:
         )
         self._cache_ttl = self.authorizer.reauthorize_every if self.authorizer and authorizer_cache else 0
         self._policy_cache: dict[tuple, tuple[float, dict]] = {}
-        self._modules: dict[str, ModuleType] = {}
-        self._load_lock = threading.Lock()
+        # Warm containers per function: each its own import of the handler module. Lambda hands a
+        # container one event at a time, and the handlers rely on it (Powertools' resolver keeps the
+        # current event on the module's `app`). The gateway serves requests on parallel threads, so
+        # a request takes an idle container, or a new one (a cold start, as Lambda scales out), and
+        # gives it back when answered: requests to one function still run in parallel, never two
+        # in one container (else one customer's request could be served with another's event).
+        # Powertools keeps the event in flight process-wide: made per thread (powertools_fixes).
+        powertools_fixes.apply()
+        self._containers: dict[str, list[ModuleType]] = {}  # every container, the first one first
+        self._idle: dict[str, list[ModuleType]] = {}
+        self._started: dict[str, int] = {}  # containers started per function (module names)
+        self._load_lock = threading.Lock()  # the three dicts above
+        self._first_import_lock = threading.Lock()
         self.local_routes: dict[tuple[str, str], Callable[[dict[str, list[str]]], Response]] = {
             ("GET", "/_local/sms"): self._local_sms,
             ("GET", api_docs.OPENAPI_PATH): self._local_openapi,
@@ -249,40 +261,75 @@ class Gateway:
 
     # --- Lambda ------------------------------------------------------------------------------
 
-    def module(self, function_id: str) -> ModuleType:
-        """The function's handler module, imported on first use like a cold start."""
+    def _import_container(self, function_id: str) -> ModuleType:
+        """A new container's handler module (a cold start), registered as one of the function's
+        containers (not as idle: the caller holds it). Imported outside _load_lock, so containers
+        start in parallel, as on Lambda, instead of every request waiting for one import."""
         spec = self.functions[function_id]
         module_path = spec.handler.rpartition(".")[0]
         with self._load_lock:
-            module = self._modules.get(function_id)
-            if module is None:
-                # Every function has an app.py: a unique module name keeps them apart.
-                name = f"fincert_fn_{function_id}"
-                file = self.root / spec.code_uri / (module_path.replace(".", "/") + ".py")
-                module_spec = importlib.util.spec_from_file_location(name, file)
-                if module_spec is None or module_spec.loader is None:
-                    raise ImportError(f"cannot load {function_id} handler from {file}")
-                module = importlib.util.module_from_spec(module_spec)
-                sys.modules[name] = module  # dataclasses/pydantic look their module up here
-                try:
-                    module_spec.loader.exec_module(module)
-                except BaseException:
-                    sys.modules.pop(name, None)
-                    raise
-                self._modules[function_id] = module
+            number = self._started.get(function_id, 0)
+            self._started[function_id] = number + 1
+        # Every function has an app.py: a unique module name keeps them (and their containers) apart.
+        name = f"fincert_fn_{function_id}" + (f"__{number}" if number else "")
+        file = self.root / spec.code_uri / (module_path.replace(".", "/") + ".py")
+        module_spec = importlib.util.spec_from_file_location(name, file)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot load {function_id} handler from {file}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # dataclasses/pydantic look their module up here
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        with self._load_lock:
+            self._containers.setdefault(function_id, []).append(module)
         return module
 
-    def handler(self, function_id: str) -> Callable[[dict, LambdaContext], Any]:
-        return getattr(self.module(function_id), self.functions[function_id].handler.rpartition(".")[2])
+    def module(self, function_id: str) -> ModuleType:
+        """The function's (first container's) handler module, imported on first use like a cold start."""
+        with self._first_import_lock:  # callers asking at once wait for the one import
+            with self._load_lock:
+                containers = self._containers.get(function_id)
+                if containers:
+                    return containers[0]
+            module = self._import_container(function_id)
+            with self._load_lock:
+                self._idle.setdefault(function_id, []).append(module)
+            return module
+
+    def handler(
+        self, function_id: str, module: ModuleType | None = None
+    ) -> Callable[[dict, LambdaContext], Any]:
+        """The handler of `module` (a container of the function), by default of its first container."""
+        return getattr(
+            module or self.module(function_id), self.functions[function_id].handler.rpartition(".")[2]
+        )
+
+    @contextlib.contextmanager
+    def _container(self, function_id: str) -> Iterator[ModuleType]:
+        """An idle container of the function, its own while the event is served."""
+        with self._load_lock:
+            idle = self._idle.setdefault(function_id, [])
+            module = idle.pop() if idle else None
+        if module is None:
+            module = self._import_container(function_id)
+        try:
+            yield module
+        finally:
+            with self._load_lock:
+                self._idle[function_id].append(module)
 
     def invoke(self, function_id: str, event: dict) -> Any:
-        """Invoke a handler as Lambda would: fresh context, JSON in and out."""
+        """Invoke a handler as Lambda would: fresh context, JSON in and out, one event per container."""
         spec = self.functions[function_id]
-        handler = self.handler(function_id)
         context = LambdaContext(spec, self.region)
-        started = time.monotonic()
-        result = handler(json.loads(json.dumps(event)), context)
-        elapsed = time.monotonic() - started
+        with self._container(function_id) as module:
+            handler = self.handler(function_id, module)
+            started = time.monotonic()
+            result = handler(json.loads(json.dumps(event)), context)
+            elapsed = time.monotonic() - started
         if elapsed > spec.timeout:
             # Not enforced (a thread cannot be killed), but Lambda would have: make it visible.
             log.warning("%s ran %.1fs, over its %ss Lambda timeout", function_id, elapsed, spec.timeout)

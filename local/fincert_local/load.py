@@ -12,6 +12,9 @@ got no answer, makes the command exit 1), the stack process's RSS before and aft
 (read from /proc/<pid>/status), the items the table gained and the growth net of them, and the
 throughput of the first vs the last minute (first vs last third for runs under two minutes).
 
+The customers' threads run in this process, beside the stack it started, or with
+`--clients-process` in a process of their own (their HTTP work is then not in the stack's process).
+
 Beside it, the floor: the AWS calls one signature makes (recorded by running the same two
 requests through the gateway in this process, against the stack's moto) replayed straight to the
 stack's moto server by the same number of threads of the stack's own process (when this command
@@ -41,6 +44,8 @@ from typing import Any
 import requests
 
 from fincert_local.demo import DEMO_PIN, demo_customer, enroll, latest_sms_code
+from fincert_local.load_common import dynamodb_client as _dynamodb
+from fincert_local.load_common import percentile, rss_mb, run_threads
 from fincert_local.state import DEFAULT_STATE, stack_state
 from fincert_local.template import repo_root
 
@@ -60,6 +65,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pid", type=int, help="the running stack's process id, for its RSS")
     parser.add_argument("--no-moto-fixes", action="store_true", help="start the stack with plain moto")
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="customers doing mixed operations, then the invariants checked from the stored state (fincert_local.mixed)",
+    )
+    parser.add_argument(
+        "--key-algorithm", choices=["RSA_2048", "EC_P256"], default="EC_P256", help="--mixed only"
+    )
+    parser.add_argument("--seed", type=int, help="--mixed only: the customers' random choices")
+    parser.add_argument(
+        "--clients-process",
+        action="store_true",
+        help="run the signing customers' threads in a process of their own, so their HTTP work does not "
+        "share the stack's process (default: in this process, beside the stack)",
+    )
 
 
 # --- the stack --------------------------------------------------------------------------------
@@ -90,16 +110,6 @@ def started_stack(moto_fixes: bool) -> Iterator[Target]:
             yield Target(stack.gateway_url, output["api_key"], state, os.getpid())
         finally:
             stack.stop()
-
-
-def rss_mb(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -214,22 +224,40 @@ def _sign_loop(customer: Customer, flow: str, tally: Tally, until: float, offset
                 tally.done.append((end - tally.started, end - began))
 
 
-def run_threads(work: Callable[[int, float], None], clients: int, seconds: float) -> float:
-    until = time.monotonic() + seconds
-    threads = [threading.Thread(target=work, args=(i, until), daemon=True) for i in range(clients)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.monotonic() - started
+def sign_for(customers: list[tuple[str, str, str]], flow: str, seconds: float) -> tuple[Tally, float]:
+    """The customers (base URL, credential id, session token), one thread each, signing for
+    `seconds`: what they got, and how long it took."""
+    signing = [Customer(base, credential_id, token) for base, credential_id, token in customers]
+    tally = Tally(started=time.monotonic())
+    elapsed = run_threads(
+        lambda i, until: _sign_loop(signing[i], flow, tally, until, i * 1_000_000), len(signing), seconds
+    )
+    return tally, elapsed
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def _signing_process(customers: list[tuple[str, str, str]], flow: str, seconds: float, out: Any) -> None:
+    tally, elapsed = sign_for(customers, flow, seconds)
+    out.put((tally.done, tally.statuses, tally.transport_errors, tally.samples, elapsed))
+
+
+def _sign_in_a_process_of_their_own(
+    customers: list[Customer], flow: str, seconds: float
+) -> tuple[Tally, float]:
+    """The customers are the stack's clients, not part of it: in a process of their own, their
+    HTTP work does not take the GIL of the process the stack (and the floor) runs in."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # the stack's process has threads: no fork
+    out = context.Queue()
+    data = [(c.base, c.credential_id, c.token) for c in customers]
+    process = context.Process(target=_signing_process, args=(data, flow, seconds, out), daemon=True)
+    process.start()
+    done, statuses, transport_errors, samples, elapsed = out.get(timeout=seconds + 600)
+    process.join(timeout=30)
+    tally = Tally(
+        started=0.0, done=done, statuses=statuses, transport_errors=transport_errors, samples=samples
+    )
+    return tally, elapsed
 
 
 def windows(done: list[tuple[float, float]], elapsed: float) -> tuple[str, float, float]:
@@ -343,19 +371,6 @@ def run_floor(state: dict, calls: list[dict], clients: int, seconds: float) -> d
 # --- the table ----------------------------------------------------------------------------------
 
 
-def _dynamodb(state: dict) -> Any:
-    import boto3
-
-    env = state["environment"]
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=state["moto_url"],
-        region_name=state["region"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def count_items(state: dict) -> int:
     client, table, count = _dynamodb(state), state["environment"]["TABLE_NAME"], 0
     for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT"):
@@ -395,6 +410,7 @@ def measure(target: Target, args: argparse.Namespace, say: Callable[[str], None]
         "seconds": args.seconds,
         "flow": args.flow,
         "moto_fixes": not args.no_moto_fixes,
+        "clients_process": args.clients_process,
         "load_average": os.getloadavg(),
     }
     has_moto = "moto_url" in target.state and "environment" in target.state
@@ -407,12 +423,12 @@ def measure(target: Target, args: argparse.Namespace, say: Callable[[str], None]
     rss_before = rss_mb(target.pid)
 
     say(f"{args.clients} customers signing for {args.seconds:.0f} s ({args.flow}) ...")
-    tally = Tally(started=time.monotonic())
-    elapsed = run_threads(
-        lambda i, until: _sign_loop(customers[i], args.flow, tally, until, i * 1_000_000),
-        args.clients,
-        args.seconds,
-    )
+    if args.clients_process:
+        tally, elapsed = _sign_in_a_process_of_their_own(customers, args.flow, args.seconds)
+    else:
+        tally, elapsed = sign_for(
+            [(c.base, c.credential_id, c.token) for c in customers], args.flow, args.seconds
+        )
     rss_after = rss_mb(target.pid)
     latencies = [latency * 1000 for _, latency in tally.done]
     label, first, last = windows(tally.done, elapsed)
@@ -446,7 +462,8 @@ def report(result: dict) -> str:
     lat = result["latency_ms"]
     lines = [
         f"clients {result['clients']}, {result['elapsed_s']:.0f} s, flow {result['flow']}, "
-        f"moto corrections {'on' if result['moto_fixes'] else 'OFF'}, load average "
+        f"moto corrections {'on' if result['moto_fixes'] else 'OFF'}, customers in "
+        f"{'a process of their own' if result.get('clients_process') else 'the stack'}, load average "
         + " ".join(f"{x:.2f}" for x in result["load_average"]),
         f"signatures     {result['signatures']} ({result['per_second']:.1f}/s)",
         f"latency ms     p50 {lat['p50']:.0f}  p95 {lat['p95']:.0f}  p99 {lat['p99']:.0f}",
@@ -494,11 +511,27 @@ def run(args: argparse.Namespace) -> int:
         else:
             say("starting the local stack in this process on free loopback ports ...")
             target = stack.enter_context(started_stack(moto_fixes=not args.no_moto_fixes))
-        result = measure(target, args, say)
-    print(report(result), flush=True)
+        if args.mixed:
+            from fincert_local import mixed
+
+            result = mixed.run_mixed(target, args.clients, args.seconds, args.key_algorithm, args.seed, say)
+            result["load_average"] = os.getloadavg()
+            result["moto_fixes"] = not args.no_moto_fixes
+            printed = mixed.report(result)
+        else:
+            result = measure(target, args, say)
+            printed = report(result)
+        stopping = time.monotonic()
+    if not (args.url or args.state):
+        result["stop_seconds"] = round(time.monotonic() - stopping, 2)
+        printed += f"\nstack stopped in {result['stop_seconds']:.1f} s"
+    print(printed, flush=True)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 1 if result["errors_5xx"] or result["transport_errors"] else 0
+    failed = result["errors_5xx"] or result["transport_errors"]
+    if args.mixed:
+        failed = failed or result["violations"] or result["invariants_broken"]
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     code = bench.main(
         [
             *("--runs", "1", "--functions", "PkiFunction", "--json", str(out)),
-            *("--jobs-credentials", "1000", "--signing-requests", "2"),
+            *("--jobs-credentials", "1000", "--signing-requests", "2", "--cost-rounds", "1"),
         ]
     )
 
@@ -62,8 +62,9 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
         assert row["items_read"] == row["due"] and row["over_budget"] is False
         assert "dynamodb.Scan" not in row["operations"]
 
-    # The full run includes the CPU per signature (its shape is checked in the test below).
+    # The full run includes the CPU per signature and the cost (their shapes are checked below).
     assert len(result["signing_cpu"]) == 4
+    assert len(result["cost"]["rows"]) == 4
 
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
@@ -107,3 +108,58 @@ def test_bench_reports_the_cpu_per_signature_alone(tmp_path, capsys):
 def test_unknown_figure_is_refused(capsys):
     assert bench.main(["--only", "no-such-figure"]) == 2
     assert "no-such-figure" in capsys.readouterr().err
+
+
+def test_bench_prices_what_the_handlers_did(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    code = bench.main(["--only", "cost", "--cost-rounds", "1", "--json", str(out)])
+
+    assert code == 0, capsys.readouterr().err
+    cost = json.loads(out.read_text())["cost"]
+    assert cost["prices"]["region"] == "ap-northeast-2" and cost["prices"]["as_of"]
+    rows = {row["operation"].split(" (")[0]: row for row in cost["rows"]}
+    assert set(rows) == {"CSC signature", "FinCert signature", "connection", "issued certificate"}
+    csc = rows["CSC signature"]
+    # Two REST requests, each running the authorizer (uncached) and the CSC function.
+    assert csc["api_requests"] == 2 and csc["authorizer_invocations"] == 2 and csc["lambda_invocations"] == 4
+    operations = [call["operation"] for call in csc["calls"]]
+    assert {"kms.VerifyMac", "kms.Decrypt", "dynamodb.TransactWriteItems"} <= set(operations), operations
+    # Counted, not typed in: every KMS call is priced once, every DynamoDB write charged >= 1 unit.
+    assert sum(csc["kms_requests"].values()) == sum(op.startswith("kms.") for op in operations)
+    assert all(c.get("wru", 0) >= 1 for c in csc["calls"] if c["operation"].endswith(("UpdateItem", "Items")))
+    assert csc["dynamodb_wru"] == sum(c.get("wru", 0) + c.get("index_wru", 0) for c in csc["calls"])
+    assert rows["issued certificate"]["sms"] == 1 and csc["sms"] == 0
+    # A new certificate adds entries to the sparse indexes (renewal due date, CRL partition).
+    assert rows["issued certificate"]["dynamodb_index_wru"] >= 1
+    for row in cost["rows"]:
+        total = sum(row["usd_per_million"].values())
+        assert abs(total - row["total_usd_per_million"]) < 0.01
+        assert all(inv["billed_ms"] >= 1 and inv["memory_mb"] >= 128 for inv in row["lambda"])
+        if row["budget_usd_per_million"] is not None:
+            assert row["over_budget"] == (row["total_usd_per_million"] > row["budget_usd_per_million"])
+    assert "Cost per million" in capsys.readouterr().out
+
+
+def test_item_sizes_and_units_follow_dynamodbs_rules():
+    from fincert_local.bench import cost
+
+    # Names count, strings in UTF-8 bytes, binary in bytes, numbers ~1 byte per 2 digits + 1.
+    item = {"pk": {"S": "ACCT#1"}, "이름": {"S": "홍길동"}, "b": {"B": b"\x00" * 10}, "n": {"N": "12345"}}
+    assert cost.item_size(item) == (2 + 6) + (6 + 9) + (1 + 10) + (1 + 4)
+    assert cost.write_units(1024) == 1 and cost.write_units(1025) == 2
+    assert cost.write_units(100, transactional=True) == 2
+    assert cost.read_units(4096, consistent=False) == 0.5 and cost.read_units(4097, consistent=True) == 2
+    shape = cost.TableShape(("pk", "sk"), (cost.SecondaryIndex("due", "due_pk", "due_sk", "KEYS_ONLY"),))
+    base = {"pk": {"S": "a"}, "sk": {"S": "b"}, "status": {"S": "active"}}
+    due = base | {"due_pk": {"S": "renew#3"}, "due_sk": {"S": "2026-12-01"}}
+    assert shape.index_write_units(None, base) == 0  # not in the sparse index
+    assert shape.index_write_units(None, due) == 1  # added
+    assert shape.index_write_units(due, due | {"status": {"S": "x"}}) == 0  # a KEYS_ONLY entry unchanged
+    assert shape.index_write_units(due, due | {"due_sk": {"S": "2027-01-01"}}) == 2  # moved: delete + put
+    assert shape.index_write_units(due, base) == 1  # removed
+
+
+def test_a_what_if_memory_size_outside_lambdas_range_is_refused(capsys):
+    assert bench.main(["--only", "cost", "--cost-memory", "CscFunction=64"]) == 2
+    assert "CscFunction=64" in capsys.readouterr().err

@@ -25,3 +25,17 @@ def test_four_customers_sign_for_15_seconds_without_a_5xx(tmp_path, capsys):
     assert "kms.VerifyMac" in calls and "dynamodb.TransactWriteItems" in calls, calls
     assert result["rss_mb"]["before"] and result["rss_mb"]["after"]
     assert "signatures" in printed.out and "floor" in printed.out
+
+
+def test_customers_in_a_process_of_their_own_sign_too(tmp_path, capsys):
+    out = tmp_path / "load.json"
+
+    code = load.main(
+        ["--clients", "2", "--seconds", "4", "--floor-seconds", "0", "--clients-process", "--json", str(out)]
+    )
+
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert code == 0 and result["errors_5xx"] == 0 and result["transport_errors"] == 0, printed
+    assert result["clients_process"] and result["signatures"] > 0 and result["errors"] == {}, printed
+    assert "a process of their own" in printed

@@ -61,6 +61,14 @@ Resources:
         Upload: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /upload, Method: post, Auth: {Authorizer: NONE}}}
         Boom: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /boom, Method: get, Auth: {Authorizer: NONE}}}
         Table: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /table, Method: get, Auth: {Authorizer: NONE}}}
+        Current: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/current/{n}", Method: get, Auth: {Authorizer: NONE}}}
+  PowertoolsFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fns/powertools/
+      Handler: app.handler
+      Events:
+        Seen: {Type: Api, Properties: {RestApiId: !Ref Api, Path: "/seen/{n}", Method: get, Auth: {Authorizer: NONE}}}
 """
 
 AUTH_HANDLER = """\
@@ -89,8 +97,16 @@ ECHO_HANDLER = """\
 import json
 import socket
 import os
+import time
+
+CURRENT = {}
 
 def handler(event, context):
+    if event["resource"] == "/current/{n}":
+        # As Powertools' resolver does: the event kept in a module global for the request.
+        CURRENT["event"] = event
+        time.sleep(0.2)
+        return {"statusCode": 200, "body": json.dumps([CURRENT["event"]["pathParameters"]["n"], __name__])}
     if event["resource"] == "/boom":
         raise RuntimeError("handler bug")
     if event["resource"] == "/upload":
@@ -109,10 +125,26 @@ def handler(event, context):
 """
 
 
+POWERTOOLS_HANDLER = """\
+import time
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+app = APIGatewayRestResolver()
+
+@app.get("/seen/<n>")
+def seen(n):
+    time.sleep(0.1)  # long enough for the other requests to be resolved meanwhile
+    return {"asked": n, "seen": app.current_event.path_parameters["n"]}
+
+def handler(event, context):
+    return app.resolve(event, context)
+"""
+
+
 @pytest.fixture
 def toy_root(tmp_path):
     (tmp_path / "template.yaml").write_text(TOY_TEMPLATE)
-    for name, source in (("auth", AUTH_HANDLER), ("echo", ECHO_HANDLER)):
+    for name, source in (("auth", AUTH_HANDLER), ("echo", ECHO_HANDLER), ("powertools", POWERTOOLS_HANDLER)):
         (tmp_path / "fns" / name).mkdir(parents=True)
         (tmp_path / "fns" / name / "app.py").write_text(textwrap.dedent(source))
     return tmp_path
@@ -161,6 +193,46 @@ def test_path_and_query_parameters(gateway):
     assert isinstance(ctx["requestTimeEpoch"], int)
     assert response.header("Content-Type") == "application/json"  # API Gateway's default
     assert [v for k, v in response.headers if k == "X-Seen"] == ["a", "b"]
+
+
+def test_a_container_serves_one_event_at_a_time_and_parallel_requests_get_containers_of_their_own(gateway):
+    # Handlers keep the current event in module globals (Powertools' resolver does), which is
+    # safe on Lambda: a container gets one event at a time. The gateway's threads must not
+    # interleave two requests in one container, or one customer is answered with another's event;
+    # and, as Lambda scales out, parallel requests run in parallel, each in a container of its own.
+    answers: dict[int, list] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = json.loads(get(gateway, f"/current/{n}").body)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {n: answer[0] for n, answer in answers.items()} == {n: str(n) for n in range(6)}
+    containers = {answer[1] for answer in answers.values()}
+    assert len(containers) > 1, "the requests waited for one container instead of running in parallel"
+    assert gateway.handler("EchoFn").__module__ in containers  # the first container is the one tests see
+
+
+def test_parallel_requests_each_see_their_own_event_in_powertools(gateway):
+    # Powertools keeps the event in flight in BaseRouter's class attributes, process-wide: fine on
+    # Lambda (a process, one event at a time), wrong in the gateway's threads without
+    # fincert_local.powertools_fixes, even with a container per request.
+    answers: dict[int, dict] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = json.loads(get(gateway, f"/seen/{n}").body)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [answers[n] for n in range(6)] == [{"asked": str(n), "seen": str(n)} for n in range(6)]
 
 
 def test_lambda_context(gateway):

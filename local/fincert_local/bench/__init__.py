@@ -11,8 +11,12 @@
    without RSA re-validation and signing (+ the CMS). Budget: service <= 5x floor.
 4. The daily jobs' planners: DynamoDB items read to find what is due, per due item, with
    100,000 credentials of which 1% are due (--jobs-credentials). Budget: <= 1.2.
+5. Cost per million operations (CSC signature, FinCert signature, connection, issued
+   certificate) at ap-northeast-2 list prices (prices_ap_northeast_2.json, dated), from the calls
+   the handlers made, the items' real sizes and the template's memory sizes. Budgets: $18, $12,
+   -, $40 per million (SMS apart).
 
---only FIGURE[,FIGURE] runs some of them: cold-start, round-trips, signing-cpu, jobs.
+--only FIGURE[,FIGURE] runs some of them: cold-start, round-trips, signing-cpu, jobs, cost.
 
 It is a measurement, not a gate: over budget prints OVER and still exits 0. It exits 1 only when
 the measurement itself failed (a handler errored or answered with an error status).
@@ -27,6 +31,7 @@ Modules, one per figure and one per concern:
   round_trips  figure 2: WarmContainer and the scenarios (ROUND_TRIP_SCENARIOS)
   signing_cpu  figure 3: service CPU per signature and its floor, in process
   jobs         figure 4: the table loaded with the key schema, each planner fired
+  cost         figure 5: calls, item sizes and durations observed, priced (prices_*.json)
   report       the printed sections and verdicts
   suite        the whole run against one moto server in this process
   cli          add_arguments / run / main

@@ -25,3 +25,9 @@ JOBS_BUDGET = 1.2
 # same run (load the key without re-validating it, sign; plus the CMS for a FinCert signature).
 # The design names RSA-2048; the EC P-256 rows are held to the same ratio (ours).
 SIGNING_CPU_BUDGET = 5.0
+# Issue 12: USD per million operations at ap-northeast-2 list prices (SMS listed apart, unpriced).
+COST_BUDGETS: dict[str, float] = {
+    "csc_signature": 18.0,  # CSC credentials/authorize + signatures/signHash
+    "fincert_signature": 12.0,  # POST /v1/signatures
+    "issued_certificate": 40.0,  # enrollment start + confirm
+}

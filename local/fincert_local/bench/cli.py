@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from fincert_local.bench.context import UsageError
+from fincert_local.bench.cost import DEFAULT_COST_ROUNDS
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS
 from fincert_local.bench.report import report
 from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS
@@ -51,6 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per row of the CPU-per-signature figure (median)",
     )
     parser.add_argument(
+        "--cost-rounds",
+        type=int,
+        default=DEFAULT_COST_ROUNDS,
+        metavar="N",
+        help="measured rounds per operation of the cost model (the round with the median total is reported)",
+    )
+    parser.add_argument(
+        "--cost-memory",
+        action="append",
+        metavar="FUNCTION=MB[,FUNCTION=MB...]",
+        help="price the cost model as if these functions had this MemorySize (what-if; template.yaml unchanged)",
+    )
+    parser.add_argument(
         "--imports",
         choices=["over", "all", "none"],
         default="over",
@@ -63,6 +77,17 @@ def run(args: argparse.Namespace) -> int:
     if args.runs < 1 or args.warmup < 0:
         print("--runs must be >= 1 and --warmup >= 0", file=sys.stderr)
         return 2
+    if args.cost_rounds < 1:
+        print("--cost-rounds must be >= 1", file=sys.stderr)
+        return 2
+    cost_memory: dict[str, int] = {}
+    for value in args.cost_memory or []:
+        for pair in filter(None, (p.strip() for p in value.split(","))):
+            name, _, mb = pair.partition("=")
+            if not mb.isdigit() or not 128 <= int(mb) <= 10240:
+                print(f"--cost-memory: {pair!r} is not FUNCTION=MB (128-10240)", file=sys.stderr)
+                return 2
+            cost_memory[name] = int(mb)
     if args.signing_requests < 1:
         print("--signing-requests must be >= 1", file=sys.stderr)
         return 2
@@ -91,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
             args.jobs_credentials,
             figures,
             args.signing_requests,
+            args.cost_rounds,
+            cost_memory,
         )
     except UsageError as e:
         print(f"bench: {e}", file=sys.stderr)

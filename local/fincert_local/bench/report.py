@@ -33,6 +33,8 @@ def report(result: dict) -> str:
         lines += _signing_cpu(result)
     if result.get("jobs"):
         lines += _jobs(result)
+    if "cost" in result:
+        lines += _cost(result)
     return "\n".join(lines)
 
 
@@ -137,4 +139,49 @@ def _jobs(result: dict) -> list[str]:
             f"  {row['job']:<8} {row['due']:>6} {row['enqueued']:>8} {row['items_read']:>10} "
             f"{row['items_read_per_due_item']:>8.3f} {row['budget']:>6}  {_verdict(row['over_budget']):<7}  {calls}"
         )
+    return lines
+
+
+def _cost(result: dict) -> list[str]:
+    cost = result["cost"]
+    prices = cost["prices"]
+    lines = [
+        "",
+        f"Cost per million operations, USD, {prices['region']} list prices of {prices['as_of']} "
+        f"({prices['file']}; recalled, not checked online: see its source)",
+        "  counted from the calls the handlers made on a warm container (authorizer uncached), DynamoDB",
+        "  units from the items' real sizes, Lambda GB-s from the template's MemorySize x (service CPU",
+        "  stretched below 1,769 MB + an assumed wait per AWS call); SMS counted apart, unpriced.",
+        *(
+            [f"  WHAT-IF memory sizes (not the template's): {cost['memory_overrides']}"]
+            if cost.get("memory_overrides")
+            else []
+        ),
+        "",
+        f"  {'operation':<40} {'API GW':>7} {'Lambda':>7} {'(auth)':>7} {'DDB':>7} {'KMS':>7} {'SQS':>5} "
+        f"{'total':>7} {'budget':>7}  verdict  counted",
+    ]
+    for row in cost["rows"]:
+        usd = row["usd_per_million"]
+        lam = usd["lambda_requests"] + usd["lambda_duration"]
+        ddb = usd["dynamodb_reads"] + usd["dynamodb_writes"]
+        budget = "-" if row["budget_usd_per_million"] is None else f"{row['budget_usd_per_million']:.0f}"
+        kms = ", ".join(
+            f"{n} {kind.removesuffix('_request').replace('_', ' ')}"
+            for kind, n in row["kms_requests"].items()
+        )
+        counted = (
+            f"{row['api_requests']} req, {row['lambda_invocations']} inv "
+            f"({row['lambda_gb_s'] * 1000:.1f} GB-ms), {row['dynamodb_rru']:g} RRU, {row['dynamodb_wru']:g} WRU "
+            f"({row['dynamodb_index_wru']:g} index), {kms or 'no KMS'}, {row['sms']} SMS"
+        )
+        lines.append(
+            f"  {row['operation']:<40} {usd['api_gateway']:>7.2f} {lam:>7.2f} {row['authorizer_usd_per_million']:>7.2f} "
+            f"{ddb:>7.2f} {usd['kms']:>7.2f} {usd['sqs']:>5.2f} {row['total_usd_per_million']:>7.2f} {budget:>7}  "
+            f"{_verdict(row['over_budget']):<7}  {counted}"
+        )
+    lines.append(
+        f"  For comparison (docs/design.md): AWS Private CA issues at ${cost['private_ca_usd_per_million_certificates']:,.0f}"
+        f" per million certificates at its cheapest tier, plus ${cost['private_ca_usd_per_ca_month']:,.0f} per CA-month."
+    )
     return lines

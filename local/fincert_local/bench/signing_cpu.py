@@ -92,8 +92,8 @@ def _handler_cpu(container: WarmContainer) -> Iterator[None]:
     gateway = container.gateway
     original = gateway.handler
 
-    def handler(function_id: str) -> Callable[[dict, Any], Any]:
-        inner = original(function_id)
+    def handler(function_id: str, module: Any = None) -> Callable[[dict, Any], Any]:
+        inner = original(function_id, module)
 
         def timed(event: dict, context: Any) -> Any:
             meter = _METER.get()

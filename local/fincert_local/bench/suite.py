@@ -17,6 +17,7 @@ from fincert_local.bench.budgets import COLD_START_BUDGET, SIGNING_CPU_BUDGET
 from fincert_local.bench.children import ChildRunner
 from fincert_local.bench.cold_start import cold_start_targets, extra_imports, measure_cold_start
 from fincert_local.bench.context import INSTITUTION_ID, BenchContext
+from fincert_local.bench.cost import DEFAULT_COST_ROUNDS, measure_cost
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS, measure_jobs
 from fincert_local.bench.recording import AttributingGateway
 from fincert_local.bench.round_trips import WarmContainer, measure_round_trips
@@ -24,7 +25,7 @@ from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS, measure_si
 from fincert_local.template import authorizer, load_template, repo_root
 
 # What --only selects; the jobs' figure also needs --jobs-credentials > 0.
-FIGURES = frozenset({"cold-start", "round-trips", "signing-cpu", "jobs"})
+FIGURES = frozenset({"cold-start", "round-trips", "signing-cpu", "jobs", "cost"})
 
 
 def _moto_version() -> str:
@@ -41,6 +42,8 @@ def bench(
     jobs_credentials: int = DEFAULT_JOBS_CREDENTIALS,
     figures: frozenset[str] = FIGURES,
     signing_requests: int = DEFAULT_SIGNING_REQUESTS,
+    cost_rounds: int = DEFAULT_COST_ROUNDS,
+    cost_memory: dict[str, int] | None = None,
 ) -> dict:
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
@@ -70,6 +73,7 @@ def bench(
             "figures": sorted(figures),
             "signing_requests": signing_requests,
             "signing_cpu_budget": SIGNING_CPU_BUDGET,
+            "cost_rounds": cost_rounds,
         },
     }
     stack = LocalStack(authorizer_cache=False)
@@ -108,6 +112,8 @@ def bench(
             result["round_trips"] = measure_round_trips(container, auth.function_id if auth else None)
         if "signing-cpu" in figures:
             result["signing_cpu"] = measure_signing_cpu(container, signing_requests)
+        if "cost" in figures:
+            result["cost"] = measure_cost(container, cost_rounds, cost_memory)
         if "jobs" in figures and jobs_credentials > 0:
             result["jobs"] = measure_jobs(gateway, stack.region, jobs_credentials)
     finally:
