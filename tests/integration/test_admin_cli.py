@@ -137,6 +137,22 @@ def test_a_leaked_key_is_rotated_out_at_once_with_no_grace(clock, gateway, capsy
     assert run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "721")[0] == 1
 
 
+def test_the_authorizer_reads_an_institution_for_its_api_key_strongly_consistent(
+    clock, gateway, capsys, aws_calls
+):
+    """moto is always consistent; DynamoDB is not, unless asked: an eventually consistent read
+    could still find a key rotated out without grace, or a deactivated bank, active."""
+    key = register(capsys)
+    aws_calls.clear()
+    assert mint(Api(gateway, key), "connect").status == 201
+    reads = [
+        json.loads(body)
+        for call, body in zip(aws_calls.calls, aws_calls.bodies, strict=True)
+        if call == "dynamodb.GetItem" and b"INST#web-bank" in body
+    ]
+    assert reads and reads[0].get("ConsistentRead") is True, reads  # the first: the authorizer's
+
+
 def test_origins_added_and_removed_decide_cors_at_once(svc, ca, gateway, capsys):
     api = Api(gateway, register(capsys))
     customer = connected(api)

@@ -94,7 +94,9 @@ def authenticate_api_key(store: Institutions, api_key: str, now: datetime | None
     if not match:
         raise Unauthenticated()
     institution_id, secret = match.groups()
-    institution = store.get_institution(institution_id)
+    # Strongly consistent: a deactivation or a rotation without grace applies at the very next
+    # request, not once a replica catches up (one read unit instead of half).
+    institution = store.get_institution(institution_id, consistent=True)
     if institution is None or not institution.active or not key_matches(institution, secret, now):
         raise Unauthenticated()
     return Principal(

@@ -43,7 +43,10 @@ from fincert.domain.ticket_records import UiTicket
 
 # --- institutions and the CA --------------------------------------------------------------------
 class Institutions(Protocol):
-    def get_institution(self, institution_id: str) -> Institution | None: ...
+    def get_institution(self, institution_id: str, *, consistent: bool = False) -> Institution | None:
+        """`consistent`: a strongly consistent read, which sees every write acknowledged before it."""
+        ...
+
     def put_institution(self, institution: Institution) -> None:
         """Raises ConditionFailed when the institution exists."""
         ...

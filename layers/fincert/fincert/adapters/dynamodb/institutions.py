@@ -27,8 +27,8 @@ from fincert.errors import ConditionFailed
 
 
 class InstitutionTable(SharedItems):
-    def get_institution(self, institution_id: str) -> Institution | None:
-        item = self._get(keys.institution(institution_id), consistent=False)
+    def get_institution(self, institution_id: str, *, consistent: bool = False) -> Institution | None:
+        item = self._get(keys.institution(institution_id), consistent=consistent)
         return to_institution(item) if item else None
 
     def put_institution(self, institution: Institution) -> None:
