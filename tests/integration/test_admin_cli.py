@@ -11,6 +11,7 @@ from datetime import timedelta
 import boto3
 import pytest
 from cryptography import x509
+from fincert.adapters.dynamodb import keys
 from fincert.admin import main
 from fincert.admin_target import STACK_OUTPUTS, STACK_PARAMETERS
 from fincert.domain.institutions import DEFAULT_SCOPES, authenticate_api_key
@@ -21,6 +22,7 @@ from fincert_local.template import load_template
 from tests.support import log_safety
 from tests.support.customers import connected
 from tests.support.in_process import PKI_BASE_URL, REGION, Api
+from tests.support.table import item
 from tests.support.window import BANK_ORIGIN, Window, mint, minted, opened
 
 
@@ -151,6 +153,18 @@ def test_the_authorizer_reads_an_institution_for_its_api_key_strongly_consistent
         if call == "dynamodb.GetItem" and b"INST#web-bank" in body
     ]
     assert reads and reads[0].get("ConsistentRead") is True, reads  # the first: the authorizer's
+
+
+def test_a_rotation_without_grace_does_not_depend_on_the_operators_clock(clock, gateway, capsys):
+    old_key = register(capsys)
+    service_time = clock.at
+    clock.at = service_time + timedelta(hours=2)  # the operator's laptop, running ahead
+    _, rotated, _ = run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "0")
+    clock.at = service_time
+    assert mint(Api(gateway, old_key), "connect").status == 401
+    assert mint(Api(gateway, rotated["api_key"]), "connect").status == 201
+    stored = item(keys.institution("web-bank"))
+    assert "previous_api_key_hash" not in stored and "previous_key_valid_until" not in stored
 
 
 def test_origins_added_and_removed_decide_cors_at_once(svc, ca, gateway, capsys):

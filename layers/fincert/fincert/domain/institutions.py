@@ -147,7 +147,9 @@ def rotate_api_key(
         )
     secret, hashed = _new_secret()
     try:
-        institution = store.rotate_api_key(institution_id, hashed, now + grace)
+        # No grace: the old key is removed, not kept until `now`, which is the operator's clock
+        # (a laptop running ahead would keep a leaked key working).
+        institution = store.rotate_api_key(institution_id, hashed, now + grace if grace else None)
     except ConditionFailed:
         raise _unknown(institution_id) from None
     return institution, format_api_key(institution_id, secret)

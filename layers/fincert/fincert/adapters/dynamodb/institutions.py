@@ -90,10 +90,17 @@ class InstitutionTable(SharedItems):
         return to_institution(load_item(response["Attributes"]))
 
     def rotate_api_key(
-        self, institution_id: str, new_hash: str, previous_valid_until: datetime
+        self, institution_id: str, new_hash: str, previous_valid_until: datetime | None
     ) -> Institution:
         """The new hash replaces the current one, which becomes the previous key until
-        `previous_valid_until`; a key rotated out before that is dropped."""
+        `previous_valid_until`; a key rotated out before that is dropped. None: no previous key
+        at all (removed, not valid until a time some clock chose)."""
+        if previous_valid_until is None:
+            return self._update_institution(
+                institution_id,
+                "SET api_key_hash = :new REMOVE previous_api_key_hash, previous_key_valid_until",
+                {":new": new_hash},
+            )
         return self._update_institution(
             institution_id,
             "SET previous_api_key_hash = api_key_hash, api_key_hash = :new, previous_key_valid_until = :until",
