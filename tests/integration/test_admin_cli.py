@@ -284,7 +284,13 @@ def test_a_deployed_stack_is_found_by_its_name_from_its_outputs(aws, svc, capsys
 def test_a_stack_deployed_before_an_output_existed_answers_through_its_resources(aws, capsys, monkeypatch):
     keys_ = {
         logical: {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {}}}
-        for logical in ("RootCaKey", "IssuingCaKey", "SubscriberKeyWrapKey", "IdentityHmacKey")
+        for logical in (
+            "RootCaKey",
+            "IssuingCaKey",
+            "SubscriberKeyWrapKey",
+            "IdentityHmacKey",
+            "ContentMacKey",
+        )
     }
     table = {
         "Type": "AWS::DynamoDB::Table",
