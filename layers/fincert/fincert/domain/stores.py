@@ -265,6 +265,10 @@ class Devices(Protocol):
     def complete_device_connection(
         self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
     ) -> None: ...
+    def fail_device_challenge(self, challenge: DeviceChallenge, now: datetime, history: HistoryEntry) -> None:
+        """Uses the challenge up (unexpired, unused) and writes the failure's audit entry, in one
+        transaction; ConditionFailed, writing nothing, when the challenge was used meanwhile."""
+        ...
 
 
 # --- the hosted window's UI tickets -----------------------------------------------------------------
