@@ -111,6 +111,30 @@ def test_list_institutions_shows_each_without_its_key(svc, capsys):
     assert stored_hash not in text
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rotate-api-key", "--id", "old-bank"],
+        ["add-origin", "--id", "old-bank", "--origin", "https://old.example"],
+        ["remove-origin", "--id", "old-bank", "--origin", BANK_ORIGIN],
+        ["deactivate-institution", "--id", "old-bank"],
+        ["reactivate-institution", "--id", "old-bank"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_institution_from_before_the_listing_is_listed_after_any_change(svc, capsys, command):
+    key = register(capsys, "old-bank")
+    log_safety.remember_secret(key)
+    listing = keys.institution_listing("old-bank")
+    boto3.client("dynamodb", region_name=REGION).delete_item(
+        TableName=svc.settings.table_name, Key={"pk": {"S": listing.pk}, "sk": {"S": listing.sk}}
+    )
+    assert run(capsys, "list-institutions")[1] == []
+    code, _, err = run(capsys, *command)
+    assert code == 0, err
+    assert [i["institution_id"] for i in run(capsys, "list-institutions")[1]] == ["old-bank"]
+
+
 def test_a_rotated_key_works_at_once_and_the_old_one_until_the_grace_period_ends(clock, gateway, capsys):
     old_key = register(capsys)
     code, rotated, _ = run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "2")
