@@ -265,6 +265,7 @@ def test_deactivation_stops_the_key_sessions_tickets_and_windows_at_once(ca, gat
     assert code == 0 and shown["active"] is True
     assert mint(api, "connect").status == 201
     assert customer.call("GET", "/v1/history").status == 200, "an unexpired session works again"
+    assert Window(api, pending["ticket"]).redeem().status == 201, "a refused ticket was not used up"
 
 
 # --- finding the stack ------------------------------------------------------------------------
