@@ -11,6 +11,7 @@ from datetime import timedelta
 import boto3
 import pytest
 from cryptography import x509
+from fincert.adapters.dynamodb import keys
 from fincert.admin import main
 from fincert.admin_target import STACK_OUTPUTS, STACK_PARAMETERS
 from fincert.domain.institutions import DEFAULT_SCOPES, authenticate_api_key
@@ -21,6 +22,7 @@ from fincert_local.template import load_template
 from tests.support import log_safety
 from tests.support.customers import connected
 from tests.support.in_process import PKI_BASE_URL, REGION, Api
+from tests.support.table import item
 from tests.support.window import BANK_ORIGIN, Window, mint, minted, opened
 
 
@@ -109,6 +111,30 @@ def test_list_institutions_shows_each_without_its_key(svc, capsys):
     assert stored_hash not in text
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rotate-api-key", "--id", "old-bank"],
+        ["add-origin", "--id", "old-bank", "--origin", "https://old.example"],
+        ["remove-origin", "--id", "old-bank", "--origin", BANK_ORIGIN],
+        ["deactivate-institution", "--id", "old-bank"],
+        ["reactivate-institution", "--id", "old-bank"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_institution_from_before_the_listing_is_listed_after_any_change(svc, capsys, command):
+    key = register(capsys, "old-bank")
+    log_safety.remember_secret(key)
+    listing = keys.institution_listing("old-bank")
+    boto3.client("dynamodb", region_name=REGION).delete_item(
+        TableName=svc.settings.table_name, Key={"pk": {"S": listing.pk}, "sk": {"S": listing.sk}}
+    )
+    assert run(capsys, "list-institutions")[1] == []
+    code, _, err = run(capsys, *command)
+    assert code == 0, err
+    assert [i["institution_id"] for i in run(capsys, "list-institutions")[1]] == ["old-bank"]
+
+
 def test_a_rotated_key_works_at_once_and_the_old_one_until_the_grace_period_ends(clock, gateway, capsys):
     old_key = register(capsys)
     code, rotated, _ = run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "2")
@@ -135,6 +161,34 @@ def test_a_leaked_key_is_rotated_out_at_once_with_no_grace(clock, gateway, capsy
     assert mint(Api(gateway, rotated["api_key"]), "connect").status == 201
     assert mint(Api(gateway, again["api_key"]), "connect").status == 201
     assert run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "721")[0] == 1
+
+
+def test_the_authorizer_reads_an_institution_for_its_api_key_strongly_consistent(
+    clock, gateway, capsys, aws_calls
+):
+    """moto is always consistent; DynamoDB is not, unless asked: an eventually consistent read
+    could still find a key rotated out without grace, or a deactivated bank, active."""
+    key = register(capsys)
+    aws_calls.clear()
+    assert mint(Api(gateway, key), "connect").status == 201
+    reads = [
+        json.loads(body)
+        for call, body in zip(aws_calls.calls, aws_calls.bodies, strict=True)
+        if call == "dynamodb.GetItem" and b"INST#web-bank" in body
+    ]
+    assert reads and reads[0].get("ConsistentRead") is True, reads  # the first: the authorizer's
+
+
+def test_a_rotation_without_grace_does_not_depend_on_the_operators_clock(clock, gateway, capsys):
+    old_key = register(capsys)
+    service_time = clock.at
+    clock.at = service_time + timedelta(hours=2)  # the operator's laptop, running ahead
+    _, rotated, _ = run(capsys, "rotate-api-key", "--id", "web-bank", "--grace-hours", "0")
+    clock.at = service_time
+    assert mint(Api(gateway, old_key), "connect").status == 401
+    assert mint(Api(gateway, rotated["api_key"]), "connect").status == 201
+    stored = item(keys.institution("web-bank"))
+    assert "previous_api_key_hash" not in stored and "previous_key_valid_until" not in stored
 
 
 def test_origins_added_and_removed_decide_cors_at_once(svc, ca, gateway, capsys):
@@ -211,6 +265,7 @@ def test_deactivation_stops_the_key_sessions_tickets_and_windows_at_once(ca, gat
     assert code == 0 and shown["active"] is True
     assert mint(api, "connect").status == 201
     assert customer.call("GET", "/v1/history").status == 200, "an unexpired session works again"
+    assert Window(api, pending["ticket"]).redeem().status == 201, "a refused ticket was not used up"
 
 
 # --- finding the stack ------------------------------------------------------------------------
@@ -254,7 +309,13 @@ def test_a_deployed_stack_is_found_by_its_name_from_its_outputs(aws, svc, capsys
 def test_a_stack_deployed_before_an_output_existed_answers_through_its_resources(aws, capsys, monkeypatch):
     keys_ = {
         logical: {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {}}}
-        for logical in ("RootCaKey", "IssuingCaKey", "SubscriberKeyWrapKey", "IdentityHmacKey")
+        for logical in (
+            "RootCaKey",
+            "IssuingCaKey",
+            "SubscriberKeyWrapKey",
+            "IdentityHmacKey",
+            "ContentMacKey",
+        )
     }
     table = {
         "Type": "AWS::DynamoDB::Table",

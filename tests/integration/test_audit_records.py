@@ -11,13 +11,15 @@ import base64
 import json
 from datetime import timedelta
 
+from boto3.dynamodb.types import TypeSerializer
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import from_iso, from_iso_millis
 from fincert.admin import ensure_ocsp_responder
-from fincert.domain.retention import RECORD_RETENTION
+from fincert.admin import main as admin
+from fincert.domain.retention import RECORD_RETENTION, audit_retained_until
 from fincert.wiring import services
 from fincert_local.moto_fixes import TtlSweeper
 
@@ -28,9 +30,10 @@ from tests.support.in_process import Api
 from tests.support.jobs import kst, run
 from tests.support.ocsp import leaf_of, ocsp_request
 from tests.support.people import CUSTOMER, PERSONAL_DATA, WRONG_PIN
-from tests.support.table import credentials, item, serial_record, table_items
+from tests.support.table import Table, credentials, item, serial_record, table_items, typed_key
 from tests.support.verifiers import assert_pkilint_clean
 
+_serialize = TypeSerializer().serialize
 LAST_USE = kst(2026, 11, 25, 23, 30)
 WARN_DAY = kst(2027, 10, 26, 0, 1)
 PURGE_DAY = kst(2027, 11, 25, 0, 0, 1)
@@ -288,3 +291,105 @@ def test_the_services_own_revocations_are_audited_with_them(api, clock):
             (second_serial, "cessationOfOperation", "idle_purge", "_service"),
         ]
     )
+
+
+# --- history lines written before audit entries had their own partition -------------------------
+def as_written_before_audit_partition(account_id: str) -> list[dict]:
+    """Puts the account's audit entries back where the service wrote history lines before
+    AUDIT# existed (under ACCT#, kept 5 years past the event), as an upgraded table holds them."""
+    table = Table.in_process()
+    legacy = []
+    for entry in audit_entries(account_id):
+        old = {
+            **entry,
+            "pk": keys.account_pk(account_id),
+            "expires_at": int((from_iso_millis(entry["at"]) + RECORD_RETENTION).timestamp()),
+        }
+        table.client.put_item(TableName=table.name, Item={k: _serialize(v) for k, v in old.items()})
+        table.client.delete_item(TableName=table.name, Key=typed_key(keys.Key(entry["pk"], entry["sk"])))
+        legacy.append(old)
+    assert audit_entries(account_id) == []
+    return legacy
+
+
+def audit_copy_of(line: dict) -> dict:
+    """What a legacy line must become: the same line under AUDIT#, kept as long as retention
+    keeps an entry whose certificate's end it never recorded."""
+    at = from_iso_millis(line["at"])
+    return {
+        **line,
+        "pk": keys.audit_pk(line["pk"].removeprefix(keys.ACCOUNT_PREFIX)),
+        "expires_at": int(audit_retained_until(at, None).timestamp()),
+    }
+
+
+def _api_time(at: str) -> str:
+    return from_iso_millis(at).isoformat().replace("+00:00", "Z")
+
+
+def history_lines(customer: Customer) -> list[tuple[str, str]]:
+    entries = customer.call("GET", "/v1/history?limit=100").json()["entries"]
+    return sorted((e["event"], e["at"]) for e in entries)
+
+
+def test_a_purge_of_an_account_from_before_the_audit_partition_keeps_its_history(api, clock):
+    clock.at = LAST_USE
+    customer = busy_customer(api)
+    account_id = customer.account_id
+    legacy = as_written_before_audit_partition(account_id)
+    assert len(legacy) == 7
+
+    clock.at = WARN_DAY
+    run(api.gateway, "purge")
+    clock.at = PURGE_DAY
+    assert run(api.gateway, "purge")["planned"]["by_kind"] == {"purge": 1}
+    assert [i for i in table_items() if i["pk"] == keys.account_pk(account_id)] == []
+    kept = {e["sk"]: e for e in audit_entries(account_id)}
+    for line in legacy:
+        assert kept.get(line["sk"]) == audit_copy_of(line), line["event"]
+    assert [e["detail"]["via"] for e in kept.values() if e["sk"] not in {x["sk"] for x in legacy}] == [
+        "idle_purge"
+    ]
+
+
+def test_migrate_history_copies_every_legacy_line_once_and_history_shows_them(api, clock, capsys):
+    clock.at = LAST_USE
+    customer = busy_customer(api)
+    legacy = as_written_before_audit_partition(customer.account_id)
+    assert history_lines(customer) == [], "history reads AUDIT# only"
+
+    capsys.readouterr()
+    assert admin(["migrate-history"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
+        "copied": len(legacy),
+        "already_there": 0,
+    }
+    for line in legacy:
+        assert item(keys.Key(keys.audit_pk(line["pk"].removeprefix(keys.ACCOUNT_PREFIX)), line["sk"])) == (
+            audit_copy_of(line)
+        )
+    assert history_lines(customer) == sorted((line["event"], _api_time(line["at"])) for line in legacy)
+
+    # Rerun (or resumed after a stop): nothing is written twice.
+    assert admin(["migrate-history"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == {
+        "copied": 0,
+        "already_there": len(legacy),
+    }
+
+
+def test_migrate_history_resumes_from_the_key_it_printed(api, clock, capsys, monkeypatch):
+    clock.at = LAST_USE
+    customer = busy_customer(api)
+    legacy = as_written_before_audit_partition(customer.account_id)
+    store = services().store
+    original = store.migrate_legacy_history
+    monkeypatch.setattr(store, "migrate_legacy_history", lambda start: original(start, page_size=1))
+    capsys.readouterr()
+    assert admin(["migrate-history"]) == 0
+    printed = capsys.readouterr()
+    assert json.loads(printed.out.strip().splitlines()[-1])["copied"] == len(legacy)
+    resume = [line for line in printed.err.splitlines() if "--resume-from" in line][2]
+    key = resume.split("--resume-from '", 1)[1].rstrip("'")
+    assert admin(["migrate-history", "--resume-from", key]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["copied"] == 0

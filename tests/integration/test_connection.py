@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fincert.adapters.dynamodb import keys
 from fincert_local.gateway import recorded_sms
 
 from tests.support.customers import Customer, connected
 from tests.support.in_process import REGION, Api
 from tests.support.people import CUSTOMER, other_customer
+from tests.support.table import Table, table_items, typed_key
 
 
 def test_connection_opens_a_session_the_customer_routes_accept(api):
@@ -147,3 +149,26 @@ def test_bad_connection_input_is_refused_without_writing(api, aws_calls):
     assert not any(c.startswith("kms.") for c in aws_calls.calls)
     bad_code = api.post("/v1/connections/ver_doesnotexist12345/confirm", {"sms_code": "12345"})
     assert bad_code.status == 422
+
+
+def test_a_session_keeps_no_copy_of_the_institutions_settings(api):
+    """Origins and hosted-only are read with the session at each request; a copy in the session
+    would go stale after remove-origin. Sessions written before with the copy still work."""
+    customer = connected(api)
+    [session] = [
+        i
+        for i in table_items()
+        if i["pk"] == keys.account_pk(customer.account_id) and i["sk"].startswith("SESSION#")
+    ]
+    assert not {"allowed_origins", "hosted_only"} & set(session)
+    table = Table.in_process()
+    table.client.update_item(
+        TableName=table.name,
+        Key=typed_key(keys.Key(session["pk"], session["sk"])),
+        UpdateExpression="SET allowed_origins = :origins, hosted_only = :hosted",
+        ExpressionAttributeValues={
+            ":origins": {"L": [{"S": "https://old.example"}]},
+            ":hosted": {"BOOL": True},
+        },
+    )
+    assert customer.call("GET", "/v1/devices").status == 200

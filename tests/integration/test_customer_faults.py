@@ -10,6 +10,7 @@ import pytest
 from fincert.wiring import services
 
 from tests.support.customers import Customer, connected
+from tests.support.emf import emf_lines, metric_totals
 from tests.support.table import account_item
 
 AUTHORIZER = 1  # the authorizer's read (a BatchGetItem of the session and its institution) comes first
@@ -146,3 +147,20 @@ def test_a_fault_in_a_pin_reset_changes_nothing_and_the_retry_resets(api, aws_ca
 
     assert api.post(path, {"sms_code": code, "new_pin": "246813"}).status == 204
     assert _sign(customer, "246813").status == 201
+
+
+def test_a_fault_writing_a_wrong_codes_audit_entry_keeps_the_400(api, aws_calls, capsys, caplog):
+    """The customer's mistake stays a 400 (their attempt counted) even when its audit entry could
+    not be written; the lost entry is counted and its fault logged, never as a 503."""
+    customer = Customer(api, connected(api).identity)
+    verification_id = customer.start_connection()
+    capsys.readouterr()
+    aws_calls.fail_next("dynamodb.PutItem")  # the failure's audit entry, the flow's only PutItem
+    wrong = api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": "000000"})
+    assert (wrong.status, wrong.json()["error"]["code"]) == (400, "sms_code_invalid")
+    out = capsys.readouterr().out
+    assert metric_totals(emf_lines(out), "FinCert")[("AuditWriteFailures", ())] == 1
+    [logged] = [r for r in caplog.records if r.getMessage() == "audit entry not written"]
+    assert (logged.levelname, logged.event, logged.fault) == ("WARNING", "connection_failed", "ClientError")
+    code = api.last_sms_code(customer.phone)
+    assert api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": code}).status == 201

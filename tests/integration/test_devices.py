@@ -8,12 +8,17 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fincert.adapters.dynamodb import keys
 
 from tests.support.customers import connected, history_events
 from tests.support.device_keys import new_device_key, spki_b64
 from tests.support.in_process import Api
 from tests.support.people import other_customer
 from tests.support.table import table_items
+
+
+def audit_items(account_id: str) -> list[dict]:
+    return [i for i in table_items() if i["pk"] == keys.audit_pk(account_id)]
 
 
 def register(customer, key, name: str = "my phone"):
@@ -63,6 +68,28 @@ def test_a_challenge_signed_by_another_key_or_used_twice_connects_nothing(api):
     assert api.post(path, {"signature": signature}).status == 201
     replay = api.post(path, {"signature": signature})
     assert (replay.status, replay.json()["error"]["code"]) == (410, "challenge_used")
+
+
+def test_a_wrong_signature_ends_the_challenge_with_one_audit_entry(api):
+    """Otherwise every wrong signature on one challenge would add an audit entry, without limit."""
+    customer = connected(api)
+    key = new_device_key()
+    handle = register(customer, key).json()["device_handle"]
+    started = api.post("/v1/device-connections", {"device_handle": handle}).json()
+    challenge = base64.b64decode(started["challenge"])
+    path = f"/v1/device-connections/{started['challenge_id']}/confirm"
+
+    def sign(with_key) -> dict:
+        return {"signature": base64.b64encode(with_key.sign(challenge, ec.ECDSA(hashes.SHA256()))).decode()}
+
+    wrong = api.post(path, sign(new_device_key()))
+    assert (wrong.status, wrong.json()["error"]["code"]) == (400, "device_signature_invalid")
+    for attempt in (sign(new_device_key()), sign(key)):  # another wrong one, then the right one
+        again = api.post(path, attempt)
+        assert (again.status, again.json()["error"]["code"]) == (410, "challenge_used")
+    failures = [e for e in audit_items(customer.account_id) if e["event"] == "connection_failed"]
+    assert len(failures) == 1
+    assert device_connect(api, handle, key)[0] == 201, "a fresh challenge still connects"
 
 
 def test_an_expired_challenge_connects_nothing(api, clock):

@@ -40,7 +40,7 @@ def test_signed_contents_are_kept_as_keyed_values_a_dictionary_cannot_reverse(ap
     for plain in (digest.hex(), digest.hex().upper(), base64.b64encode(digest).decode()):
         assert plain not in stored, "the plain digest is nowhere in the audit entries"
     # The value is the service's, stable across containers: derived from the KMS key, not random.
-    fresh = ContentMacs(services().kms, services().settings.hmac_key_id)
+    fresh = ContentMacs(services().kms, services().settings.content_mac_key_id)
     assert fresh.of(digest) == values[0]
 
 

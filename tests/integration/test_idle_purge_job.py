@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import boto3
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import last_use_attributes
+from fincert.adapters.dynamodb.table import iso_millis
 from fincert.wiring import services
 
 from tests.support.customers import enroll, issue
@@ -215,6 +216,22 @@ def test_a_reissue_in_flight_across_the_purge_fails_cleanly_and_recreates_nothin
     assert response.status == 409, response.body
     assert partition(account_id) == [], "nothing written under the purged account"
     assert [i for i in table_items() if is_person(i)] == []
+
+
+def test_a_revocation_that_failed_for_its_audit_entry_stops_the_purge(api, clock, gateway):
+    """Only a serial already revoked may be skipped; a revocation that did not happen for any
+    other reason (here its audit entry's key taken) keeps the account's keys and fails the task."""
+    account_id, issued = idle_customer(api, clock)
+    clock.at = WARN_DAY
+    run(gateway, "purge")
+    clock.at = PURGE_DAY
+    entry_id = issued["serial_number"].lower()[:8] + "-purged"
+    taken = keys.history(account_id, iso_millis(PURGE_DAY), entry_id)
+    _table().put_item(Item={**taken.as_dict(), "event": "status_changed"})
+    result = run(gateway, "purge")
+    assert len(result["failed"]) == 1
+    assert serial_record(issued["serial_number"])["status"] == "issued"
+    assert credentials(account_id), "no key deleted while its certificate is still good"
 
 
 def test_an_interrupted_purge_is_finished_by_the_next_run(api, clock, gateway, aws_calls):

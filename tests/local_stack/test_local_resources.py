@@ -58,6 +58,7 @@ def test_table_ttl_is_enabled(created):
         ("IssuingCaKey", "RSA_2048", "SIGN_VERIFY"),
         ("SubscriberKeyWrapKey", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
         ("IdentityHmacKey", "HMAC_256", "GENERATE_VERIFY_MAC"),
+        ("ContentMacKey", "HMAC_256", "GENERATE_VERIFY_MAC"),
     ],
 )
 def test_kms_keys_match_the_template(created, logical_id, spec, usage):
@@ -73,6 +74,7 @@ def test_function_environment_resolves_to_created_resources(created):
     assert env["TABLE_NAME"] == created.refs["FincertTable"]
     assert env["ISSUING_CA_KEY_ID"] == created.refs["IssuingCaKey"]
     assert env["HMAC_KEY_ID"] == created.refs["IdentityHmacKey"]
+    assert env["CONTENT_MAC_KEY_ID"] == created.refs["ContentMacKey"]
     assert env["PKI_BASE_URL"] == "http://pki.fincert.example"  # the parameter's default
     # Only the jobs' functions set variables of their own: their queues.
     assert created.function_environment() == env | {

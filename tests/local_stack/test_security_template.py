@@ -81,3 +81,29 @@ def test_the_authorizer_reads_the_table_and_nothing_else():
     assert [p for p in policies if isinstance(p, dict) and "Ref" not in p] == [
         {"DynamoDBReadPolicy": {"TableName": {"Ref": "FincertTable"}}}
     ]
+
+
+def test_only_the_identity_flows_can_compute_identity_macs():
+    """GenerateMac on the identity key computes blind indexes of a guessed name, phone and birth
+    date; the signing functions only verify PINs with it (VerifyMac)."""
+    assert _allowed("kms:GenerateMac", "IdentityHmacKey") == {
+        "EnrollmentFunction",
+        "ConnectionFunction",
+        "CustomerFunction",
+        "StatusFunction",
+        "WindowFunction",
+    }
+    assert {"CscFunction", "SigningFunction"} <= _allowed("kms:VerifyMac", "IdentityHmacKey")
+
+
+def test_signed_contents_are_keyed_with_their_own_key():
+    assert _allowed("kms:GenerateMac", "ContentMacKey") == {
+        "CscFunction",
+        "SigningFunction",
+        "WindowFunction",
+        "CustomerFunction",
+    }
+    assert TEMPLATE["Resources"]["ContentMacKey"]["Properties"]["KeySpec"] == "HMAC_256"
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["CONTENT_MAC_KEY_ID"] == {
+        "Ref": "ContentMacKey"
+    }

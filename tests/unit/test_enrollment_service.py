@@ -168,6 +168,7 @@ def world(
         hmac_key_id=HMAC,
         pki_base_url=PKI_BASE_URL,
         certificate_policy_oid=POLICY_OID,
+        content_mac_key_id="content-mac-key",  # enrollment keys no content
     )
     return World(store, dynamodb, table, kms, FakeSms(), FixedClock(NOW), settings, ca)
 

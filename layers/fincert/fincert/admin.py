@@ -10,6 +10,7 @@ stack, `--stack-name` (fincert.admin_target says where the CLI looks):
     fincert-admin remove-origin --id demo-bank --origin https://bank.example
     fincert-admin deactivate-institution --id demo-bank
     fincert-admin reactivate-institution --id demo-bank
+    fincert-admin migrate-history [--resume-from '{"pk": ..., "sk": ...}']
 
 Adding a command: write its `_name(svc, args) -> int` (and `_name_arguments(parser)` when it takes
 any) and add one `Command` to COMMANDS. Each prints JSON on stdout; errors are one line on stderr
@@ -201,6 +202,33 @@ def _reactivate_institution(svc: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_history_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--resume-from",
+        type=json.loads,
+        metavar="KEY",
+        help="the key the last run printed on stderr before it stopped (JSON); default: from the start",
+    )
+
+
+def _migrate_history(svc: Services, args: argparse.Namespace) -> int:
+    copied = already = 0
+    start_key = args.resume_from
+    while True:
+        page_copied, page_already, start_key = svc.store.migrate_legacy_history(start_key)
+        copied, already = copied + page_copied, already + page_already
+        if start_key is None:
+            break
+        # Where a run cut short resumes (every copy is conditional, so rerunning is safe too).
+        print(
+            f"fincert-admin: {copied} copied, {already} already there; resume with "
+            f"--resume-from '{json.dumps(start_key)}'",
+            file=sys.stderr,
+        )
+    _print({"copied": copied, "already_there": already})
+    return 0
+
+
 @dataclass(frozen=True)
 class Command:
     help: str
@@ -239,6 +267,13 @@ COMMANDS: dict[str, Command] = {
         "accept the institution's key and its customers' unexpired sessions again",
         _reactivate_institution,
         _institution_argument,
+    ),
+    "migrate-history": Command(
+        "once, when upgrading: copy history lines written under ACCT# before audit entries had their"
+        " own AUDIT# partition, so history shows them and the idle purge keeps them; idempotent and"
+        " resumable; a Scan of the whole table, acceptable for this one-off migration",
+        _migrate_history,
+        _migrate_history_arguments,
     ),
 }
 

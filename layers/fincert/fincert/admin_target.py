@@ -35,6 +35,7 @@ STACK_OUTPUTS: dict[str, tuple[str, str | None]] = {
     "HMAC_KEY_ID": ("HmacKeyId", "IdentityHmacKey"),
     "PKI_BASE_URL": ("PkiBaseUrl", None),
     "CERTIFICATE_POLICY_OID": ("CertificatePolicyOid", None),
+    "CONTENT_MAC_KEY_ID": ("ContentMacKeyId", "ContentMacKey"),
 }
 # Settings that are template parameters: read from the stack's parameters when no output has them.
 STACK_PARAMETERS = {"PKI_BASE_URL": "PkiBaseUrl", "CERTIFICATE_POLICY_OID": "CertificatePolicyOid"}

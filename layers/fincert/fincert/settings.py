@@ -18,6 +18,9 @@ class Settings:
     hmac_key_id: str
     pki_base_url: str
     certificate_policy_oid: str
+    # The KMS HMAC key of signed contents' keyed values (fincert.domain.content_macs), apart from
+    # the identity one so the signing functions cannot compute identity blind indexes.
+    content_mac_key_id: str
     # Enrollment: how long an SMS code lives and how many tries it allows.
     enrollment_ttl_seconds: int = 300
     enrollment_max_attempts: int = 5
@@ -53,6 +56,7 @@ class Settings:
             "hmac_key_id": "HMAC_KEY_ID",
             "pki_base_url": "PKI_BASE_URL",
             "certificate_policy_oid": "CERTIFICATE_POLICY_OID",
+            "content_mac_key_id": "CONTENT_MAC_KEY_ID",
         }
         missing = [name for name in required.values() if not env.get(name)]
         if missing:
@@ -97,6 +101,7 @@ REQUIRED_VARIABLES = (
     "HMAC_KEY_ID",
     "PKI_BASE_URL",
     "CERTIFICATE_POLICY_OID",
+    "CONTENT_MAC_KEY_ID",
 )
 
 

@@ -110,7 +110,7 @@ class Services:
         # One per container: its key is derived from KMS once, at the first use.
         from fincert.domain.content_macs import ContentMacs
 
-        return ContentMacs(self.kms, self.settings.hmac_key_id)
+        return ContentMacs(self.kms, self.settings.content_mac_key_id)
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -16,13 +16,15 @@ from botocore.exceptions import (
 
 from fincert.errors import ServiceUnavailable
 
+# Refusals for the request rate (a metric counts KMS's).
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "LimitExceededException"}
+)
+
 # Failures a later retry may cure: throttling, capacity, the service's own faults.
-_TRANSIENT_CODES = frozenset(
+_TRANSIENT_CODES = _THROTTLING_CODES | frozenset(
     {
-        "ThrottlingException",
-        "Throttling",
         "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
         "TransactionInProgressException",
         # A single-item write to an item a transaction is writing (a retry overlapping the
         # first request's commit): the next try sees the transaction's outcome.
@@ -33,13 +35,7 @@ _TRANSIENT_CODES = frozenset(
         "KMSInternalException",
         "DependencyTimeoutException",
         "KeyUnavailableException",
-        "LimitExceededException",
     }
-)
-
-
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "RequestLimitExceeded", "LimitExceededException"}
 )
 
 

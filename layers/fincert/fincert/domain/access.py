@@ -48,9 +48,8 @@ def open_session(
     device_id: str | None = None,
 ) -> OpenedSession:
     """A new session and its token; the caller stores the session (the token is shown once).
-    It carries the institution's browser origins (CORS) and hosted-only setting as they are now."""
-    allowed_origins = institution.allowed_origins if institution else ()
-    hosted_only = institution.hosted_only if institution else False
+    The institution's origins (CORS) and hosted-only setting are read with the session at each
+    request (authenticate_session), not copied into it."""
     session_id = new_id("ses")
     secret = secrets.token_urlsafe(32)
     session = Session(
@@ -61,9 +60,7 @@ def open_session(
         created_at=now,
         expires_at=now + lifetime,
         via=via,
-        allowed_origins=allowed_origins,
         device_id=device_id,
-        hosted_only=hosted_only,
     )
     return OpenedSession(session, f"{SESSION_PREFIX}.{institution_id}.{account_id}.{session_id}.{secret}")
 

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from fincert.domain.access import (
 from fincert.domain.content_macs import ContentMacs
 from fincert.domain.identity import Identity, identity_context
 from fincert.domain.institutions import require_scope
-from fincert.domain.metrics import NO_METRICS, count_sms_refused
+from fincert.domain.metrics import AUDIT_WRITE_FAILURES, NO_METRICS, count_sms_refused
 from fincert.domain.model import (
     Account,
     HistoryEntry,
@@ -54,10 +55,15 @@ from fincert.errors import (
     Gone,
     InvalidRequest,
     NotFound,
+    ServiceUnavailable,
     VerificationUnavailable,
 )
 from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
+
+# The standard logger Powertools' Logger(service="fincert") writes through (no identifiers or
+# personal data in what is logged here).
+_log = logging.getLogger("fincert")
 
 
 class AccountStorage(AccountReads, Institutions, Verifications, Sessions, PinSlots, History, Protocol):
@@ -206,16 +212,24 @@ class AccountService:
             if verification.purpose is VerificationPurpose.CONNECT
             else HistoryEvent.VERIFICATION_FAILED
         )
-        self._store.put_history(
-            verification.account_id,
-            history(
-                event,
-                now,
-                verification.institution_id,
-                purpose=verification.purpose.value,
-                reason="sms_code_invalid",
-            ),
+        entry = history(
+            event,
+            now,
+            verification.institution_id,
+            purpose=verification.purpose.value,
+            reason="sms_code_invalid",
         )
+        try:
+            self._store.put_history(verification.account_id, entry)
+        except ServiceUnavailable as e:
+            # The attempt was counted (claimed) before the code could be judged, so the failure
+            # cannot share its transaction. A fault here must not turn the customer's wrong code
+            # into a 503: the answer stays 400, the lost entry is counted and its fault logged.
+            self._metrics.count(AUDIT_WRITE_FAILURES)
+            _log.warning(
+                "audit entry not written",
+                extra={"event": event.value, "fault": type(e.__cause__ or e).__name__},
+            )
 
     def _unclaimable(
         self, stored: Verification | None, principal: Principal, purpose: VerificationPurpose, now: datetime

@@ -2,7 +2,7 @@
 
 A plain SHA-256 of a templated content ("transfer 10,000 KRW to account X") is reversed by hashing
 every likely text; a keyed digest is not, without the key. The key is derived once per process
-from the KMS HMAC key (one GenerateMac over a fixed label) and kept in memory, so a signature
+from the content KMS HMAC key, not the identity one (one GenerateMac over a fixed label) and kept in memory, so a signature
 costs no KMS call for it: a container's first one pays it once (the signing budgets,
 docs/design.md#round-trips, count warm containers). An extra KMS call per signature would break
 them; a key of our own stored in the table would be one more read, and readable with the table.
@@ -30,9 +30,9 @@ _DOMAIN = b"fincert-content-v1|"
 
 
 class ContentMacs:
-    def __init__(self, kms: KeyManagement, hmac_key_id: str):
+    def __init__(self, kms: KeyManagement, content_mac_key_id: str):
         self._kms = kms
-        self._hmac_key_id = hmac_key_id
+        self._hmac_key_id = content_mac_key_id
         self._key: bytes | None = None
         self._lock = Lock()
 

@@ -163,18 +163,20 @@ class DeviceService:
                 der_signature(signature), challenge.message(), ec.ECDSA(hashes.SHA256())
             )
         except InvalidSignature:
-            # An authentication failure: audited with the account's records (no account read
-            # for its certificate's end; the retention then assumes the longest validity).
-            self._store.put_history(
-                account_id,
-                history(
-                    HistoryEvent.CONNECTION_FAILED,
-                    now,
-                    principal.institution_id,
-                    via="device",
-                    reason="device_signature_invalid",
-                ),
+            # An authentication failure ends the challenge, in the transaction that audits it
+            # (no account read for its certificate's end; the retention then assumes the longest
+            # validity): one entry per challenge, so wrong signatures cannot fill the records.
+            failure = history(
+                HistoryEvent.CONNECTION_FAILED,
+                now,
+                principal.institution_id,
+                via="device",
+                reason="device_signature_invalid",
             )
+            try:
+                self._store.fail_device_challenge(challenge, now, failure)
+            except ConditionFailed:
+                raise Gone("the challenge was already used or expired", code="challenge_used") from None
             raise InvalidRequest(
                 "the device's signature does not verify", code="device_signature_invalid"
             ) from None

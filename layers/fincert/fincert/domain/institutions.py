@@ -94,7 +94,9 @@ def authenticate_api_key(store: Institutions, api_key: str, now: datetime | None
     if not match:
         raise Unauthenticated()
     institution_id, secret = match.groups()
-    institution = store.get_institution(institution_id)
+    # Strongly consistent: a deactivation or a rotation without grace applies at the very next
+    # request, not once a replica catches up (one read unit instead of half).
+    institution = store.get_institution(institution_id, consistent=True)
     if institution is None or not institution.active or not key_matches(institution, secret, now):
         raise Unauthenticated()
     return Principal(
@@ -145,7 +147,9 @@ def rotate_api_key(
         )
     secret, hashed = _new_secret()
     try:
-        institution = store.rotate_api_key(institution_id, hashed, now + grace)
+        # No grace: the old key is removed, not kept until `now`, which is the operator's clock
+        # (a laptop running ahead would keep a leaked key working).
+        institution = store.rotate_api_key(institution_id, hashed, now + grace if grace else None)
     except ConditionFailed:
         raise _unknown(institution_id) from None
     return institution, format_api_key(institution_id, secret)

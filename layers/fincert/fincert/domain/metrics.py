@@ -27,6 +27,7 @@ SMS_REFUSED = "SmsRefused"
 STATUS_CHANGES = "StatusChanges"
 JOB_RESULTS = "JobResults"
 KMS_THROTTLES = "KmsThrottles"
+AUDIT_WRITE_FAILURES = "AuditWriteFailures"
 
 # Every metric also carries service=fincert (Powertools' usual dimension), set by the adapter.
 SERVICE_DIMENSION = "service"
@@ -74,6 +75,10 @@ CATALOGUE: dict[str, MetricSpec] = {
         "daily-job messages handled (done) or raised for redelivery (failed); the reconciler's "
         "certificates revoked (done) and left for its next run (failed)",
         {"Job": JOB_KINDS, "Result": ("done", "failed")},
+    ),
+    AUDIT_WRITE_FAILURES: MetricSpec(
+        "Count",
+        "authentication failures (a wrong SMS code) answered 400 whose audit entry could not be written",
     ),
     KMS_THROTTLES: MetricSpec(
         "Count",

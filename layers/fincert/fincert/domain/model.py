@@ -277,9 +277,9 @@ class Session:
     created_at: datetime
     expires_at: datetime
     via: str  # "sms" or "device"
-    allowed_origins: tuple[str, ...] = ()
+    # The institution's origins and hosted-only setting are read with the session, not kept in
+    # it (sessions written before carry them; nothing reads them).
     device_id: str | None = None
-    hosted_only: bool = False  # the institution's setting when the session opened
 
 
 @dataclass(frozen=True)

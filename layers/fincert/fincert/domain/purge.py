@@ -33,6 +33,10 @@ from fincert.errors import ConditionFailed, Conflict
 from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings
 
+# The sort keys of history lines an account's partition may still hold from before audit
+# entries had a partition of their own.
+LEGACY_HISTORY_PREFIX = "HIST#"
+
 
 class PurgeStorage(IdlePurges, DueEntries, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
@@ -150,6 +154,10 @@ class IdlePurgeJob:
                     via="idle_purge",
                 ),
             )
+        if any(item.sk.startswith(LEGACY_HISTORY_PREFIX) for item in items):
+            # History lines written before audit entries left the account's partition are audit
+            # entries too: copied out before the partition goes, so the purge deletes no record.
+            self._store.copy_legacy_history(account_id)
         self._store.delete_account_items(account_id, [item.sk for item in items])
         self._store.finish_purge(account_id, now, list(unrevoked), len(items))
         return "purged"

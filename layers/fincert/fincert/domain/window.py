@@ -87,6 +87,15 @@ class WindowService:
         origin its opener's message came from (the browser sets it; the page cannot)."""
         ticket_id, secret = parse_ticket_token(ticket_token)
         now = self._clock.now()
+        # The institution first: a deactivated bank's ticket opens nothing and is not used up, so
+        # it still opens its window if the bank is reactivated within its 2 minutes. A
+        # deactivation racing this check is caught by the authorizer, which refuses the window's
+        # credential on its first request.
+        stored = self._store.get_ticket(ticket_id)
+        if stored is not None:
+            institution = self._store.get_institution(stored.institution_id, consistent=True)
+            if institution is None or not institution.active:
+                raise Unauthenticated("the ticket is not valid", code="ticket_invalid")
         window_secret = secrets.token_urlsafe(32)
         try:
             ticket = self._store.open_ticket(
@@ -99,10 +108,6 @@ class WindowService:
             )
         except TicketUnavailable as e:
             raise _unredeemable(e.stored, secret, opener_origin, now) from None
-        institution = self._store.get_institution(ticket.institution_id)
-        if institution is None or not institution.active:
-            # The operator deactivated the bank: its outstanding tickets open nothing.
-            raise Unauthenticated("the ticket is not valid", code="ticket_invalid")
         return OpenedWindow(ticket, window_token(ticket.institution_id, ticket_id, window_secret))
 
     def flow(self, principal: Principal) -> WindowView:

@@ -162,6 +162,23 @@ class DeviceTable(SharedItems):
             used=bool(item.get("used", False)),
         )
 
+    def fail_device_challenge(self, challenge: DeviceChallenge, now: datetime, history: HistoryEntry) -> None:
+        self._transact(
+            [
+                self._use_device_challenge(challenge, now),
+                self._put_history(challenge.account_id, history),
+            ],
+            ["challenge", "history"],
+        )
+
+    def _use_device_challenge(self, challenge: DeviceChallenge, now: datetime) -> dict[str, Any]:
+        return self._tx_update(
+            keys.device_challenge(challenge.account_id, challenge.challenge_id),
+            UpdateExpression="SET used = :true",
+            ConditionExpression="used = :false AND valid_until > :now",
+            ExpressionAttributeValues=attribute_values({":true": True, ":false": False, ":now": millis(now)}),
+        )
+
     def complete_device_connection(
         self, challenge: DeviceChallenge, session: Session, now: datetime, history: HistoryEntry
     ) -> None:
@@ -169,14 +186,7 @@ class DeviceTable(SharedItems):
         and the account exists, and opens the session."""
         self._transact(
             [
-                self._tx_update(
-                    keys.device_challenge(challenge.account_id, challenge.challenge_id),
-                    UpdateExpression="SET used = :true",
-                    ConditionExpression="used = :false AND valid_until > :now",
-                    ExpressionAttributeValues=attribute_values(
-                        {":true": True, ":false": False, ":now": millis(now)}
-                    ),
-                ),
+                self._use_device_challenge(challenge, now),
                 self._tx_update(
                     keys.device(challenge.account_id, challenge.device_id),
                     UpdateExpression="SET last_used_at = :at",

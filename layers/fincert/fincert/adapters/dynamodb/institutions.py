@@ -16,7 +16,6 @@ from fincert.adapters.dynamodb.table import (
     attribute_values,
     from_iso,
     iso,
-    load_item,
 )
 from fincert.domain.model import (
     CertificateAuthorityRecord,
@@ -27,8 +26,8 @@ from fincert.errors import ConditionFailed
 
 
 class InstitutionTable(SharedItems):
-    def get_institution(self, institution_id: str) -> Institution | None:
-        item = self._get(keys.institution(institution_id), consistent=False)
+    def get_institution(self, institution_id: str, *, consistent: bool = False) -> Institution | None:
+        item = self._get(keys.institution(institution_id), consistent=consistent)
         return to_institution(item) if item else None
 
     def put_institution(self, institution: Institution) -> None:
@@ -78,22 +77,44 @@ class InstitutionTable(SharedItems):
             found += [to_institution(item) for item in self._batch_get(chunk, consistent=True) if item]
         return sorted(found, key=lambda institution: institution.institution_id)
 
+    def _listed(self, institution_id: str) -> dict[str, Any]:
+        """A transaction item writing the institution's listing entry: every change to an
+        institution writes it, so one registered before the listing existed appears in
+        list-institutions after any operator command on it."""
+        return self._put(keys.institution_listing(institution_id).as_dict(), new=False)
+
     def _update_institution(self, institution_id: str, update: str, values: dict[str, Any]) -> Institution:
-        """One conditional update of an existing institution; ConditionFailed when there is none."""
-        response = self._update(
-            keys.institution(institution_id),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=attribute_values(values),
-            ReturnValues="ALL_NEW",
+        """One conditional update of an existing institution, with its listing entry;
+        ConditionFailed when there is none. Returns it as now stored (operator commands only)."""
+        self._transact(
+            [
+                self._tx_update(
+                    keys.institution(institution_id),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=attribute_values(values),
+                ),
+                self._listed(institution_id),
+            ],
+            ["institution", "listing"],
         )
-        return to_institution(load_item(response["Attributes"]))
+        item = self._get(keys.institution(institution_id))
+        if item is None:  # deleted in between: no operator command deletes one
+            raise ConditionFailed(f"institution {institution_id} is gone")
+        return to_institution(item)
 
     def rotate_api_key(
-        self, institution_id: str, new_hash: str, previous_valid_until: datetime
+        self, institution_id: str, new_hash: str, previous_valid_until: datetime | None
     ) -> Institution:
         """The new hash replaces the current one, which becomes the previous key until
-        `previous_valid_until`; a key rotated out before that is dropped."""
+        `previous_valid_until`; a key rotated out before that is dropped. None: no previous key
+        at all (removed, not valid until a time some clock chose)."""
+        if previous_valid_until is None:
+            return self._update_institution(
+                institution_id,
+                "SET api_key_hash = :new REMOVE previous_api_key_hash, previous_key_valid_until",
+                {":new": new_hash},
+            )
         return self._update_institution(
             institution_id,
             "SET previous_api_key_hash = api_key_hash, api_key_hash = :new, previous_key_valid_until = :until",
@@ -120,8 +141,9 @@ class InstitutionTable(SharedItems):
                     UpdateExpression="ADD institutions :institution",
                     ExpressionAttributeValues=attribute_values({":institution": {institution_id}}),
                 ),
+                self._listed(institution_id),
             ],
-            ["institution", "origin"],
+            ["institution", "origin", "listing"],
         )
 
     def remove_institution_origin(self, institution_id: str, origins: tuple[str, ...], origin: str) -> None:
@@ -142,8 +164,9 @@ class InstitutionTable(SharedItems):
                     UpdateExpression="DELETE institutions :institution",
                     ExpressionAttributeValues=attribute_values({":institution": {institution_id}}),
                 ),
+                self._listed(institution_id),
             ],
-            ["institution", "origin"],
+            ["institution", "origin", "listing"],
         )
         with contextlib.suppress(ConditionFailed):  # another institution still uses it
             self._delete_if(keys.origin(origin), "attribute_not_exists(institutions)")

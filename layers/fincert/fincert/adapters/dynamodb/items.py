@@ -196,8 +196,6 @@ def session_item(s: Session) -> dict[str, Any]:
         "valid_until": millis(s.expires_at),
         "via": s.via,
         "device_id": s.device_id,
-        "allowed_origins": list(s.allowed_origins),
-        "hosted_only": s.hosted_only or None,
         "expires_at": epoch_seconds(s.expires_at),
     }
 
@@ -312,6 +310,14 @@ class SharedItems(Table):
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=attribute_values(values),
         )
+
+    def _with_institution(
+        self, key: keys.Key, institution_id: str
+    ) -> tuple[dict[str, Any] | None, Institution | None]:
+        """An item and the institution a credential names, in one strongly consistent round trip
+        (the authorizer's read: a deactivation shows in the very next request)."""
+        item, institution_item = self._batch_get([key, keys.institution(institution_id)])
+        return item, to_institution(institution_item) if institution_item else None
 
     def _put_history(self, account_id: str, entry: HistoryEntry) -> dict[str, Any]:
         return self._put(history_item(account_id, entry))

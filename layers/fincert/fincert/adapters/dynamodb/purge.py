@@ -93,8 +93,12 @@ class PurgeTable(SharedItems):
         )
         try:
             self._transact([serial, self._put_history(account_id, entry)], ["serial", "history"])
-        except ConditionFailed:
-            return False
+        except ConditionFailed as e:
+            if e.reasons == ["serial"]:
+                return False  # revoked (or expired from its record) before: nothing to do
+            # The audit entry's condition (or anything else): the revocation did not happen,
+            # and the purge must not go on to delete the key of a certificate still "good".
+            raise
         return True
 
     def account_partition(self, account_id: str) -> list[PartitionItem]:

@@ -13,7 +13,6 @@ from fincert.adapters.dynamodb.items import (
     SharedItems,
     session_item,
     to_credential,
-    to_institution,
 )
 from fincert.adapters.dynamodb.table import (
     as_bytes,
@@ -48,9 +47,7 @@ def _to_session(account_id: str, session_id: str, item: dict[str, Any]) -> Sessi
         created_at=from_iso(item["created_at"]),
         expires_at=from_millis(item["valid_until"]),
         via=item["via"],
-        allowed_origins=tuple(item.get("allowed_origins", ())),
         device_id=item.get("device_id"),
-        hosted_only=bool(item.get("hosted_only", False)),
     )
 
 
@@ -152,13 +149,8 @@ class SessionTable(SharedItems):
     def get_session_and_institution(
         self, institution_id: str, account_id: str, session_id: str
     ) -> tuple[Session | None, Institution | None]:
-        """The session and the institution the token names, in one round trip (the authorizer's
-        read, strongly consistent: a deactivation shows in the very next request)."""
-        session_item, institution_item = self._batch_get(
-            [keys.session(account_id, session_id), keys.institution(institution_id)]
-        )
-        session = _to_session(account_id, session_id, session_item) if session_item else None
-        return session, to_institution(institution_item) if institution_item else None
+        item, institution = self._with_institution(keys.session(account_id, session_id), institution_id)
+        return (_to_session(account_id, session_id, item) if item else None), institution
 
     def delete_session(self, account_id: str, session_id: str) -> None:
         with aws_call("DynamoDB"):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fincert.adapters.dynamodb import keys
-from fincert.adapters.dynamodb.items import SharedItems, session_item, to_institution
+from fincert.adapters.dynamodb.items import SharedItems, session_item
 from fincert.adapters.dynamodb.table import (
     as_bytes,
     attribute_values,
@@ -107,12 +107,8 @@ class TicketTable(SharedItems):
     def get_ticket_and_institution(
         self, institution_id: str, ticket_id: str
     ) -> tuple[UiTicket | None, Institution | None]:
-        """The ticket and the institution the window credential names, in one round trip."""
-        ticket_item, institution_item = self._batch_get(
-            [keys.ticket(ticket_id), keys.institution(institution_id)]
-        )
-        ticket = _to_ticket(ticket_item) if ticket_item else None
-        return ticket, to_institution(institution_item) if institution_item else None
+        item, institution = self._with_institution(keys.ticket(ticket_id), institution_id)
+        return (_to_ticket(item) if item else None), institution
 
     def open_ticket(
         self,
