@@ -40,6 +40,7 @@ def test_settings_read_sms_region():
         "ISSUING_CA_KEY_ID": "i",
         "KEY_WRAP_KEY_ID": "w",
         "HMAC_KEY_ID": "h",
+        "CONTENT_MAC_KEY_ID": "c",
         "PKI_BASE_URL": "http://pki.example",
         "CERTIFICATE_POLICY_OID": "1.3.6.1.4.1.32473.1.1",
     }
