@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import (
     ERROR_RESPONSES,
+    PIN_ERROR_RESPONSES,
     CertificateStatusResponse,
     IdentityRequest,
     StatusChangeConfirmRequest,
@@ -43,7 +44,7 @@ def get_certificate() -> CertificateStatusResponse:
     "/v1/certificate/status",
     security=CUSTOMER,
     summary="Suspend or revoke the customer's certificate with their PIN (restoring takes re-verification)",
-    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={200: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["status"],
 )
 def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:

@@ -19,6 +19,7 @@ from fincert.api.app import (
 )
 from fincert.api.models import (
     ERROR_RESPONSES,
+    PIN_ERROR_RESPONSES,
     CertificateStatusResponse,
     DeviceChallengeResponse,
     DeviceConnectionRequest,
@@ -301,7 +302,7 @@ def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
     summary="Sign exactly the ticket's contents, in its formats, for one PIN entry",
     description="The signatures are also the ticket's outcome: the bank's back end reads them with "
     "GET /v1/ui-tickets/{ticket_id}.",
-    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    responses={201: {"description": "Signed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def sign(request: PinRequest) -> Response[SignContentsResponse]:
@@ -383,7 +384,7 @@ def _manager() -> Principal:
     "/v1/window/registrations",
     security=WINDOW,
     summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
-    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Registered"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def register_here(request: PinRequest) -> Response[None]:
@@ -409,7 +410,7 @@ def get_certificate() -> CertificateStatusResponse:
     "/v1/window/certificate/status",
     security=WINDOW,
     summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
-    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={200: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
@@ -424,7 +425,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
     "/v1/window/pin",
     security=WINDOW,
     summary="Change the PIN (the current one, then the new one)",
-    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def change_pin(request: PinChangeRequest) -> Response[None]:
