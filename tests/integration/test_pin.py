@@ -252,3 +252,17 @@ def test_a_right_pin_in_flight_forgives_and_the_wrong_marks_before_it_are_droppe
     )
     assert reset.status == 204
     assert "pin_wrong_slots" not in _account(aws, customer)
+
+
+def test_the_right_pin_registering_a_revoked_certificate_elsewhere_is_refused_and_not_counted(
+    api, aws, gateway, other_bank
+):
+    customer = connected(api)
+    revoked = customer.call("POST", "/v1/certificate/status", {"action": "revoke", "pin": customer.pin})
+    assert revoked.status == 200, revoked.body
+    at_other = Customer(Api(gateway, other_bank["api_key"]), customer.identity, pin=customer.pin)
+    at_other.connect()
+    for _ in range(5):
+        response = at_other.register_here()
+        assert (response.status, _error(response)) == (404, "certificate_not_found")
+    assert _failures(aws, customer) == 0, "the right PIN is never counted as a wrong one"
