@@ -10,7 +10,7 @@ judged and then kept, nothing signed while suspended, revoked or purged, OCSP an
 GET /v1/certificate telling the model's status, the history each bank lists being exactly the
 model's events at that bank (kinds, order, institution), and at most 5 devices.
 
-Examples: LIFECYCLE_EXAMPLES (default 25) sequences of up to LIFECYCLE_STEPS (default 15) steps,
+Examples: LIFECYCLE_EXAMPLES (default 50) sequences of up to LIFECYCLE_STEPS (default 15) steps,
 the same every run; LIFECYCLE_RANDOM=1 draws new ones, LIFECYCLE_NO_SHRINK=1 skips shrinking (the
 README's testing part has a longer hunt). Keys are P-256 (microseconds to make), and each example
 starts from the same table: what it wrote is deleted after it."""
@@ -50,7 +50,7 @@ from tests.support.ocsp import ocsp_request
 from tests.support.people import e164, random_phone
 from tests.support.table import Table, is_credential, plain
 
-EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "50"))
 STEPS = int(os.environ.get("LIFECYCLE_STEPS", "15"))
 
 BANKS = ("demo-bank", "other-bank")
@@ -281,6 +281,33 @@ class Lifecycle(RuleBasedStateMachine):
         else:
             assert 400 <= response.status < 500, response.body
             assert "signatures" not in response.json(), "nothing signs while suspended or revoked"
+
+    @precondition(lambda self: self.model.sessions)
+    @rule(data=st.data(), right=st.booleans())
+    def sign_with_pin(self, data, right):
+        """FinCert's sign call: one PIN entry, the signature released with it."""
+        bank = data.draw(st.sampled_from(sorted(self.model.sessions)))
+        self.tick()
+        m = self.model
+        body = {
+            "contents": [{"text": "이체 10,000원"}],
+            "sign_type": "transfer",
+            "formats": ["raw"],
+            "pin": m.pin if right else WRONG_PIN,
+        }
+        response = self.customer(bank, "POST", "/v1/signatures", body)
+        active = m.active
+        if bank not in m.registered:
+            assert (response.status, code_of(response)) == (403, "institution_not_registered"), response.body
+        elif active is None:
+            assert (response.status, code_of(response)) == (404, "certificate_not_found"), response.body
+        elif active.status == "suspended":
+            assert (response.status, code_of(response)) == (403, "credential_not_active"), response.body
+        elif self.pin_attempt(bank, response, right, 201):
+            assert response.json()["contents"][0]["signatures"], "signed"
+            m.happened("signed", bank)
+        if response.status != 201:
+            assert "contents" not in response.json(), "nothing signed"
 
     # --- PIN change and reset ----------------------------------------------------------------------
     @precondition(lambda self: self.model.sessions)
