@@ -20,7 +20,7 @@ from fincert.api.csc_models import (
 )
 from fincert.api.csc_presentation import credential_info
 from fincert.api.errors import csc_error_body
-from fincert.api.models import ErrorResponse, error_responses
+from fincert.api.models import ErrorResponse, error_responses, with_pin_refusals
 from fincert.api.security import CUSTOMER
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
@@ -100,7 +100,7 @@ def credentials_info(request: CredentialsInfoRequest) -> CredentialsInfoResponse
     security=CUSTOMER,
     summary="PIN -> SAD for numSignatures signatures (bound to the given hashes, if any), valid 5 minutes",
     description="CSC API v1 `credentials/authorize`: checks the PIN (one attempt; 5 wrong ones lock it) and returns a SAD good for `numSignatures` signatures within 5 minutes, bound to `hash` when given. Written to the customer's history, success or failure.",
-    responses={200: {"description": "OK"}, **_ERRORS},
+    responses={200: {"description": "OK"}, **with_pin_refusals(_ERRORS, details=False)},
     tags=["csc"],
 )
 def credentials_authorize(request: AuthorizeRequest) -> AuthorizeResponse:

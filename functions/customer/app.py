@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from fincert.api.app import create_app, lambda_handler, principal, refuse_unknown_query_parameters
 from fincert.api.models import (
     ERROR_RESPONSES,
+    PIN_ERROR_RESPONSES,
     DeviceListResponse,
     DeviceRegisteredResponse,
     DeviceRegisterRequest,
@@ -30,7 +31,7 @@ app = create_app()
     security=CUSTOMER,
     summary="Register the customer's certificate with this institution (타기관 등록); takes the PIN",
     description="타기관 등록: makes the customer's certificate usable at the session's institution. Takes the PIN (one attempt).",
-    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Registered"}, **PIN_ERROR_RESPONSES},
     tags=["customer"],
 )
 def register_institution(request: PinRequest) -> Response[None]:
@@ -43,7 +44,7 @@ def register_institution(request: PinRequest) -> Response[None]:
     security=CUSTOMER,
     summary="Change the PIN (current PIN + new PIN); the customer is notified by SMS",
     description="The current PIN (one attempt) and a new one that meets the PIN policy. The customer is texted.",
-    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["pin"],
 )
 def change_pin(request: PinChangeRequest) -> Response[None]:

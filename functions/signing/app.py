@@ -5,7 +5,7 @@ API key."""
 
 from aws_lambda_powertools.event_handler import Response
 from fincert.api.app import create_app, lambda_handler, principal
-from fincert.api.models import ERROR_RESPONSES
+from fincert.api.models import ERROR_RESPONSES, PIN_ERROR_RESPONSES
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
 from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
@@ -24,7 +24,7 @@ app = create_app()
         "the answer lists, per content in the order sent, its SHA-256 and its signatures. All or "
         "nothing: a wrong PIN or an unusable certificate signs none."
     ),
-    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    responses={201: {"description": "Signed"}, **PIN_ERROR_RESPONSES},
     tags=["signing"],
 )
 def sign_contents(request: SignContentsRequest) -> Response[SignContentsResponse]:

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import (
     ERROR_RESPONSES,
+    PIN_ERROR_RESPONSES,
     CertificateStatusResponse,
     IdentityRequest,
     StatusChangeConfirmRequest,
@@ -45,7 +46,7 @@ def get_certificate() -> CertificateStatusResponse:
     security=CUSTOMER,
     summary="Suspend or revoke the customer's certificate with their PIN (restoring takes re-verification)",
     description="The customer suspends (효력정지) or revokes (폐기) their certificate with their PIN (one attempt). Revocations take an RFC 5280 reason. The very next OCSP answer shows it; the customer is texted. Restoring is 403 `reverification_required`: it takes `POST /v1/status-changes`.",
-    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={200: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["status"],
 )
 def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:

@@ -19,6 +19,7 @@ from fincert.api.app import (
 )
 from fincert.api.models import (
     ERROR_RESPONSES,
+    PIN_ERROR_RESPONSES,
     CertificateStatusResponse,
     DeviceChallengeResponse,
     DeviceConnectionRequest,
@@ -311,7 +312,7 @@ def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
     summary="Sign exactly the ticket's contents, in its formats, for one PIN entry",
     description="The signatures are also the ticket's outcome: the bank's back end reads them with "
     "GET /v1/ui-tickets/{ticket_id}.",
-    responses={201: {"description": "Signed"}, **ERROR_RESPONSES},
+    responses={201: {"description": "Signed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def sign(request: PinRequest) -> Response[SignContentsResponse]:
@@ -398,7 +399,7 @@ def _manager() -> Principal:
     security=WINDOW,
     summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
     description="타기관 등록 in the window: the PIN makes the certificate usable at the ticket's institution.",
-    responses={204: {"description": "Registered"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Registered"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def register_here(request: PinRequest) -> Response[None]:
@@ -426,7 +427,7 @@ def get_certificate() -> CertificateStatusResponse:
     security=WINDOW,
     summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
     description="In a manage window: suspend or revoke with the PIN, as `POST /v1/certificate/status`.",
-    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={200: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
@@ -442,7 +443,7 @@ def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
     security=WINDOW,
     summary="Change the PIN (the current one, then the new one)",
     description="In a manage window: the current PIN, then the new one (the PIN policy applies). The customer is texted.",
-    responses={204: {"description": "Changed"}, **ERROR_RESPONSES},
+    responses={204: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
     tags=["hosted window"],
 )
 def change_pin(request: PinChangeRequest) -> Response[None]:

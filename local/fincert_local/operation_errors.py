@@ -51,6 +51,7 @@ PIN_USE = (
     "pin_format",
     "pin_invalid",
     "pin_locked",
+    "pin_attempt_in_flight",
     "pin_changed",
     "hosted_only_institution",
     "certificate_not_found",

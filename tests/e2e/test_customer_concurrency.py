@@ -57,11 +57,15 @@ def test_fifty_parallel_wrong_pins_are_counted_exactly_and_lock_the_pin(stack):
     responses = race(stack, [lambda http: customer.authorize(pin=WRONG_PIN, http=http)] * 50)
 
     # Five attempts were judged: four wrong (400) and the fifth, which locks (403); the other 45
-    # found the PIN already locked and were not judged at all.
-    assert Counter(outcome(r) for r in responses) == {
-        (400, "pin_invalid"): MAX_PIN_FAILURES - 1,
-        (403, "pin_locked"): 50 - (MAX_PIN_FAILURES - 1),
-    }
+    # found the slots taken and were not judged at all: told "locked" once the five were judged,
+    # "retry" (409) while some of them were still being judged.
+    outcomes = Counter(outcome(r) for r in responses)
+    assert outcomes[(400, "pin_invalid")] == MAX_PIN_FAILURES - 1, outcomes
+    assert outcomes[(403, "pin_locked")] >= 1, outcomes
+    assert outcomes[(403, "pin_locked")] + outcomes[(409, "pin_attempt_in_flight")] == 50 - (
+        MAX_PIN_FAILURES - 1
+    )
+    assert all(r.headers["Retry-After"] == "1" for r in responses if r.status_code == 409)
     assert all("SAD" not in r.json() for r in responses)
     assert outcome(customer.authorize(pin=PIN)) == (403, "pin_locked"), "even the right PIN, once locked"
     assert outcome(customer.sign_content("로그인", "raw")) == (403, "pin_locked")
@@ -87,12 +91,8 @@ def test_a_correct_pin_racing_wrong_ones_forgives_only_the_attempts_before_it(st
         *wrong, right = race(stack, [wrong_pin] * 4 + [right_pin])
 
         assert right.status_code == 200, right.text  # at most 4 failures: never locked
-        # A wrong PIN racing the correct one may be told pin_locked although nothing is locked:
-        # a bug, pinned by test_a_wrong_pin_is_told_locked_only_when_the_pin_is_locked; the
-        # state is what this test judges.
-        assert all(outcome(r) in {(400, "pin_invalid"), (403, "pin_locked")} for r in wrong), [
-            r.text for r in wrong
-        ]
+        # At most 4 wrong PINs are judged: none is told "locked".
+        assert all(outcome(r) == (400, "pin_invalid") for r in wrong), [r.text for r in wrong]
         after, item = failures(customer)
         attempts, cleared = int(item["pin_attempts"]), int(item["pin_cleared"])
         assert attempts == attempts_before + 5, "no lost increment"
@@ -108,6 +108,41 @@ def test_a_correct_pin_racing_wrong_ones_forgives_only_the_attempts_before_it(st
         reset_pin(customer)
 
     print(f"rounds where wrong PINs landed after the correct one: {rounds_with_later_failures}/6")
+
+
+def locked(item: dict) -> bool:
+    """5 wrong PINs judged past the last correct one: what pin_locked must mean."""
+    cleared = int(item.get("pin_cleared", 0))
+    return sum(1 for slot in item.get("pin_wrong_slots", ()) if int(slot) > cleared) >= MAX_PIN_FAILURES
+
+
+def test_right_pins_racing_wrong_ones_are_told_locked_only_when_five_wrong_pins_were_judged(stack):
+    customer = connected(stack)
+    told_to_retry = 0
+    for round_number in range(4):
+        wrong_pin = lambda http: customer.authorize(pin=WRONG_PIN, http=http)  # noqa: E731
+        right_pin = lambda http: customer.authorize(pin=PIN, http=http)  # noqa: E731
+        responses = race(stack, [wrong_pin, right_pin] * MAX_PIN_FAILURES)
+        wrong, right = responses[0::2], responses[1::2]
+
+        assert all(
+            outcome(r) in {(200, ""), (409, "pin_attempt_in_flight"), (403, "pin_locked")} for r in right
+        )
+        assert all(
+            outcome(r) in {(400, "pin_invalid"), (409, "pin_attempt_in_flight"), (403, "pin_locked")}
+            for r in wrong
+        )
+        _, item = failures(customer)
+        said_locked = [r for r in responses if outcome(r) == (403, "pin_locked")]
+        # Nothing resets the count after the race: anyone told "locked" must find it locked.
+        assert not said_locked or locked(item), (round_number, [r.text for r in said_locked], item)
+        told_to_retry += sum(r.status_code == 409 for r in responses)
+        if locked(item):
+            assert outcome(customer.authorize(pin=PIN)) == (403, "pin_locked")
+            reset_pin(customer)
+        else:
+            assert customer.authorize(pin=PIN).status_code == 200, "not locked: the right PIN works"
+    print(f"attempts told to retry: {told_to_retry}")
 
 
 def test_a_correct_pin_resets_the_count_before_the_lock(stack):

@@ -4,6 +4,9 @@ PIN change and reset are audited and notify the customer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from fincert.domain.pin import PIN_ATTEMPT_LIFETIME
 from fincert.wiring import services
 from fincert_local.gateway import recorded_sms
 
@@ -187,3 +190,79 @@ def test_a_pin_taken_from_the_mobile_number_is_refused_at_pin_reset_before_using
         f"/v1/pin-resets/{started['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
     )
     assert ok.status == 204
+
+
+# --- more attempts than slots: answered "in flight", never "locked" before 5 wrong PINs are judged
+def _in_flight(customer: Customer, n: int) -> None:
+    """n attempts that reserved their slot and are still being judged (their requests have not
+    reached KMS yet): reserved as PinChecker reserves them, never judged."""
+    svc = services()
+    for _ in range(n):
+        svc.store.reserve_pin_attempt(customer.account_id, svc.clock.now(), institution_id="demo-bank")
+
+
+def test_a_right_pin_beyond_the_slots_in_flight_is_told_to_retry_not_locked(api, aws, clock):
+    customer = connected(api)
+    _in_flight(customer, 4)
+    wrong = customer.authorize(pin=WRONG)  # the fifth slot, judged wrong: not locked yet
+    assert (wrong.status, _error(wrong)) == (400, "pin_invalid")
+    assert wrong.json()["error_description"]
+    before = _account(aws, customer)
+
+    right = customer.authorize()
+    assert (right.status, _error(right)) == (409, "pin_attempt_in_flight")
+    assert right.header("Retry-After") == "1"
+    assert _account(aws, customer) == before, "no slot, no write"
+    # The window's and the bank API's routes answer the same, in their own error shape.
+    signed = customer.sign_content("로그인", "raw")
+    assert (signed.status, _error(signed)) == (409, "pin_attempt_in_flight")
+
+    # Attempts never judged past any request's lifetime were cut short: they count as failures
+    # (the one leftover a fault may leave), so now the PIN is locked.
+    clock.at = clock.now() + PIN_ATTEMPT_LIFETIME + timedelta(seconds=1)
+    locked = customer.authorize()
+    assert (locked.status, _error(locked)) == (403, "pin_locked")
+
+
+def test_the_fifth_wrong_pin_judged_locks_even_while_attempts_are_in_flight(api, aws):
+    customer = connected(api)
+    for _ in range(4):
+        assert _error(customer.authorize(pin=WRONG)) == "pin_invalid"
+    last = customer.authorize(pin=WRONG)
+    assert (last.status, _error(last)) == (403, "pin_locked")
+    right = customer.authorize()
+    assert (right.status, _error(right)) == (403, "pin_locked"), "5 judged wrong: locked, no retry"
+
+
+def test_a_right_pin_in_flight_forgives_and_the_wrong_marks_before_it_are_dropped(api, aws):
+    customer = connected(api)
+    for _ in range(3):
+        customer.authorize(pin=WRONG)
+    assert len(_account(aws, customer)["pin_wrong_slots"]) == 3
+    assert customer.authorize().status == 200
+    item = _account(aws, customer)
+    assert "pin_wrong_slots" not in item, "a correct PIN drops the marks it forgave: the set stays small"
+    # A PIN reset drops them as well (and restarts the numbering they refer to).
+    customer.authorize(pin=WRONG)
+    assert _account(aws, customer)["pin_wrong_slots"]
+    started = api.post("/v1/pin-resets", customer.identity)
+    code = api.last_sms_code(customer.phone)
+    reset = api.post(
+        f"/v1/pin-resets/{started.json()['verification_id']}/confirm", {"sms_code": code, "new_pin": "246813"}
+    )
+    assert reset.status == 204
+    assert "pin_wrong_slots" not in _account(aws, customer)
+
+
+def test_the_right_pin_registering_a_revoked_certificate_elsewhere_is_refused_and_not_counted(
+    api, aws, gateway, other_bank
+):
+    customer = connected(api)
+    revoked = customer.call("POST", "/v1/certificate/status", {"action": "revoke", "pin": customer.pin})
+    assert revoked.status == 200, revoked.body
+    at_other = Customer(Api(gateway, other_bank["api_key"]), customer.identity, pin=customer.pin)
+    at_other.connect()
+    for _ in range(5):
+        response = at_other.register_here()
+        assert (response.status, _error(response)) == (404, "certificate_not_found")
+    assert _failures(aws, customer) == 0, "the right PIN is never counted as a wrong one"

@@ -318,11 +318,13 @@ def test_reissue_sets_the_new_pin_verifier(world):
 
 def test_reissue_resets_pin_failures(world):
     world.issue()
-    for _ in range(4):  # four wrong PINs: four attempt slots reserved, none forgiven
-        world.store.reserve_pin_attempt(world.account().account_id)
-    assert world.account().pin_failures == 4
+    for _ in range(4):  # four wrong PINs: four attempt slots reserved and judged, none forgiven
+        slot = world.store.reserve_pin_attempt(world.account().account_id, NOW)
+        world.store.pin_judged_wrong(slot)
+    assert (world.account().pin_failures, world.account().pin_judged_failures) == (4, 4)
     world.issue(pin=NEW_PIN)
     assert world.account().pin_failures == 0
+    assert world.account().pin_wrong_slots == frozenset(), "the marks go with the count they belonged to"
 
 
 def test_reissue_keeps_the_account(world):

@@ -175,3 +175,12 @@ class Locked(Forbidden):
 
     code = "pin_locked"
     default_message = "the PIN is locked after too many wrong attempts; reset it through your bank"
+
+
+class PinAttemptInFlight(InProgress):
+    """Every PIN attempt the count allows is taken by attempts not judged yet: this one is not
+    judged either (it would have to be counted before they are), and is not told "locked",
+    which only 5 wrong PINs judged make true. Retrying once they are judged gets an answer."""
+
+    code = "pin_attempt_in_flight"
+    default_message = "other PIN attempts are being checked; retry in a moment"

@@ -152,6 +152,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "pin_phone_number": _api(400, meaning="A new PIN is 6 consecutive digits of the mobile number."),
     "pin_invalid": _api(400, meaning="The PIN is wrong (`details.remaining_attempts`)."),
     "pin_locked": _api(403, meaning="5 wrong PINs locked it, even for the right PIN, until a PIN reset."),
+    "pin_attempt_in_flight": _api(
+        409,
+        meaning="All 5 PIN attempts are taken by attempts still being judged; retry after `Retry-After` "
+        "seconds (no attempt was used). A lock is only ever reported after 5 wrong PINs were judged.",
+    ),
     "pin_changed": _api(409, meaning="The PIN changed while this request used it; try again."),
     # --- devices --------------------------------------------------------------------------------
     "device_key_invalid": _api(

@@ -61,6 +61,43 @@ ERROR_RESPONSES = error_responses(
 )
 
 
+# What every route that takes the customer's current PIN may answer besides its other errors
+# (fincert.domain.pin_attempts), added to the route's error responses by with_pin_refusals.
+_PIN_REFUSALS = {
+    400: "`pin_invalid`: the PIN is wrong, and counted",
+    403: (
+        "`pin_locked`: 5 wrong PINs were judged, so even the right PIN is refused until the"
+        " institution re-verifies the customer and the PIN is reset (or the certificate reissued)"
+    ),
+    409: (
+        "`pin_attempt_in_flight`: all 5 PIN attempts the count allows are taken by attempts still"
+        " being checked; this one was not checked and used none: retry after Retry-After seconds"
+    ),
+}
+
+
+def with_pin_refusals(
+    responses: Mapping[int, OpenAPIResponse], *, details: bool = True
+) -> dict[int, OpenAPIResponse]:
+    """A PIN-taking route's error responses: `responses` with the PIN refusals described
+    (details: the error shape carries `details`, which CSC's does not)."""
+    described: dict[int, OpenAPIResponse] = dict(responses)
+    for status, refusal in _PIN_REFUSALS.items():
+        if status == 400 and details:
+            refusal += " (`details.remaining_attempts`: how many are left)"
+        described[status] = {
+            **responses[status],
+            "description": f"{responses[status]['description']}; {refusal}",
+        }
+    described[409]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+    }
+    return described
+
+
+PIN_ERROR_RESPONSES = with_pin_refusals(ERROR_RESPONSES)
+
+
 class IdentityRequest(StrictModel):
     """The customer as the bank verified them; the service texts them a code."""
 

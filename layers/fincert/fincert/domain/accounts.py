@@ -378,6 +378,9 @@ class AccountService:
         require_secret_entry_allowed(principal)
         correct = self._pins.check(account_id, pin, principal.institution_id, registered_only=False)
         if correct.account.active_credential_id is None:
+            # The right PIN with nothing to register (the certificate was revoked): its slot is
+            # given back, or five such tries would lock the PIN.
+            correct.forgive()
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
         now = self._clock.now()
         try:

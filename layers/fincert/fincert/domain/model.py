@@ -130,6 +130,11 @@ class Account:
     # all attempts up to its own slot (pin_cleared). Failures = the difference; 5 lock the PIN.
     pin_attempts: int = 0
     pin_cleared: int = 0
+    # The slots whose PIN was judged wrong (only those past pin_cleared count), and when the
+    # latest slot was reserved: a full count is a lock only once its attempts are judged wrong or
+    # could no longer be running (fincert.domain.pin_attempts).
+    pin_wrong_slots: frozenset[int] = frozenset()
+    pin_reserved_at: datetime | None = None
     institutions: frozenset[str] = frozenset()  # where the certificate may be used (타기관 등록)
     device_count: int = 0
     last_used_day: str | None = None  # KST, YYYY-MM-DD
@@ -142,7 +147,13 @@ class Account:
 
     @property
     def pin_failures(self) -> int:
+        """Attempts not forgiven: judged wrong, still being judged, or cut short by a fault."""
         return max(self.pin_attempts - self.pin_cleared, 0)
+
+    @property
+    def pin_judged_failures(self) -> int:
+        """The attempts among pin_failures whose PIN was judged wrong."""
+        return sum(1 for slot in self.pin_wrong_slots if slot > self.pin_cleared)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from datetime import timedelta
 
 from fincert.domain.identity import national_phone
 from fincert.errors import WeakPin
@@ -13,6 +14,11 @@ from fincert.ports import KeyManagement
 PIN_VERIFIER_VERSION = "v1"
 # Consecutive wrong PINs that lock the PIN until the institution re-verifies the customer.
 MAX_PIN_FAILURES = 5
+# How long a reserved PIN attempt may still be running. API Gateway ends every request within
+# 29 s (its integration timeout; the functions' own timeouts are shorter): an attempt reserved
+# longer ago than this and never judged was cut short, and counts as a failure
+# (docs/design.md#faults-and-allowed-leftovers).
+PIN_ATTEMPT_LIFETIME = timedelta(seconds=30)
 
 
 def check_pin_format(pin: str) -> None:

@@ -198,12 +198,18 @@ class PinSlots(Protocol):
     def reserve_pin_attempt(
         self,
         account_id: str,
+        now: datetime,
         *,
         credential_id: str | None = None,
         institution_id: str | None = None,
         to_sign: bool = False,
     ) -> PinSlot:
         """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
+        ...
+
+    def pin_judged_wrong(self, slot: PinSlot) -> Account | None:
+        """Marks the slot judged wrong; the account after it, or None when the slot was
+        forgiven or the PIN replaced meanwhile (nothing written)."""
         ...
 
     def pin_accepted(self, slot: PinSlot, today: date, history: HistoryEntry, unlock: PinUnlock) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import (
     PIN_COUNTERS_RESET_ASSIGNMENTS,
+    PIN_COUNTERS_RESET_REMOVALS,
     SharedItems,
     activation_item,
     last_use_assignments,
@@ -18,6 +19,7 @@ from fincert.adapters.dynamodb.items import (
 )
 from fincert.adapters.dynamodb.table import (
     attribute_values,
+    iso,
     load_item,
 )
 from fincert.domain.model import (
@@ -54,18 +56,19 @@ class AccountTable(SharedItems):
     def reserve_pin_attempt(
         self,
         account_id: str,
+        now: datetime,
         *,
         credential_id: str | None = None,
         institution_id: str | None = None,
         to_sign: bool = False,
     ) -> PinSlot:
         """Reserves the next PIN attempt before the PIN is checked, so parallel attempts can
-        never exceed the limit or lose a count. With credential_id / institution_id / to_sign,
-        only when that credential is the active one / that institution is registered / there is
-        an active certificate that is not suspended: an attempt that could not have done what it
-        was for costs no slot."""
+        never exceed the limit or lose a count, and records when (pin_reserved_at). With
+        credential_id / institution_id / to_sign, only when that credential is the active one /
+        that institution is registered / there is an active certificate that is not suspended:
+        an attempt that could not have done what it was for costs no slot."""
         conditions = ["attribute_exists(pk)", "pin_attempts < pin_lock_at"]
-        values: dict[str, Any] = {":one": 1}
+        values: dict[str, Any] = {":one": 1, ":reserved_at": iso(now)}
         if to_sign:
             conditions += [
                 "attribute_exists(active_credential_id)",
@@ -80,7 +83,7 @@ class AccountTable(SharedItems):
         try:
             response = self._update(
                 keys.account(account_id),
-                UpdateExpression="ADD pin_attempts :one",
+                UpdateExpression="SET pin_reserved_at = :reserved_at ADD pin_attempts :one",
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeValues=attribute_values(values),
                 ReturnValues="ALL_NEW",
@@ -90,6 +93,28 @@ class AccountTable(SharedItems):
             raise PinSlotRefused(to_account(account_id, e.stored) if e.stored else None) from e
         item = load_item(response["Attributes"])
         return PinSlot(to_account(account_id, item), int(item["pin_attempts"]))
+
+    def pin_judged_wrong(self, slot: PinSlot) -> Account | None:
+        """Marks the slot's PIN as judged wrong (ADD to pin_wrong_slots), unless the slot was
+        forgiven meanwhile or the PIN was replaced; the account as it is now (None: the mark
+        was not needed or the account is gone, then nothing was written)."""
+        try:
+            response = self._update(
+                keys.account(slot.account.account_id),
+                UpdateExpression="ADD pin_wrong_slots :slots",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND pin_verifier = :checked AND pin_cleared < :slot"
+                    # After a reset the numbering restarts: a slot not reserved since is not ours.
+                    " AND pin_attempts >= :slot"
+                ),
+                ExpressionAttributeValues=attribute_values(
+                    {":slots": {slot.slot}, ":slot": slot.slot, ":checked": slot.account.pin_verifier}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return to_account(slot.account.account_id, load_item(response["Attributes"]))
 
     def pin_accepted(self, slot: PinSlot, today: date, history: HistoryEntry, unlock: PinUnlock) -> None:
         """What a correct PIN does, in one transaction: forgives the attempts up to its slot
@@ -118,6 +143,7 @@ class AccountTable(SharedItems):
             case ReplacePin(pin_verifier):
                 # A new PIN starts a new count: nothing of the old one is forgiven or kept.
                 sets += [PIN_COUNTERS_RESET_ASSIGNMENTS, "pin_verifier = :new_verifier"]
+                removes.append(PIN_COUNTERS_RESET_REMOVALS)
                 values |= pin_counters_reset_values() | {":new_verifier": pin_verifier}
                 forgives = False
             case ApplyStatusChange(status_change):
@@ -136,15 +162,18 @@ class AccountTable(SharedItems):
 
         def attempt(forgive: bool) -> None:
             update_sets, update_values, update_condition = list(sets), dict(values), condition
+            deletes = ""
             if forgive:
                 update_sets.append("pin_cleared = :slot, pin_lock_at = :lock_at")
                 update_values |= {":slot": slot.slot, ":lock_at": slot.slot + MAX_PIN_FAILURES}
                 update_condition += " AND pin_cleared < :slot"
+                deletes = _forget_wrong_slots(slot, update_values)
             expression = (
                 "SET "
                 + ", ".join(update_sets)
                 + (" ADD " + ", ".join(adds) if adds else "")
                 + (" REMOVE " + ", ".join(removes) if removes else "")
+                + deletes
             )
             account_update = self._tx_update(
                 keys.account(account.account_id),
@@ -166,18 +195,18 @@ class AccountTable(SharedItems):
     def forgive_pin_attempt(self, slot: PinSlot) -> None:
         """A correct PIN whose purpose could not be written (another request won a race): its
         slot is forgiven all the same, unless the PIN changed or a later success forgave more."""
+        values: dict[str, Any] = {
+            ":slot": slot.slot,
+            ":lock_at": slot.slot + MAX_PIN_FAILURES,
+            ":checked": slot.account.pin_verifier,
+        }
+        deletes = _forget_wrong_slots(slot, values)
         with contextlib.suppress(ConditionFailed):
             self._update(
                 keys.account(slot.account.account_id),
-                UpdateExpression="SET pin_cleared = :slot, pin_lock_at = :lock_at",
+                UpdateExpression="SET pin_cleared = :slot, pin_lock_at = :lock_at" + deletes,
                 ConditionExpression="attribute_exists(pk) AND pin_verifier = :checked AND pin_cleared < :slot",
-                ExpressionAttributeValues=attribute_values(
-                    {
-                        ":slot": slot.slot,
-                        ":lock_at": slot.slot + MAX_PIN_FAILURES,
-                        ":checked": slot.account.pin_verifier,
-                    }
-                ),
+                ExpressionAttributeValues=attribute_values(values),
             )
 
     # --- customers: PIN reset after re-verification ---------------------------------------------
@@ -190,7 +219,10 @@ class AccountTable(SharedItems):
                 self._use_verification(verification_id),
                 self._tx_update(
                     keys.account(account_id),
-                    UpdateExpression=f"SET pin_verifier = :verifier, {PIN_COUNTERS_RESET_ASSIGNMENTS}, {assignments}",
+                    UpdateExpression=(
+                        f"SET pin_verifier = :verifier, {PIN_COUNTERS_RESET_ASSIGNMENTS}, {assignments}"
+                        f" REMOVE {PIN_COUNTERS_RESET_REMOVALS}"
+                    ),
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues=attribute_values(
                         {":verifier": new_pin_verifier} | pin_counters_reset_values() | values
@@ -231,3 +263,15 @@ class AccountTable(SharedItems):
             ],
             ["verification", "account", "credential", "serial", "history"],
         )
+
+
+def _forget_wrong_slots(slot: PinSlot, values: dict[str, Any]) -> str:
+    """The DELETE clause that drops, with the slot's forgiveness, the wrong-PIN marks its
+    reservation saw: all of them are earlier slots, forgiven with it, so the set holds at most
+    the marks of attempts since the last correct PIN. Marks written after the reservation stay
+    until the next correct PIN (past pin_cleared they no longer count anyway)."""
+    seen = slot.account.pin_wrong_slots
+    if not seen:
+        return ""
+    values[":seen_wrong"] = set(seen)
+    return " DELETE pin_wrong_slots :seen_wrong"

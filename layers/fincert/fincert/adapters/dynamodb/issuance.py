@@ -11,6 +11,7 @@ from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import (
     PIN_COUNTERS_RESET,
     PIN_COUNTERS_RESET_ASSIGNMENTS,
+    PIN_COUNTERS_RESET_REMOVALS,
     credential_item,
     last_use_assignments,
     last_use_attributes,
@@ -145,7 +146,7 @@ class IssuanceTable(SerialTable):
                         f" {PIN_COUNTERS_RESET_ASSIGNMENTS}, updated_at = :now, {last_use}"
                         " ADD institutions :issuer"
                         # A reissue replaces a suspended certificate too; the new one is not.
-                        " REMOVE credential_suspended"
+                        f" REMOVE credential_suspended, {PIN_COUNTERS_RESET_REMOVALS}"
                     ),
                     ConditionExpression=condition,
                     ExpressionAttributeValues=attribute_values(values),

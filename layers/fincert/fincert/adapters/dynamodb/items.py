@@ -71,6 +71,10 @@ PIN_COUNTERS_RESET = {"pin_attempts": 0, "pin_cleared": 0, "pin_lock_at": MAX_PI
 PIN_COUNTERS_RESET_ASSIGNMENTS = ", ".join(f"{name} = :pr_{name}" for name in PIN_COUNTERS_RESET)
 
 
+# ... and with no slot judged wrong: a REMOVE clause beside PIN_COUNTERS_RESET_ASSIGNMENTS.
+PIN_COUNTERS_RESET_REMOVALS = "pin_wrong_slots"
+
+
 def pin_counters_reset_values() -> dict[str, Any]:
     return {f":pr_{name}": value for name, value in PIN_COUNTERS_RESET.items()}
 
@@ -117,6 +121,8 @@ def to_account(account_id: str, item: dict[str, Any]) -> Account:
         active_serial=int(serial, 16) if serial else None,
         pin_attempts=int(item.get("pin_attempts", 0)),
         pin_cleared=int(item.get("pin_cleared", 0)),
+        pin_wrong_slots=frozenset(int(slot) for slot in item.get("pin_wrong_slots", ())),
+        pin_reserved_at=from_iso(item["pin_reserved_at"]) if "pin_reserved_at" in item else None,
         institutions=frozenset(item.get("institutions", ())),
         device_count=int(item.get("device_count", 0)),
         last_used_day=item.get("last_used_day"),
