@@ -1,7 +1,8 @@
 """Operator commands: bootstrap the CA, register an institution. They run wherever the AWS
 credentials are (an operator's shell against AWS, or the local stack against moto):
 
-    fincert-admin bootstrap-ca            (also creates the delegated OCSP responder)
+    fincert-admin bootstrap-ca            (also creates the delegated OCSP responder and the TSA)
+    fincert-admin upgrade                 (an existing deployment: what bootstrap-ca adds that it lacks)
     fincert-admin renew-ocsp-responder [--force]
     fincert-admin register-institution --id demo-bank --name "Demo Bank" --scope enroll
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
 from fincert.domain.institutions import register_institution
 from fincert.domain.model import OcspResponderRecord, Scope
+from fincert.domain.timestamping import TimestampAuthorityRecord
 from fincert.errors import FincertError
 from fincert.wiring import Services, services
 
@@ -37,11 +39,21 @@ def ensure_ocsp_responder(svc: Services, *, force: bool = False) -> tuple[OcspRe
     return svc.ensure_ocsp_responder(force=force)
 
 
+def ensure_timestamp_authority(svc: Services) -> tuple[TimestampAuthorityRecord, bool]:
+    """The TSA's certificate for its KMS key (TSA_KEY_ID), issued once (fincert.domain.timestamping)."""
+    return svc.ensure_timestamp_authority()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fincert-admin", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "bootstrap-ca", help="create the root and issuing CA certificates (once) and the OCSP responder"
+    )
+    commands.add_parser(
+        "upgrade",
+        help="on a deployment bootstrapped by an older version: create what bootstrap-ca now also "
+        "creates (the time-stamping authority's certificate); running it again changes nothing",
     )
     renew = commands.add_parser(
         "renew-ocsp-responder", help="issue a new OCSP responder certificate if it ends within 10 days"
@@ -70,7 +82,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bootstrap-ca":
             chain = bootstrap_ca(svc).chain_pem()
             ensure_ocsp_responder(svc)
+            ensure_timestamp_authority(svc)
             print(chain, end="")
+            return 0
+        if args.command == "upgrade":
+            _, responder_new = ensure_ocsp_responder(svc)
+            tsa, tsa_new = ensure_timestamp_authority(svc)
+            summary = {
+                "ocsp_responder_renewed": responder_new,
+                "tsa_serial": format(tsa.serial_number, "x"),
+                "tsa_created": tsa_new,
+            }
+            print(json.dumps(summary))
             return 0
         if args.command == "renew-ocsp-responder":
             record, renewed = ensure_ocsp_responder(svc, force=args.force)

@@ -20,6 +20,7 @@ from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fincert.adapters.dynamodb.timestamps import TimestampTable
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.devices import DeviceService
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
     from fincert.domain.status_changes import CertificateStatusService
+    from fincert.domain.timestamping import TimestampAuthorityRecord, TimestampService
     from fincert.domain.ui_tickets import UiTicketService
     from fincert.domain.verification import VerificationService
     from fincert.domain.window import WindowService
@@ -207,6 +209,40 @@ class Services:
 
         return IdlePurgeJob(
             store=self.store, kms=self.kms, sms=self.sms, clock=self.clock, settings=self.settings
+        )
+
+    # --- the time-stamping authority (RFC 3161) ------------------------------------------------
+    @cached_property
+    def timestamp_store(self) -> TimestampTable:
+        from fincert.adapters.dynamodb.timestamps import TimestampTable
+
+        return TimestampTable(lambda: self._clients.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def timestamps(self) -> TimestampService:
+        # One per container: it holds the TSA certificate.
+        from fincert.domain.timestamping import TimestampService
+
+        return TimestampService(
+            store=self.timestamp_store,
+            kms=self.kms,
+            clock=self.clock,
+            policy_oid=self.settings.tsa_policy_oid,
+            per_institution_per_minute=self.settings.timestamps_per_institution_per_minute,
+        )
+
+    def ensure_timestamp_authority(self) -> tuple[TimestampAuthorityRecord, bool]:
+        """The TSA's certificate, issued once (bootstrap-ca, upgrade); (the TSA, whether new)."""
+        from fincert.domain.timestamping import ensure_timestamp_authority
+
+        return ensure_timestamp_authority(
+            self.timestamp_store,
+            self.kms,
+            self.clock,
+            self.certificate_authority(),
+            tsa_key_id=self.settings.tsa_key_id,
+            policy_oid=self.settings.tsa_policy_oid,
+            pki_base_url=self.settings.pki_base_url,
         )
 
     def ensure_ocsp_responder(self, *, force: bool = False) -> tuple[OcspResponderRecord, bool]:
