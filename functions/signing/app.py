@@ -47,7 +47,9 @@ def sign_contents(request: SignContentsRequest) -> Response[SignContentsResponse
     summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
     description=(
         "Institution API key only. An invalid signature is a 200 with valid=false and reason codes; "
-        "only input that cannot be judged (not base64, not CMS SignedData, missing content) is a 400."
+        "only input that cannot be judged (not base64, not CMS SignedData, missing content) is a 400. "
+        "A signature with a time-stamp (CAdES-T, or timestamp_token for raw) is judged at its time "
+        "(valid_at): a certificate revoked after it still gives valid=true."
     ),
     responses={200: {"description": "The verdict"}, **ERROR_RESPONSES},
     tags=["signing"],
@@ -59,6 +61,7 @@ def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse
         SignatureFormat(request.format),
         request.signed_content(),
         request.certificate_pem,
+        request.timestamp_token,
     )
     return VerifySignatureResponse.from_domain(result)
 

@@ -73,3 +73,23 @@ def _children(contents: bytes) -> list[bytes]:
         children.append(contents[offset : offset + length])
         offset += length
     return children
+
+
+def signature_value(cms_der: bytes) -> bytes:
+    """The one signer's signature value: what a signature time-stamp's imprint covers."""
+    return cms.ContentInfo.load(cms_der)["content"]["signer_infos"][0]["signature"].native
+
+
+def with_signature_timestamp(cms_der: bytes, token_der: bytes) -> bytes:
+    """The CMS with `token_der` as its signer's signatureTimeStampToken (RFC 3161 appendix A,
+    CAdES-T): what a relying party that timestamps a signature on receipt would make of it."""
+    info = cms.ContentInfo.load(cms_der)
+    signer = info["content"]["signer_infos"][0]
+    signer["unsigned_attrs"] = cms.CMSAttributes(
+        [
+            cms.CMSAttribute(
+                {"type": "signature_time_stamp_token", "values": [cms.ContentInfo.load(token_der)]}
+            )
+        ]
+    )
+    return info.dump(force=False)

@@ -20,6 +20,8 @@ from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from fincert.adapters.dynamodb.timestamps import TimestampTable
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
@@ -151,7 +153,17 @@ class Services:
             clock=self.clock,
             certificate_authority=self.certificate_authority,
             policy_oid=self.settings.certificate_policy_oid,
+            tsa_certificates=self._tsa_certificates,
         )
+
+    def _tsa_certificates(self) -> list[x509.Certificate]:
+        """The TSA's certificate, for a token that does not carry it; none before the TSA is set up."""
+        from fincert.errors import ServiceUnavailable
+
+        try:
+            return [self.timestamps.certificate()]
+        except ServiceUnavailable:
+            return []
 
     # --- the hosted window (docs/hosted-window.md) ---------------------------------------------
     @cached_property
