@@ -1,18 +1,29 @@
 """FinCert-style signing for bank frontends: the customer's session token, the contents as shown,
 the sign type, the formats and one PIN entry -> per content, CMS SignedData (attached or
-detached) and/or a raw signature; and the verify call a relying party's back end makes with its
-API key."""
+detached) and/or a raw signature, each with its evidence (an RFC 3161 time-stamp token and the
+certificate's OCSP answer at signing time); and the verify call a relying party's back end makes
+with its API key, which judges a timestamped signature at its time."""
+
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.app import refuse_before_parsing as refuse_json
 from fincert.api.models import ERROR_RESPONSES
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
-from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
+from fincert.api.verification_models import (
+    MAX_VERIFY_BODY_BYTES,
+    VerifySignatureRequest,
+    VerifySignatureResponse,
+)
 from fincert.domain.sign_requests import SignatureFormat, SignType
+from fincert.errors import FincertError
+from fincert.settings import get_settings
 from fincert.wiring import services
 
 app = create_app()
+VERIFY_PATH = "/v1/signatures/verify"
 
 
 @app.post(
@@ -42,7 +53,7 @@ def sign_contents(request: SignContentsRequest) -> Response[SignContentsResponse
 
 
 @app.post(
-    "/v1/signatures/verify",
+    VERIFY_PATH,
     security=INSTITUTION,
     summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
     description=(
@@ -66,4 +77,11 @@ def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse
     return VerifySignatureResponse.from_domain(result)
 
 
-handler = lambda_handler(app)
+def refuse_before_parsing(event: dict[str, Any]) -> FincertError | None:
+    """The JSON API's checks, with the verify call's own body limit: it takes back a whole
+    signature with its evidence (fincert.api.verification_models.MAX_VERIFY_BODY_BYTES)."""
+    limit = MAX_VERIFY_BODY_BYTES if event.get("resource") == VERIFY_PATH else get_settings().max_body_bytes
+    return refuse_json(event, limit)
+
+
+handler = lambda_handler(app, refuse_before_parsing)

@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from fincert.adapters.dynamodb import keys
-from fincert.admin import main
+from fincert.admin import bootstrap_ca, main
 from fincert.settings import get_settings
 from fincert.wiring import Services, use_services
 
@@ -33,8 +33,9 @@ POLICY = "1.3.6.1.4.1.32473.1.2"
 
 @pytest.fixture
 def tsa(svc, ca):
+    # The `ca` fixture bootstraps as fincert-admin bootstrap-ca does: the TSA is there already.
     record, created = svc.ensure_timestamp_authority()
-    assert created
+    assert not created
     return x509.load_der_x509_certificate(record.certificate_der)
 
 
@@ -90,7 +91,6 @@ def test_openssl_verifies_our_tokens_against_our_chain(api, ca, tsa, tmp_path, a
 
 
 def test_the_tsa_certificate_is_lint_clean_and_fit_for_time_stamping(ca, tsa, tmp_path, svc):
-    svc.ensure_ocsp_responder()
     path = tmp_path / "tsa.pem"
     path.write_bytes(tsa.public_bytes(Encoding.PEM))
     assert_pkilint_clean("lint_pkix_cert", str(path))
@@ -242,12 +242,14 @@ def test_a_kms_fault_gives_the_rate_limit_slot_back(api, tsa, aws, aws_calls, ba
     assert [int(item["count"]) for item in counters] == [0]
 
 
-def test_upgrade_creates_the_tsa_on_an_existing_deployment_once(svc, ca, capsys):
+def test_upgrade_creates_the_tsa_on_an_existing_deployment_once(svc, capsys):
+    bootstrap_ca(svc)  # a deployment bootstrapped before the TSA (and the OCSP responder) existed
     assert main(["upgrade"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["tsa_created"] is True
     assert main(["upgrade"]) == 0
     second = json.loads(capsys.readouterr().out)
+    assert first["ocsp_responder_renewed"] is True
     assert second == first | {"tsa_created": False, "ocsp_responder_renewed": False}
     record = svc.timestamp_store.get_timestamp_authority()
     assert format(record.serial_number, "x") == first["tsa_serial"]

@@ -93,3 +93,14 @@ def with_signature_timestamp(cms_der: bytes, token_der: bytes) -> bytes:
         ]
     )
     return info.dump(force=False)
+
+
+def without_evidence(cms_der: bytes) -> bytes:
+    """The CMS without the time-stamp and the OCSP answer the signing call puts in it: the
+    signature as it was before evidence (the signed part is untouched either way)."""
+    info = cms.ContentInfo.load(cms_der)
+    signed_data = info["content"]
+    signed_data["signer_infos"][0]["unsigned_attrs"] = core.Void()
+    signed_data["crls"] = core.Void()
+    signed_data["version"] = "v1"
+    return info.dump(force=False)

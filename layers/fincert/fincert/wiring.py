@@ -20,6 +20,9 @@ from fincert.ports import Clock, KeyManagement, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
     from cryptography import x509
 
     from fincert.adapters.dynamodb.timestamps import TimestampTable
@@ -27,14 +30,14 @@ if TYPE_CHECKING:
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
-    from fincert.domain.model import OcspResponderRecord
+    from fincert.domain.model import Credential, OcspResponderRecord, Principal
     from fincert.domain.pin_attempts import PinChecker
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
     from fincert.domain.status_changes import CertificateStatusService
-    from fincert.domain.timestamping import TimestampAuthorityRecord, TimestampService
+    from fincert.domain.timestamping import SigningEvidence, TimestampAuthorityRecord, TimestampService
     from fincert.domain.ui_tickets import UiTicketService
     from fincert.domain.verification import VerificationService
     from fincert.domain.window import WindowService
@@ -128,6 +131,23 @@ class Services:
             settings=self.settings,
             pins=self.pins,
             certificate_authority=self.certificate_authority,
+            evidence=self._signing_evidence,
+        )
+
+    def _signing_evidence(
+        self, principal: Principal, credential: Credential, values: Sequence[bytes], now: datetime
+    ) -> SigningEvidence:
+        """A signature's time-stamp tokens and its certificate's OCSP answer (docs/architecture.md:
+        the signing function holds the OCSP responder's key)."""
+        from fincert.domain.timestamping import signing_evidence
+
+        return signing_evidence(
+            self.timestamps,
+            self.revocation_status.good_at,
+            principal,
+            credential.serial_number,
+            values,
+            now,
         )
 
     @cached_property

@@ -13,9 +13,15 @@ from fincert.domain.sign_requests import MAX_CONTENT_BYTES, SignContent
 from fincert.domain.verification import VerificationResult
 from fincert.errors import InvalidRequest
 
-# The body limit (settings.max_body_bytes, 16 KiB) is the real bound, checked before parsing
-# (413); the field limits sit below it so that one oversized field is a 422 naming the field.
-MAX_SIGNATURE_CHARS = 15 * 1024
+# The verify call takes back what the sign call returned, which is larger than the other bodies
+# (settings.max_body_bytes, 16 KiB): an attached CMS with an 8192-byte content, the signer's and
+# the issuing CA's certificates, the time-stamp token with the TSA certificate and the OCSP answer
+# with the responder's is ~16 KB of DER, ~22 K base64 characters; with the content beside it
+# (JSON-escaped Hangul: up to 6 characters a syllable) and a certificate it stays under 64 KiB.
+# The body limit is the real bound, checked before parsing (413); the field limits sit below it so
+# that one oversized field is a 422 naming the field.
+MAX_VERIFY_BODY_BYTES = 64 * 1024
+MAX_SIGNATURE_CHARS = 32 * 1024
 MAX_CERTIFICATE_CHARS = 8 * 1024
 # A TimeStampToken with the TSA certificate is ~2.5 KB of DER.
 MAX_TIMESTAMP_TOKEN_CHARS = 8 * 1024

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 # What asn1crypto may raise on hostile input while it lazily parses: all mean "malformed".
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
+SHA256_OID = "2.16.840.1.101.3.4.2.1"
 # Message imprint algorithms accepted, by OID, with their digest length.
 IMPRINT_ALGORITHMS: dict[str, tuple[str, int]] = {
     "2.16.840.1.101.3.4.2.1": ("sha256", 32),

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
@@ -33,11 +35,15 @@ from fincert.crypto.keys import certificate_public_key, public_key_from_der
 from fincert.crypto.kms_keys import kms_private_key
 from fincert.crypto.x509_profile import PkiUrls, build_tsa_certificate, new_serial_number, tsa_validity
 from fincert.domain.model import PreSigningRecord, Principal, RateLimit
+from fincert.domain.model import TimestampAuthorityRecord as TimestampAuthorityRecord  # re-exported
+from fincert.domain.model import TimestampRecord as TimestampRecord  # re-exported
 from fincert.domain.retention import RECORD_RETENTION
 from fincert.errors import ConditionFailed, ServiceUnavailable
 from fincert.ports import Clock, KeyManagement
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fincert.domain.ca import CertificateAuthority
 
 # A container re-reads the TSA record this often (one GetItem), so a new TSA certificate reaches
@@ -46,30 +52,10 @@ TSA_RELOAD = timedelta(hours=1)
 # The ledger keeps a token's record 5 years (the records rule, docs/design.md) and a margin, so a
 # dispute at the end of the period still finds it.
 TIMESTAMP_RETENTION = RECORD_RETENTION + timedelta(days=30)
+# The signing call's tokens are signed this many at a time (a call makes at most 30 signatures).
+MAX_PARALLEL_SIGNS = 10
 # The pre-signing record's owner fields, for a certificate that belongs to no account.
 TSA_PRESIGN_OWNER = "tsa"
-
-
-@dataclass(frozen=True)
-class TimestampAuthorityRecord:
-    key_id: str
-    certificate_der: bytes
-    serial_number: int
-    not_after: datetime
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class TimestampRecord:
-    """What the ledger keeps of a token: no personal data, only ids, hashes and times."""
-
-    serial_number: int
-    hash_algorithm: str
-    imprint: bytes
-    gen_time: datetime
-    institution_id: str
-    caller: str  # "institution" | "customer"
-    expires_at: datetime
 
 
 class TimestampLedger(Protocol):
@@ -180,6 +166,53 @@ class TimestampService:
     def certificate(self) -> x509.Certificate:
         return self._current().certificate
 
+    def tokens_over(
+        self, values: Sequence[bytes], principal: Principal, now: datetime
+    ) -> tuple[list[bytes], list[TimestampRecord]]:
+        """Signature time-stamp tokens (SHA-256 imprints, certReq) over each of `values`, for the
+        signing call, and what the ledger is to record of them: the caller writes the records in
+        the commit that releases the signatures, so a token is on record exactly when it is
+        returned. Not counted against the TSA route's per-institution limit: each of these
+        signatures already cost a PIN check and a key decryption. The KMS Signs run side by
+        side: N tokens cost N calls but about one call's latency."""
+        tsa = self._current()
+        key = kms_private_key(self._kms, tsa.record.key_id, certificate_public_key(tsa.certificate))
+        caller = "customer" if principal.account_id else "institution"
+        queries = [
+            tsp.TimestampQuery("sha256", tsp.SHA256_OID, hashlib.sha256(v).digest(), None, True, None)
+            for v in values
+        ]
+        serials = [new_serial_number() for _ in values]
+
+        def token(index: int) -> bytes:
+            return tsp.build_token(
+                key=key,
+                tsa_certificate=tsa.certificate,
+                query=queries[index],
+                policy_oid=self._policy_oid,
+                serial_number=serials[index],
+                gen_time=now,
+            )
+
+        if len(values) == 1:
+            tokens = [token(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=min(len(values), MAX_PARALLEL_SIGNS)) as pool:
+                tokens = list(pool.map(token, range(len(values))))
+        records = [
+            TimestampRecord(
+                serial_number=serial,
+                hash_algorithm=query.hash_algorithm,
+                imprint=query.hashed_message,
+                gen_time=now.replace(microsecond=0),
+                institution_id=principal.institution_id,
+                caller=caller,
+                expires_at=now + TIMESTAMP_RETENTION,
+            )
+            for serial, query in zip(serials, queries, strict=True)
+        ]
+        return tokens, records
+
     def _give_back(self, limit: RateLimit) -> None:
         # If this fails too, the slot ages out with its minute; the KMS fault is what the caller hears.
         with contextlib.suppress(ServiceUnavailable):
@@ -268,3 +301,28 @@ def ensure_timestamp_authority(
             raise
         return winner, False
     return record, True
+
+
+@dataclass(frozen=True)
+class SigningEvidence:
+    """What a signing call's signatures carry for a relying party to hold offline: a time-stamp
+    token per signature value (in order), the OCSP response for the signer's certificate at
+    signing time, and the ledger records of the tokens (written with the signatures' commit)."""
+
+    tokens: tuple[bytes, ...]
+    ocsp_response: bytes
+    records: tuple[TimestampRecord, ...]
+
+
+def signing_evidence(
+    timestamps: TimestampService,
+    ocsp_response: Callable[[int, datetime], bytes],
+    principal: Principal,
+    serial_number: int,
+    signature_values: Sequence[bytes],
+    now: datetime,
+) -> SigningEvidence:
+    """`ocsp_response(serial, now)`: a signed "good" answer for a certificate the caller has just
+    read as active (fincert.domain.revocation_status.RevocationStatus.good_at)."""
+    tokens, records = timestamps.tokens_over(signature_values, principal, now)
+    return SigningEvidence(tuple(tokens), ocsp_response(serial_number, now), tuple(records))

@@ -8,13 +8,26 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.issuance import IssuanceTable
 from fincert.adapters.dynamodb.table import as_bytes, attribute_values, epoch_seconds, from_iso, iso
-from fincert.domain.model import RateLimit
-from fincert.domain.timestamping import TimestampAuthorityRecord, TimestampRecord
+from fincert.domain.model import RateLimit, TimestampAuthorityRecord, TimestampRecord
 from fincert.errors import ConditionFailed, RateLimited
+
+
+def timestamp_item(entry: TimestampRecord) -> dict[str, Any]:
+    """A token's ledger item (TSTOKEN#<serial>), also written inside the signing call's commit."""
+    return {
+        **keys.timestamp_token(entry.serial_number).as_dict(),
+        "hash_algorithm": entry.hash_algorithm,
+        "imprint": entry.imprint.hex(),
+        "gen_time": iso(entry.gen_time),
+        "institution_id": entry.institution_id,
+        "caller": entry.caller,
+        "expires_at": epoch_seconds(entry.expires_at),
+    }
 
 
 class TimestampTable(IssuanceTable):
@@ -49,17 +62,7 @@ class TimestampTable(IssuanceTable):
             raise ConditionFailed("a TSA exists already, or its serial was revoked") from e
 
     def record(self, entry: TimestampRecord) -> None:
-        self._put_new(
-            {
-                **keys.timestamp_token(entry.serial_number).as_dict(),
-                "hash_algorithm": entry.hash_algorithm,
-                "imprint": entry.imprint.hex(),
-                "gen_time": iso(entry.gen_time),
-                "institution_id": entry.institution_id,
-                "caller": entry.caller,
-                "expires_at": epoch_seconds(entry.expires_at),
-            }
-        )
+        self._put_new(timestamp_item(entry))
 
     def take_slot(self, limit: RateLimit, now: datetime) -> None:
         window_end = limit.window_start + timedelta(seconds=limit.window_seconds)
