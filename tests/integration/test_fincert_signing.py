@@ -131,7 +131,7 @@ def test_several_contents_of_each_kind_for_one_pin_entry(api, aws_calls, tmp_pat
         check_raw(body["certificate_pem"], base64.b64decode(signature_of(body, index, "raw")), data)
 
     # One signing, one history line: every content's hash in order, the sign type by name and code.
-    (entry,) = signed_history(customer)
+    entry, _warm_up = signed_history(customer)  # newest first
     assert entry["detail"]["hashes"] == ",".join(hashlib.sha256(d).hexdigest() for d in originals)
     assert entry["detail"]["sign_type"] == "contract"
     assert entry["detail"]["sign_type_code"] == "04"

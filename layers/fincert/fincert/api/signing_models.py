@@ -133,11 +133,9 @@ class FormatSignature(StrictModel):
         )
     )
     timestamp_token: str | None = Field(
-        default=None,
         description="raw only: the RFC 3161 TimeStampToken over the signature value, base64 DER; null for CMS",
     )
     ocsp_response: str | None = Field(
-        default=None,
         description="raw only: the OCSPResponse for the certificate at signing time, base64 DER; null for CMS",
     )
 
