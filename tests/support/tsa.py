@@ -100,7 +100,7 @@ def without_evidence(cms_der: bytes) -> bytes:
     signature as it was before evidence (the signed part is untouched either way)."""
     info = cms.ContentInfo.load(cms_der)
     signed_data = info["content"]
-    signed_data["signer_infos"][0]["unsigned_attrs"] = core.Void()
-    signed_data["crls"] = core.Void()
+    signed_data["signer_infos"][0]["unsigned_attrs"] = None
+    signed_data["crls"] = None
     signed_data["version"] = "v1"
     return info.dump(force=False)
