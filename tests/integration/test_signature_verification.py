@@ -497,7 +497,9 @@ def test_bad_input_is_a_4xx_with_a_stable_code_and_writes_nothing(api, aws_calls
         assert not [c for c in aws_calls.calls if c.startswith("kms.") or c.endswith(WRITES)], body
 
     aws_calls.clear()
-    oversized = api.post(VERIFY, body=json.dumps({"signature": "A" * 17 * 1024}).encode())
+    oversized = api.post(
+        VERIFY, body=json.dumps({"signature": "A" * 65 * 1024}).encode()
+    )  # the verify call: 64 KiB
     assert (oversized.status, oversized.json()["error"]["code"]) == (413, "payload_too_large")
 
 
