@@ -13,7 +13,7 @@ ROUND_TRIP_BUDGETS: dict[str, int] = {
     # Ours too: what one FinCert signature cost before the call took several contents (PIN slot,
     # VerifyMac, the credential, the key's Decrypt, the commit), ten contents no more; plus, since
     # every signature carries an RFC 3161 token, the TSA's KMS Sign per signature (1; 10 contents
-    # in 2 formats: 20), made side by side (docs/benchmarks.md).
+    # in 2 formats: 20) (docs/benchmarks.md).
     "POST /v1/signatures": 5 + 1,
     "POST /v1/signatures, 10 contents": 5 + 20,
 }

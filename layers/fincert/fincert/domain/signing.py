@@ -10,7 +10,7 @@ Round trips (docs/design.md#round-trips, budget 3 each):
              of two requests racing with one SAD only one gets its signatures out.
   sign_contents (ours, 5 + one per signature made): reserve a PIN slot (1), KMS VerifyMac (2),
              read the credential (3), KMS Decrypt of the key (4), the TSA's KMS Sign of a time-stamp
-             token per signature (N, side by side: about one call's latency), one transaction:
+             token per signature (N), one transaction:
              forgive the slot, check the certificate is still the active one, write the history
              line and the tokens' ledger records (5 + N). The signatures leave only if it commits.
              Each signature carries its token and the OCSP answer for the certificate, built in
