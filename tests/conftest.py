@@ -151,7 +151,12 @@ def clock(aws: LocalResources) -> FixedClock:
 
 @pytest.fixture
 def ca(svc: Services):
-    return bootstrap_ca(svc)
+    # As fincert-admin bootstrap-ca: the OCSP responder and the TSA too, which every signature's
+    # evidence needs (fincert.domain.timestamping.signing_evidence).
+    authority = bootstrap_ca(svc)
+    svc.ensure_ocsp_responder()
+    svc.ensure_timestamp_authority()
+    return authority
 
 
 @pytest.fixture

@@ -1,18 +1,29 @@
 """FinCert-style signing for bank frontends: the customer's session token, the contents as shown,
 the sign type, the formats and one PIN entry -> per content, CMS SignedData (attached or
-detached) and/or a raw signature; and the verify call a relying party's back end makes with its
-API key."""
+detached) and/or a raw signature, each with its evidence (an RFC 3161 time-stamp token and the
+certificate's OCSP answer at signing time); and the verify call a relying party's back end makes
+with its API key, which judges a timestamped signature at its time."""
+
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.app import refuse_before_parsing as refuse_json
 from fincert.api.models import ERROR_RESPONSES, PIN_ERROR_RESPONSES
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
-from fincert.api.verification_models import VerifySignatureRequest, VerifySignatureResponse
+from fincert.api.verification_models import (
+    MAX_VERIFY_BODY_BYTES,
+    VerifySignatureRequest,
+    VerifySignatureResponse,
+)
 from fincert.domain.sign_requests import SignatureFormat, SignType
+from fincert.errors import FincertError
+from fincert.settings import get_settings
 from fincert.wiring import services
 
 app = create_app()
+VERIFY_PATH = "/v1/signatures/verify"
 
 
 @app.post(
@@ -42,12 +53,14 @@ def sign_contents(request: SignContentsRequest) -> Response[SignContentsResponse
 
 
 @app.post(
-    "/v1/signatures/verify",
+    VERIFY_PATH,
     security=INSTITUTION,
     summary="Verify a signature: its value, its certificate's chain to this CA, and the certificate's status",
     description=(
         "Institution API key only. An invalid signature is a 200 with valid=false and reason codes; "
-        "only input that cannot be judged (not base64, not CMS SignedData, missing content) is a 400."
+        "only input that cannot be judged (not base64, not CMS SignedData, missing content) is a 400. "
+        "A signature with a time-stamp (CAdES-T, or timestamp_token for raw) is judged at its time "
+        "(valid_at): a certificate revoked after it still gives valid=true."
     ),
     responses={200: {"description": "The verdict"}, **ERROR_RESPONSES},
     tags=["signing"],
@@ -59,8 +72,16 @@ def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse
         SignatureFormat(request.format),
         request.signed_content(),
         request.certificate_pem,
+        request.timestamp_token,
     )
     return VerifySignatureResponse.from_domain(result)
 
 
-handler = lambda_handler(app)
+def refuse_before_parsing(event: dict[str, Any]) -> FincertError | None:
+    """The JSON API's checks, with the verify call's own body limit: it takes back a whole
+    signature with its evidence (fincert.api.verification_models.MAX_VERIFY_BODY_BYTES)."""
+    limit = MAX_VERIFY_BODY_BYTES if event.get("resource") == VERIFY_PATH else get_settings().max_body_bytes
+    return refuse_json(event, limit)
+
+
+handler = lambda_handler(app, refuse_before_parsing)

@@ -1,5 +1,5 @@
 """Seed a freshly started local stack: the CA certificates (signed through moto's KMS), the
-delegated OCSP responder, a demo institution allowed to do everything, whose API key is printed
+delegated OCSP responder, the time-stamping authority's certificate, a demo institution allowed to do everything, whose API key is printed
 once, and (when the demo bank site runs) the institution behind that site, registered with the
 site's origin."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fincert.admin import bootstrap_ca, ensure_ocsp_responder
+from fincert.admin import bootstrap_ca, ensure_ocsp_responder, ensure_timestamp_authority
 from fincert.domain.institutions import register_institution
 from fincert.domain.model import Scope
 from fincert.wiring import services, use_services
@@ -28,6 +28,7 @@ def bootstrap(stack: LocalStack, demo_site_origin: str | None = None) -> dict:
     svc = services()
     bootstrap_ca(svc)
     ensure_ocsp_responder(svc)
+    ensure_timestamp_authority(svc)
     _, api_key = register_institution(
         svc.store,
         DEMO_INSTITUTION,
@@ -39,6 +40,7 @@ def bootstrap(stack: LocalStack, demo_site_origin: str | None = None) -> dict:
         "institution_id": DEMO_INSTITUTION,
         "api_key": api_key,
         "ca_chain": f"{stack.gateway_url}/pki/chain.pem",
+        "tsa_url": f"{stack.gateway_url}/v1/timestamps",
     }
     if demo_site_origin is not None:
         # A separate institution, so the API demo (make demo, make sandbox, the e2e tests) keeps

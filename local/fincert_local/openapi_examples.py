@@ -183,11 +183,25 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "contents": [
             {
                 "content_sha256": "6f1ed002ab5595859014ebf0951522d9f8ee4d1a0d2c5d8b5c26e2a5f7fe3b1a",
-                "signatures": [{"format": "cms_detached", "signature": "MIAGCSqGSIb3DQEHAqCAMIACAQEx..."}],
+                "signatures": [
+                    {
+                        "format": "cms_detached",
+                        "signature": "MIAGCSqGSIb3DQEHAqCAMIACAQEx...",
+                        "timestamp_token": None,
+                        "ocsp_response": None,
+                    }
+                ],
             },
             {
                 "content_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                "signatures": [{"format": "cms_detached", "signature": "MIAGCSqGSIb3DQEHAqCAMIACAQEx..."}],
+                "signatures": [
+                    {
+                        "format": "cms_detached",
+                        "signature": "MIAGCSqGSIb3DQEHAqCAMIACAQEx...",
+                        "timestamp_token": None,
+                        "ocsp_response": None,
+                    }
+                ],
             },
         ],
         "certificate_pem": _PEM,
@@ -206,6 +220,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "revoked_at": None,
         "revocation_reason": None,
         "checked_at": "2026-11-30T03:41:00Z",
+        "valid_at": _AT,
+        "timestamp_serial": "5f0e3c2a9b17d4e6",
     },
     "TicketResponse": {
         "ticket_id": "tkt_Q2m9xWc1",

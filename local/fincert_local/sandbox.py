@@ -1,6 +1,8 @@
 """`python -m fincert_local sandbox`: seed a demo customer in the running local stack and print
 what an integrator needs to point a CSC client (pyHanko, iText, SetaPDF) at the service: the
-service URL, a credential ID, a customer session token and the PIN, as one JSON object."""
+service URL, a credential ID, a customer session token and the PIN, and the time-stamping
+authority's URL with the header its requests carry (RFC 3161 over HTTPS, the same session
+token), as one JSON object."""
 
 from __future__ import annotations
 
@@ -42,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
                 "pin": DEMO_PIN,
                 "key_algorithm": issued["key_algorithm"],
                 "ca_chain_url": f"{base}/pki/chain.pem",
+                "tsa_url": f"{base}/v1/timestamps",
+                "tsa_headers": {
+                    "Authorization": f"Bearer {session['session_token']}",
+                    "Content-Type": "application/timestamp-query",
+                },
             },
             indent=2,
         )

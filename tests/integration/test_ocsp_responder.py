@@ -51,7 +51,7 @@ def _ask(gateway, ca, serial: int) -> ocsp.OCSPResponse:
 
 
 def test_responder_certificate_profile_is_pkilint_clean(svc, ca, clock, tmp_path):
-    record, created = ensure_ocsp_responder(svc)
+    record, created = ensure_ocsp_responder(svc, force=True)
     assert created
     cert = x509.load_der_x509_certificate(record.certificate_der)
     cert.verify_directly_issued_by(ca.issuing_certificate)
@@ -124,6 +124,9 @@ def test_the_responder_key_decrypts_only_in_its_own_context(svc, ca, clock):
 
 
 def test_the_daily_schedule_and_the_admin_command_renew(gateway, svc, ca, clock, capsys):
+    # The `ca` fixture made a responder (as bootstrap-ca does): 21 days on, it is due.
+    assert gateway.invoke("OcspResponderFunction", load_event("reconciler_schedule.json"))["renewed"] is False
+    clock.at += timedelta(days=21)
     result = gateway.invoke("OcspResponderFunction", load_event("reconciler_schedule.json"))
     assert result["renewed"] is True
     assert gateway.invoke("OcspResponderFunction", load_event("reconciler_schedule.json"))["renewed"] is False

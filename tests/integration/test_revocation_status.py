@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from fincert.adapters.dynamodb import keys
 from fincert.admin import ensure_ocsp_responder
 from fincert.crl_partitions import crl_partition
 from fincert.crypto.kms_keys import KMS_RAW_MESSAGE_LIMIT
@@ -33,6 +34,7 @@ from tests.support.customers import issue
 from tests.support.in_process import Api
 from tests.support.ocsp import SHA1, ca_files, leaf_of, ocsp_request, openssl, openssl_ocsp_status
 from tests.support.people import ENROLLMENT
+from tests.support.table import typed_key
 from tests.support.verifiers import assert_pkilint_clean
 
 OCSP_TYPE = {"Content-Type": "application/ocsp-request"}
@@ -216,8 +218,10 @@ def test_bad_requests_get_ocsp_errors_or_4xx_and_nothing_is_signed(api, anonymou
     assert not [c for c in aws_calls.calls if c.startswith("kms.")]
 
 
-def test_no_responder_is_503_not_500(api, anonymous, ca):
+def test_no_responder_is_503_not_500(api, anonymous, ca, svc):
     leaf = leaf_of(issue(api))
+    # The `ca` fixture made one, as bootstrap-ca does: a deployment without it is what this is about.
+    svc.clients.dynamodb.delete_item(TableName=svc.settings.table_name, Key=typed_key(keys.OCSP_RESPONDER))
     response = _post(anonymous, ocsp_request(leaf, ca.issuing_certificate))
     assert response.status == 503
     assert response.header("Retry-After")

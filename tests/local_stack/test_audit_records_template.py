@@ -45,6 +45,10 @@ def test_changing_or_deleting_an_audit_entry_is_denied(action):
     assert denied(DENY, action, [AUDIT_KEY])
     # A batch or transaction with one audit key among others is denied as a whole.
     assert denied(DENY, action, [keys.account_pk("acc_x"), AUDIT_KEY])
+    # A time-stamp token's record is an audit record too (RFC 3161 tokens issued).
+    token_key = keys.timestamp_token(0xABC).pk
+    assert token_key.startswith(keys.TIMESTAMP_TOKEN_PREFIX)
+    assert denied(DENY, action, [token_key])
 
 
 def test_the_deny_leaves_every_other_item_and_adding_audit_entries_alone():

@@ -41,7 +41,7 @@ def test_the_documented_demo_issues_a_certificate_that_openssl_verifies(stack, t
     assert "certificate.pem: OK" in demo.stdout
 
 
-def test_the_sandbox_command_prints_settings_a_csc_client_can_use(stack):
+def test_the_sandbox_command_prints_settings_a_csc_client_can_use(stack, tmp_path):
     seeded = subprocess.run(
         [sys.executable, "-m", "fincert_local", "sandbox", "--state", str(stack.state_file)],
         cwd=REPO,
@@ -68,6 +68,35 @@ def test_the_sandbox_command_prints_settings_a_csc_client_can_use(stack):
         timeout=30,
     )
     assert authorized.status_code == 200, authorized.text
+    # The time-stamping authority, with the URL and headers as printed: openssl's own query, and
+    # openssl's verdict on the token against the CA chain and the token's TSA certificate.
+    data = b"a PDF's signature value"
+    (tmp_path / "data.bin").write_bytes(data)
+    query = subprocess.run(
+        ["openssl", "ts", "-query", "-data", "data.bin", "-sha256", "-cert", "-out", "request.tsq"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    assert query.returncode == 0
+    stamped = requests.post(
+        settings["tsa_url"],
+        data=(tmp_path / "request.tsq").read_bytes(),
+        headers=settings["tsa_headers"],
+        timeout=30,
+    )
+    assert stamped.status_code == 200, stamped.text
+    assert stamped.headers["Content-Type"] == "application/timestamp-reply"
+    (tmp_path / "reply.tsr").write_bytes(stamped.content)
+    (tmp_path / "chain.pem").write_bytes(requests.get(settings["ca_chain_url"], timeout=30).content)
+    verified = subprocess.run(
+        ["openssl", "ts", "-verify", "-queryfile", "request.tsq", "-in", "reply.tsr", "-CAfile", "chain.pem"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0 and "Verification: OK" in verified.stdout, verified.stderr
 
 
 def test_the_gateway_enforces_the_authorizer_from_the_template(stack):

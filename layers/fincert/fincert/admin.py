@@ -1,7 +1,8 @@
 """Operator commands. Against the running `make local` they need no setup; against a deployed
 stack, `--stack-name` (fincert.admin_target says where the CLI looks):
 
-    fincert-admin bootstrap-ca            (also creates the delegated OCSP responder)
+    fincert-admin bootstrap-ca            (also creates the delegated OCSP responder and the TSA)
+    fincert-admin upgrade                 (an existing deployment: what bootstrap-ca adds that it lacks)
     fincert-admin renew-ocsp-responder [--force]
     fincert-admin register-institution --id demo-bank --name "Demo Bank" --scope enroll --scope connect
     fincert-admin list-institutions
@@ -40,6 +41,7 @@ from fincert.domain.institutions import (
     set_active,
 )
 from fincert.domain.model import Institution, OcspResponderRecord, Scope
+from fincert.domain.timestamping import TimestampAuthorityRecord
 from fincert.errors import FincertError
 from fincert.wiring import Services, services
 
@@ -59,6 +61,11 @@ def bootstrap_ca(svc: Services) -> CertificateAuthority:
 def ensure_ocsp_responder(svc: Services, *, force: bool = False) -> tuple[OcspResponderRecord, bool]:
     """`renew-ocsp-responder` and bootstrap-ca's responder (Services.ensure_ocsp_responder)."""
     return svc.ensure_ocsp_responder(force=force)
+
+
+def ensure_timestamp_authority(svc: Services) -> tuple[TimestampAuthorityRecord, bool]:
+    """The TSA's certificate for its KMS key (TSA_KEY_ID), issued once (fincert.domain.timestamping)."""
+    return svc.ensure_timestamp_authority()
 
 
 def _print(value: Any) -> None:
@@ -97,7 +104,21 @@ def _origin_arguments(parser: argparse.ArgumentParser) -> None:
 def _bootstrap_ca(svc: Services, args: argparse.Namespace) -> int:
     chain = bootstrap_ca(svc).chain_pem()
     ensure_ocsp_responder(svc)
+    ensure_timestamp_authority(svc)
     print(chain, end="")
+    return 0
+
+
+def _upgrade(svc: Services, args: argparse.Namespace) -> int:
+    _, responder_new = ensure_ocsp_responder(svc)
+    tsa, tsa_new = ensure_timestamp_authority(svc)
+    _print(
+        {
+            "ocsp_responder_renewed": responder_new,
+            "tsa_serial": format(tsa.serial_number, "x"),
+            "tsa_created": tsa_new,
+        }
+    )
     return 0
 
 
@@ -238,7 +259,13 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "bootstrap-ca": Command(
-        "create the root and issuing CA certificates (once) and the OCSP responder", _bootstrap_ca
+        "create the root and issuing CA certificates (once), the OCSP responder and the TSA certificate",
+        _bootstrap_ca,
+    ),
+    "upgrade": Command(
+        "on a deployment bootstrapped by an older version: create what bootstrap-ca now also creates "
+        "(the time-stamping authority's certificate); running it again changes nothing",
+        _upgrade,
     ),
     "renew-ocsp-responder": Command(
         "issue a new OCSP responder certificate if it ends within 10 days",

@@ -36,9 +36,15 @@ STACK_OUTPUTS: dict[str, tuple[str, str | None]] = {
     "PKI_BASE_URL": ("PkiBaseUrl", None),
     "CERTIFICATE_POLICY_OID": ("CertificatePolicyOid", None),
     "CONTENT_MAC_KEY_ID": ("ContentMacKeyId", "ContentMacKey"),
+    "TSA_KEY_ID": ("TsaKeyId", "TsaKey"),
+    "TSA_POLICY_OID": ("TsaPolicyOid", None),
 }
 # Settings that are template parameters: read from the stack's parameters when no output has them.
-STACK_PARAMETERS = {"PKI_BASE_URL": "PkiBaseUrl", "CERTIFICATE_POLICY_OID": "CertificatePolicyOid"}
+STACK_PARAMETERS = {
+    "PKI_BASE_URL": "PkiBaseUrl",
+    "CERTIFICATE_POLICY_OID": "CertificatePolicyOid",
+    "TSA_POLICY_OID": "TsaPolicyOid",
+}
 
 NO_STACK = (
     "no stack found: start the local one (make local), name a deployed one (--stack-name STACK), "

@@ -44,6 +44,11 @@ class Settings:
     metrics_namespace: str = "FinCert"
     # Where SNS sends the SMS from, when the stack's own region has no SNS SMS ("" = the same).
     sms_region: str = ""
+    # The time-stamping authority (fincert.domain.timestamping): its KMS key, the policy its
+    # tokens name, and how many tokens an institution may have signed per minute.
+    tsa_key_id: str = ""
+    tsa_policy_oid: str = "1.3.6.1.4.1.32473.1.2"
+    timestamps_per_institution_per_minute: int = 600
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -72,6 +77,7 @@ class Settings:
             "ui_ticket_ttl_seconds": "UI_TICKET_TTL_SECONDS",
             "window_ttl_seconds": "WINDOW_TTL_SECONDS",
             "ui_tickets_per_institution_per_minute": "UI_TICKETS_PER_INSTITUTION_PER_MINUTE",
+            "timestamps_per_institution_per_minute": "TIMESTAMPS_PER_INSTITUTION_PER_MINUTE",
         }
         for field, name in optional_ints.items():
             if env.get(name):
@@ -84,6 +90,8 @@ class Settings:
             "purge_queue_url": "PURGE_QUEUE_URL",
             "metrics_namespace": "METRICS_NAMESPACE",
             "sms_region": "SMS_REGION",
+            "tsa_key_id": "TSA_KEY_ID",
+            "tsa_policy_oid": "TSA_POLICY_OID",
         }
         for field, name in optional_strings.items():
             if env.get(name):

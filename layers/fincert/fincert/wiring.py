@@ -22,18 +22,25 @@ from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from cryptography import x509
+
+    from fincert.adapters.dynamodb.timestamps import TimestampTable
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
     from fincert.domain.content_macs import ContentMacs
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
-    from fincert.domain.model import OcspResponderRecord
+    from fincert.domain.model import Credential, OcspResponderRecord, Principal
     from fincert.domain.pin_attempts import PinChecker
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob
     from fincert.domain.revocation_status import RevocationStatus
     from fincert.domain.signing import SigningService
     from fincert.domain.status_changes import CertificateStatusService
+    from fincert.domain.timestamping import SigningEvidence, TimestampAuthorityRecord, TimestampService
     from fincert.domain.ui_tickets import UiTicketService
     from fincert.domain.verification import VerificationService
     from fincert.domain.window import WindowService
@@ -148,6 +155,23 @@ class Services:
             certificate_authority=self.certificate_authority,
             metrics=self.metrics,
             content_macs=self.content_macs,
+            evidence=self._signing_evidence,
+        )
+
+    def _signing_evidence(
+        self, principal: Principal, credential: Credential, values: Sequence[bytes], now: datetime
+    ) -> SigningEvidence:
+        """A signature's time-stamp tokens and its certificate's OCSP answer (docs/architecture.md:
+        the signing function holds the OCSP responder's key)."""
+        from fincert.domain.timestamping import signing_evidence
+
+        return signing_evidence(
+            self.timestamps,
+            self.revocation_status.good_at,
+            principal,
+            credential.serial_number,
+            values,
+            now,
         )
 
     @cached_property
@@ -174,7 +198,17 @@ class Services:
             clock=self.clock,
             certificate_authority=self.certificate_authority,
             policy_oid=self.settings.certificate_policy_oid,
+            tsa_certificates=self._tsa_certificates,
         )
+
+    def _tsa_certificates(self) -> list[x509.Certificate]:
+        """The TSA's certificate, for a token that does not carry it; none before the TSA is set up."""
+        from fincert.errors import ServiceUnavailable
+
+        try:
+            return [self.timestamps.certificate()]
+        except ServiceUnavailable:
+            return []
 
     # --- the hosted window (docs/hosted-window.md) ---------------------------------------------
     @cached_property
@@ -233,6 +267,40 @@ class Services:
 
         return IdlePurgeJob(
             store=self.store, kms=self.kms, sms=self.sms, clock=self.clock, settings=self.settings
+        )
+
+    # --- the time-stamping authority (RFC 3161) ------------------------------------------------
+    @cached_property
+    def timestamp_store(self) -> TimestampTable:
+        from fincert.adapters.dynamodb.timestamps import TimestampTable
+
+        return TimestampTable(lambda: self._clients.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def timestamps(self) -> TimestampService:
+        # One per container: it holds the TSA certificate.
+        from fincert.domain.timestamping import TimestampService
+
+        return TimestampService(
+            store=self.timestamp_store,
+            kms=self.kms,
+            clock=self.clock,
+            policy_oid=self.settings.tsa_policy_oid,
+            per_institution_per_minute=self.settings.timestamps_per_institution_per_minute,
+        )
+
+    def ensure_timestamp_authority(self) -> tuple[TimestampAuthorityRecord, bool]:
+        """The TSA's certificate, issued once (bootstrap-ca, upgrade); (the TSA, whether new)."""
+        from fincert.domain.timestamping import ensure_timestamp_authority
+
+        return ensure_timestamp_authority(
+            self.timestamp_store,
+            self.kms,
+            self.clock,
+            self.certificate_authority(),
+            tsa_key_id=self.settings.tsa_key_id,
+            policy_oid=self.settings.tsa_policy_oid,
+            pki_base_url=self.settings.pki_base_url,
         )
 
     def ensure_ocsp_responder(self, *, force: bool = False) -> tuple[OcspResponderRecord, bool]:

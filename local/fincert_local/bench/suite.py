@@ -83,6 +83,7 @@ def bench(
         svc = services()
         bootstrap_ca(svc)
         ensure_ocsp_responder(svc)  # what `fincert-admin bootstrap-ca` creates too
+        svc.ensure_timestamp_authority()  # and the TSA: every signature carries a token
         scopes = [s.value for s in Scope]
         _, api_key = register_institution(svc.store, INSTITUTION_ID, "Demo Bank", scopes)
         ctx = BenchContext(region=stack.region, api_key=api_key, scopes=" ".join(sorted(scopes)))

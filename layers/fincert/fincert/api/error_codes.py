@@ -205,6 +205,14 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "formats_invalid": _api(400, meaning="`formats` is empty or repeats a format."),
     "sign_type_invalid": _api(400, meaning="Not a sign-type name or FinCert's two-digit code."),
     # --- verifying a signature ------------------------------------------------------------------
+    "malformed_timestamp": _api(
+        400,
+        meaning="The timestamp token (`timestamp_token`, or the CMS's signature-timestamp attribute) is not "
+        "one RFC 3161 token in base64 DER.",
+    ),
+    "timestamp_conflict": _api(
+        400, meaning="The CMS carries its own timestamp: send no `timestamp_token` beside it."
+    ),
     "malformed_signature": _api(
         400, meaning="The signature is not base64, not DER CMS SignedData, or not exactly one signer."
     ),
@@ -249,6 +257,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "conflict": _api(409, meaning="The request conflicts with the current state."),
     "gone": _api(410, meaning="No longer available."),
     "rate_limited": _api(429, meaning="Too many requests (`Retry-After`)."),
+    "timestamp_rate_limited": _api(
+        429,
+        meaning="The institution's time-stamp tokens for this minute are spent (each costs a KMS Sign); "
+        "retry after `Retry-After` seconds.",
+    ),
     # --- ours, not the client's -------------------------------------------------------------------
     "service_unavailable": _api(
         503,

@@ -18,6 +18,7 @@ from fincert.domain.sign_requests import (
     MAX_TOTAL_CONTENT_BYTES,
     SIGN_TYPE_CODES,
     ContentSignatures,
+    SignatureFormat,
     SignContent,
     SignedContents,
     SignType,
@@ -123,7 +124,20 @@ class SignContentsRequest(StrictModel):
 
 class FormatSignature(StrictModel):
     format: SignatureFormatName
-    signature: str = Field(description="Base64: DER CMS SignedData, or the raw PKCS#1 v1.5 / ECDSA signature")
+    signature: str = Field(
+        description=(
+            "Base64: DER CMS SignedData, or the raw PKCS#1 v1.5 / ECDSA signature. A CMS carries its "
+            "evidence inside: the RFC 3161 time-stamp token over its signature (signatureTimeStampToken "
+            "unsigned attribute, CAdES-T) and the certificate's OCSP response at signing time (its "
+            "revocation information, RFC 5940)"
+        )
+    )
+    timestamp_token: str | None = Field(
+        description="raw only: the RFC 3161 TimeStampToken over the signature value, base64 DER; null for CMS",
+    )
+    ocsp_response: str | None = Field(
+        description="raw only: the OCSPResponse for the certificate at signing time, base64 DER; null for CMS",
+    )
 
 
 class ContentSignaturesResponse(StrictModel):
@@ -136,11 +150,24 @@ class ContentSignaturesResponse(StrictModel):
     def of(cls, signed: ContentSignatures) -> ContentSignaturesResponse:
         return cls(
             content_sha256=signed.sha256.hex(),
-            signatures=[
-                FormatSignature(format=f.value, signature=base64.b64encode(s).decode())
-                for f, s in signed.signatures.items()
-            ],
+            signatures=[_format_signature(signed, f, s) for f, s in signed.signatures.items()],
         )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _format_signature(
+    signed: ContentSignatures, signature_format: SignatureFormat, signature: bytes
+) -> FormatSignature:
+    evidence = signed.raw_evidence if signature_format == SignatureFormat.RAW else None
+    return FormatSignature(
+        format=signature_format.value,
+        signature=_b64(signature),
+        timestamp_token=_b64(evidence.timestamp_token) if evidence else None,
+        ocsp_response=_b64(evidence.ocsp_response) if evidence else None,
+    )
 
 
 class SignContentsResponse(StrictModel):

@@ -13,10 +13,18 @@ from fincert.domain.sign_requests import MAX_CONTENT_BYTES, SignContent
 from fincert.domain.verification import VerificationResult
 from fincert.errors import InvalidRequest
 
-# The body limit (settings.max_body_bytes, 16 KiB) is the real bound, checked before parsing
-# (413); the field limits sit below it so that one oversized field is a 422 naming the field.
-MAX_SIGNATURE_CHARS = 15 * 1024
+# The verify call takes back what the sign call returned, which is larger than the other bodies
+# (settings.max_body_bytes, 16 KiB): an attached CMS with an 8192-byte content, the signer's and
+# the issuing CA's certificates, the time-stamp token with the TSA certificate and the OCSP answer
+# with the responder's is ~16 KB of DER, ~22 K base64 characters; with the content beside it
+# (JSON-escaped Hangul: up to 6 characters a syllable) and a certificate it stays under 64 KiB.
+# The body limit is the real bound, checked before parsing (413); the field limits sit below it so
+# that one oversized field is a 422 naming the field.
+MAX_VERIFY_BODY_BYTES = 64 * 1024
+MAX_SIGNATURE_CHARS = 32 * 1024
 MAX_CERTIFICATE_CHARS = 8 * 1024
+# A TimeStampToken with the TSA certificate is ~2.5 KB of DER.
+MAX_TIMESTAMP_TOKEN_CHARS = 8 * 1024
 
 
 class VerifySignatureRequest(StrictModel):
@@ -60,6 +68,16 @@ class VerifySignatureRequest(StrictModel):
         max_length=MAX_CERTIFICATE_CHARS,
         description="The signer's certificate (PEM, or base64 DER); required for raw",
     )
+    timestamp_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TIMESTAMP_TOKEN_CHARS,
+        description=(
+            "The RFC 3161 TimeStampToken over the signature value (base64 DER): for raw, as the signing "
+            "call returned it beside it; for a CMS without one of its own. The signature is then judged at "
+            "its time (a CMS that carries one, as signatureTimeStampToken, may not be sent another)"
+        ),
+    )
 
     def signed_content(self) -> SignContent | None:
         """What the relying party holds of the signed content: judged before anything else is
@@ -84,7 +102,7 @@ class VerifySignatureResponse(StrictModel):
     chain_valid: bool = Field(description="The certificate was issued by this service's issuing CA")
     certificate_status: Literal["good", "revoked", "suspended", "expired", "unknown"] = Field(
         description=(
-            "Now, in OCSP's words on purpose (not the valid/suspended/revoked/expired of the other "
+            "Now (not at valid_at), in OCSP's words on purpose (not the valid/suspended/revoked/expired of the other "
             "answers): it judges any signer certificate, and `valid` above is the verdict on the whole "
             "signature; unknown for a certificate that is not this CA's"
         )
@@ -97,7 +115,8 @@ class VerifySignatureResponse(StrictModel):
             "message_digest_attribute_missing|invalid, signing_time_attribute_invalid, "
             "certificate_not_issued_by_ca, certificate_not_for_signing, certificate_revoked, "
             "certificate_suspended, certificate_expired, certificate_status_unknown, "
-            "certificate_not_yet_valid, signing_time_outside_validity"
+            "certificate_not_yet_valid, signing_time_outside_validity, certificate_status_unavailable, "
+            "timestamp_malformed, timestamp_mismatch, timestamp_not_trusted, timestamp_invalid"
         )
     )
     serial: str = Field(description="The signer certificate's serial number, lowercase hex")
@@ -109,6 +128,15 @@ class VerifySignatureResponse(StrictModel):
         description="RFC 5280 CRLReason name; certificateHold when suspended; null otherwise"
     )
     checked_at: datetime
+    valid_at: datetime = Field(
+        description=(
+            "The time the signature was judged at: its RFC 3161 time-stamp (genTime) when it carries a "
+            "good one, so a certificate revoked after it still gives valid=true; otherwise checked_at"
+        )
+    )
+    timestamp_serial: str | None = Field(
+        description="The serial of the time-stamp token valid_at comes from, lowercase hex; null without one"
+    )
 
     @classmethod
     def from_domain(cls, result: VerificationResult) -> VerifySignatureResponse:
@@ -125,4 +153,6 @@ class VerifySignatureResponse(StrictModel):
             revoked_at=result.revoked_at,
             revocation_reason=result.revocation_reason,
             checked_at=result.checked_at,
+            valid_at=result.valid_at,
+            timestamp_serial=result.timestamp_serial,
         )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,9 @@ _CERTIFICATE_ERRORS = (ValueError, x509.InvalidVersion)
 # The SET OF tag (universal, constructed, 17) that replaces [0] IMPLICIT (0xA0), RFC 5652 5.4.
 _SET_OF_TAG = b"\x31"
 _IMPLICIT_0_TAG = 0xA0
+# id-aa-signatureTimeStampToken (RFC 3161 appendix A): an unsigned attribute of the SignerInfo
+# holding a TimeStampToken over the signature value.
+SIGNATURE_TIME_STAMP_TOKEN = "1.2.840.113549.1.9.16.2.14"  # noqa: S105  (an OID, not a secret)
 
 
 def _absent(value: object) -> bool:
@@ -70,6 +74,10 @@ class SignatureCheck:
     content: bytes | None
     signing_time: datetime | None
     problems: tuple[str, ...]
+    # The signature value (what a signature time-stamp token's imprint covers), and the DER token
+    # of the CMS signer's signatureTimeStampToken unsigned attribute (CAdES-T), if it has one.
+    signature_value: bytes = b""
+    timestamp_token: bytes | None = None
 
     @property
     def valid(self) -> bool:
@@ -161,6 +169,8 @@ def _check_signed_data(
     signed_content: bytes | None = embedded if embedded is not None else content
     signed_digest = hashlib.sha256(signed_content).digest() if signed_content is not None else content_sha256
     certificate = _signer_certificate(signed_data, signer)
+    signature_value: bytes = signer["signature"].native
+    token = _timestamp_token(signer)
 
     problems: list[str] = []
     if embedded is not None and content is not None and content != embedded:
@@ -171,12 +181,12 @@ def _check_signed_data(
         problems.append("content_type_unsupported")
     if signer["digest_algorithm"]["algorithm"].native != "sha256":
         problems.append("digest_algorithm_unsupported")
-        return SignatureCheck(certificate, signed_content, None, tuple(problems))
+        return SignatureCheck(certificate, signed_content, None, tuple(problems), signature_value, token)
 
     signed_attrs = signer["signed_attrs"]
     if _absent(signed_attrs) or len(signed_attrs) == 0:
         problems.append("signed_attributes_missing")
-        return SignatureCheck(certificate, signed_content, None, tuple(problems))
+        return SignatureCheck(certificate, signed_content, None, tuple(problems), signature_value, token)
     attributes, signing_time, attribute_problems = _signed_attributes(signed_attrs)
     problems += attribute_problems
     content_type = attributes.get("content_type")
@@ -195,7 +205,21 @@ def _check_signed_data(
         signer["signature"].native,
         _SET_OF_TAG + to_be_signed[1:],
     )
-    return SignatureCheck(certificate, signed_content, signing_time, tuple(problems))
+    return SignatureCheck(certificate, signed_content, signing_time, tuple(problems), signature_value, token)
+
+
+def _timestamp_token(signer: cms.SignerInfo) -> bytes | None:
+    """The DER of the signer's signatureTimeStampToken (RFC 3161 appendix A), if any; more than
+    one token, or one attribute with several values, is not something we can judge."""
+    unsigned = signer["unsigned_attrs"]
+    if _absent(unsigned):
+        return None
+    tokens = [a for a in unsigned if a["type"].dotted == SIGNATURE_TIME_STAMP_TOKEN]
+    if not tokens:
+        return None
+    if len(tokens) != 1 or len(tokens[0]["values"]) != 1:
+        raise SignatureMalformed("malformed_timestamp", "the signer has more than one signature timestamp")
+    return bytes(tokens[0]["values"][0].dump())
 
 
 def _signer_certificate(signed_data: cms.SignedData, signer: cms.SignerInfo) -> x509.Certificate:
@@ -313,10 +337,10 @@ def verify_raw(signature: bytes, certificate: x509.Certificate, content_sha256: 
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, content_sha256, ec.ECDSA(prehashed))
         else:
-            return SignatureCheck(certificate, None, None, ("signature_algorithm_unsupported",))
+            return SignatureCheck(certificate, None, None, ("signature_algorithm_unsupported",), signature)
     except (InvalidSignature, ValueError):
-        return SignatureCheck(certificate, None, None, ("signature_invalid",))
-    return SignatureCheck(certificate, None, None, ())
+        return SignatureCheck(certificate, None, None, ("signature_invalid",), signature)
+    return SignatureCheck(certificate, None, None, (), signature)
 
 
 # --- the certificate ---------------------------------------------------------------------------
@@ -342,3 +366,119 @@ def chain_problems(
     if not subscriber or not (key_usage.digital_signature or key_usage.content_commitment):
         return ("certificate_not_for_signing",)
     return ()
+
+
+# --- signature time-stamp tokens (RFC 3161, CAdES-T) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimestampCheck:
+    """What a signature's time-stamp token says: when (genTime) and by which TSA certificate's
+    serial, and what is wrong with it (stable codes; none = it vouches for this signature value
+    at that time)."""
+
+    gen_time: datetime | None
+    serial: int | None
+    problems: tuple[str, ...]
+
+
+_IMPRINT_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
+def check_timestamp_token(
+    token: bytes,
+    signature_value: bytes,
+    tsa_certificates: Callable[[], Sequence[x509.Certificate]],
+    issuing_ca: x509.Certificate,
+) -> TimestampCheck:
+    """Whether `token` is a TimeStampToken of a TSA our issuing CA certified (critical EKU
+    id-kp-timeStamping only), signed over its TSTInfo, whose imprint is the hash of
+    `signature_value`, made while the TSA certificate was valid. The TSA certificate comes from
+    the token (certReq) or, when it carries none, from `tsa_certificates` (asked only then)."""
+    try:
+        info = cms.ContentInfo.load(token, strict=True)
+        if info["content_type"].native != "signed_data":
+            return TimestampCheck(None, None, ("timestamp_malformed",))
+        signed_data = info["content"]
+        _ = signed_data.native
+        encapsulated = signed_data["encap_content_info"]
+        if encapsulated["content_type"].native != "tst_info" or len(signed_data["signer_infos"]) != 1:
+            return TimestampCheck(None, None, ("timestamp_malformed",))
+        tst_der = encapsulated["content"].contents
+        tst_info = encapsulated["content"].parsed
+        gen_time = tst_info["gen_time"].native
+        serial = int(tst_info["serial_number"].native)
+        imprint = tst_info["message_imprint"]
+        imprint_algorithm = imprint["hash_algorithm"]["algorithm"].native
+        hashed_message = imprint["hashed_message"].native
+        signer = signed_data["signer_infos"][0]
+        sid = signer["sid"]
+        if sid.name != "issuer_and_serial_number":
+            return TimestampCheck(gen_time, serial, ("timestamp_malformed",))
+        embedded = [] if _absent(signed_data["certificates"]) else list(signed_data["certificates"])
+        candidates = [c.dump() for c in embedded if c.name == "certificate"]
+        sid_issuer = sid.chosen["issuer"]
+        sid_serial = sid.chosen["serial_number"].native
+        signed_attrs = signer["signed_attrs"]
+        to_be_signed = None if _absent(signed_attrs) else signed_attrs.dump()
+        attributes = (
+            {} if _absent(signed_attrs) else {a["type"].native: a["values"].native for a in signed_attrs}
+        )
+        digest_algorithm = signer["digest_algorithm"]["algorithm"].native
+        signature_algorithm = signer["signature_algorithm"]
+        signature = signer["signature"].native
+    except _PARSE_ERRORS:
+        return TimestampCheck(None, None, ("timestamp_malformed",))
+    if not isinstance(gen_time, datetime):
+        return TimestampCheck(None, None, ("timestamp_malformed",))
+
+    problems: list[str] = []
+    hash_function = _IMPRINT_ALGORITHMS.get(imprint_algorithm)
+    if hash_function is None or hash_function(signature_value).digest() != hashed_message:
+        problems.append("timestamp_mismatch")
+
+    certificate = _tsa_certificate(candidates, sid_issuer, sid_serial) or next(
+        (
+            c
+            for c in tsa_certificates()
+            if c.serial_number == sid_serial and c.issuer.public_bytes() == sid_issuer.dump()
+        ),
+        None,
+    )
+    if certificate is None or not _is_our_tsa(certificate, issuing_ca):
+        return TimestampCheck(gen_time, serial, (*problems, "timestamp_not_trusted"))
+    if not certificate.not_valid_before_utc <= gen_time <= certificate.not_valid_after_utc:
+        problems.append("timestamp_not_trusted")
+    if (
+        digest_algorithm != "sha256"
+        or to_be_signed is None
+        or to_be_signed[0] != _IMPLICIT_0_TAG
+        or attributes.get("content_type") != ["tst_info"]
+        or attributes.get("message_digest") != [hashlib.sha256(tst_der).digest()]
+    ):
+        return TimestampCheck(gen_time, serial, (*problems, "timestamp_invalid"))
+    if _signature_problems(
+        _public_key(certificate), signature_algorithm, signature, _SET_OF_TAG + to_be_signed[1:]
+    ):
+        problems.append("timestamp_invalid")
+    return TimestampCheck(gen_time, serial, tuple(dict.fromkeys(problems)))
+
+
+def _tsa_certificate(candidates: list[bytes], issuer: object, serial: int) -> x509.Certificate | None:
+    for der in candidates:
+        try:
+            certificate = x509.load_der_x509_certificate(der)
+        except _CERTIFICATE_ERRORS:
+            continue
+        if certificate.serial_number == serial and certificate.issuer.public_bytes() == issuer.dump():  # type: ignore[attr-defined]
+            return certificate
+    return None
+
+
+def _is_our_tsa(certificate: x509.Certificate, issuing_ca: x509.Certificate) -> bool:
+    try:
+        certificate.verify_directly_issued_by(issuing_ca)
+        eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm, x509.ExtensionNotFound):
+        return False
+    return eku.critical and list(eku.value) == [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]

@@ -212,6 +212,7 @@ def _der(tag: int, *contents: bytes) -> bytes:
 
 _SEQUENCE, _SET, _INTEGER, _OCTET_STRING, _UTC_TIME, _CONTEXT_0 = 0x30, 0x31, 0x02, 0x04, 0x17, 0xA0
 _VERSION_1 = bytes.fromhex("020101")
+_VERSION_5 = bytes.fromhex("020105")
 _ID_DATA = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
 _ID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
 _SIGNING_TIME_OID = bytes.fromhex("06092a864886f70d010905")  # 1.2.840.113549.1.9.5
@@ -228,3 +229,74 @@ _SMIME_CAPABILITIES_ATTRIBUTE = bytes.fromhex(
     "303606092a864886f70d01090f31293027300b060960864801650304012a"
     "300b0609608648016503040116300b0609608648016503040102"
 )
+
+
+# --- long-term validation evidence in the CMS (CAdES-T + RFC 5940) ------------------------------
+# Spliced into the DER `cryptography` wrote, not re-encoded through asn1crypto: the structure is
+# fixed, the bytes of everything signed stay as they are, and a call may carry thirty of them.
+
+_CONTEXT_1 = 0xA1
+# id-aa-signatureTimeStampToken (RFC 3161 appendix A) and id-ri-ocsp-response (RFC 5940 2.2).
+_SIGNATURE_TIME_STAMP_TOKEN_OID = bytes.fromhex("060b2a864886f70d010910020e")
+_ID_RI_OCSP_RESPONSE = bytes.fromhex("06082b06010505071002")
+
+
+def _tlvs(data: bytes) -> list[bytes]:
+    """The DER TLVs that make up `data`, each whole (definite lengths only, as DER has)."""
+    items, offset = [], 0
+    while offset < len(data):
+        start = offset
+        offset += 1
+        first = data[offset]
+        offset += 1
+        if first < 0x80:
+            length = first
+        else:
+            count = first & 0x7F
+            length = int.from_bytes(data[offset : offset + count], "big")
+            offset += count
+        offset += length
+        if offset > len(data):
+            raise ValueError("truncated DER")
+        items.append(data[start:offset])
+    return items
+
+
+def _contents(tlv: bytes) -> bytes:
+    first = tlv[1]
+    return tlv[2 + (first & 0x7F if first >= 0x80 else 0) :]
+
+
+def _signed_data_parts(cms_der: bytes) -> list[bytes]:
+    (content_info,) = _tlvs(cms_der)
+    _, explicit = _tlvs(_contents(content_info))
+    (signed_data,) = _tlvs(_contents(explicit))
+    return _tlvs(_contents(signed_data))
+
+
+def cms_signature_value(cms_der: bytes) -> bytes:
+    """The one signer's signature value (what a signature time-stamp covers)."""
+    (signer_info,) = _tlvs(_contents(_signed_data_parts(cms_der)[-1]))
+    signature = [tlv for tlv in _tlvs(_contents(signer_info)) if tlv[0] == _OCTET_STRING]
+    return _contents(signature[-1])
+
+
+def add_evidence(cms_der: bytes, timestamp_token: bytes, ocsp_response: bytes) -> bytes:
+    """The CMS SignedData with its signer's signature time-stamp token as the
+    signatureTimeStampToken unsigned attribute (CAdES-T) and the OCSP response for its
+    certificate in the SignedData's revocation information (RFC 5940: RevocationInfoChoice other,
+    id-ri-ocsp-response). Neither is signed by the signer, so the signature stays valid."""
+    parts = _signed_data_parts(cms_der)
+    if any(tlv[0] == _CONTEXT_1 for tlv in parts):
+        raise ValueError("the SignedData already carries revocation information")
+    signer_infos = parts[-1]
+    (signer_info,) = _tlvs(_contents(signer_infos))
+    signer_fields = _tlvs(_contents(signer_info))
+    if signer_fields[-1][0] == _CONTEXT_1:
+        raise ValueError("the signer already has unsigned attributes")
+    unsigned = _der(_CONTEXT_1, _der(_SEQUENCE, _SIGNATURE_TIME_STAMP_TOKEN_OID, _der(_SET, timestamp_token)))
+    new_signer_infos = _der(_SET, _der(_SEQUENCE, *signer_fields, unsigned))
+    crls = _der(_CONTEXT_1, _der(_CONTEXT_1, _ID_RI_OCSP_RESPONSE, ocsp_response))
+    # RFC 5652 5.1: a SignedData with an `other` revocation choice is version 5 (not signed over).
+    signed_data = _der(_SEQUENCE, _VERSION_5, *parts[1:-1], crls, new_signer_infos)
+    return _der(_SEQUENCE, _ID_SIGNED_DATA, _der(_CONTEXT_0, signed_data))

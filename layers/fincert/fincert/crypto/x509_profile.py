@@ -431,3 +431,74 @@ def build_ocsp_responder_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(responder_public_key), critical=False)
     )
     return _sign(builder, ca_key, ca_certificate)
+
+
+# --- the time-stamping authority (RFC 3161 2.3) ----------------------------------------------
+
+TSA_SUBJECT = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
+        x509.NameAttribute(NameOID.COMMON_NAME, "fincert-cloud Time-Stamping Authority"),
+    ]
+)
+# Tokens are checked against the TSA certificate's validity: five years of signing, then a new
+# certificate (and, by policy, a new KMS key). Never past the issuing CA (_check_issuer).
+TSA_VALIDITY_YEARS = 5
+
+
+def tsa_validity(not_before: datetime, ca_certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """(notBefore, notAfter) of a TSA certificate: TSA_VALIDITY_YEARS, cut at the issuing CA's end."""
+    start, end = _validity(not_before, TSA_VALIDITY_YEARS)
+    return start, min(end, ca_certificate.not_valid_after_utc)
+
+
+def build_tsa_certificate(
+    *,
+    ca_key: CaPrivateKey,
+    ca_certificate: x509.Certificate,
+    tsa_public_key: PublicKey,
+    serial_number: int,
+    not_before: datetime,
+    urls: PkiUrls,
+    policy_oid: str,
+) -> x509.Certificate:
+    """The TSA's certificate, issued by the issuing CA: RFC 3161 2.3 asks for exactly one
+    extendedKeyUsage, id-kp-timeStamping, marked critical; keyUsage digitalSignature only. It is
+    revocable like a subscriber's (AIA OCSP, CRL DP: its SERIAL record is written at issuance),
+    since a relying party judging a timestamp checks the TSA certificate's status too."""
+    start, end = tsa_validity(not_before, ca_certificate)
+    _check_issuer(ca_key, ca_certificate, end)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(TSA_SUBJECT)
+        .issuer_name(ca_certificate.subject)
+        .public_key(tsa_public_key)
+        .serial_number(_serial(serial_number))
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(policy_oid), None)]),
+            critical=False,
+        )
+        .add_extension(authority_key_identifier(ca_certificate), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(tsa_public_key), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(urls.issuing_ca_cert),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(_crl_distribution_points(urls.crl_for(end)), critical=False)
+    )
+    return _sign(builder, ca_key, ca_certificate)

@@ -536,11 +536,39 @@ class ApplyStatusChange:
 
 
 @dataclass(frozen=True)
+class TimestampAuthorityRecord:
+    """The time-stamping authority: its KMS key and the certificate the issuing CA gave it."""
+
+    key_id: str
+    certificate_der: bytes
+    serial_number: int
+    not_after: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TimestampRecord:
+    """What the time-stamping authority's ledger keeps of a token (fincert.domain.timestamping):
+    no personal data, only ids, hashes and times."""
+
+    serial_number: int
+    hash_algorithm: str
+    imprint: bytes
+    gen_time: datetime
+    institution_id: str
+    caller: str  # "institution" | "customer"
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class ReleaseSignature:
     """A FinCert signature already made: returned only if this credential is still the active,
-    unsuspended one when the acceptance commits (a suspension racing the signature wins)."""
+    unsuspended one when the acceptance commits (a suspension racing the signature wins). Its
+    time-stamp tokens are recorded in the same commit (fincert.domain.timestamping): a token is
+    on record exactly when it is returned."""
 
     credential_id: str
+    timestamps: tuple[TimestampRecord, ...] = ()
 
 
 PinUnlock = GrantActivation | RegisterInstitution | ReplacePin | ApplyStatusChange | ReleaseSignature

@@ -38,6 +38,7 @@ from threading import Lock
 from typing import TYPE_CHECKING, Protocol
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from fincert.crl_partitions import is_live
@@ -208,6 +209,24 @@ class RevocationStatus:
             revoked_at=revoked_at,
             revocation_reason=reason,
             nonce=query.nonce,
+        )
+
+    def good_at(self, serial_number: int, now: datetime) -> bytes:
+        """A signed "good" OCSPResponse about one of our certificates that the caller has just
+        read as active (the signing call's credential record, checked again by its commit): the
+        evidence a signature carries of its certificate's status at signing time. SHA-1 CertID,
+        what RFC 5019 clients and openssl compute; no nonce (nobody asked)."""
+        ca = self._ca()
+        responder = self._current_responder()
+        return ocsp.build_response(
+            issuer_certificate=ca.issuing_certificate,
+            responder_key=responder.key,
+            responder_certificate=responder.certificate,
+            serial_number=serial_number,
+            cert_id_hash=hashes.SHA1(),  # noqa: S303  (CertID matching, not a signature)
+            status="good",
+            this_update=now,
+            next_update=min(now + OCSP_VALIDITY, responder.certificate.not_valid_after_utc),
         )
 
     def _current_responder(self) -> _Responder:

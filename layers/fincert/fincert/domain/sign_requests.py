@@ -153,11 +153,22 @@ class SignContent:
 
 
 @dataclass(frozen=True)
+class RawEvidence:
+    """What a raw signature has no place for (a CMS carries both inside): the RFC 3161 token
+    over the signature value and the OCSP response for the certificate at signing time."""
+
+    timestamp_token: bytes
+    ocsp_response: bytes
+
+
+@dataclass(frozen=True)
 class ContentSignatures:
-    """One content's signatures: its SHA-256 and one signature per format asked, in that order."""
+    """One content's signatures: its SHA-256 and one signature per format asked, in that order;
+    a raw signature's evidence beside it."""
 
     sha256: bytes
     signatures: dict[SignatureFormat, bytes]
+    raw_evidence: RawEvidence | None = None
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,14 @@ Round trips (docs/design.md#round-trips, budget 3 each):
              spend the SAD and write the history line in one transaction (3). The SAD is spent in
              the step that releases the signatures: a fault before it leaves the SAD usable, and
              of two requests racing with one SAD only one gets its signatures out.
-  sign_contents (ours, 5 whatever the number of contents and formats): reserve a PIN slot (1),
-             KMS VerifyMac (2), read the credential (3), KMS Decrypt of the key (4), one
-             transaction: forgive the slot, check the certificate is still the active one, write
-             the history line (5). The signatures leave only if it commits.
+  sign_contents (ours, 5 + one per signature made): reserve a PIN slot (1), KMS VerifyMac (2),
+             read the credential (3), KMS Decrypt of the key (4), the TSA's KMS Sign of a time-stamp
+             token per signature (N), one transaction:
+             forgive the slot, check the certificate is still the active one, write the history
+             line and the tokens' ledger records (5 + N). The signatures leave only if it commits.
+             Each signature carries its token and the OCSP answer for the certificate, built in
+             memory from the credential just read (the responder's key is loaded once per
+             container: a GetItem and a KMS Decrypt on a cold start, nothing warm).
 The subscriber key is decrypted in Lambda memory for each request and dropped with it: CSC SCAL1-
 like sole control enforced by IAM, KMS encryption context and the PIN, not an HSM (docs/).
 """
@@ -34,8 +38,10 @@ from fincert.crypto.keys import KeyAlgorithm, private_key_from_kms_decryption
 from fincert.crypto.signatures import (
     SignatureScheme,
     SubscriberKey,
+    add_evidence,
     build_cms,
     build_detached_cms_over_digest,
+    cms_signature_value,
     resolve_scheme,
 )
 from fincert.domain.access import require_customer, require_secret_entry_allowed
@@ -58,6 +64,7 @@ from fincert.domain.sign_requests import (  # re-exported: the signing API of th
     SHA256_LENGTH,
     ContentKind,
     ContentSignatures,
+    RawEvidence,
     SignatureFormat,
     SignContent,
     SignedContents,
@@ -71,9 +78,13 @@ from fincert.ports import Clock, KeyManagement, Metrics
 from fincert.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.timestamping import SigningEvidence
+
+    # (the customer, the credential signing, the signature values in order, now) -> the evidence
+    EvidenceMaker = Callable[[Principal, Credential, Sequence[bytes], datetime], SigningEvidence]
 
 
 class SigningStorage(AccountReads, SignatureActivations, Protocol):
@@ -119,6 +130,7 @@ class SigningService:
         settings: Settings,
         pins: PinChecker,
         certificate_authority: Callable[[], CertificateAuthority],
+        evidence: EvidenceMaker,
         content_macs: ContentMacs,
         metrics: Metrics = NO_METRICS,
     ):
@@ -130,6 +142,7 @@ class SigningService:
         self._pins = pins
         self._certificate_authority = certificate_authority
         self._metrics = metrics
+        self._evidence = evidence
 
     # --- CSC credentials/list and credentials/info ---------------------------------------------
     def list_credentials(self, principal: Principal) -> list[str]:
@@ -317,12 +330,19 @@ class SigningService:
             raise
         key = self._private_key(credential)
         issuing = self._certificate_authority().issuing_certificate
+        made = [
+            {f: _sign(f, content, key, credential, issuing, now) for f in formats} for content in contents
+        ]
+        values = [
+            signature if f == SignatureFormat.RAW else cms_signature_value(signature)
+            for signatures in made
+            for f, signature in signatures.items()
+        ]
+        evidence = self._evidence(principal, credential, values, now)
+        tokens = iter(evidence.tokens)
         signed = tuple(
-            ContentSignatures(
-                content.sha256,
-                {f: _sign(f, content, key, credential, issuing, now) for f in formats},
-            )
-            for content in contents
+            _with_evidence(content.sha256, signatures, tokens, evidence.ocsp_response)
+            for content, signatures in zip(contents, made, strict=True)
         )
         try:
             correct.accept(
@@ -341,7 +361,7 @@ class SigningService:
                     hashes=",".join(self._content_macs.of(c.sha256) for c in signed),
                     via="fincert",
                 ),
-                ReleaseSignature(credential.credential_id),
+                ReleaseSignature(credential.credential_id, evidence.records),
             )
         except ConditionFailed:
             current = self._store.get_account(account_id)
@@ -374,6 +394,22 @@ class SigningService:
         # Straight out of KMS authenticated decryption under its context: no RSA re-validation
         # (see private_key_from_kms_decryption). Loaded per request, never cached.
         return private_key_from_kms_decryption(der)
+
+
+def _with_evidence(
+    sha256: bytes, signatures: dict[SignatureFormat, bytes], tokens: Iterator[bytes], ocsp_response: bytes
+) -> ContentSignatures:
+    """A content's signatures with their evidence: inside each CMS, beside the raw one."""
+    with_evidence: dict[SignatureFormat, bytes] = {}
+    raw = None
+    for signature_format, signature in signatures.items():
+        token = next(tokens)
+        if signature_format == SignatureFormat.RAW:
+            with_evidence[signature_format] = signature
+            raw = RawEvidence(token, ocsp_response)
+        else:
+            with_evidence[signature_format] = add_evidence(signature, token, ocsp_response)
+    return ContentSignatures(sha256, with_evidence, raw)
 
 
 def _sign(

@@ -19,7 +19,7 @@ from fincert.domain.accounts import AccountService, Connected, VerificationStart
 from fincert.domain.devices import DeviceChallengeIssued, DeviceService
 from fincert.domain.enrollment import EnrollmentService, IssuedCertificate
 from fincert.domain.model import Credential, Principal, VerificationPurpose
-from fincert.domain.sign_requests import SignatureFormat, SignedContents, SignType
+from fincert.domain.sign_requests import RawEvidence, SignatureFormat, SignedContents, SignType
 from fincert.domain.signing import SigningService
 from fincert.domain.stores import AccountReads, Institutions, Sessions, UiTickets
 from fincert.domain.ticket_records import TicketPurpose, TicketStatus, UiTicket
@@ -214,7 +214,9 @@ class WindowService:
                     {
                         "content_sha256": content.sha256.hex(),
                         "signatures": [
-                            {"format": f.value, "signature": base64.b64encode(value).decode()}
+                            _signature_outcome(
+                                f.value, value, content.raw_evidence if f.value == "raw" else None
+                            )
                             for f, value in content.signatures.items()
                         ],
                     }
@@ -334,3 +336,20 @@ def _unredeemable(stored: UiTicket | None, secret: str, opener_origin: str, now:
             "the page that opened this window is not the ticket's origin", code="origin_mismatch"
         )
     return Conflict("the ticket was already used", code="ticket_used")
+
+
+def _signature_outcome(
+    signature_format: str, value: bytes, evidence: RawEvidence | None
+) -> dict[str, object]:
+    """One signature as the bank reads it from the ticket, as POST /v1/signatures answers it: a raw
+    signature's time-stamp token and OCSP answer beside it (a CMS carries them inside)."""
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return {
+        "format": signature_format,
+        "signature": b64(value),
+        "timestamp_token": b64(evidence.timestamp_token) if evidence else None,
+        "ocsp_response": b64(evidence.ocsp_response) if evidence else None,
+    }

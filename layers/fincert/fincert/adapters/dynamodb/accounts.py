@@ -22,6 +22,7 @@ from fincert.adapters.dynamodb.table import (
     iso,
     load_item,
 )
+from fincert.adapters.dynamodb.timestamps import timestamp_item
 from fincert.domain.model import (
     Account,
     ApplyStatusChange,
@@ -154,11 +155,14 @@ class AccountTable(SharedItems):
                 values |= change.account_values
                 items += change.items
                 names += ["credential", "serial"]
-            case ReleaseSignature(credential_id):
+            case ReleaseSignature(credential_id, timestamps):
                 condition += (
                     " AND active_credential_id = :signed_with AND attribute_not_exists(credential_suspended)"
                 )
                 values[":signed_with"] = credential_id
+                # The signatures' time-stamp tokens are on record exactly when they are returned.
+                items += [self._put(timestamp_item(record)) for record in timestamps]
+                names += ["timestamp"] * len(timestamps)
 
         def attempt(forgive: bool) -> None:
             update_sets, update_values, update_condition = list(sets), dict(values), condition

@@ -9,6 +9,7 @@ Nothing here imports boto3.
   ORIGIN#<origin>      ORIGIN             the institutions that registered a browser origin (CORS)
   CA                   CA                 the CA's certificates and KMS key ids
   CA                   OCSP_RESPONDER     the delegated OCSP responder's certificate and wrapped key
+  CA                   TSA                the time-stamping authority's certificate and KMS key id
   PERSON#<index>       PERSON             blind index of name|phone|birth date -> account id
   ACCT#<account>       ACCOUNT            PIN verifier and attempt counters, active credential,
                                           registered institutions, device count, last use
@@ -30,6 +31,7 @@ Nothing here imports boto3.
   SERIAL#<hex>         SERIAL             pre-signing record, then the revocation record
   RATE#<scope>#<subj>  <window start>     rate-limit counter (TTL)
   PURGE#<account>      PURGE              an idle purge's audit record, no personal data (TTL)
+  TSTOKEN#<hex>        TSTOKEN            a timestamp token issued: imprint, time, caller (TTL 5 years+)
 
 Sparse index `due` (due_pk, due_sk): only items some job must act on, sharded (IDLE_SHARDS) so
 one index partition never takes every account's daily write:
@@ -78,6 +80,8 @@ SERIAL_SK = "SERIAL"
 
 CERTIFICATE_AUTHORITY = Key("CA", "CA")
 OCSP_RESPONDER = Key("CA", "OCSP_RESPONDER")
+TIMESTAMP_AUTHORITY = Key("CA", "TSA")
+TIMESTAMP_TOKEN_PREFIX = "TSTOKEN#"  # noqa: S105  (a key prefix, not a secret)
 
 
 def institution(institution_id: str) -> Key:
@@ -169,6 +173,10 @@ def serial(serial_number: int) -> Key:
 
 def rate_limit(scope: str, subject: str, window_start: str) -> Key:
     return Key(f"{RATE_LIMIT_PREFIX}{scope}#{subject}", window_start)
+
+
+def timestamp_token(serial_number: int) -> Key:
+    return Key(TIMESTAMP_TOKEN_PREFIX + serial_hex(serial_number), "TSTOKEN")
 
 
 def purge_record(account_id: str) -> Key:
