@@ -34,9 +34,11 @@ from tests.support.table import Table, credentials, item, serial_record, table_i
 from tests.support.verifiers import assert_pkilint_clean
 
 _serialize = TypeSerializer().serialize
-LAST_USE = kst(2026, 11, 25, 23, 30)
-WARN_DAY = kst(2027, 10, 26, 0, 1)
-PURGE_DAY = kst(2027, 11, 25, 0, 0, 1)
+# After the CA and the TSA exist (the `ca` fixture bootstraps them at the real time): a signature's
+# time-stamp needs a TSA certificate valid at the clock's moment.
+LAST_USE = kst(2027, 11, 25, 23, 30)
+WARN_DAY = kst(2028, 10, 26, 0, 1)
+PURGE_DAY = kst(2028, 11, 25, 0, 0, 1)
 # What an audit entry or a serial record must never hold besides names, phones and birth dates.
 PRIVATE_ATTRIBUTES = {
     "identity_ciphertext",
@@ -73,6 +75,7 @@ def busy_customer(api) -> Customer:
 
 def test_audit_entries_leave_the_account_partition_with_their_ttl_fixed_at_write(api, clock):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = busy_customer(api)
     [credential] = credentials(customer.account_id).values()
     not_after = credential["not_after"]
@@ -90,6 +93,7 @@ def test_audit_entries_leave_the_account_partition_with_their_ttl_fixed_at_write
 
 def test_a_purge_keeps_audit_entries_and_serial_records_without_personal_data(api, clock, ca):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = busy_customer(api)
     account_id = customer.account_id
     leaf = leaf_of(customer.issued)
@@ -151,6 +155,7 @@ def test_a_purge_keeps_audit_entries_and_serial_records_without_personal_data(ap
 
 def test_ocsp_for_an_expired_certificate_is_pkilint_clean(api, clock, ca, tmp_path):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = connected(api)
     leaf = leaf_of(customer.issued)
     customer.issue()  # a reissue: the first certificate is revoked, superseded
@@ -172,6 +177,7 @@ def test_the_service_never_changes_or_deletes_an_audit_entry(api, clock, aws_cal
     IAM would judge it: none is denied (the deny breaks no flow), and every audit entry is put
     only if new (IAM cannot say that; the code must)."""
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     aws_calls.clear()
     customer = busy_customer(api)
     assert (
@@ -221,6 +227,7 @@ def _audit_puts(operation: str, params: dict) -> list[dict]:
 
 def test_history_cursors_stay_within_the_audit_partition(api, clock):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = connected(api)
     for _ in range(3):
         assert customer.authorize().status == 200
@@ -236,6 +243,7 @@ def test_authentication_failures_are_audited(api, clock):
     well as a wrong PIN: each leaves an audit entry (no personal data), kept by the retention rule
     even without the account read for its certificate's end (the longest validity assumed)."""
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = connected(api)
     verification_id = customer.start_connection()
     assert api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": "000000"}).status == 400
@@ -270,6 +278,7 @@ def test_the_services_own_revocations_are_audited_with_them(api, clock):
     """A reissue's and the idle purge's revocations are status changes too: each writes its audit
     entry in the transaction that revokes (a renewal's: tests/integration/test_renewal_job.py)."""
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = connected(api)
     first_serial = keys.serial_hex(leaf_of(customer.issued).serial_number)
     customer.issue()  # a reissue supersedes the first certificate
@@ -334,6 +343,7 @@ def history_lines(customer: Customer) -> list[tuple[str, str]]:
 
 def test_a_purge_of_an_account_from_before_the_audit_partition_keeps_its_history(api, clock):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = busy_customer(api)
     account_id = customer.account_id
     legacy = as_written_before_audit_partition(account_id)
@@ -354,6 +364,7 @@ def test_a_purge_of_an_account_from_before_the_audit_partition_keeps_its_history
 
 def test_migrate_history_copies_every_legacy_line_once_and_history_shows_them(api, clock, capsys):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = busy_customer(api)
     legacy = as_written_before_audit_partition(customer.account_id)
     assert history_lines(customer) == [], "history reads AUDIT# only"
@@ -380,6 +391,7 @@ def test_migrate_history_copies_every_legacy_line_once_and_history_shows_them(ap
 
 def test_migrate_history_resumes_from_the_key_it_printed(api, clock, capsys, monkeypatch):
     clock.at = LAST_USE
+    ensure_ocsp_responder(services())  # as the daily job keeps it: signatures carry its answer
     customer = busy_customer(api)
     legacy = as_written_before_audit_partition(customer.account_id)
     store = services().store

@@ -92,6 +92,7 @@ class Model:
     history: list[tuple[str, str]] = field(default_factory=list)  # (event, institution), oldest first
     renewals: int = 0
     account_id: str = ""
+    issuer: str = ""  # the bank the active certificate was issued through (renewal keeps it)
 
     @property
     def active(self) -> Cert | None:
@@ -206,12 +207,15 @@ class Lifecycle(RuleBasedStateMachine):
         if not m.account:  # the first issuance, or the first after a purge: a new account
             m.account, m.registered, m.devices, m.history, m.sessions = True, set(), [], [], {}
             m.account_id = self.env.table.account_of(issued["credential_id"])
-        if m.active is not None:
-            m.revoke(m.active, "superseded")
+        superseded = m.active
+        if superseded is not None:
+            m.revoke(superseded, "superseded")
         m.certs.insert(0, Cert(issued["credential_id"], leaf.serial_number, leaf, auto_renew))
-        m.pin, m.failures = pin, 0
+        m.pin, m.failures, m.issuer = pin, 0, bank
         m.registered.add(bank)
         m.happened("issued", bank)
+        if superseded is not None:  # the reissue's revocation is an audit line of its own, after it
+            m.happened("status_changed", bank)
 
     # --- connection and registration -------------------------------------------------------------
     @precondition(lambda self: self.model.account)
@@ -432,13 +436,15 @@ class Lifecycle(RuleBasedStateMachine):
         assert result["failed"] == [], result
         if not (active.auto_renew and active.status == "valid"):
             return
-        # A new certificate of the same account, same PIN; the old one superseded. No history line:
-        # renewal is not the customer's doing.
+        # A new certificate of the same account, same PIN; the old one superseded. Both are audit
+        # lines at the issuing bank (the issuance, then the revocation it makes).
         m.revoke(active, "superseded")
         credential = self.env.table.active_credential(m.account_id)
         assert credential is not None
         leaf = x509.load_der_x509_certificate(bytes(credential["certificate"]))
         m.certs.insert(0, Cert(credential["credential_id"], leaf.serial_number, leaf, True))
+        m.happened("issued", m.issuer)
+        m.happened("status_changed", m.issuer)
 
     @precondition(
         lambda self: (

@@ -64,8 +64,15 @@ def test_only_issuance_renewal_the_window_and_the_pki_functions_sign_with_the_is
     assert _allowed("kms:Sign", "RootCaKey") == {"PkiFunction"}, "the root signs only its CRL"
 
 
-def test_only_the_pki_function_unwraps_the_ocsp_responder_key():
-    assert _allowed("kms:Decrypt", "SubscriberKeyWrapKey", "ocsp-responder") == {"PkiFunction"}
+def test_only_the_ocsp_signers_unwrap_the_ocsp_responder_key():
+    """The PKI function answers OCSP; the signing and window functions put the OCSP answer at
+    signing time into every signature's evidence (docs/architecture.md: an exposure accepted
+    instead of giving them Sign on the issuing CA's key). No other function may unwrap it."""
+    assert _allowed("kms:Decrypt", "SubscriberKeyWrapKey", "ocsp-responder") == {
+        "PkiFunction",
+        "SigningFunction",
+        "WindowFunction",
+    }
 
 
 def test_every_key_wrap_permission_names_its_purposes():
