@@ -18,7 +18,7 @@ from fincert.api.csc_models import (
     SignHashRequest,
     SignHashResponse,
 )
-from fincert.api.csc_presentation import credential_info
+from fincert.api.csc_presentation import api_base_url, credential_info
 from fincert.api.errors import csc_error_body
 from fincert.api.models import ErrorResponse, error_responses, with_pin_refusals
 from fincert.api.security import CUSTOMER
@@ -51,7 +51,7 @@ _ERRORS[401] = {
 @app.post(
     "/csc/v1/info",
     summary="Service information",
-    description="CSC API v1 `info`: the service's name, region, languages and the methods it implements. Needs no token.",
+    description="CSC API v1 `info`: the service's name, region, languages and the methods it implements, and (vendor extension `x-fincert-tsa-url`) the RFC 3161 time-stamping service's URL. Needs no token.",
     responses={200: {"description": "OK"}, **_ERRORS},
     tags=["csc"],
 )
@@ -66,6 +66,7 @@ def info(request: InfoRequest) -> InfoResponse:
         description="Cloud-held financial certificates (금융인증서)",
         authType=["external"],
         methods=["credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"],
+        tsa_url=f"{api_base_url(app.current_event.raw_event)}/v1/timestamps",
     )
 
 

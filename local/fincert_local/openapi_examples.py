@@ -260,6 +260,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "description": "Cloud-held financial certificates",
         "authType": ["basic"],
         "methods": ["credentials/list", "credentials/info", "credentials/authorize", "signatures/signHash"],
+        "x-fincert-tsa-url": "https://api.fincert.example/v1/timestamps",
     },
     "CredentialsListResponse": {"credentialIDs": [_CREDENTIAL]},
     "CredentialsInfoResponse": {

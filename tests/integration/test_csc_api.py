@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from fincert.api.csc_presentation import api_base_url
 
 from tests.support.customers import Customer, connected, digest_b64
 from tests.support.in_process import Api
@@ -52,6 +53,16 @@ def test_info_is_public_and_names_the_methods(api):
     body = response.json()
     assert body["specs"].startswith("1.0")
     assert "signatures/signHash" in body["methods"]
+
+
+def test_info_names_the_time_stamping_service_in_a_vendor_field(api):
+    url = api.post("/csc/v1/info", {}, api_key="").json()["x-fincert-tsa-url"]
+    assert url.endswith("/v1/timestamps")
+    # The named URL is this API's TSA: an RFC 3161 query sent there (with the caller's
+    # credentials) is answered, not 404.
+    path = url[url.index("/v1/timestamps") :]
+    response = api.post(path, {})
+    assert response.status != 404, response.body
 
 
 def test_credentials_list_and_info_describe_the_registered_credential(api):
@@ -332,3 +343,22 @@ def test_a_count_written_as_an_integral_json_number_is_that_count(api):
     )
     listed = customer.call("POST", "/csc/v1/credentials/list", {"maxResults": 10.0})
     assert listed.status == 200 and listed.json()["credentialIDs"] == [customer.credential_id]
+
+
+@pytest.mark.parametrize(
+    ("host", "proto", "expected"),
+    [
+        (
+            "abc123.execute-api.ap-northeast-2.amazonaws.com",
+            "https",
+            "https://abc123.execute-api.ap-northeast-2.amazonaws.com/live",
+        ),
+        ("api.fincert.example", "https", "https://api.fincert.example"),
+        ("127.0.0.1:8080", None, "http://127.0.0.1:8080"),
+    ],
+    ids=["execute-api-carries-the-stage", "custom-domain-maps-it-at-root", "local-gateway"],
+)
+def test_the_tsa_url_is_the_api_base_the_caller_reached(host, proto, expected):
+    headers = {"Host": host} | ({"X-Forwarded-Proto": proto} if proto else {})
+    event = {"headers": headers, "requestContext": {"domainName": host, "stage": "live"}}
+    assert api_base_url(event) == expected

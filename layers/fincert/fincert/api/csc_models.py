@@ -89,6 +89,12 @@ class InfoResponse(CscResponse):
     description: str
     authType: list[str]
     methods: list[str]
+    # CSC v1 `info` has no field for a time-stamping service; a vendor extension names ours, for
+    # clients building PAdES B-T/B-LT/B-LTA signatures (pyHanko's HTTPTimeStamper) around signHash.
+    tsa_url: str = Field(
+        serialization_alias="x-fincert-tsa-url",
+        description="Vendor extension: the RFC 3161 time-stamping service (POST application/timestamp-query with the session token or an institution API key).",
+    )
 
 
 class CredentialsListRequest(CscRequest):

@@ -1,10 +1,13 @@
 """How CSC v1 `credentials/info` presents a credential: its key, its certificate (with the chain
-and the DN/validity details the request asks for) and its PIN."""
+and the DN/validity details the request asks for) and its PIN; and the API's own base URL, as the
+caller reached it, for the URLs `info` names."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -16,6 +19,22 @@ from fincert.domain.model import Credential
 from fincert.domain.signing import MAX_SIGNATURES_PER_SAD
 
 _P256_OID = "1.2.840.10045.3.1.7"
+
+
+def api_base_url(event: Mapping[str, Any]) -> str:
+    """The API's base URL as this request reached it. The execute-api host carries the stage as
+    the path's first segment; a custom domain maps the stage at its root (no base path), and so
+    does the local gateway. API Gateway always sends X-Forwarded-Proto (https); the local gateway
+    serves plain http and sends none."""
+    context = event.get("requestContext") or {}
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    host = str(context.get("domainName") or headers.get("host") or "localhost")
+    scheme = str(headers.get("x-forwarded-proto") or "http").split(",")[0].strip().lower()
+    if scheme not in ("http", "https"):
+        scheme = "https"
+    stage = context.get("stage")
+    prefix = f"/{stage}" if stage and ".execute-api." in host else ""
+    return f"{scheme}://{host}{prefix}"
 
 
 def _csc_time(moment: datetime) -> str:
