@@ -366,23 +366,25 @@ def build_subscriber_certificate(
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False)
         .add_extension(authority_key_identifier(ca_certificate), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subscriber_public_key), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
-                    ),
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(urls.issuing_ca_cert),
-                    ),
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(_issued_certificate_aia(urls), critical=False)
         .add_extension(_crl_distribution_points(urls.crl_for(end)), critical=False)
     )
     return _sign(builder, ca_key, ca_certificate)
+
+
+def _issued_certificate_aia(urls: PkiUrls) -> x509.AuthorityInformationAccess:
+    """Where a relying party asks about a certificate the issuing CA signed: its OCSP responder
+    and the issuing CA's certificate (RFC 5280 4.2.2.1)."""
+    return x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(urls.issuing_ca_cert)
+            ),
+        ]
+    )
 
 
 # --- the delegated OCSP responder (RFC 6960 4.2.2.2) -----------------------------------------
@@ -485,20 +487,7 @@ def build_tsa_certificate(
         )
         .add_extension(authority_key_identifier(ca_certificate), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(tsa_public_key), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(urls.ocsp)
-                    ),
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(urls.issuing_ca_cert),
-                    ),
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(_issued_certificate_aia(urls), critical=False)
         .add_extension(_crl_distribution_points(urls.crl_for(end)), critical=False)
     )
     return _sign(builder, ca_key, ca_certificate)
