@@ -38,7 +38,7 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from tests.e2e.test_csc_pyhanko import PinAuthorization, blank_pdf, sign_with_csc
+from tests.support.csc_client import PinAuthorization, blank_pdf, sign_with_csc
 from tests.support.customers import Customer, connected
 from tests.support.stack import RunningStack, served_root
 
