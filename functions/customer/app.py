@@ -6,8 +6,15 @@ import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal, refuse_unknown_query_parameters
+from fincert.api.history_query import (
+    HISTORY_QUERY_PARAMETERS,
+    ContentSha256Filter,
+    HistoryCursor,
+    HistoryLimit,
+    content_digest,
+)
 from fincert.api.models import (
     ERROR_RESPONSES,
     PIN_ERROR_RESPONSES,
@@ -108,20 +115,13 @@ def remove_device(
     tags=["customer"],
 )
 def list_history(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
-    content_sha256: Annotated[
-        str | None,
-        Query(
-            pattern=r"^[0-9a-fA-F]{64}$",
-            description="Only the signatures of the content with this SHA-256 (hex): the history"
-            " keeps contents as keyed values, which the service computes for this digest",
-        ),
-    ] = None,
+    limit: HistoryLimit = 20,
+    cursor: HistoryCursor = None,
+    content_sha256: ContentSha256Filter = None,
 ) -> HistoryPageResponse:
-    refuse_unknown_query_parameters(app, {"limit", "cursor", "content_sha256"})
-    digest = bytes.fromhex(content_sha256) if content_sha256 else None
-    return HistoryPageResponse.of(services().accounts.list_history(principal(app), limit, cursor, digest))
+    refuse_unknown_query_parameters(app, HISTORY_QUERY_PARAMETERS)
+    page = services().accounts.list_history(principal(app), limit, cursor, content_digest(content_sha256))
+    return HistoryPageResponse.of(page)
 
 
 @app.delete(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -133,7 +134,7 @@ def lambda_handler(
     return handler
 
 
-def refuse_unknown_query_parameters(app: APIGatewayRestResolver, allowed: set[str]) -> None:
+def refuse_unknown_query_parameters(app: APIGatewayRestResolver, allowed: AbstractSet[str]) -> None:
     """Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore."""
     if set(app.current_event.query_string_parameters or {}) - allowed:
         raise errors.InvalidRequest("unknown query parameters", code="unknown_parameter")
