@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fincert_local.template import repo_root
+
 HANDLER_CHILD = Path(__file__).with_name("handler_child.py")
 FLOOR_CHILD = Path(__file__).with_name("floor_child.py")
 CHILD_TIMEOUT_S = 180
@@ -41,6 +43,9 @@ class ChildRunner:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
+            # The layer of this checkout, where Lambda puts it (/opt/python): not whichever
+            # checkout the venv's editable install points at.
+            "PYTHONPATH": str(repo_root() / "layers" / "fincert"),
         }
 
     def run(
