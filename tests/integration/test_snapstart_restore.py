@@ -12,11 +12,19 @@ import random
 import pytest
 import snapshot_restore_py
 from fincert import snapstart
+from fincert.adapters import clients as aws_clients
 from fincert.errors import ConfigurationError
 from fincert.settings import get_settings
 from fincert.wiring import services
 
 from tests.support.customers import Customer
+
+
+@pytest.fixture(autouse=True)
+def _no_prepared_session_left():
+    # A session prepared before a simulated snapshot and never taken must not reach other tests.
+    yield
+    aws_clients._prepared.clear()
 
 
 def _run_before_snapshot_hooks() -> None:
@@ -50,6 +58,9 @@ def test_a_restored_copy_builds_new_clients_and_keys_and_goes_on_serving(api):
     settings = get_settings()
 
     _run_before_snapshot_hooks()
+    # What the snapshot keeps of boto3: a session with botocore's data parsed, and no credentials.
+    [prepared] = aws_clients._prepared
+    assert prepared._session._credentials is None
     _run_after_restore_hooks()
 
     after = services()
@@ -57,6 +68,7 @@ def test_a_restored_copy_builds_new_clients_and_keys_and_goes_on_serving(api):
     assert after.clients is not clients
     assert after.clients.dynamodb is not dynamodb
     assert after.clients.kms is not kms
+    assert after.clients._session is prepared
     # The content-MAC key and the decrypted OCSP responder key are fetched from KMS again.
     assert after.content_macs is not content_macs
     assert after.revocation_status is not revocation_status

@@ -49,7 +49,13 @@ def test_every_api_function_runs_through_a_published_alias_with_snapstart_as_the
     value, apply_on
 ):
     api = _api_functions()
-    assert {"AuthorizerFunction", "SigningFunction", "CscFunction", "EnrollmentFunction", "PkiFunction"} <= api
+    assert {
+        "AuthorizerFunction",
+        "SigningFunction",
+        "CscFunction",
+        "EnrollmentFunction",
+        "PkiFunction",
+    } <= api
     for function_id in sorted(api):
         properties = RESOURCES[function_id]["Properties"]
         # SnapStart snapshots published versions only; the alias is what the API invokes.

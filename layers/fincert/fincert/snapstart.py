@@ -31,8 +31,10 @@ generation, no signature, no TLS at init). `random`'s shared generator is reseed
 all the same: botocore draws its retry jitter from it, and copies restored from one snapshot would
 otherwise back off from a throttled table in step.
 
-What is kept: the imported modules (most of a cold start) and the settings, parsed from the
-version's environment, which a restore does not change.
+What is kept: the imported modules (most of a cold start), the settings, parsed from the
+version's environment, which a restore does not change, and botocore's parsed service models and
+endpoint rules (fincert.adapters.clients.prepare_session: a session with no client yet, so with no
+credentials and no connection), which the first clients made after the restore are built from.
 """
 
 from __future__ import annotations
@@ -43,15 +45,19 @@ from threading import Lock
 
 _lock = Lock()
 _registered = False
+# What the API's functions call (SQS: the jobs' planners only, which have no SnapStart).
+_SERVICES = ("dynamodb", "kms", "sns")
 
 
 def before_snapshot() -> None:
     """Warm what every restored copy may share, and keep the composition root out of the snapshot."""
     from fincert import wiring
+    from fincert.adapters.clients import prepare_session
     from fincert.settings import get_settings
 
     # A missing or malformed variable then fails the version's publication, not a customer's request.
     get_settings()
+    prepare_session(_SERVICES)
     wiring.drop_services()
 
 
