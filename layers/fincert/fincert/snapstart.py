@@ -4,9 +4,9 @@ With SnapStart, Lambda runs a function version's initialisation once, snapshots 
 that environment, and starts every later environment of the version from the snapshot, for as
 long as the version is invoked. So whatever the snapshot holds is shared by many environments,
 restored minutes or days after it was taken. fincert.wiring registers these hooks when it is
-imported, which every function that makes AWS calls does at init; the hooks only run where
-Lambda's runtime has its `snapshot_restore_py` (python3.12+ managed runtimes). Elsewhere (tests,
-the local stack) registering does nothing.
+imported, which every function that makes AWS calls does at init, with the runtime's
+`snapshot_restore_py` (python3.12+ managed runtimes; without it registering does nothing). Only a
+runtime that snapshots runs them, and the tests, which simulate one.
 
 What must not be in the snapshot, or not survive a restore, is everything the composition root
 (fincert.wiring.Services) holds, so both hooks drop it and the next request builds it again:
@@ -55,7 +55,7 @@ def before_snapshot() -> None:
     from fincert.adapters.clients import prepare_session
     from fincert.settings import get_settings
 
-    # A missing or malformed variable then fails the version's publication, not a customer's request.
+    # A missing or malformed variable then raises while the version is published, not at a request.
     get_settings()
     prepare_session(_SERVICES)
     wiring.drop_services()
