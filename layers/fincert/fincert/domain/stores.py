@@ -203,8 +203,11 @@ class PinSlots(Protocol):
         credential_id: str | None = None,
         institution_id: str | None = None,
         to_sign: bool = False,
+        token: str | None = None,
     ) -> PinSlot:
-        """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
+        """Raises PinSlotRefused(account as stored, or None) when the condition fails. A second
+        call with the same token (a retry of a call whose answer was lost) is answered with the
+        slot the first one reserved, reserving none; without a token, each call is new."""
         ...
 
     def pin_judged_wrong(self, slot: PinSlot) -> Account | None:
