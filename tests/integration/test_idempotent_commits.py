@@ -11,8 +11,11 @@ included, is what its retry sends. moto honours tokens only through the local co
 
 from __future__ import annotations
 
-from tests.support.customers import connected, digest_b64
-from tests.support.table import account_item
+from fincert.adapters.dynamodb import keys
+
+from tests.support.customers import Customer, connected, digest_b64, enroll
+from tests.support.people import CUSTOMER, PHONE, PIN
+from tests.support.table import account_item, item
 
 TRANSACTION = "dynamodb.TransactWriteItems"
 UPDATE = "dynamodb.UpdateItem"
@@ -82,3 +85,54 @@ def test_a_right_pin_whose_slot_reservation_answer_was_lost_is_answered_as_made(
     assert response.status == 200, response.body
     assert _failures(customer.account_id) == 0
     assert customer.sign_hash(response.json()["SAD"], [digest]).status == 200
+
+
+def test_a_confirm_whose_enrollment_claim_answer_was_lost_issues_the_certificate(api, aws_calls):
+    enrollment_id = enroll(api)
+    code = api.last_sms_code(PHONE)
+    aws_calls.lose_next_answer(UPDATE)  # the confirm's first write: the claim (attempt + lease)
+    response = api.post(f"/v1/enrollments/{enrollment_id}/confirm", {"sms_code": code, "pin": PIN})
+    assert response.status == 201, response.body
+    assert int(item(keys.enrollment(enrollment_id))["attempts"]) == 1
+
+
+def test_a_right_sms_code_whose_claim_answer_was_lost_at_the_last_attempt_connects(api, aws_calls):
+    customer = Customer(api, CUSTOMER)
+    customer.issue()
+    verification_id = customer.start_connection()
+    right = api.last_sms_code(customer.phone)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(4):
+        assert api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": wrong}).status == 400
+    aws_calls.lose_next_answer(UPDATE)  # the confirm's first write: the claim of the last attempt
+    response = api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": right})
+    assert response.status == 201, response.body
+
+
+def test_a_wrong_sms_code_whose_claim_answer_was_lost_counts_one_attempt(api, aws_calls):
+    customer = Customer(api, CUSTOMER)
+    customer.issue()
+    verification_id = customer.start_connection()
+    right = api.last_sms_code(customer.phone)
+    wrong = "000000" if right != "000000" else "111111"
+    aws_calls.lose_next_answer(UPDATE)
+    response = api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": wrong})
+    assert response.json()["error"]["details"]["remaining_attempts"] == 4
+    assert api.post(f"/v1/connections/{verification_id}/confirm", {"sms_code": right}).status == 201
+
+
+def test_an_attempt_given_back_after_a_fault_whose_answer_was_lost_is_given_back_once(api, aws_calls):
+    customer = Customer(api, CUSTOMER)
+    customer.issue()
+    verification_id = customer.start_connection()
+    right = api.last_sms_code(customer.phone)
+    wrong = "000000" if right != "000000" else "111111"
+    confirm = f"/v1/connections/{verification_id}/confirm"
+    assert api.post(confirm, {"sms_code": wrong}).json()["error"]["details"]["remaining_attempts"] == 4
+    # The code cannot be checked (KMS fails): the attempt is given back, and that write's
+    # answer is lost, so botocore sends it again.
+    aws_calls.fail_next("kms.Decrypt")
+    aws_calls.lose_next_answer(UPDATE, after=1)  # past the claim: the refund
+    assert api.post(confirm, {"sms_code": wrong}).status == 503
+    # One attempt given back, not two: the first wrong code still counts.
+    assert api.post(confirm, {"sms_code": wrong}).json()["error"]["details"]["remaining_attempts"] == 3

@@ -11,7 +11,7 @@ import pytest
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import dump_item, iso
 from fincert.clock import FixedClock
-from fincert.domain.model import PinSlot
+from fincert.domain.model import HistoryEvent, PinSlot, ReplacePin, history
 from fincert.domain.pin import MAX_PIN_FAILURES, PIN_ATTEMPT_LIFETIME, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
 from fincert.errors import InvalidRequest, Locked, PinAttemptInFlight
@@ -162,3 +162,15 @@ def test_the_account_keeps_only_the_latest_reservation_tokens(pins, store, clock
     )["Item"]
     assert sum(1 for name in item if name.startswith("pin_rsv")) == MAX_PIN_FAILURES
     assert store.get_account(ACCOUNT).pin_failures == 0
+
+
+def test_a_new_pin_forgets_the_tokens_with_the_count(pins, store, clock, kms):
+    # The slots are numbered afresh: a token from before must not name a slot of the new count.
+    store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="before")
+    new_pin = make_pin_verifier(kms, HMAC, "v1:person", "246813")
+    entry = history(HistoryEvent.PIN_CHANGED, clock.now(), BANK)
+    pins.check(ACCOUNT, PIN, BANK).accept(clock.now().date(), entry, ReplacePin(new_pin))
+    assert store.get_account(ACCOUNT).pin_attempts == 0
+    again = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="before")
+    assert again.slot == 1
+    assert store.get_account(ACCOUNT).pin_attempts == 1
