@@ -97,8 +97,8 @@ class AccountTable(SharedItems):
             conditions.append("contains(institutions, :iid)")
             values[":iid"] = institution_id
         # Every token moves one place older and this one is the newest: the item holds
-        # MAX_PIN_FAILURES tokens, however many attempts there are. Operands read the item as it
-        # was before the update (written oldest first all the same).
+        # MAX_PIN_FAILURES tokens, however many attempts there are. Every operand is read from
+        # the item as it was before the update (DynamoDB's rule, which moto follows too).
         older = reversed(list(zip(PIN_RESERVATION_TOKENS[1:], PIN_RESERVATION_TOKENS[:-1], strict=True)))
         shift = [f"{name} = if_not_exists({previous}, :no_token)" for name, previous in older]
         try:
