@@ -537,3 +537,40 @@ def test_a_connect_window_cannot_sign(bank_api):
         403,
         "window_purpose_mismatch",
     )
+
+
+# --- a write sent again by botocore after its answer was lost --------------------------------------
+UPDATE = "dynamodb.UpdateItem"
+
+
+def test_a_redemption_whose_answer_was_lost_opens_the_window(bank_api, aws_calls):
+    ticket = minted(bank_api, "connect")
+    window = Window(bank_api, ticket["ticket"])
+    aws_calls.lose_next_answer(UPDATE)
+    response = window.redeem()
+    assert response.status == 201, response.body
+    assert window.call("GET", "/v1/window").status == 200
+    assert error(Window(bank_api, ticket["ticket"]).redeem()) == (409, "ticket_used")
+
+
+def test_an_issuance_whose_ticket_completion_answer_was_lost_is_answered_with_the_certificate(
+    bank_api, aws_calls
+):
+    window = opened(bank_api, "issue", enrollment_id=start_enrollment(bank_api))
+    code = bank_api.last_sms_code(PHONE)
+    aws_calls.lose_next_answer(UPDATE, after=1)  # past the enrollment's claim: the ticket's completion
+    response = window.call(
+        "POST",
+        "/v1/window/issuance",
+        {"sms_code": code, "pin": PIN, "terms_accepted": True, "auto_renew": False},
+    )
+    assert response.status == 201, response.body
+    outcome = bank_api.get(f"/v1/ui-tickets/{window.flow['ticket_id']}").json()
+    assert outcome["status"] == "completed"
+
+
+def test_a_cancel_whose_answer_was_lost_is_answered_as_made(bank_api, aws_calls):
+    window = opened(bank_api, "connect")
+    aws_calls.lose_next_answer(UPDATE)
+    assert window.call("POST", "/v1/window/cancel").status == 204
+    assert bank_api.get(f"/v1/ui-tickets/{window.flow['ticket_id']}").json()["status"] == "cancelled"

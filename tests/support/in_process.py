@@ -49,7 +49,7 @@ class AwsCalls:
         self.bodies: list[bytes] = []
         self._faults: dict[int, str] = {}
         self._operation_faults: dict[str, str] = {}
-        self._lost_answers: set[str] = set()
+        self._lost_answers: dict[str, int] = {}  # operation -> successful calls to let through first
 
     def fail_call(self, number: int, code: str = "ThrottlingException") -> None:
         """Fail the `number`-th call from now (1-based) with this AWS error code."""
@@ -59,10 +59,11 @@ class AwsCalls:
         """Fail the next call of this operation ("dynamodb.TransactWriteItems")."""
         self._operation_faults[operation] = code
 
-    def lose_next_answer(self, operation: str) -> None:
-        """The next successful call of this operation is sent again by botocore's retry, as when
-        its answer is lost on the way back: the request was carried out once already."""
-        self._lost_answers.add(operation)
+    def lose_next_answer(self, operation: str, *, after: int = 0) -> None:
+        """The next successful call of this operation (past `after` others) is sent again by
+        botocore's retry, as when its answer is lost on the way back: the request was carried
+        out once already."""
+        self._lost_answers[operation] = after
 
     def clear(self) -> None:
         self.calls.clear()
@@ -77,7 +78,10 @@ class AwsCalls:
         """botocore `needs-retry`: 0 (retry at once) for an answer lose_next_answer() asked to lose."""
         name = f"{operation.service_model.service_name}.{operation.name}"
         if name in self._lost_answers and caught_exception is None and response is not None and attempts == 1:
-            self._lost_answers.discard(name)
+            if self._lost_answers[name] > 0:
+                self._lost_answers[name] -= 1
+                return None
+            del self._lost_answers[name]
             return 0
         return None
 

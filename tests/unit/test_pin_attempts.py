@@ -11,7 +11,7 @@ import pytest
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import dump_item, iso
 from fincert.clock import FixedClock
-from fincert.domain.model import PinSlot
+from fincert.domain.model import HistoryEvent, PinSlot, ReplacePin, history
 from fincert.domain.pin import MAX_PIN_FAILURES, PIN_ATTEMPT_LIFETIME, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
 from fincert.errors import InvalidRequest, Locked, PinAttemptInFlight
@@ -114,3 +114,63 @@ def test_a_wrong_pin_forgiven_by_a_later_right_one_is_not_marked(pins, store, cl
     pins.check(ACCOUNT, PIN, BANK).forgive()
     assert store.pin_judged_wrong(slot_one) is None
     assert store.get_account(ACCOUNT).pin_judged_failures == 0
+
+
+# --- a reservation sent again (botocore's retry after a lost answer) ------------------------------
+# Each reservation carries a token its retry sends unchanged; the account keeps the latest
+# MAX_PIN_FAILURES tokens, and a reservation whose token is among them is answered with the slot
+# it reserved, reserving nothing.
+
+
+def test_a_reservation_sent_twice_reserves_one_slot_and_is_answered_with_it(pins, store, clock):
+    first = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="retried")
+    again = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="retried")
+    assert (first.slot, again.slot) == (1, 1)
+    assert store.get_account(ACCOUNT).pin_attempts == 1
+    other = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="another")
+    assert other.slot == 2
+
+
+def test_a_retry_finds_its_slot_behind_the_others_while_a_new_request_is_refused(pins, store, clock):
+    tokens = [f"request-{n}" for n in range(1, MAX_PIN_FAILURES + 1)]
+    for token in tokens:
+        store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token=token)
+    # Every slot taken: each of those requests' retries gets its own slot back...
+    for slot, token in enumerate(tokens, start=1):
+        assert store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token=token).slot == slot
+    # ... and another request, with a token of its own, is refused as before (attempts in flight).
+    with pytest.raises(PinAttemptInFlight):
+        pins.check(ACCOUNT, PIN, BANK)
+    assert store.get_account(ACCOUNT).pin_attempts == MAX_PIN_FAILURES
+
+
+def test_a_wrong_pin_retried_once_judged_counts_once(pins, store, clock):
+    slot = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="judged")
+    assert store.pin_judged_wrong(slot) is not None
+    again = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="judged")
+    assert again.slot == slot.slot
+    account = store.get_account(ACCOUNT)
+    assert (account.pin_failures, account.pin_judged_failures) == (1, 1)
+
+
+def test_the_account_keeps_only_the_latest_reservation_tokens(pins, store, clock, dynamodb_table):
+    # Correct PINs free the slots again and again; the tokens kept stay MAX_PIN_FAILURES.
+    for _ in range(3 * MAX_PIN_FAILURES):
+        pins.check(ACCOUNT, PIN, BANK).forgive()
+    item = dynamodb_table.client.get_item(
+        TableName=dynamodb_table.name, Key=dump_item(keys.account(ACCOUNT).as_dict())
+    )["Item"]
+    assert sum(1 for name in item if name.startswith("pin_rsv")) == MAX_PIN_FAILURES
+    assert store.get_account(ACCOUNT).pin_failures == 0
+
+
+def test_a_new_pin_forgets_the_tokens_with_the_count(pins, store, clock, kms):
+    # The slots are numbered afresh: a token from before must not name a slot of the new count.
+    store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="before")
+    new_pin = make_pin_verifier(kms, HMAC, "v1:person", "246813")
+    entry = history(HistoryEvent.PIN_CHANGED, clock.now(), BANK)
+    pins.check(ACCOUNT, PIN, BANK).accept(clock.now().date(), entry, ReplacePin(new_pin))
+    assert store.get_account(ACCOUNT).pin_attempts == 0
+    again = store.reserve_pin_attempt(ACCOUNT, clock.now(), institution_id=BANK, token="before")
+    assert again.slot == 1
+    assert store.get_account(ACCOUNT).pin_attempts == 1

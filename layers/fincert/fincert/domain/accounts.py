@@ -193,7 +193,7 @@ class AccountService:
             if not judged:
                 # An AWS fault is not the customer's wrong code: give the attempt back.
                 with contextlib.suppress(Exception):
-                    self._store.refund_verification_attempt(verification_id)
+                    self._store.refund_verification_attempt(verification)
         if not hmac.compare_digest(secret["code"].encode(), sms_code.encode()):
             self._record_failure(verification, now)
             remaining = self._settings.enrollment_max_attempts - verification.attempts

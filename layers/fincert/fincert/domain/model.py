@@ -274,6 +274,8 @@ class Verification:
     expires_at: datetime
     attempts: int = 0
     used: bool = False
+    # The token of the attempt this copy counted (a claim), so that giving it back is done once.
+    claim: str | None = None
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,8 @@ class Enrollments(Protocol):
     ) -> Enrollment:
         """Counts one attempt and takes a lease, on condition that the enrollment belongs to the
         institution, is pending, unexpired, not leased and has attempts left. Raises
-        EnrollmentUnavailable carrying the enrollment as stored (or None) when the condition fails."""
+        EnrollmentUnavailable carrying the enrollment as stored (or None) when the condition fails.
+        Its retry after a lost answer is answered as the claim was, not refused by its own lease."""
         ...
 
     def release_enrollment(
@@ -169,10 +170,13 @@ class Verifications(Protocol):
         max_attempts: int,
     ) -> Verification:
         """Counts one attempt, on condition that the verification is this institution's, for this
-        purpose, unused, unexpired, with attempts left; else VerificationUnavailable(as stored, or None)."""
+        purpose, unused, unexpired, with attempts left; else VerificationUnavailable(as stored, or None).
+        Its retry after a lost answer is answered as the claim was, counting one attempt."""
         ...
 
-    def refund_verification_attempt(self, verification_id: str) -> None: ...
+    def refund_verification_attempt(self, verification: Verification) -> None:
+        """Gives back the attempt this claim (claim_verification's answer) counted, at most once."""
+        ...
 
 
 class Sessions(Protocol):
@@ -203,8 +207,11 @@ class PinSlots(Protocol):
         credential_id: str | None = None,
         institution_id: str | None = None,
         to_sign: bool = False,
+        token: str | None = None,
     ) -> PinSlot:
-        """Raises PinSlotRefused(account as stored, or None) when the condition fails."""
+        """Raises PinSlotRefused(account as stored, or None) when the condition fails. A second
+        call with the same token (a retry of a call whose answer was lost) is answered with the
+        slot the first one reserved, reserving none; without a token, each call is new."""
         ...
 
     def pin_judged_wrong(self, slot: PinSlot) -> Account | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import (
     PIN_COUNTERS_RESET_ASSIGNMENTS,
     PIN_COUNTERS_RESET_REMOVALS,
+    PIN_RESERVATION_TOKENS,
     SharedItems,
     activation_item,
     last_use_assignments,
@@ -62,14 +64,27 @@ class AccountTable(SharedItems):
         credential_id: str | None = None,
         institution_id: str | None = None,
         to_sign: bool = False,
+        token: str | None = None,
     ) -> PinSlot:
         """Reserves the next PIN attempt before the PIN is checked, so parallel attempts can
         never exceed the limit or lose a count, and records when (pin_reserved_at). With
         credential_id / institution_id / to_sign, only when that credential is the active one /
         that institution is registered / there is an active certificate that is not suspended:
-        an attempt that could not have done what it was for costs no slot."""
-        conditions = ["attribute_exists(pk)", "pin_attempts < pin_lock_at"]
-        values: dict[str, Any] = {":one": 1, ":reserved_at": iso(now)}
+        an attempt that could not have done what it was for costs no slot.
+
+        Retry-safe: the update records its token (one per call, made before it, so botocore's
+        retries of the call resend it) among the latest reservations' (PIN_RESERVATION_TOKENS),
+        on condition that it is not there yet. A retry of a reservation that committed but whose
+        answer was lost fails that condition, and the refusal's ALL_OLD item shows the token and
+        so the slot it took: the answer is that slot, as the first answer would have been, and
+        no second slot is counted against the customer."""
+        token = token or secrets.token_urlsafe(8)  # 64 bits: unique among an account's latest
+        conditions = [
+            "attribute_exists(pk)",
+            "pin_attempts < pin_lock_at",
+            "NOT (" + " OR ".join(f"{name} = :token" for name in PIN_RESERVATION_TOKENS) + ")",
+        ]
+        values: dict[str, Any] = {":one": 1, ":reserved_at": iso(now), ":token": token, ":no_token": "-"}
         if to_sign:
             conditions += [
                 "attribute_exists(active_credential_id)",
@@ -81,16 +96,27 @@ class AccountTable(SharedItems):
         if institution_id is not None:
             conditions.append("contains(institutions, :iid)")
             values[":iid"] = institution_id
+        # Every token moves one place older and this one is the newest: the item holds
+        # MAX_PIN_FAILURES tokens, however many attempts there are. Every operand is read from
+        # the item as it was before the update (DynamoDB's rule, which moto follows too).
+        older = reversed(list(zip(PIN_RESERVATION_TOKENS[1:], PIN_RESERVATION_TOKENS[:-1], strict=True)))
+        shift = [f"{name} = if_not_exists({previous}, :no_token)" for name, previous in older]
         try:
             response = self._update(
                 keys.account(account_id),
-                UpdateExpression="SET pin_reserved_at = :reserved_at ADD pin_attempts :one",
+                UpdateExpression=(
+                    "SET pin_reserved_at = :reserved_at, "
+                    + ", ".join([*shift, f"{PIN_RESERVATION_TOKENS[0]} = :token"])
+                    + " ADD pin_attempts :one"
+                ),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeValues=attribute_values(values),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as e:
+            if e.stored is not None and (slot := _reserved_slot(e.stored, token)) is not None:
+                return PinSlot(to_account(account_id, e.stored), slot)
             raise PinSlotRefused(to_account(account_id, e.stored) if e.stored else None) from e
         item = load_item(response["Attributes"])
         return PinSlot(to_account(account_id, item), int(item["pin_attempts"]))
@@ -269,12 +295,22 @@ class AccountTable(SharedItems):
         )
 
 
+def _reserved_slot(stored: dict[str, Any], token: str) -> int | None:
+    """The slot a reservation with this token took, if it is among the latest (the k-th newest
+    token took the k-th newest slot: each reservation adds one of both)."""
+    for age, name in enumerate(PIN_RESERVATION_TOKENS):
+        if stored.get(name) == token:
+            return int(stored["pin_attempts"]) - age
+    return None
+
+
 def _forget_wrong_slots(slot: PinSlot, values: dict[str, Any]) -> str:
-    """The DELETE clause that drops, with the slot's forgiveness, the wrong-PIN marks its
-    reservation saw: all of them are earlier slots, forgiven with it, so the set holds at most
-    the marks of attempts since the last correct PIN. Marks written after the reservation stay
-    until the next correct PIN (past pin_cleared they no longer count anyway)."""
-    seen = slot.account.pin_wrong_slots
+    """The DELETE clause that drops, with the slot's forgiveness, the wrong-PIN marks of earlier
+    slots its reservation saw (forgiven with it), so the set holds at most the marks of attempts
+    since the last correct PIN. Marks written after the reservation stay until the next correct
+    PIN (past pin_cleared they no longer count anyway); a retried reservation answered from the
+    item as it is later may see marks of later slots, which are not its to drop."""
+    seen = frozenset(mark for mark in slot.account.pin_wrong_slots if mark < slot.slot)
     if not seen:
         return ""
     values[":seen_wrong"] = set(seen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -84,10 +85,14 @@ class EnrollmentTable(SharedItems):
     def claim_enrollment(
         self, enrollment_id: str, institution_id: str, now: datetime, lease_until: datetime, max_attempts: int
     ) -> Enrollment:
+        """Retry-safe: the lease names its holder by a token made before the call (botocore's
+        retry after a lost answer resends it); a retry of a claim that committed finds its own
+        lease and is answered with the enrollment as claimed, not 409 enrollment_in_progress."""
+        token = secrets.token_urlsafe(8)
         try:
             response = self._update(
                 keys.enrollment(enrollment_id),
-                UpdateExpression="SET lease_until = :lease ADD attempts :one",
+                UpdateExpression="SET lease_until = :lease, lease_holder = :token ADD attempts :one",
                 ConditionExpression=(
                     "attribute_exists(pk) AND institution_id = :iid AND #status = :pending"
                     " AND valid_until > :now AND attempts < :max"
@@ -97,6 +102,7 @@ class EnrollmentTable(SharedItems):
                 ExpressionAttributeValues=attribute_values(
                     {
                         ":lease": millis(lease_until),
+                        ":token": token,
                         ":one": 1,
                         ":iid": institution_id,
                         ":pending": EnrollmentStatus.PENDING.value,
@@ -108,6 +114,8 @@ class EnrollmentTable(SharedItems):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as e:
+            if e.stored is not None and e.stored.get("lease_holder") == token:
+                return self._to_enrollment(e.stored)
             raise EnrollmentUnavailable(self._to_enrollment(e.stored) if e.stored else None) from e
         return self._to_enrollment(load_item(response["Attributes"]))
 

@@ -71,8 +71,16 @@ PIN_COUNTERS_RESET = {"pin_attempts": 0, "pin_cleared": 0, "pin_lock_at": MAX_PI
 PIN_COUNTERS_RESET_ASSIGNMENTS = ", ".join(f"{name} = :pr_{name}" for name in PIN_COUNTERS_RESET)
 
 
-# ... and with no slot judged wrong: a REMOVE clause beside PIN_COUNTERS_RESET_ASSIGNMENTS.
-PIN_COUNTERS_RESET_REMOVALS = "pin_wrong_slots"
+# The tokens of the latest PIN slot reservations, newest first (pin_rsv0 is the latest slot's):
+# botocore resends a reservation whose answer was lost, and one whose token is still here is
+# answered with the slot it took instead of taking another. MAX_PIN_FAILURES of them suffice: a
+# reservation pushed out by that many later ones had its slot forgiven already (reserving the
+# last of them needed pin_lock_at past it), so its retry taking a fresh slot counts nothing twice.
+PIN_RESERVATION_TOKENS = tuple(f"pin_rsv{n}" for n in range(MAX_PIN_FAILURES))
+
+# ... and with no slot judged wrong and no reservation to recognise (the slots are numbered
+# afresh): a REMOVE clause beside PIN_COUNTERS_RESET_ASSIGNMENTS.
+PIN_COUNTERS_RESET_REMOVALS = ", ".join(("pin_wrong_slots", *PIN_RESERVATION_TOKENS))
 
 
 def pin_counters_reset_values() -> dict[str, Any]:

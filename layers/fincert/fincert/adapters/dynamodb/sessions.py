@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -93,16 +95,24 @@ class SessionTable(SharedItems):
         now: datetime,
         max_attempts: int,
     ) -> Verification:
+        """Counts one attempt at the code. Retry-safe: the claim adds its token (made before the
+        call, so botocore's retry after a lost answer resends it) to the item's `claims`, on
+        condition that it is not there; a retry of a claim that committed is answered with the
+        verification as stored, not refused as one attempt too many. The set holds the tokens of the
+        attempts counted (an attempt given back takes its token out): at most max_attempts."""
+        token = secrets.token_urlsafe(8)
         try:
             response = self._update(
                 keys.verification(verification_id),
-                UpdateExpression="ADD attempts :one",
+                UpdateExpression="ADD attempts :one, claims :token_set",
                 ConditionExpression=(
                     "attribute_exists(pk) AND institution_id = :iid AND purpose = :purpose AND used = :false"
-                    " AND valid_until > :now AND attempts < :max"
+                    " AND valid_until > :now AND attempts < :max AND NOT contains(claims, :token)"
                 ),
                 ExpressionAttributeValues=attribute_values(
                     {
+                        ":token": token,
+                        ":token_set": {token},
                         ":one": 1,
                         ":iid": institution_id,
                         ":purpose": purpose.value,
@@ -115,17 +125,31 @@ class SessionTable(SharedItems):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as e:
-            stored = self._to_verification(e.stored) if e.stored else None
-            raise VerificationUnavailable(stored) from e
-        return self._to_verification(load_item(response["Attributes"]))
+            if e.stored is not None and token in e.stored.get("claims", ()):
+                return replace(self._to_verification(e.stored), claim=token)
+            raise VerificationUnavailable(self._to_verification(e.stored) if e.stored else None) from e
+        return replace(self._to_verification(load_item(response["Attributes"])), claim=token)
 
-    def refund_verification_attempt(self, verification_id: str) -> None:
+    def refund_verification_attempt(self, verification: Verification) -> None:
+        """Gives back the attempt this claim counted, once: the claim's token leaves the set in
+        the same update, on condition that it is there, so a retry after a lost answer gives
+        back nothing more (an extra guess at the code)."""
+        if verification.claim is None:
+            return
         with contextlib.suppress(ConditionFailed):
             self._update(
-                keys.verification(verification_id),
-                UpdateExpression="ADD attempts :minus_one",
-                ConditionExpression="attempts > :zero AND used = :false",
-                ExpressionAttributeValues=attribute_values({":minus_one": -1, ":zero": 0, ":false": False}),
+                keys.verification(verification.verification_id),
+                UpdateExpression="ADD attempts :minus_one DELETE claims :claim_set",
+                ConditionExpression="contains(claims, :claim) AND attempts > :zero AND used = :false",
+                ExpressionAttributeValues=attribute_values(
+                    {
+                        ":minus_one": -1,
+                        ":zero": 0,
+                        ":false": False,
+                        ":claim": verification.claim,
+                        ":claim_set": {verification.claim},
+                    }
+                ),
             )
 
     def complete_connection(

@@ -147,17 +147,39 @@ class TicketTable(SharedItems):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as e:
+            # The window secret is new for each redemption: the ticket opened with it is this
+            # very redemption, which botocore sent again after its answer was lost.
+            if e.stored is not None and e.stored.get("window_secret_hash") == window_secret_hash:
+                return _to_ticket(e.stored)
             raise TicketUnavailable(_to_ticket(e.stored) if e.stored else None) from e
         return _to_ticket(load_item(response["Attributes"]))
 
-    def _while_open(self, ticket_id: str, now: datetime, update: str, values: dict[str, Any]) -> None:
-        self._update(
-            keys.ticket(ticket_id),
-            UpdateExpression=update,
-            ConditionExpression="#status = :open AND window_valid_until > :now",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=attribute_values({":open": _OPEN, ":now": millis(now), **values}),
-        )
+    def _while_open(
+        self,
+        ticket_id: str,
+        now: datetime,
+        update: str,
+        values: dict[str, Any],
+        *,
+        closes_with: dict[str, Any] | None = None,
+    ) -> None:
+        """closes_with: the attributes an update that ends the flow sets (status, outcome...,
+        its time aside). Finding the ticket closed already with exactly those, it is this
+        update's own retry after a lost answer (botocore's), and done."""
+        try:
+            self._update(
+                keys.ticket(ticket_id),
+                UpdateExpression=update,
+                ConditionExpression="#status = :open AND window_valid_until > :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=attribute_values({":open": _OPEN, ":now": millis(now), **values}),
+                **({"ReturnValuesOnConditionCheckFailure": "ALL_OLD"} if closes_with else {}),
+            )
+        except ConditionFailed as e:
+            stored = e.stored
+            if closes_with and stored is not None and all(stored.get(k) == v for k, v in closes_with.items()):
+                return
+            raise
 
     def connect_ticket(self, ticket_id: str, account_id: str, now: datetime) -> None:
         self._while_open(ticket_id, now, "SET account_id = :account", {":account": account_id})
@@ -178,14 +200,17 @@ class TicketTable(SharedItems):
             ":now_iso": iso(now),
         }
         update = "SET #status = :completed, outcome = :outcome, completed_at = :now_iso"
+        closes_with = {"status": values[":completed"], "outcome": values[":outcome"]}
         if account_id is not None:
             update += ", account_id = :account"
             values[":account"] = account_id
+            closes_with["account_id"] = account_id
         if connect_code_hash is not None and connect_code_expires_at is not None:
             update += ", connect_code_hash = :code, connect_code_valid_until = :code_until"
             values[":code"] = connect_code_hash
             values[":code_until"] = millis(connect_code_expires_at)
-        self._while_open(ticket_id, now, update, values)
+            closes_with["connect_code_hash"] = connect_code_hash  # new for each code
+        self._while_open(ticket_id, now, update, values, closes_with=closes_with)
 
     def cancel_ticket(self, ticket_id: str, now: datetime) -> None:
         self._while_open(
@@ -193,6 +218,7 @@ class TicketTable(SharedItems):
             now,
             "SET #status = :cancelled, completed_at = :now_iso",
             {":cancelled": TicketStatus.CANCELLED.value, ":now_iso": iso(now)},
+            closes_with={"status": TicketStatus.CANCELLED.value},
         )
 
     def exchange_connect_code(self, ticket_id: str, code_hash: str, now: datetime, session: Session) -> None:
