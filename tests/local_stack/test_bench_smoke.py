@@ -5,6 +5,7 @@ Only the shape is checked: timings depend on the machine, so no budget is assert
 """
 
 import base64
+import copy
 import json
 import subprocess
 
@@ -180,6 +181,28 @@ def test_the_imports_beyond_the_floor_count_its_cryptography_as_floor(tmp_path, 
     # The floor signs with cryptography's primitives: those modules are floor, not extra.
     assert floor.keys() >= {"boto3", "botocore", "cryptography"}
     assert "fincert" in extra and not extra & {"boto3", "botocore"}
+
+
+def test_an_api_function_without_a_main_path_is_an_error_row_not_a_figure():
+    from fincert_local.bench.cold_start import cold_start_targets, measure_cold_start
+    from fincert_local.template import load_template
+
+    template = copy.deepcopy(load_template())
+    route = {"RestApiId": {"Ref": "FincertApi"}, "Path": "/v1/extra", "Method": "get"}
+    template["Resources"]["ExtraFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/extra/",
+            "Handler": "app.handler",
+            "Events": {"Get": {"Type": "Api", "Properties": route}},
+        },
+    }
+
+    [pki, extra] = cold_start_targets(template, ["ExtraFunction", "PkiFunction"])
+
+    assert (pki.spec.logical_id, pki.request) == ("PkiFunction", "POST /pki/ocsp")
+    row = measure_cold_start(extra, None, None, {}, runs=1, warmup=0)  # nothing is run for it
+    assert row["function"] == "ExtraFunction" and "MAIN_PATHS" in row["error"]
 
 
 def test_unknown_function_is_refused_before_anything_starts(capsys):
