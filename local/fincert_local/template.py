@@ -205,11 +205,18 @@ def authorizer(template: dict) -> AuthorizerSpec | None:
     if spec.get("FunctionPayloadType", "TOKEN") != "REQUEST":
         raise ValueError(f"authorizer {name}: the local gateway implements REQUEST authorizers only")
     function_arn = spec["FunctionArn"]
-    if not (isinstance(function_arn, dict) and "Fn::GetAtt" in function_arn):
-        raise ValueError(f"authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn")
+    # The function, or its AutoPublishAlias (SAM's `!Ref <Function>.Alias`): locally the same code.
+    if isinstance(function_arn, dict) and "Fn::GetAtt" in function_arn:
+        function_id = function_arn["Fn::GetAtt"][0]
+    elif isinstance(function_arn, dict) and str(function_arn.get("Ref", "")).endswith(".Alias"):
+        function_id = function_arn["Ref"].removesuffix(".Alias")
+    else:
+        raise ValueError(
+            f"authorizer {name}: FunctionArn must be !GetAtt <Function>.Arn or !Ref <Function>.Alias"
+        )
     identity = spec.get("Identity", {})
     return AuthorizerSpec(
-        function_id=function_arn["Fn::GetAtt"][0],
+        function_id=function_id,
         identity_headers=list(identity.get("Headers", [])),
         identity_query_strings=list(identity.get("QueryStrings", [])),
         reauthorize_every=int(identity.get("ReauthorizeEvery", 300)),

@@ -142,9 +142,10 @@ def test_generated_rsa_key_signs_what_openssl_verifies(tmp_path):
     assert "Verified OK" in result.stdout
 
 
-def test_only_kms_decrypted_subscriber_keys_skip_rsa_validation():
+def test_only_kms_decrypted_keys_skip_rsa_validation():
     # docs/architecture.md#identity-and-secrets: one loader skips the check, and only the signing
-    # use case calls it, on the plaintext of KMS Decrypt; every other key is loaded validated.
+    # use case (a subscriber's key) and the OCSP responder (its own key) call it, on the plaintext
+    # of KMS Decrypt; every other key is loaded validated.
     from pathlib import Path
 
     import fincert
@@ -160,4 +161,6 @@ def test_only_kms_decrypted_subscriber_keys_skip_rsa_validation():
         for name, text in sources.items()
         if "private_key_from_kms_decryption(" in text and name != "crypto/keys.py"
     ]
-    assert callers == ["domain/signing.py"]
+    assert sorted(callers) == ["domain/revocation_status.py", "domain/signing.py"]
+    for name in callers:
+        assert "self._kms.decrypt(" in sources[name], name

@@ -11,6 +11,7 @@ from functools import cached_property
 from threading import Lock
 from typing import TYPE_CHECKING
 
+from fincert import snapstart
 from fincert.adapters.clients import AwsClients
 from fincert.adapters.dynamodb import DynamoStore
 from fincert.adapters.kms import KmsKeyManagement
@@ -335,9 +336,21 @@ def services() -> Services:
         return _current
 
 
+def drop_services() -> None:
+    """Forget the Services built so far (their clients, connections and keys), keeping the
+    settings: the next request builds new ones (fincert.snapstart, after a SnapStart restore)."""
+    global _current
+    with _lock:
+        _current = None
+
+
 def use_services(replacement: Services | None) -> None:
     """Tests and the local stack install their own Services (or None to rebuild from env)."""
     global _current
     with _lock:
         _current = replacement
     get_settings.cache_clear()
+
+
+# SnapStart's hooks, registered at init by every function that imports the composition root.
+snapstart.register()

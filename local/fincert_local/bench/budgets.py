@@ -23,9 +23,9 @@ EXCLUDED_OPERATIONS = frozenset({"sns.Publish"})
 # docs/design.md: with 100,000 credentials of which 1% are due, the jobs' planners read <= 1.2
 # DynamoDB items per due item.
 JOBS_BUDGET = 1.2
-# docs/design.md: warm service CPU per signature (botocore's time excluded) <= 5x the floor of the
-# same run (load the key without re-validating it, sign; plus the CMS for a FinCert signature).
-# The design names RSA-2048; the EC P-256 rows are held to the same ratio (ours).
+# docs/design.md: warm service CPU per RSA-2048 signature (botocore's time excluded) <= 5x the
+# floor of the same run (load the key without re-validating it, sign; for a FinCert signature also
+# the CMS and the evidence it carries). The EC P-256 rows are reported beside it, without a budget.
 SIGNING_CPU_BUDGET = 5.0
 # Issue 12: USD per million operations at ap-northeast-2 list prices (SMS listed apart, unpriced).
 COST_BUDGETS: dict[str, float] = {

@@ -63,25 +63,29 @@ def private_key_from_der(der: bytes) -> PrivateKey:
 
 
 def private_key_from_kms_decryption(der: bytes) -> PrivateKey:
-    """A subscriber key from the plaintext of KMS Decrypt, and from nothing else: the RSA key is
-    not re-validated.
+    """A key this service generated, from the plaintext of KMS Decrypt, and from nothing else:
+    the RSA key is not re-validated. Two keys come this way: a subscriber's (context
+    `{purpose: subscriber-key, account_id, credential_id}`) and the delegated OCSP responder's
+    (`{purpose: ocsp-responder, responder_serial}`).
 
     Why that is safe here: the bytes are what KMS authenticated decryption returned (symmetric KMS
-    keys are AES-256-GCM; the encryption context, `{purpose: subscriber-key, account_id,
-    credential_id}`, is bound to the ciphertext as additional authenticated data). A ciphertext or
-    context changed by a single bit fails with InvalidCiphertextException before any byte reaches
-    this function, so the DER is exactly what issuance encrypted: `private_key_to_der` of a key
-    this service generated (and renewal, the same). cryptography's docs for
+    keys are AES-256-GCM; the encryption context is bound to the ciphertext as additional
+    authenticated data). A ciphertext or context changed by a single bit fails with
+    InvalidCiphertextException before any byte reaches this function, so the DER is exactly what
+    the service encrypted: `private_key_to_der` of a key it generated itself (issuance, renewal,
+    the responder's renewal). cryptography's docs for
     `load_der_private_key(..., unsafe_skip_rsa_key_validation=True)`
     (https://cryptography.io/en/latest/hazmat/primitives/asymmetric/serialization/, since 39.0.0):
     it "significantly speeds up loading the keys, but is unsafe unless you are certain the key is
     valid. User supplied keys should never be loaded with this parameter set to True." No user
     supplied key reaches this function: the service never imports keys. The validation it skips
     (checking p and q are prime, n = pq, d, the CRT values) costs ~37 ms of CPU per RSA-2048 load,
-    against ~0.3 ms for the signature itself, and the key is loaded for every signature (decrypted
-    keys are never cached). cryptography itself skips it for a key it has just generated.
+    against ~0.3 ms for the signature itself, and a subscriber key is loaded for every signature
+    (decrypted subscriber keys are never cached; the responder's is loaded once per container,
+    where the check was ~37 ms of the signing and PKI functions' first request). cryptography
+    itself skips it for a key it has just generated.
 
-    Every other loader (private_key_from_der: the OCSP responder's key, tests) keeps validation.
+    Every other loader (private_key_from_der: tests, anything not out of KMS) keeps validation.
     """
     key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):

@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
+from fincert.crypto.der import contents as _contents
+from fincert.crypto.der import tlv as _der
+from fincert.crypto.der import tlvs as _tlvs
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.errors import InvalidRequest
 
@@ -200,16 +203,6 @@ def build_detached_cms_over_digest(
     return _der(_SEQUENCE, _ID_SIGNED_DATA, _der(_CONTEXT_0, signed_data))
 
 
-def _der(tag: int, *contents: bytes) -> bytes:
-    """A DER TLV: the tag (one octet), the definite length, the contents."""
-    content = b"".join(contents)
-    length = len(content)
-    if length < 0x80:
-        return bytes((tag, length)) + content
-    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(octets))) + octets + content
-
-
 _SEQUENCE, _SET, _INTEGER, _OCTET_STRING, _UTC_TIME, _CONTEXT_0 = 0x30, 0x31, 0x02, 0x04, 0x17, 0xA0
 _VERSION_1 = bytes.fromhex("020101")
 _VERSION_5 = bytes.fromhex("020105")
@@ -239,32 +232,6 @@ _CONTEXT_1 = 0xA1
 # id-aa-signatureTimeStampToken (RFC 3161 appendix A) and id-ri-ocsp-response (RFC 5940 2.2).
 _SIGNATURE_TIME_STAMP_TOKEN_OID = bytes.fromhex("060b2a864886f70d010910020e")
 _ID_RI_OCSP_RESPONSE = bytes.fromhex("06082b06010505071002")
-
-
-def _tlvs(data: bytes) -> list[bytes]:
-    """The DER TLVs that make up `data`, each whole (definite lengths only, as DER has)."""
-    items, offset = [], 0
-    while offset < len(data):
-        start = offset
-        offset += 1
-        first = data[offset]
-        offset += 1
-        if first < 0x80:
-            length = first
-        else:
-            count = first & 0x7F
-            length = int.from_bytes(data[offset : offset + count], "big")
-            offset += count
-        offset += length
-        if offset > len(data):
-            raise ValueError("truncated DER")
-        items.append(data[start:offset])
-    return items
-
-
-def _contents(tlv: bytes) -> bytes:
-    first = tlv[1]
-    return tlv[2 + (first & 0x7F if first >= 0x80 else 0) :]
 
 
 def _signed_data_parts(cms_der: bytes) -> list[bytes]:

@@ -48,7 +48,7 @@ from fincert.crypto.keys import (
     KeyAlgorithm,
     certificate_public_key,
     generate_private_key,
-    private_key_from_der,
+    private_key_from_kms_decryption,
     private_key_to_der,
 )
 from fincert.crypto.kms_keys import kms_private_key
@@ -251,7 +251,9 @@ class RevocationStatus:
         key_der = self._kms.decrypt(
             self._key_wrap_key_id, record.wrapped_private_key, responder_key_context(record.serial_number)
         )
-        key = private_key_from_der(key_der)
+        # Straight out of KMS authenticated decryption under the responder's context, a key the
+        # service generated: no RSA re-validation (see private_key_from_kms_decryption).
+        key = private_key_from_kms_decryption(key_der)
         certificate = x509.load_der_x509_certificate(record.certificate_der)
         return _Responder(record.serial_number, certificate, key, now)
 
