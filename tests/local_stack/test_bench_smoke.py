@@ -122,6 +122,7 @@ def test_every_api_function_cold_starts_on_its_main_success_path(tmp_path, capsy
     } == (MAIN_PATHS)
     # The floor replayed every call: only writes meeting their own condition again may fail.
     for row in rows.values():
+        assert row["why"] and row["floor_does"]  # the table's reasons travel with the figure
         assert set(row["floor_failed_calls"]) <= {
             "ConditionalCheckFailedException",
             "TransactionCanceledException",

@@ -134,6 +134,7 @@ def measure_cold_start(
     row: dict[str, Any] = {"function": target.spec.logical_id, "request": target.request}
     if target.path is None:
         return row | {"error": "no main success path in bench/main_paths.py MAIN_PATHS routes to it"}
+    row |= {"why": target.path.why, "floor_does": target.path.floor}
     bench.next_target()
     samples: dict[str, list[float]] = {"handler": [], "handler_import": [], "floor": [], "floor_import": []}
     for i in range(warmup + runs):
