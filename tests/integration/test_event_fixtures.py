@@ -41,7 +41,7 @@ def test_pki_events_are_served(gateway, ca, name):
 
 def test_signing_event_is_a_well_formed_request_for_a_placeholder_customer(gateway, bank):
     """The body has today's shape (a 422 would mean it does not); the placeholder account has no
-    certificate, the documented refusal the cold-start bench expects (EXPECTED_REFUSALS)."""
+    certificate: the documented refusal, what a local invocation of the fixture answers."""
     result = gateway.invoke("SigningFunction", load_event("signing_sign.json"))
     assert result["statusCode"] == 404, result["body"]
     assert json.loads(result["body"])["error"]["code"] == "account_not_found"

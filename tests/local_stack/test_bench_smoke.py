@@ -4,8 +4,16 @@ Only the shape is checked: timings depend on the machine, so no budget is assert
 (docs/design.md#performance-and-cost-budgets: budgets are measured by the benchmark command, not by timed tests).
 """
 
+import base64
+import copy
 import json
+import subprocess
 
+from asn1crypto import cms as asn1_cms
+from asn1crypto import tsp
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509 import ocsp
 from fincert_local import bench
 
 
@@ -24,13 +32,14 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     assert result["method"]["runs"] == 1
 
     [pki] = result["cold_start"]  # --functions restricted the cold starts to this one
-    assert pki["function"] == "PkiFunction"
+    assert pki["function"] == "PkiFunction" and pki["request"] == "POST /pki/ocsp"
     assert pki["status"] == 200
     assert pki["handler_median_ms"] > 0 and pki["floor_median_ms"] > 0
     assert 0 < pki["handler_import_median_ms"] <= pki["handler_median_ms"]
     assert pki["ratio"] > 0 and pki["budget"] == bench.COLD_START_BUDGET
-    assert pki["calls"], "the chain is read from DynamoDB: the floor must replay at least that call"
-    assert all("." in call for call in pki["calls"])
+    # The serial's record and the responder (its record, its key's Decrypt): the floor replays them.
+    assert "kms.Decrypt" in pki["calls"] and "dynamodb.GetItem" in pki["calls"]
+    assert pki["floor_crypto"]["op"] == "ocsp_response"
 
     confirm = next(row for row in result["round_trips"] if row["request"] == "issuance confirm")
     assert confirm["count"] == len(confirm["operations"]) > 0
@@ -74,6 +83,127 @@ def test_bench_reports_a_cold_start_and_the_confirm_round_trips(tmp_path, capsys
     printed = capsys.readouterr().out
     assert "PkiFunction" in printed and "issuance confirm" in printed
     assert "items read" in printed and "CPU per signature" in printed
+
+
+# Per API function: the request its cold start serves, its documented success, and the floor's own
+# cryptography (bench/main_paths.py, docs/benchmarks.md).
+MAIN_PATHS = {
+    "AuthorizerFunction": ("authorizer", "Allow", "sha256_secret"),
+    "EnrollmentFunction": ("POST /v1/enrollments/{enrollment_id}/confirm", 201, "issue_certificate"),
+    "ConnectionFunction": ("POST /v1/connections/{verification_id}/confirm", 201, "sha256_secret"),
+    "CustomerFunction": ("POST /v1/devices", 201, "device_key"),
+    "StatusFunction": ("GET /v1/certificate", 200, "none"),
+    "CscFunction": ("POST /csc/v1/signatures/signHash", 200, "sign_digest"),
+    "SigningFunction": ("POST /v1/signatures", 201, "cms_with_evidence"),
+    "TsaFunction": ("POST /v1/timestamps", 200, "timestamp"),
+    "WindowFunction": ("POST /v1/window/redeem", 201, "sha256_secret"),
+    "CorsFunction": ("OPTIONS /csc/v1/signatures/signHash", 204, "none"),
+    "HostedFunction": ("GET /sdk/v1/{file}", 200, "none"),
+    "PkiFunction": ("POST /pki/ocsp", 200, "ocsp_response"),
+}
+
+
+def _floor_output(row: dict) -> bytes:
+    return base64.b64decode(row["floor_crypto"]["output"])
+
+
+def test_every_api_function_cold_starts_on_its_main_success_path(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    code = bench.main(
+        ["--only", "cold-start", "--runs", "1", "--warmup", "0", "--imports", "none", "--json", str(out)]
+    )
+
+    assert code == 0, capsys.readouterr().err
+    rows = {row["function"]: row for row in json.loads(out.read_text())["cold_start"]}
+    assert [name for name, row in rows.items() if "error" in row] == []
+    assert {
+        name: (row["request"], row["status"], row["floor_crypto"]["op"]) for name, row in rows.items()
+    } == (MAIN_PATHS)
+    # The floor replayed every call: only writes meeting their own condition again may fail.
+    for row in rows.values():
+        assert row["why"] and row["floor_does"]  # the table's reasons travel with the figure
+        assert set(row["floor_failed_calls"]) <= {
+            "ConditionalCheckFailedException",
+            "TransactionCanceledException",
+        }
+
+    # The floor's cryptography is the real thing, judged by other code than the floor's.
+    assert len(_floor_output(rows["CscFunction"])) == 256  # RSA-2048 with the key KMS decrypted
+    certificate = x509.load_der_x509_certificate(_floor_output(rows["EnrollmentFunction"]))
+    assert certificate.public_key().key_size == 2048  # a new RSA-2048 key pair, as issued
+    assert "kms.Sign" in rows["EnrollmentFunction"]["calls"]  # the CA's signature, replayed
+
+    cms_path = tmp_path / "floor.cms"
+    cms_path.write_bytes(_floor_output(rows["SigningFunction"]))
+    verified = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-noverify", "-inform", "DER", "-in", str(cms_path)],
+        capture_output=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("이체 확인".encode())  # attached: the content signed
+    signed_data = asn1_cms.ContentInfo.load(cms_path.read_bytes())["content"]
+    assert signed_data["crls"][0].name == "other"  # the OCSP response (RFC 5940)
+    [unsigned] = signed_data["signer_infos"][0]["unsigned_attrs"]
+    assert unsigned["type"].native == "signature_time_stamp_token"
+
+    reply = tsp.TimeStampResp.load(_floor_output(rows["TsaFunction"]))
+    assert reply["status"]["status"].native == "granted"
+    assert reply["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed["nonce"].native
+
+    answer = ocsp.load_der_ocsp_response(_floor_output(rows["PkiFunction"]))
+    assert answer.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+    assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
+    assert answer.extensions.get_extension_for_class(x509.OCSPNonce)  # the request's, echoed
+    [responder] = answer.certificates
+    responder.public_key().verify(
+        answer.signature, answer.tbs_response_bytes, padding.PKCS1v15(), answer.signature_hash_algorithm
+    )
+
+    printed = capsys.readouterr().out
+    assert "POST /v1/enrollments/{enrollment_id}/confirm" in printed and "cms_with_evidence" in printed
+
+
+def test_the_imports_beyond_the_floor_count_its_cryptography_as_floor(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    code = bench.main(
+        [
+            *("--only", "cold-start", "--runs", "1", "--warmup", "0", "--imports", "all"),
+            *("--functions", "CscFunction", "--json", str(out)),
+        ]
+    )
+
+    assert code == 0, capsys.readouterr().err
+    [csc] = json.loads(out.read_text())["cold_start"]
+    extra = {entry["package"] for entry in csc["extra_imports"]}
+    floor = {entry["package"]: entry["modules"] for entry in csc["floor_imports"]}
+    # The floor signs with cryptography's primitives: those modules are floor, not extra.
+    assert floor.keys() >= {"boto3", "botocore", "cryptography"}
+    assert "fincert" in extra and not extra & {"boto3", "botocore"}
+
+
+def test_an_api_function_without_a_main_path_is_an_error_row_not_a_figure():
+    from fincert_local.bench.cold_start import cold_start_targets, measure_cold_start
+    from fincert_local.template import load_template
+
+    template = copy.deepcopy(load_template())
+    route = {"RestApiId": {"Ref": "FincertApi"}, "Path": "/v1/extra", "Method": "get"}
+    template["Resources"]["ExtraFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/extra/",
+            "Handler": "app.handler",
+            "Events": {"Get": {"Type": "Api", "Properties": route}},
+        },
+    }
+
+    [pki, extra] = cold_start_targets(template, ["ExtraFunction", "PkiFunction"])
+
+    assert (pki.spec.logical_id, pki.request) == ("PkiFunction", "POST /pki/ocsp")
+    row = measure_cold_start(extra, None, None, {}, runs=1, warmup=0)  # nothing is run for it
+    assert row["function"] == "ExtraFunction" and "MAIN_PATHS" in row["error"]
 
 
 def test_unknown_function_is_refused_before_anything_starts(capsys):

@@ -1,8 +1,10 @@
 """`python -m fincert_local.bench`: measure the performance budgets of docs/design.md on this machine.
 
 1. Cold start per API function: in a fresh interpreter, importing the handler and serving its first
-   request, against the floor measured in the same run (a fresh interpreter importing boto3 and
-   making the same AWS calls with the same parameters). Budget: handler <= 1.5x floor.
+   request on its main success path (a signature, an issuance confirm ...), against the floor
+   measured in the same run (a fresh interpreter importing boto3 and the cryptography modules the
+   operation needs, making the same AWS calls with the same parameters and the same cryptographic
+   operation). Budget: handler <= 1.5x floor.
 2. AWS round trips per request on a warm container (botocore calls, the authorizer and SMS
    excluded). Budgets: the issuance confirm <= 8, CSC credentials/authorize and
    signatures/signHash <= 3 each.
@@ -28,7 +30,9 @@ Modules, one per figure and one per concern:
   context      the registered institution, tests/events fixtures, BenchContext
   children     ChildRunner: one side of a cold start in a fresh interpreter, running
   handler_child.py / floor_child.py, the two sides (scripts, not imported)
-  cold_start   figure 1: which request per function (COLD_START_EVENTS), the measurement
+  main_paths   figure 1's table: each API function's main success path (MAIN_PATHS), each run's
+               fresh state, what its floor redoes; CapturingGateway builds the events
+  cold_start   figure 1: the targets from template.yaml, the measurement
   recording    botocore calls counted in process, by function
   round_trips  figure 2: WarmContainer and the scenarios (ROUND_TRIP_SCENARIOS)
   signing_cpu  figure 3: service CPU per signature and its floor, in process
@@ -40,7 +44,7 @@ Modules, one per figure and one per concern:
 
 Adding a round-trip row: write a scenario `(WarmContainer) -> {request name: [Call, ...]}` in
 round_trips, add it to ROUND_TRIP_SCENARIOS and its budget to budgets.ROUND_TRIP_BUDGETS. Adding
-a cold-start request: an entry in cold_start.COLD_START_EVENTS.
+an API function: its main success path in main_paths.MAIN_PATHS (without one its row is an error).
 """
 
 from fincert_local.bench.budgets import COLD_START_BUDGET, JOBS_BUDGET, ROUND_TRIP_BUDGETS, SIGNING_CPU_BUDGET

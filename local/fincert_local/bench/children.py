@@ -1,7 +1,8 @@
 """Running one side of a cold start in a fresh interpreter.
 
 The two sides are scripts beside this module: handler_child.py (import the handler, serve one
-event, record its AWS calls) and floor_child.py (import boto3, replay those calls). Each is run
+event, record its AWS calls and its answer) and floor_child.py (import boto3 and the cryptography
+the operation needs, replay those calls, redo the operation's cryptography). Each is run
 by path with -P, so the child's sys.path gets no script directory (nor, as with -c, its working
 directory) and it imports only what the handler or boto3 imports. A job goes in as a JSON file
 and the result comes back as one (bytes as {"__bytes__": base64}), because handlers log to stdout.

@@ -1,78 +1,40 @@
 """Cold start per API function (docs/design.md: handler <= 1.5x floor).
 
-In a fresh interpreter (children.py), importing the handler and serving its first request, against
-the floor measured in the same run: a fresh interpreter importing boto3 and making the same AWS
-calls with the same parameters. Runs alternate handler, floor, handler, floor ... so drift touches
-both. Adding a cold-start request: an entry in COLD_START_EVENTS.
+In a fresh interpreter (children.py), importing the handler and serving its first request on the
+function's main success path (main_paths.py), against the floor measured in the same run: a fresh
+interpreter importing boto3 and the `cryptography` modules the operation needs, making the same
+AWS calls with the same parameters and doing the operation's own cryptography. Runs alternate
+handler, floor, handler, floor ... so drift touches both; each run's state is made before it, in
+this process, outside the timed part. Adding an API function: a row in main_paths.MAIN_PATHS.
 """
 
 from __future__ import annotations
 
-import json
+import base64
 import re
 import statistics
 import sys
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fincert_local.bench.budgets import COLD_START_BUDGET
 from fincert_local.bench.children import FLOOR_CHILD, HANDLER_CHILD, ChildRunner
-from fincert_local.bench.context import EVENTS_DIR, BenchContext, UsageError, fixture
+from fincert_local.bench.context import UsageError
+from fincert_local.bench.main_paths import MAIN_PATHS, Bench, MainPath, Prepared
 from fincert_local.gateway import LambdaContext
 from fincert_local.template import FunctionSpec, api_routes, authorizer, functions, repo_root
-
-
-def _fresh_phone_event(name: str, ctx: BenchContext) -> dict:
-    """A fixture event whose body texts a new phone number (the SMS limits count per phone)."""
-    event = fixture(name)
-    body = json.loads(event["body"]) | {"phone": ctx.fresh_phone()}
-    event["body"] = json.dumps(body, ensure_ascii=False)
-    event["requestContext"]["authorizer"] = ctx.authorizer_context()
-    return event
-
-
-def _enrollment_start_event(ctx: BenchContext) -> dict:
-    return _fresh_phone_event("enrollment_start.json", ctx)
-
-
-def _connection_start_event(ctx: BenchContext) -> dict:
-    return _fresh_phone_event("connection_start.json", ctx)
-
-
-def _authorizer_event(ctx: BenchContext) -> dict:
-    event = fixture("authorizer_request.json")
-    event["headers"]["Authorization"] = f"Bearer {ctx.api_key}"
-    event["multiValueHeaders"]["Authorization"] = [f"Bearer {ctx.api_key}"]
-    return event
-
-
-# The request a function's cold start serves, by route (METHOD, resource path); the authorizer's
-# is AUTHORIZER_EVENT. A function whose routes have no entry here falls back to a fixture in
-# tests/events with the same resource and method, used as is.
-COLD_START_EVENTS: dict[tuple[str, str], Callable[[BenchContext], dict]] = {
-    ("POST", "/v1/enrollments"): _enrollment_start_event,
-    ("GET", "/pki/chain.pem"): lambda ctx: fixture("pki_chain.json"),
-    ("POST", "/v1/connections"): _connection_start_event,
-}
-# Requests whose cold start is measured on a documented refusal: the fixture's placeholder
-# customer has no account, and the function imports and calls all the same to say so.
-EXPECTED_REFUSALS: dict[str, int] = {
-    "POST /v1/signatures": 404,
-    "OPTIONS /v1/registrations": 403,
-    "GET /v1/certificate": 404,
-    "GET /v1/ui-tickets/{ticket_id}": 404,
-}
-AUTHORIZER_EVENT: Callable[[BenchContext], dict] = _authorizer_event
 
 
 @dataclass(frozen=True)
 class ColdStartTarget:
     spec: FunctionSpec
-    request: str  # "POST /v1/enrollments", or "authorizer"
-    make_event: Callable[[BenchContext], dict]
+    path: MainPath | None  # None: the function has no row in MAIN_PATHS (an error row)
+
+    @property
+    def request(self) -> str:
+        return self.path.request if self.path else "(no main path)"
 
     @property
     def handler_file(self) -> Path:
@@ -80,50 +42,25 @@ class ColdStartTarget:
         return repo_root() / self.spec.code_uri / (module_path.replace(".", "/") + ".py")
 
 
-def _fixture_for(method: str, resource: str) -> Callable[[BenchContext], dict] | None:
-    for path in sorted(EVENTS_DIR.glob("*.json")):
-        event = json.loads(path.read_text(encoding="utf-8"))
-        if event.get("resource") == resource and event.get("httpMethod") == method and "type" not in event:
-            return lambda ctx, name=path.name: fixture(name)
-    return None
-
-
 def cold_start_targets(template: dict, only: list[str] | None = None) -> list[ColdStartTarget]:
-    """The API functions of template.yaml (route handlers and the authorizer), in template order."""
+    """The API functions of template.yaml (route handlers and the authorizer), in template order,
+    each with the main path of MAIN_PATHS that template.yaml routes to it (the first, if several)."""
     specs = functions(template)
     unknown = sorted(set(only or []) - set(specs))
     if unknown:
         raise UsageError(f"unknown functions {unknown}; template.yaml has {sorted(specs)}")
     auth = authorizer(template)
-    routes = api_routes(template)
+    routed = {f"{r.method} {r.path}": r.function_id for r in api_routes(template)}
+    if auth is not None:
+        routed["authorizer"] = auth.function_id
     targets = []
     for function_id, spec in specs.items():
         if only and function_id not in only:
             continue
-        if auth is not None and function_id == auth.function_id:
-            targets.append(ColdStartTarget(spec, "authorizer", AUTHORIZER_EVENT))
-            continue
-        own = [r for r in routes if r.function_id == function_id]
-        if not own:
+        if function_id not in routed.values():
             continue  # not an API function (a scheduled job): no cold-start budget
-        chosen = next((r for r in own if (r.method, r.path) in COLD_START_EVENTS), None)
-        if chosen is not None:
-            targets.append(
-                ColdStartTarget(
-                    spec, f"{chosen.method} {chosen.path}", COLD_START_EVENTS[(chosen.method, chosen.path)]
-                )
-            )
-            continue
-        for route in own:
-            make_event = _fixture_for(route.method, route.path)
-            if make_event is not None:
-                targets.append(ColdStartTarget(spec, f"{route.method} {route.path}", make_event))
-                break
-        else:
-            raise UsageError(
-                f"{function_id}: no event for any of its routes; add one to COLD_START_EVENTS "
-                f"or a fixture to tests/events"
-            )
+        path = next((p for p in MAIN_PATHS if routed.get(p.request) == function_id), None)
+        targets.append(ColdStartTarget(spec, path))
     return targets
 
 
@@ -142,10 +79,40 @@ def _handler_job(target: ColdStartTarget, event: dict, region: str) -> dict:
     }
 
 
-def _expected(target: ColdStartTarget, status: Any) -> bool:
-    if target.request == "authorizer":
-        return status == "Allow"
-    return isinstance(status, int) and (status < 400 or EXPECTED_REFUSALS.get(target.request) == status)
+def _refusal(target: ColdStartTarget, prepared: Prepared, handler: dict) -> str | None:
+    """Why the handler's answer is not its path's documented success (None: it is)."""
+    if handler["error"]:
+        return handler["error"]
+    if target.path is None or handler["status"] != target.path.success:
+        return f"unexpected response status {handler['status']!r}: {str(handler.get('body'))[:300]}"
+    return prepared.check(handler)
+
+
+def _run_pair(
+    target: ColdStartTarget,
+    bench: Bench,
+    runner: ChildRunner,
+    env: dict[str, str],
+    python_flags: tuple[str, ...] = (),
+) -> tuple[dict, str, dict, str]:
+    """One run of each side: fresh state prepared here first (not timed), then the handler child,
+    then the floor child replaying its calls and redoing its cryptography."""
+    if target.path is None:
+        raise NotASuccess("no main path")
+    prepared = target.path.prepare(bench)
+    handler, handler_err = runner.run(
+        HANDLER_CHILD, _handler_job(target, prepared.event, bench.ctx.region), env, python_flags
+    )
+    refused = _refusal(target, prepared, handler)
+    if refused:
+        raise NotASuccess(refused)
+    job = {"calls": handler["calls"], "crypto": prepared.floor(handler)}
+    floor, floor_err = runner.run(FLOOR_CHILD, job, env, python_flags)
+    return handler, handler_err, floor, floor_err
+
+
+class NotASuccess(Exception):
+    """A run's answer was not its path's documented success: the row is an error, not a figure."""
 
 
 def _ms(values: list[float]) -> list[float]:
@@ -158,27 +125,24 @@ def _median_ms(values: list[float]) -> float:
 
 def measure_cold_start(
     target: ColdStartTarget,
-    ctx: BenchContext,
+    bench: Bench,
     runner: ChildRunner,
     env: dict[str, str],
     runs: int,
     warmup: int,
 ) -> dict:
+    row: dict[str, Any] = {"function": target.spec.logical_id, "request": target.request}
+    if target.path is None:
+        return row | {"error": "no main success path in bench/main_paths.py MAIN_PATHS routes to it"}
+    row |= {"why": target.path.why, "floor_does": target.path.floor}
+    bench.next_target()
     samples: dict[str, list[float]] = {"handler": [], "handler_import": [], "floor": [], "floor_import": []}
-    calls: list[dict] = []
-    status: Any = None
     for i in range(warmup + runs):
         # Interleaved, handler then floor, so drift (thermal, other load) touches both alike.
-        handler, _ = runner.run(HANDLER_CHILD, _handler_job(target, target.make_event(ctx), ctx.region), env)
-        if handler["error"] or not _expected(target, handler["status"]):
-            return {
-                "function": target.spec.logical_id,
-                "request": target.request,
-                "error": handler["error"] or f"unexpected response status {handler['status']!r}",
-            }
-        # The floor replays this run's calls (the enrollment event differs per run).
-        floor, _ = runner.run(FLOOR_CHILD, handler["calls"], env)
-        calls, status = handler["calls"], handler["status"]
+        try:
+            handler, _, floor, _ = _run_pair(target, bench, runner, env)
+        except (NotASuccess, RuntimeError) as e:
+            return row | {"error": str(e)}
         if i >= warmup:
             samples["handler"].append(handler["elapsed_s"])
             samples["handler_import"].append(handler["import_s"])
@@ -191,22 +155,27 @@ def measure_cold_start(
             flush=True,
         )
     ratio = statistics.median(samples["handler"]) / statistics.median(samples["floor"])
-    return {
-        "function": target.spec.logical_id,
-        "request": target.request,
-        "status": status,
+    return row | {
+        "status": handler["status"],
         "runs": runs,
         "handler_median_ms": _median_ms(samples["handler"]),
         "floor_median_ms": _median_ms(samples["floor"]),
         "ratio": round(ratio, 2),
         "budget": COLD_START_BUDGET,
         "over_budget": ratio > COLD_START_BUDGET,
-        # Where the time goes: the import part of each side (handler module / boto3), medians.
+        # Where the time goes: the import part of each side (handler module / boto3 and the
+        # floor's cryptography modules), medians.
         "handler_import_median_ms": _median_ms(samples["handler_import"]),
         "floor_import_median_ms": _median_ms(samples["floor_import"]),
         "handler_ms": _ms(samples["handler"]),
         "floor_ms": _ms(samples["floor"]),
-        "calls": [_operation(c) for c in calls],
+        "calls": [_operation(c) for c in handler["calls"]],
+        # What the floor's last run computed beside the replayed calls: sizes, and what it built
+        # (base64 DER: a signature, a certificate, a CMS, an OCSP response, a time-stamp reply).
+        "floor_crypto": {
+            k: base64.b64encode(v).decode() if isinstance(v, bytes) else v for k, v in floor["crypto"].items()
+        },
+        "floor_failed_calls": floor["failed"],
     }
 
 
@@ -223,25 +192,27 @@ def _import_self_ms(stderr: str) -> dict[str, float]:
     return modules
 
 
-def extra_imports(
-    target: ColdStartTarget, ctx: BenchContext, runner: ChildRunner, env: dict[str, str]
-) -> list[dict]:
-    """The modules the handler imports and the floor does not, by top-level package, largest self
-    time first: one run of each side under `python -X importtime` (which inflates absolutes)."""
-    flags = ("-X", "importtime")
-    handler, handler_err = runner.run(
-        HANDLER_CHILD, _handler_job(target, target.make_event(ctx), ctx.region), env, flags
-    )
-    _, floor_err = runner.run(FLOOR_CHILD, handler["calls"], env, flags)
-    floor = _import_self_ms(floor_err)
-    by_package: Counter[str] = Counter()
-    modules: Counter[str] = Counter()
-    for module, ms in _import_self_ms(handler_err).items():
-        if module not in floor:
-            by_package[module.split(".")[0]] += ms
-            modules[module.split(".")[0]] += 1
+def _by_package(modules: dict[str, float], most: int | None = 6) -> list[dict]:
+    """Self time (ms) and module count by top-level package, largest first (>= 1 ms)."""
+    spent: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for module, ms in modules.items():
+        spent[module.split(".")[0]] += ms
+        count[module.split(".")[0]] += 1
     return [
-        {"package": pkg, "self_ms": round(ms, 1), "modules": modules[pkg]}
-        for pkg, ms in by_package.most_common(6)
+        {"package": pkg, "self_ms": round(ms, 1), "modules": count[pkg]}
+        for pkg, ms in spent.most_common(most)
         if ms >= 1.0
     ]
+
+
+def extra_imports(
+    target: ColdStartTarget, bench: Bench, runner: ChildRunner, env: dict[str, str]
+) -> tuple[list[dict], list[dict]]:
+    """What the handler imports that the floor does not, and what the floor imports (boto3 and
+    the cryptography modules its operation needs, which therefore count as floor), by top-level
+    package: one more run of each side under `python -X importtime` (which inflates absolutes)."""
+    _, handler_err, _, floor_err = _run_pair(target, bench, runner, env, ("-X", "importtime"))
+    floor = _import_self_ms(floor_err)
+    handler = _import_self_ms(handler_err)
+    return _by_package({m: ms for m, ms in handler.items() if m not in floor}), _by_package(floor, None)

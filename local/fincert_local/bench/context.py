@@ -24,20 +24,11 @@ class BenchContext:
     region: str
     api_key: str
     institution_id: str = INSTITUTION_ID
-    scopes: str = "connect enroll"
     rng: random.Random = field(default_factory=random.Random)
 
     def fresh_phone(self) -> str:
         # A new number per run: the per-phone SMS limit (5 an hour) must not answer 429.
         return f"010{self.rng.randrange(10**8):08d}"
-
-    def authorizer_context(self) -> dict[str, str]:
-        # What API Gateway hands the handler: the authorizer's context, stringified, + principalId.
-        return {
-            "principalId": self.institution_id,
-            "institution_id": self.institution_id,
-            "scopes": self.scopes,
-        }
 
 
 def fixture(name: str) -> dict:

@@ -2,7 +2,7 @@
 #   python -P handler_child.py JOB.json RESULT.json
 # Imports the function's handler module as the gateway does, serves the job's one event and
 # records the AWS calls it makes (service, region, operation, parameters) so the floor can replay
-# them. _t0 is the first statement (`time` is compiled into CPython, so taking it imports nothing
+# them, and the answer (status, body) so the parent can check it is a success. _t0 is the first statement (`time` is compiled into CPython, so taking it imports nothing
 # from disk): interpreter startup is excluded, every import after it is included. Nothing from
 # fincert_local may be imported here. The result goes to a file, because handlers log to stdout.
 # ruff: noqa: E402
@@ -56,7 +56,7 @@ class _Context:
         return 15000
 
 
-status, error, _t_import = None, None, None
+status, body, error, _t_import = None, None, None, None
 try:
     spec = importlib.util.spec_from_file_location(job["module_name"], job["handler_file"])
     module = importlib.util.module_from_spec(spec)
@@ -71,6 +71,9 @@ try:
     result = handler(job["event"], _Context(job["context"]))
     if isinstance(result, dict) and "statusCode" in result:
         status = result["statusCode"]
+        # The parent checks the answer is the route's success and takes what the floor redoes
+        # (the issued certificate, the token) from it.
+        body = {"body": result.get("body"), "isBase64Encoded": bool(result.get("isBase64Encoded"))}
     elif isinstance(result, dict) and result.get("principalId"):
         status = "Allow" if '"Allow"' in json.dumps(result.get("policyDocument")) else "Deny"
     else:
@@ -98,6 +101,7 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
             "elapsed_s": _t1 - _t0,
             "import_s": (_t_import or _t1) - _t0,
             "status": status,
+            "body": body,
             "error": error,
             "calls": calls,
         },

@@ -40,30 +40,35 @@ def report(result: dict) -> str:
 
 def _cold_start(result: dict) -> list[str]:
     m = result["method"]
+    width = max([21, *(len(row["request"]) for row in result["cold_start"])])
     lines = [
         "",
         f"Cold start (docs/design.md: handler <= {COLD_START_BUDGET}x floor), medians of {m['runs']} runs "
         f"after {m['warmup']} discarded warm-up run(s)",
         "  Every run is a fresh `python` process; t0 is its first statement, so interpreter startup is",
         "  excluded from both sides and every import is included.",
-        "  handler = import functions/<fn>/app.py as the gateway does + serve one request.",
-        "  floor   = import boto3 + create the same clients + replay the handler's AWS calls with the",
-        "            same parameters (a replayed write failing its condition still counts as made).",
+        "  handler = import functions/<fn>/app.py as the gateway does + serve one request on the",
+        "            function's main success path (bench/main_paths.py), with fresh state per run",
+        "            made beforehand in this process; any other answer is an ERROR row.",
+        "  floor   = import boto3 and the cryptography modules the operation needs + create the same",
+        "            clients + replay the handler's AWS calls with the same parameters (a replayed",
+        "            write failing its condition still counts as made) + the operation's own",
+        "            cryptography (op below; docs/benchmarks.md says what each does).",
         "  Runs alternate handler, floor, handler, floor ... so drift touches both.",
         "",
-        f"  {'function':<19} {'request':<21} {'handler ms':>10} {'(import)':>9} {'floor ms':>9} "
-        f"{'(import)':>9} {'ratio':>6} {'budget':>6}  verdict  AWS calls",
+        f"  {'function':<19} {'request':<{width}} {'handler ms':>10} {'(import)':>9} {'floor ms':>9} "
+        f"{'(import)':>9} {'ratio':>6} {'budget':>6}  verdict  {'floor op':<17}  AWS calls",
     ]
     for row in result["cold_start"]:
         if "error" in row:
             last_line = row["error"].strip().splitlines()[-1]
-            lines.append(f"  {row['function']:<19} {row['request']:<21} ERROR: {last_line}")
+            lines.append(f"  {row['function']:<19} {row['request']:<{width}} ERROR: {last_line}")
             continue
         lines.append(
-            f"  {row['function']:<19} {row['request']:<21} {row['handler_median_ms']:>10.1f} "
+            f"  {row['function']:<19} {row['request']:<{width}} {row['handler_median_ms']:>10.1f} "
             f"{row['handler_import_median_ms']:>9.1f} {row['floor_median_ms']:>9.1f} "
             f"{row['floor_import_median_ms']:>9.1f} {row['ratio']:>6.2f} {row['budget']:>5.1f}x  "
-            f"{_verdict(row['over_budget']):<7}  {_summarise(row['calls'])}"
+            f"{_verdict(row['over_budget']):<7}  {row['floor_crypto']['op']:<17}  {_summarise(row['calls'])}"
         )
     explained = [row for row in result["cold_start"] if row.get("extra_imports")]
     if explained:
@@ -72,7 +77,8 @@ def _cold_start(result: dict) -> list[str]:
         )
         for row in explained:
             extra = ", ".join(f"{e['package']} {e['self_ms']:.0f}" for e in row["extra_imports"])
-            lines.append(f"    {row['function']}: {extra}")
+            floor = ", ".join(f"{e['package']} {e['self_ms']:.0f}" for e in row.get("floor_imports", [])[:6])
+            lines.append(f"    {row['function']}: {extra}  (the floor's own: {floor})")
     return lines
 
 

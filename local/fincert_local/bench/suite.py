@@ -15,10 +15,11 @@ from typing import Any
 
 from fincert_local.bench.budgets import COLD_START_BUDGET, SIGNING_CPU_BUDGET
 from fincert_local.bench.children import ChildRunner
-from fincert_local.bench.cold_start import cold_start_targets, extra_imports, measure_cold_start
+from fincert_local.bench.cold_start import NotASuccess, cold_start_targets, extra_imports, measure_cold_start
 from fincert_local.bench.context import INSTITUTION_ID, BenchContext
 from fincert_local.bench.cost import DEFAULT_COST_ROUNDS, measure_cost
 from fincert_local.bench.jobs import DEFAULT_JOBS_CREDENTIALS, measure_jobs
+from fincert_local.bench.main_paths import ORIGIN, Bench, CapturingGateway
 from fincert_local.bench.recording import AttributingGateway
 from fincert_local.bench.round_trips import WarmContainer, measure_round_trips
 from fincert_local.bench.signing_cpu import DEFAULT_SIGNING_REQUESTS, measure_signing_cpu
@@ -45,6 +46,7 @@ def bench(
     cost_rounds: int = DEFAULT_COST_ROUNDS,
     cost_memory: dict[str, int] | None = None,
 ) -> dict:
+    from cryptography.hazmat.primitives.serialization import Encoding
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
     from fincert.domain.institutions import register_institution
     from fincert.domain.model import Scope
@@ -82,11 +84,12 @@ def bench(
         use_services(None)  # settings from the environment the stack just set
         svc = services()
         bootstrap_ca(svc)
-        ensure_ocsp_responder(svc)  # what `fincert-admin bootstrap-ca` creates too
-        svc.ensure_timestamp_authority()  # and the TSA: every signature carries a token
+        responder, _ = ensure_ocsp_responder(svc)  # what `fincert-admin bootstrap-ca` creates too
+        tsa, _ = svc.ensure_timestamp_authority()  # and the TSA: every signature carries a token
         scopes = [s.value for s in Scope]
-        _, api_key = register_institution(svc.store, INSTITUTION_ID, "Demo Bank", scopes)
-        ctx = BenchContext(region=stack.region, api_key=api_key, scopes=" ".join(sorted(scopes)))
+        # The origin: the CORS preflight and the window's ticket are measured on a registered one.
+        _, api_key = register_institution(svc.store, INSTITUTION_ID, "Demo Bank", scopes, [ORIGIN])
+        ctx = BenchContext(region=stack.region, api_key=api_key)
         aws_env = {
             name: stack.environment[name]
             for name in (
@@ -102,8 +105,21 @@ def bench(
         if resources is None:
             raise RuntimeError("the local stack started without resources")
         if "cold-start" in figures:
+            # Each run's state (enrollments, sessions, SADs, tickets) is made through the gateway
+            # in this process, on a container of its own.
+            bench_state = Bench(
+                WarmContainer(
+                    CapturingGateway(template, repo_root(), region=stack.region, authorizer_cache=False), ctx
+                ),
+                issuing_certificate=svc.certificate_authority().issuing_certificate.public_bytes(
+                    Encoding.DER
+                ),
+                responder_certificate=responder.certificate_der,
+                tsa_certificate=tsa.certificate_der,
+                tsa_policy_oid=svc.settings.tsa_policy_oid,
+            )
             result["cold_start"] = _cold_starts(
-                targets, stack, ctx, aws_env, resources, runs, warmup, imports
+                targets, stack, bench_state, aws_env, resources, runs, warmup, imports
             )
 
         use_services(None)  # a fresh container: nothing the bootstrap cached
@@ -127,7 +143,7 @@ def bench(
 def _cold_starts(
     targets: list,
     stack: Any,
-    ctx: BenchContext,
+    bench_state: Bench,
     aws_env: dict[str, str],
     resources: Any,
     runs: int,
@@ -144,8 +160,13 @@ def _cold_starts(
                     "PKI_BASE_URL": stack.environment["PKI_BASE_URL"],
                 }
             )
-            row = measure_cold_start(target, ctx, runner, env, runs, warmup)
+            row = measure_cold_start(target, bench_state, runner, env, runs, warmup)
             if "error" not in row and (imports == "all" or (imports == "over" and row["over_budget"])):
-                row["extra_imports"] = extra_imports(target, ctx, runner, env)
+                try:
+                    row["extra_imports"], row["floor_imports"] = extra_imports(
+                        target, bench_state, runner, env
+                    )
+                except (NotASuccess, RuntimeError) as e:
+                    row["error"] = f"the -X importtime run: {e}"
             rows.append(row)
     return rows
