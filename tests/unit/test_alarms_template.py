@@ -4,7 +4,7 @@ notifies the optional topic, and that the job-failure alarm sums every kind the 
 from __future__ import annotations
 
 import pytest
-from fincert.domain.metrics import JOB_KINDS, JOB_RESULTS
+from fincert.domain.metrics import CATALOGUE, ISSUANCE_REFUSED, JOB_KINDS, JOB_RESULTS
 from fincert_local.template import load_template
 
 
@@ -43,6 +43,17 @@ def test_the_job_failure_alarm_sums_every_kind_the_domain_counts(resources):
     (expression,) = [m for m in metrics if "Expression" in m]
     assert expression["ReturnData"] is True
     assert len(metrics) <= 10  # CloudWatch's limit for one alarm
+
+
+def test_the_first_issuance_refused_for_the_issuing_cas_end_alarms_on_every_channel(resources):
+    alarm = _alarms(resources)["IssuingCaExpiringAlarm"]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert {s["MetricName"] for s in stats} == {ISSUANCE_REFUSED}
+    channels = sorted({d["Name"]: d["Value"] for d in s["Dimensions"]}["Channel"] for s in stats)
+    assert channels == sorted(CATALOGUE[ISSUANCE_REFUSED].dimensions["Channel"])
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "SUM(METRICS())" and expression["ReturnData"] is True
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
 def test_every_alarm_notifies_the_topic_when_an_email_is_given(resources):
