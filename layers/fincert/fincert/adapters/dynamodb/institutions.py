@@ -61,8 +61,13 @@ class InstitutionTable(SharedItems):
         except ConditionFailed as e:
             raise ConditionFailed(f"institution {institution.institution_id} exists") from e
 
-    def origin_registered(self, origin: str) -> bool:
-        return self._get(keys.origin(origin), consistent=False) is not None
+    def institutions_of_origin(self, origin: str) -> list[Institution]:
+        registered = self._get(keys.origin(origin), consistent=False)
+        if registered is None:
+            return []
+        # Strongly consistent, like the authorizer's read: a deactivation counts from the next request.
+        chunk = [keys.institution(institution_id) for institution_id in sorted(registered["institutions"])]
+        return [to_institution(item) for item in self._batch_get(chunk[:100], consistent=True) if item]
 
     # --- the operator's management (fincert.domain.institutions) -------------------------------
     def list_institutions(self) -> list[Institution]:
