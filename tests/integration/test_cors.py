@@ -84,3 +84,16 @@ def test_a_deactivated_institutions_origins_fail_preflight_like_unknown_ones(web
     set_active(svc.store, "web-bank", True)
     allowed = preflight(web_bank, path, WEB_BANK_ORIGIN)
     assert allowed.status == 204 and allowed.header("Access-Control-Allow-Origin") == WEB_BANK_ORIGIN
+
+
+def test_an_origin_item_left_without_institutions_fails_preflight(web_bank, svc):
+    """remove-origin deletes the origin's item in a second step; until then it names no one."""
+    from fincert.adapters.dynamodb import keys
+
+    from tests.support.table import Table, typed_key
+
+    orphan = "https://left.example"
+    table = Table.in_process(svc)
+    table.client.put_item(TableName=table.name, Item=typed_key(keys.origin(orphan)))
+    refused = preflight(web_bank, "/v1/history", orphan)
+    assert refused.status == 403 and refused.header("Access-Control-Allow-Origin") is None
