@@ -7,7 +7,7 @@ with its API key, which judges a timestamped signature at its time."""
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from fincert.api.app import create_app, lambda_handler, principal
+from fincert.api.app import create_app, event_principal, lambda_handler, principal
 from fincert.api.app import refuse_before_parsing as refuse_json
 from fincert.api.models import ERROR_RESPONSES, PIN_ERROR_RESPONSES
 from fincert.api.security import CUSTOMER, INSTITUTION
@@ -17,6 +17,7 @@ from fincert.api.verification_models import (
     VerifySignatureRequest,
     VerifySignatureResponse,
 )
+from fincert.domain.access import require_institution
 from fincert.domain.sign_requests import SignatureFormat, SignType
 from fincert.errors import FincertError
 from fincert.settings import get_settings
@@ -79,9 +80,16 @@ def verify_signature(request: VerifySignatureRequest) -> VerifySignatureResponse
 
 def refuse_before_parsing(event: dict[str, Any]) -> FincertError | None:
     """The JSON API's checks, with the verify call's own body limit: it takes back a whole
-    signature with its evidence (fincert.api.verification_models.MAX_VERIFY_BODY_BYTES)."""
-    limit = MAX_VERIFY_BODY_BYTES if event.get("resource") == VERIFY_PATH else get_settings().max_body_bytes
-    return refuse_json(event, limit)
+    signature with its evidence (fincert.api.verification_models.MAX_VERIFY_BODY_BYTES). Who may
+    verify is judged first: a caller who may not gets 403 whatever its body, never a 4xx that
+    tells it how the body would have been judged."""
+    if event.get("resource") != VERIFY_PATH:
+        return refuse_json(event, get_settings().max_body_bytes)
+    try:
+        require_institution(event_principal(event))
+    except FincertError as refusal:
+        return refusal
+    return refuse_json(event, MAX_VERIFY_BODY_BYTES)
 
 
 handler = lambda_handler(app, refuse_before_parsing)

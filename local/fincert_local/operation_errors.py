@@ -78,6 +78,7 @@ CONFIRM_ENROLLMENT = (
     "serial_exhausted",
     "name_too_long",
     "hosted_only_institution",
+    "issuing_ca_expiring",
 )
 # What a sign request may ask, judged before the PIN.
 SIGN_REQUEST = (
@@ -99,7 +100,14 @@ PKI = ("service_unavailable",)
 
 OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
     # --- issuance (API key, scope enroll) ---------------------------------------------------
-    "POST /v1/enrollments": (*BANK, *BODY, *IDENTITY, "name_too_long", "terms_not_accepted"),
+    "POST /v1/enrollments": (
+        *BANK,
+        *BODY,
+        *IDENTITY,
+        "name_too_long",
+        "terms_not_accepted",
+        "issuing_ca_expiring",
+    ),
     "POST /v1/enrollments/{enrollment_id}/confirm": (*BANK, *BODY, *NEW_PIN, *CONFIRM_ENROLLMENT),
     # --- connection, re-verification (API key, scope connect) -------------------------------
     "POST /v1/connections": (*BANK, *BODY, *IDENTITY),

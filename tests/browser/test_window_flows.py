@@ -265,6 +265,47 @@ def test_manage_in_english_pin_history_suspend_and_restore(context, site: DemoSi
     assert state == "ok" and managed["status"] == "completed", text
 
 
+def test_manage_revokes_only_after_a_confirmation_then_the_pin(context, site: DemoSite, shots):
+    person = Person()
+    issue_through_the_api(site, person, PIN)
+    page = context.new_page()
+    log_in(page, site.url, person)
+    window = open_window(context, page, "#manage")
+    identify(window, site, person)
+    window.wait_for_selector("[data-screen=manage] .certificate[data-status=valid]")
+
+    window.click("[data-action=revoke]")
+    window.wait_for_selector("[data-screen=revoke]")
+    assert unlabelled_controls(window) == []
+    window.get_by_label("폐기 사유").select_option("keyCompromise")
+    window.click("[data-screen=revoke] button[type=submit]")
+    # Not confirmed: no PIN asked, nothing sent.
+    window.wait_for_selector("[data-screen=revoke] .error >> text=폐기하려면 확인란을 선택하세요.")
+    shots(window, "revoke-confirm")
+    window.click("[data-screen=revoke] >> text=뒤로")
+    window.wait_for_selector("[data-screen=manage] .certificate[data-status=valid]")
+
+    window.click("[data-action=revoke]")
+    window.get_by_label("폐기 사유").select_option("keyCompromise")
+    window.check("input[name=understand]")
+    window.click("[data-screen=revoke] button[type=submit]")
+    window.wait_for_selector("[data-screen=revoke-pin]")
+    type_pin(window, WRONG_PIN)
+    window.wait_for_selector("[data-screen=revoke-pin] .error >> text=남은 횟수: 4회")
+    type_pin(window, PIN)
+    window.wait_for_selector("[data-screen=manage] .certificate[data-status=revoked]")
+    shots(window, "revoked")
+
+    window.click("[data-action=history]")
+    window.wait_for_selector("[data-screen=history] li[data-event=status_changed]")
+    change = window.inner_text("[data-screen=history] li[data-event=status_changed]")
+    assert "action=revoke" in change and "reason=keyCompromise" in change, change
+    window.click("text=뒤로")
+    window.click("[data-action=done]")
+    state, text, managed = bank_outcome(page)
+    assert state == "ok" and managed["status"] == "completed", text
+
+
 def test_five_wrong_pins_show_the_lock_and_a_re_verified_reset_lifts_it(context, site: DemoSite, shots):
     person = Person()
     issue_through_the_api(site, person, PIN)

@@ -218,9 +218,9 @@ def test_an_origin_another_institution_uses_stays_registered_for_it(svc, capsys)
     register(capsys, "web-bank")
     register(capsys, "card-bank")
     assert run(capsys, "remove-origin", "--id", "web-bank", "--origin", BANK_ORIGIN)[0] == 0
-    assert svc.store.origin_registered(BANK_ORIGIN)
+    assert [i.institution_id for i in svc.store.institutions_of_origin(BANK_ORIGIN)] == ["card-bank"]
     assert run(capsys, "remove-origin", "--id", "card-bank", "--origin", BANK_ORIGIN)[0] == 0
-    assert not svc.store.origin_registered(BANK_ORIGIN)
+    assert svc.store.institutions_of_origin(BANK_ORIGIN) == []
 
 
 @pytest.mark.parametrize(

@@ -61,3 +61,39 @@ def test_institutions_register_only_well_formed_origins(svc, ca):
         with pytest.raises(InvalidRequest):
             register_institution(svc.store, "odd-bank", "Odd", ["connect"], [origin])
     assert svc.store.get_institution("odd-bank") is None
+
+
+def test_a_deactivated_institutions_origins_fail_preflight_like_unknown_ones(web_bank, svc):
+    from fincert.domain.institutions import set_active
+
+    path = "/csc/v1/credentials/authorize"
+    set_active(svc.store, "web-bank", False)
+    refused = preflight(web_bank, path, WEB_BANK_ORIGIN)
+    unknown = preflight(web_bank, path, "https://evil.example")
+    assert refused.status == 403
+    assert (refused.status, refused.json()) == (unknown.status, unknown.json())
+    assert refused.header("Access-Control-Allow-Origin") is None
+
+    # An origin another, active institution also registered still passes: its customers call.
+    _, other_key = register_institution(svc.store, "card-bank", "Card Bank", ["connect"], [WEB_BANK_ORIGIN])
+    log_safety.remember_secret(other_key)
+    assert preflight(web_bank, path, WEB_BANK_ORIGIN).status == 204
+    set_active(svc.store, "card-bank", False)
+    assert preflight(web_bank, path, WEB_BANK_ORIGIN).status == 403
+
+    set_active(svc.store, "web-bank", True)
+    allowed = preflight(web_bank, path, WEB_BANK_ORIGIN)
+    assert allowed.status == 204 and allowed.header("Access-Control-Allow-Origin") == WEB_BANK_ORIGIN
+
+
+def test_an_origin_item_left_without_institutions_fails_preflight(web_bank, svc):
+    """remove-origin deletes the origin's item in a second step; until then it names no one."""
+    from fincert.adapters.dynamodb import keys
+
+    from tests.support.table import Table, typed_key
+
+    orphan = "https://left.example"
+    table = Table.in_process(svc)
+    table.client.put_item(TableName=table.name, Item=typed_key(keys.origin(orphan)))
+    refused = preflight(web_bank, "/v1/history", orphan)
+    assert refused.status == 403 and refused.header("Access-Control-Allow-Origin") is None

@@ -34,7 +34,6 @@ PIN_CHANGE_CALLS = [
 CONFIRM_CALLS = [
     "dynamodb.UpdateItem",  # claim the verification
     "kms.Decrypt",
-    "dynamodb.GetItem",  # institution (CORS origins)
     "dynamodb.GetItem",  # account: registered here?
     "dynamodb.TransactWriteItems",
 ]

@@ -523,6 +523,26 @@ def test_a_customer_session_cannot_verify(api):
     assert (response.status, response.json()["error"]["code"]) == (403, "institution_key_required")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1]",
+        json.dumps({"signature": "AAAA", "unknown": 1}).encode(),
+        json.dumps({"signature": "AAAA", "format": "raw", "content_base64": "not base64!"}).encode(),
+        json.dumps({"signature": "AAAA", "content": "a", "content_sha256": "00"}).encode(),
+        json.dumps({"signature": "A" * 10**6}).encode(),
+    ],
+    ids=["malformed", "array", "schema", "base64", "conflict", "too-large"],
+)
+def test_a_customer_session_cannot_verify_whatever_the_body(api, body):
+    """Who may verify is judged before the body: a session learns nothing of how its body would
+    have been judged."""
+    customer = connected(api)
+    response = customer.call("POST", VERIFY, body=body)
+    assert (response.status, response.json()["error"]["code"]) == (403, "institution_key_required")
+
+
 def test_no_credentials_is_401(api):
     response = api.request("POST", VERIFY, {"signature": "AAAA"}, api_key="")
     assert response.status == 401

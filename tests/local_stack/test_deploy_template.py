@@ -230,3 +230,22 @@ def test_binary_answers_whatever_the_client_accepts(template):
     for media_type in ("application/json", "application/ocsp-request", "text/plain; charset=utf-8"):
         assert gateway.is_binary(media_type), media_type
     assert not gateway.is_binary("")
+
+
+def test_every_function_logs_to_a_group_of_the_templates_with_the_retention_parameter(template):
+    """Lambda would create `/aws/lambda/<function>` on first use, never expiring: the template
+    creates each under that name first, so the retention is a parameter's."""
+    resources = template["Resources"]
+    functions = set(resources_of_type(template, "AWS::Serverless::Function"))
+    groups = {
+        name: props["Properties"]
+        for name, props in resources.items()
+        if props["Type"] == "AWS::Logs::LogGroup" and name != "ApiAccessLogGroup"
+    }
+    named = {_sub_text(group["LogGroupName"]): group for group in groups.values()}
+    assert set(named) == {f"/aws/lambda/${{{function}}}" for function in functions}
+    assert len(named) == len(groups), "one group per function"
+    assert all(group["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in groups.values())
+    assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    retention = template["Parameters"]["LogRetentionDays"]
+    assert retention["Default"] in retention["AllowedValues"]

@@ -4,7 +4,7 @@ notifies the optional topic, and that the job-failure alarm sums every kind the 
 from __future__ import annotations
 
 import pytest
-from fincert.domain.metrics import JOB_KINDS, JOB_RESULTS
+from fincert.domain.metrics import CATALOGUE, ISSUANCE_REFUSED, JOB_KINDS, JOB_RESULTS
 from fincert_local.template import load_template
 
 
@@ -28,8 +28,42 @@ def test_the_alarms_watch_5xx_dead_letters_throttles_and_job_failures(resources)
         if p.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
     queues = {k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "DeadLetter" in k}
-    assert dead_letters == queues == {"RenewalDeadLetterQueue", "PurgeDeadLetterQueue"}
+    assert queues == {"RenewalDeadLetterQueue", "PurgeDeadLetterQueue"}
+    assert dead_letters == queues | set(_schedule_dead_letter_queues(resources).values())
     assert "JobFailuresAlarm" in alarms
+
+
+def _schedule_dead_letter_queues(resources: dict) -> dict[str, str]:
+    """function.event -> the DLQ SAM creates for that schedule (QueueLogicalId, named so the
+    alarms can refer to it)."""
+    found = {}
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event_name, event in (resource["Properties"].get("Events") or {}).items():
+            if event["Type"] == "Schedule":
+                config = event["Properties"].get("DeadLetterConfig") or {}
+                found[f"{name}.{event_name}"] = config.get("QueueLogicalId")
+    return found
+
+
+def test_every_schedule_has_a_dead_letter_queue_an_alarm_watches(resources):
+    """A schedule that cannot invoke its function (a permission lost, the function gone) does not
+    fail anything: the run just does not happen, and its event goes to the schedule's DLQ."""
+    queues = _schedule_dead_letter_queues(resources)
+    assert set(queues) >= {"ReconcilerFunction.EveryTenMinutes", "RenewalPlannerFunction.Daily"}
+    assert None not in queues.values(), queues
+    watched = {
+        p["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: p
+        for p in _alarms(resources).values()
+        if p.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    for schedule, queue in queues.items():
+        assert queue in watched, schedule
+        assert (watched[queue]["Threshold"], watched[queue]["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
 
 
 def test_the_job_failure_alarm_sums_every_kind_the_domain_counts(resources):
@@ -43,6 +77,17 @@ def test_the_job_failure_alarm_sums_every_kind_the_domain_counts(resources):
     (expression,) = [m for m in metrics if "Expression" in m]
     assert expression["ReturnData"] is True
     assert len(metrics) <= 10  # CloudWatch's limit for one alarm
+
+
+def test_the_first_issuance_refused_for_the_issuing_cas_end_alarms_on_every_channel(resources):
+    alarm = _alarms(resources)["IssuingCaExpiringAlarm"]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert {s["MetricName"] for s in stats} == {ISSUANCE_REFUSED}
+    channels = sorted({d["Name"]: d["Value"] for d in s["Dimensions"]}["Channel"] for s in stats)
+    assert channels == sorted(CATALOGUE[ISSUANCE_REFUSED].dimensions["Channel"])
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "SUM(METRICS())" and expression["ReturnData"] is True
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
 def test_every_alarm_notifies_the_topic_when_an_email_is_given(resources):

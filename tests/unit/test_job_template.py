@@ -20,7 +20,7 @@ def test_each_job_is_a_daily_planner_with_a_dead_letter_queue(job):
         schedule["Properties"]["Schedule"].startswith("cron(")
         and "* * ? *" in schedule["Properties"]["Schedule"]
     )
-    assert schedule["Properties"]["DeadLetterConfig"] == {"Type": "SQS"}
+    assert schedule["Properties"]["DeadLetterConfig"]["Type"] == "SQS"
 
 
 @pytest.mark.parametrize("job", sorted(JOBS))

@@ -101,6 +101,18 @@ class ServiceUnavailable(FincertError):
         self.retry_after = retry_after
 
 
+class IssuingCaExpiring(ServiceUnavailable):
+    """A certificate issued now would end after the issuing CA's certificate, and stop validating
+    at the CA's end (RFC 5280 6.1.3 checks every certificate of the path against the time). Only
+    the operator can change that (a CA rollover), so the hint is long."""
+
+    code = "issuing_ca_expiring"
+    default_message = "no certificate can be issued now: the issuing CA ends too soon; retry later"
+
+    def __init__(self, message: str | None = None, **kw: Any):
+        super().__init__(message, retry_after=3600, **kw)
+
+
 # --- raised by adapters, translated by the domain ----------------------------------------------
 class ConditionFailed(FincertError):
     """A conditional write lost (DynamoDB ConditionalCheckFailed / TransactionCanceled)."""

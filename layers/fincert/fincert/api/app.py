@@ -156,10 +156,21 @@ def window_principal(app: APIGatewayRestResolver) -> Principal:
     return caller
 
 
+def event_principal(event: Mapping[str, Any]) -> Principal:
+    """principal(app) read from the raw event, for a route that judges its caller before its
+    body (refuse_before_parsing)."""
+    caller = _principal_of(((event.get("requestContext") or {}).get("authorizer")) or {})
+    require_not_window(caller)
+    return caller
+
+
 def _caller(app: APIGatewayRestResolver) -> Principal:
+    return _principal_of(app.current_event.request_context.authorizer or {})
+
+
+def _principal_of(context: Mapping[str, Any]) -> Principal:
     """Its absence means the route was deployed without the authorizer: refuse rather than serve
     anonymously. API Gateway passes the context's values as strings."""
-    context: Mapping[str, Any] = app.current_event.request_context.authorizer or {}
     institution_id = context.get("institution_id")
     if not institution_id:
         raise errors.Unauthenticated()

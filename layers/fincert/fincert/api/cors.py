@@ -2,7 +2,7 @@
 not pass through the bank's servers). Only the institution's registered origins may read the
 answers: an actual response carries Access-Control-Allow-Origin only when the request's Origin
 is one the session's institution registered (the authorizer passes them along). A preflight
-carries no credentials, so it can only ask whether *some* institution registered the origin; the
+carries no credentials, so it can only ask whether *some* active institution registered the origin; the
 answer that matters, to the request itself, is per institution. No cookies are involved (bearer
 tokens), so credentials mode stays off."""
 
@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from fincert.api.events import header
-from fincert.domain.institutions import ORIGIN
+from fincert.domain.institutions import origin_allowed
 from fincert.domain.stores import Institutions
 
 ALLOWED_HEADERS = "Authorization, Content-Type"
@@ -37,7 +37,7 @@ def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]
 
 def preflight(event: dict[str, Any], store: Institutions) -> dict[str, Any]:
     origin = header(event, "origin")
-    if origin and ORIGIN.fullmatch(origin) and store.origin_registered(origin):
+    if origin and origin_allowed(store, origin):
         return {
             "statusCode": 204,
             "headers": {
@@ -49,7 +49,9 @@ def preflight(event: dict[str, Any], store: Institutions) -> dict[str, Any]:
             },
             "body": "",
         }
-    body = {"error": {"code": "origin_not_allowed", "message": "no institution registered this origin"}}
+    body = {
+        "error": {"code": "origin_not_allowed", "message": "no active institution registered this origin"}
+    }
     return {
         "statusCode": 403,
         "headers": {"Content-Type": "application/json", "Vary": "Origin"},

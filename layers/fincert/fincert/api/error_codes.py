@@ -268,6 +268,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         meaning="An AWS dependency failed or throttled, or the CA is not bootstrapped; nothing was changed, "
         "retrying after `Retry-After` seconds is safe.",
     ),
+    "issuing_ca_expiring": _api(
+        503,
+        meaning="A certificate issued now would end after the issuing CA's certificate, so nothing is "
+        "issued (checked before any SMS, KMS call or write) until the operator rolls the CA over; "
+        "`Retry-After` is an hour.",
+    ),
     "internal_error": _api(500, meaning="A bug; the log has its type and place, never the request's data."),
     "configuration_error": _api(
         500, meaning="The function's environment is incomplete (a deployment fault)."

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from hmac import compare_digest
 
 from fincert.domain.institutions import INSTITUTION_ID
-from fincert.domain.model import Institution, Principal, Session
+from fincert.domain.model import Principal, Session
 from fincert.domain.stores import Sessions, UiTickets
 from fincert.domain.ticket_records import TicketStatus, UiTicket
 from fincert.domain.tokens import new_id, secret_hash
@@ -40,7 +40,6 @@ class OpenedSession:
 def open_session(
     account_id: str,
     institution_id: str,
-    institution: Institution | None,
     now: datetime,
     lifetime: timedelta,
     *,

@@ -46,7 +46,7 @@ from fincert.domain.model import (
 from fincert.domain.pin import check_new_pin_against_identity, check_pin_shape, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.sms_limits import sms_limits
-from fincert.domain.stores import AccountReads, History, Institutions, PinSlots, Sessions, Verifications
+from fincert.domain.stores import AccountReads, History, PinSlots, Sessions, Verifications
 from fincert.domain.tokens import new_id
 from fincert.errors import (
     ConditionFailed,
@@ -66,7 +66,7 @@ from fincert.settings import Settings
 _log = logging.getLogger("fincert")
 
 
-class AccountStorage(AccountReads, Institutions, Verifications, Sessions, PinSlots, History, Protocol):
+class AccountStorage(AccountReads, Verifications, Sessions, PinSlots, History, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -246,14 +246,12 @@ class AccountService:
         verification, _ = self.prove_phone(principal, VerificationPurpose.CONNECT, verification_id, sms_code)
         if verification.account_id is None:
             raise NotFound("this customer has no financial certificate", code="certificate_not_found")
-        institution = self._store.get_institution(principal.institution_id)
         account = self._store.get_account(verification.account_id)
         registered = account is not None and principal.institution_id in account.institutions
         now = self._clock.now()
         opened = open_session(
             verification.account_id,
             principal.institution_id,
-            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="sms",

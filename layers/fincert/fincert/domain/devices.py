@@ -20,14 +20,14 @@ from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
 from fincert.domain.institutions import require_scope
 from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope, history
-from fincert.domain.stores import AccountReads, Devices, History, Institutions
+from fincert.domain.stores import AccountReads, Devices, History
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock
 from fincert.settings import Settings
 
 
-class DeviceStorage(Devices, Institutions, AccountReads, History, Protocol):
+class DeviceStorage(Devices, AccountReads, History, Protocol):
     """The storage roles this use case needs (fincert.domain.stores)."""
 
 
@@ -180,13 +180,11 @@ class DeviceService:
             raise InvalidRequest(
                 "the device's signature does not verify", code="device_signature_invalid"
             ) from None
-        institution = self._store.get_institution(principal.institution_id)
         account = self._store.get_account(account_id)
         registered = account is not None and principal.institution_id in account.institutions
         opened = open_session(
             account_id,
             principal.institution_id,
-            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="device",

@@ -29,8 +29,8 @@ from fincert.domain.access import require_secret_entry_allowed
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
 from fincert.domain.institutions import require_scope
-from fincert.domain.metrics import CERTIFICATES_ISSUED, NO_METRICS, count_sms_refused
-from fincert.domain.minting import Holder, mint_credential
+from fincert.domain.metrics import CERTIFICATES_ISSUED, ISSUANCE_REFUSED, NO_METRICS, count_sms_refused
+from fincert.domain.minting import Holder, mint_credential, require_issuable
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
 from fincert.domain.model import (
     Account,
@@ -53,6 +53,7 @@ from fincert.errors import (
     Gone,
     InProgress,
     InvalidRequest,
+    IssuingCaExpiring,
     NotFound,
 )
 from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
@@ -130,6 +131,10 @@ class EnrollmentService:
         identity = Identity.normalise(request.name, request.phone, request.birth_date, today=now.date())
         if not request.terms_accepted:
             raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
+        expires_at = now + timedelta(seconds=self._settings.enrollment_ttl_seconds)
+        # The confirm may come as late as the enrollment's end: no code is texted for a
+        # certificate that could not be issued then.
+        self._require_issuable(expires_at)
 
         person_index, phone_index = identity.blind_indexes(self._kms, self._settings.hmac_key_id)
         account_id = self._store.find_account_id(person_index)
@@ -158,7 +163,7 @@ class EnrollmentService:
             key_algorithm=request.key_algorithm.value,
             auto_renew=request.auto_renew,
             created_at=now,
-            expires_at=now + timedelta(seconds=self._settings.enrollment_ttl_seconds),
+            expires_at=expires_at,
         )
         limits = sms_limits(self._settings, now, phone_index, principal.institution_id)
         with count_sms_refused(self._metrics):
@@ -192,6 +197,9 @@ class EnrollmentService:
             raise InvalidRequest("the customer must accept the terms", code="terms_not_accepted")
         check_pin_shape(pin)
         now = self._clock.now()
+        # Before the claim: the refused customer keeps the enrollment and its attempts. A replay
+        # of a confirm that issued is refused too, for the few minutes it could be asked.
+        self._require_issuable(now)
         lease_until = now + LEASE
         try:
             enrollment = self._store.claim_enrollment(
@@ -228,6 +236,13 @@ class EnrollmentService:
         finally:
             if not committed:
                 self._release_quietly(enrollment.enrollment_id, lease_until, refund_attempt)
+
+    def _require_issuable(self, not_before: datetime) -> None:
+        try:
+            require_issuable(self._certificate_authority(), not_before)
+        except IssuingCaExpiring:
+            self._metrics.count(ISSUANCE_REFUSED, Channel="enrollment")
+            raise
 
     def _answer_unclaimable(
         self, stored: Enrollment | None, principal: Principal, now: datetime, sms_code: str, pin: str

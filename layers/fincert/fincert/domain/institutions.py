@@ -155,6 +155,13 @@ def rotate_api_key(
     return institution, format_api_key(institution_id, secret)
 
 
+def origin_allowed(store: Institutions, origin: str) -> bool:
+    """Whether a CORS preflight from this browser origin passes: an active institution registered
+    it. A deactivated institution's origins are refused like unknown ones (its customers' calls
+    would all get 401 anyway)."""
+    return bool(ORIGIN.fullmatch(origin)) and any(i.active for i in store.institutions_of_origin(origin))
+
+
 def set_active(store: InstitutionManagement, institution_id: str, active: bool) -> Institution:
     """Deactivate (False) or reactivate (True); the authorizer sees it on the next request."""
     try:

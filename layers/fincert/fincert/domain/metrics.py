@@ -19,6 +19,7 @@ from fincert.ports import Metrics, SmsSender
 
 # Names as CloudWatch shows them.
 CERTIFICATES_ISSUED = "CertificatesIssued"
+ISSUANCE_REFUSED = "IssuanceRefused"
 SIGNATURES = "Signatures"
 PIN_FAILURES = "PinFailures"
 PIN_LOCKS = "PinLocks"
@@ -51,6 +52,12 @@ CATALOGUE: dict[str, MetricSpec] = {
         "Count",
         "certificates issued: a confirmed enrollment (the bank's API or the window) or an auto-renewal",
         {"KeyAlgorithm": ("RSA_2048", "EC_P256"), "Channel": ("enrollment", "renewal")},
+    ),
+    ISSUANCE_REFUSED: MetricSpec(
+        "Count",
+        "issuances and renewals refused because the certificate would end after the issuing CA's "
+        "certificate (issuing_ca_expiring): the CA must be rolled over",
+        {"Channel": ("enrollment", "renewal")},
     ),
     SIGNATURES: MetricSpec(
         "Count",

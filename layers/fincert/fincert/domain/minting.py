@@ -26,7 +26,7 @@ from fincert.domain.ca import CertificateAuthority
 from fincert.domain.model import Credential, PreSigningRecord
 from fincert.domain.stores import Issuance
 from fincert.domain.tokens import new_id
-from fincert.errors import ConditionFailed, Conflict
+from fincert.errors import ConditionFailed, Conflict, IssuingCaExpiring
 from fincert.ports import KeyManagement
 from fincert.settings import Settings
 
@@ -56,6 +56,16 @@ def holder_name_of(certificate_der: bytes, suffix: str) -> str:
     return str(common_name).removesuffix(f"({suffix})")
 
 
+def require_issuable(ca: CertificateAuthority, not_before: datetime) -> None:
+    """Refuses (IssuingCaExpiring) a certificate starting at `not_before` that would end after the
+    issuing CA's certificate. Checked where each path starts (before an SMS, a KMS call or a
+    write) and again here, where every path mints: the profile's own check is the last line,
+    a 500 if ever reached."""
+    _, not_after = certificate_validity(not_before)
+    if not_after > ca.issuing_certificate.not_valid_after_utc:
+        raise IssuingCaExpiring()
+
+
 def mint_credential(
     *,
     store: Issuance,
@@ -70,6 +80,7 @@ def mint_credential(
     credential_id: str | None = None,
 ) -> Credential:
     """The new credential, signed and recorded as pre-signed, not yet stored."""
+    require_issuable(ca, now)
     credential_id = credential_id or new_id("cred")
     private_key = generate_private_key(algorithm)
     wrapped_key = kms.encrypt(

@@ -24,13 +24,13 @@ from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.job_records import DueEntry, RenewalCommit
 from fincert.domain.jobs import PlanTask
-from fincert.domain.metrics import CERTIFICATES_ISSUED, NO_METRICS
-from fincert.domain.minting import Holder, holder_name_of, mint_credential
+from fincert.domain.metrics import CERTIFICATES_ISSUED, ISSUANCE_REFUSED, NO_METRICS
+from fincert.domain.minting import Holder, holder_name_of, mint_credential, require_issuable
 from fincert.domain.model import Account, Credential, CredentialStatus, RevocationReason
 from fincert.domain.notices import customer_phone
 from fincert.domain.schedule import is_expired
 from fincert.domain.stores import AccountReads, DueEntries, Issuance, PreSigningRecords, Renewals
-from fincert.errors import ConditionFailed, Conflict, FincertError
+from fincert.errors import ConditionFailed, Conflict, FincertError, IssuingCaExpiring
 from fincert.ports import Clock, KeyManagement, Metrics, SmsSender
 from fincert.settings import Settings
 
@@ -106,13 +106,21 @@ class RenewalJob:
         if old is None or account is None:
             return outcome or "gone"
         now = self._clock.now()
+        ca = self._certificate_authority()
+        try:
+            require_issuable(ca, now)
+        except IssuingCaExpiring:
+            # Not a fault a redelivery fixes: the entry stays due (renewed on the first run after
+            # the CA's rollover, or left to expire), the operator is told by IssuanceRefused.
+            self._metrics.count(ISSUANCE_REFUSED, Channel="renewal")
+            return "issuing_ca_expiring"
         # Decrypted before minting: without a number to tell, renewing would go unnoticed.
         phone = customer_phone(self._kms, self._settings, account.identity_ciphertext, account.person_index)
         new = mint_credential(
             store=self._store,
             kms=self._kms,
             settings=self._settings,
-            ca=self._certificate_authority(),
+            ca=ca,
             holder=Holder(
                 account.account_id,
                 holder_name_of(old.certificate_der, account.holder_suffix),

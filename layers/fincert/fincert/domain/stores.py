@@ -51,8 +51,8 @@ class Institutions(Protocol):
         """Raises ConditionFailed when the institution exists."""
         ...
 
-    def origin_registered(self, origin: str) -> bool:
-        """Whether any institution registered this browser origin (CORS preflights)."""
+    def institutions_of_origin(self, origin: str) -> list[Institution]:
+        """The institutions that registered this browser origin, as stored now (CORS preflights)."""
         ...
 
 

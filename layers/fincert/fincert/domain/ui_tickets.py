@@ -145,11 +145,9 @@ class UiTicketService:
             raise Gone("the code was already exchanged", code="connect_code_used")
         if ticket.connect_code_expires_at is None or ticket.connect_code_expires_at <= now:
             raise Gone("the code expired; connect again", code="connect_code_expired")
-        institution = self._store.get_institution(principal.institution_id)
         opened = open_session(
             ticket.account_id,
             principal.institution_id,
-            institution,
             now,
             timedelta(seconds=self._settings.session_ttl_seconds),
             via="window",

@@ -61,8 +61,15 @@ class InstitutionTable(SharedItems):
         except ConditionFailed as e:
             raise ConditionFailed(f"institution {institution.institution_id} exists") from e
 
-    def origin_registered(self, origin: str) -> bool:
-        return self._get(keys.origin(origin), consistent=False) is not None
+    def institutions_of_origin(self, origin: str) -> list[Institution]:
+        registered = self._get(keys.origin(origin), consistent=False)
+        # An item left without institutions (its last one removed, the delete not yet done) is none.
+        ids = sorted((registered or {}).get("institutions") or ())
+        if not ids:
+            return []
+        # Strongly consistent, like the authorizer's read: a deactivation counts from the next request.
+        chunk = [keys.institution(institution_id) for institution_id in ids[:100]]
+        return [to_institution(item) for item in self._batch_get(chunk, consistent=True) if item]
 
     # --- the operator's management (fincert.domain.institutions) -------------------------------
     def list_institutions(self) -> list[Institution]:

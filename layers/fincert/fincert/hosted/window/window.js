@@ -117,6 +117,16 @@
       suspend_intro: "효력을 정지하면 인증서로 서명할 수 없습니다. 효력회복은 거래 기관에서 본인 확인 후 할 수 있습니다.",
       suspend_confirm: "효력정지",
       suspended: "인증서 효력을 정지했습니다.",
+      revoke: "인증서 폐기",
+      revoke_intro: "폐기한 인증서는 다시 쓸 수 없고, 되돌릴 수 없습니다. 다시 서명하려면 거래 기관에서 새로 발급받아야 합니다.",
+      revoke_reason: "폐기 사유",
+      reason_unspecified: "사유를 밝히지 않음",
+      reason_key_compromise: "PIN이나 인증서가 유출된 것 같음",
+      revoke_understand: "폐기는 되돌릴 수 없다는 것을 이해했습니다.",
+      revoke_must_confirm: "폐기하려면 확인란을 선택하세요.",
+      revoke_pin_intro: "PIN을 입력하면 인증서가 바로 폐기됩니다.",
+      revoke_confirm: "폐기",
+      revoked: "인증서를 폐기했습니다.",
       not_available: "이 기능은 아직 제공되지 않습니다.",
       reverify_note: "PIN을 잊었거나 효력을 회복하려면 거래 기관에서 본인 확인을 받아야 합니다.",
       // manage: certificate, re-verification, registration
@@ -279,6 +289,16 @@
       suspend_intro: "A suspended certificate signs nothing. Your institution can restore it after verifying you.",
       suspend_confirm: "Suspend",
       suspended: "The certificate is suspended.",
+      revoke: "Revoke the certificate",
+      revoke_intro: "A revoked certificate can never be used again; this cannot be undone. To sign again, get a new one from your institution.",
+      revoke_reason: "Reason",
+      reason_unspecified: "No reason given",
+      reason_key_compromise: "My PIN or certificate may have been exposed",
+      revoke_understand: "I understand that revoking cannot be undone.",
+      revoke_must_confirm: "Tick the box to confirm.",
+      revoke_pin_intro: "Entering your PIN revokes the certificate at once.",
+      revoke_confirm: "Revoke",
+      revoked: "The certificate is revoked.",
       not_available: "Not available yet.",
       reverify_note: "A forgotten PIN or a restore needs your institution to verify you again.",
       subject: "Name",
@@ -1565,10 +1585,12 @@
     return h("button", { type: "button", class: "secondary", onclick: function () { manageFlow(null); }, text: t("back") });
   }
 
-  function certificateCard(section) {
+  // `known`: the certificate as a status change answered it. A revoked one is no longer the
+  // customer's certificate (GET answers 404), so the answer is what shows it.
+  function certificateCard(section, known) {
     var card = h("dl", { class: "summary certificate" });
     section.appendChild(card);
-    api("GET", "/v1/window/certificate").then(
+    (known ? Promise.resolve(known) : api("GET", "/v1/window/certificate")).then(
       function (cert) {
         var subject = state.flow.certificate && state.flow.certificate.subject;
         var rows = [
@@ -1591,10 +1613,10 @@
     );
   }
 
-  function manageFlow(message) {
+  function manageFlow(message, certificate) {
     var section = screen("manage", t("manage_title"));
     if (message) section.appendChild(h("p", { role: "status", class: "ok", text: message }));
-    certificateCard(section);
+    certificateCard(section, certificate);
     section.appendChild(h("p", { text: t("manage_intro") }));
     function item(action, label, run) {
       return h("li", null, h("button", { type: "button", "data-action": action, onclick: run, text: label }));
@@ -1608,7 +1630,8 @@
         item("devices", t("devices"), devicesScreen),
         item("history", t("history"), historyScreen),
         item("suspend", t("suspend"), function () { suspendScreen(null); }),
-        item("restore", t("restore"), function () { reverify("restore", null); })
+        item("restore", t("restore"), function () { reverify("restore", null); }),
+        item("revoke", t("revoke"), function () { revokeScreen(null); })
       )
     );
     section.appendChild(h("p", { class: "muted", text: t("reverify_note") }));
@@ -1802,6 +1825,73 @@
             body = null;
             if (handled(error)) return;
             suspendScreen(errorText(error));
+          }
+        );
+      },
+    });
+  }
+
+  // Revoking cannot be undone: a confirmation step (what it means, a reason, a box to tick) comes
+  // before the PIN, and the PIN screen says again what the PIN does.
+  function revokeScreen(message) {
+    var section = screen("revoke", t("revoke"));
+    var box = alertBox();
+    showAlert(box, message || "");
+    var reasonId = nextId("reason");
+    var reason = h(
+      "select",
+      { id: reasonId, name: "reason" },
+      h("option", { value: "unspecified", text: t("reason_unspecified") }),
+      h("option", { value: "keyCompromise", text: t("reason_key_compromise") })
+    );
+    var understand = checkbox(t("revoke_understand"), false, "understand");
+    var submit = h("button", { type: "submit", class: "danger", text: t("next") });
+    var form = h(
+      "form",
+      { novalidate: true },
+      box,
+      h("p", { text: t("revoke_intro") }),
+      h("div", { class: "field" }, h("label", { for: reasonId, text: t("revoke_reason") }), reason),
+      understand.node,
+      buttonRow(submit, backToMenu())
+    );
+    section.appendChild(form);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!understand.input.checked) {
+        showAlert(box, t("revoke_must_confirm"));
+        understand.input.focus();
+        return;
+      }
+      revokePin(reason.value, null);
+    });
+    section.querySelector("h1").focus();
+  }
+
+  function revokePin(reason, message) {
+    pinScreen({
+      screen: "revoke-pin",
+      title: t("revoke"),
+      label: t("pin"),
+      submit: t("revoke_confirm"),
+      danger: true,
+      message: message,
+      secondary: backToMenu,
+      above: function (section) {
+        section.appendChild(h("p", { text: t("revoke_pin_intro") }));
+      },
+      onPin: function (pin) {
+        var body = { action: "revoke", reason: reason, pin: pin };
+        busy(t("revoke"));
+        api("POST", "/v1/window/certificate/status", body).then(
+          function (certificate) {
+            body = null;
+            manageFlow(t("revoked"), certificate);
+          },
+          function (error) {
+            body = null;
+            if (handled(error)) return;
+            revokePin(reason, errorText(error));
           }
         );
       },
