@@ -14,8 +14,8 @@ import pytest
 from fincert.adapters.clients import AwsClients
 from fincert.admin import bootstrap_ca
 from fincert.clock import FixedClock
+from fincert.domain.institution_records import Scope
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
 from fincert.settings import get_settings
 from fincert.wiring import Services, services, use_services
 from fincert_local import moto_fixes

@@ -17,7 +17,7 @@ from fincert.domain.ca import (
     bootstrap_certificate_authority,
     load_certificate_authority,
 )
-from fincert.domain.model import CertificateAuthorityRecord
+from fincert.domain.ca_records import CertificateAuthorityRecord
 from fincert.errors import ServiceUnavailable
 
 from tests.fakes.kms import FakeKeyManagement

@@ -11,7 +11,7 @@ import pytest
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import dump_item, iso
 from fincert.clock import FixedClock
-from fincert.domain.model import PinSlot
+from fincert.domain.account_records import PinSlot
 from fincert.domain.pin import MAX_PIN_FAILURES, PIN_ATTEMPT_LIFETIME, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
 from fincert.errors import InvalidRequest, Locked, PinAttemptInFlight

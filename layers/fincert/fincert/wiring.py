@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from fincert.adapters.dynamodb.timestamps import TimestampTable
+    from fincert.domain.account_records import Credential
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.ca_records import OcspResponderRecord
     from fincert.domain.content_macs import ContentMacs
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
-    from fincert.domain.model import Credential, OcspResponderRecord, Principal
+    from fincert.domain.institution_records import Principal
     from fincert.domain.pin_attempts import PinChecker
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob

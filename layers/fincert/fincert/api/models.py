@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential, Device
+from fincert.domain.account_records import CertificateState, Credential
+from fincert.domain.device_records import Device
+from fincert.domain.status_records import SUBSCRIBER_REVOCATION_REASONS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse

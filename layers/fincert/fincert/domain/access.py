@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hmac import compare_digest
 
+from fincert.domain.institution_records import Institution, Principal
 from fincert.domain.institutions import INSTITUTION_ID
-from fincert.domain.model import Institution, Principal, Session
+from fincert.domain.session_records import Session
 from fincert.domain.stores import Sessions, UiTickets
 from fincert.domain.ticket_records import TicketStatus, UiTicket
 from fincert.domain.tokens import new_id, secret_hash

@@ -22,8 +22,9 @@ from fincert.crypto.x509_profile import (
     certificate_validity,
     new_serial_number,
 )
+from fincert.domain.account_records import Credential
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.model import Credential, PreSigningRecord
+from fincert.domain.enrollment_records import PreSigningRecord
 from fincert.domain.stores import Issuance
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict

@@ -25,26 +25,21 @@ from fincert.adapters.dynamodb.table import (
     status_in,
 )
 from fincert.crl_partitions import EXPIRED_PARTITION
-from fincert.domain.model import (
+from fincert.domain.account_records import Account, Credential, CredentialStatus, RevocationReason
+from fincert.domain.history_records import HistoryEntry, HistoryEvent
+from fincert.domain.institution_records import Institution
+from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.domain.rate_limits import RateLimit
+from fincert.domain.retention import audit_retained_until
+from fincert.domain.schedule import renewal_window_start
+from fincert.domain.session_records import Session, SignatureActivation
+from fincert.domain.status_records import (
     STATUS_TRANSITIONS,
-    Account,
-    Credential,
-    CredentialStatus,
-    HistoryEntry,
-    HistoryEvent,
-    Institution,
-    RateLimit,
-    RevocationReason,
     SerialRecord,
     SerialStatus,
-    Session,
-    SignatureActivation,
     StatusAction,
     StatusChange,
 )
-from fincert.domain.pin import MAX_PIN_FAILURES
-from fincert.domain.retention import audit_retained_until
-from fincert.domain.schedule import renewal_window_start
 from fincert.errors import ConditionFailed, RateLimited
 
 
@@ -433,7 +428,7 @@ class SharedItems(Table):
     def _status_change(self, change: StatusChange) -> StatusChangeWrite:
         """What a status change writes besides the history: the ACCOUNT item's part (the caller
         merges it into its own update of the account), the CRED and the SERIAL updates. Each is
-        conditioned on the state the change starts from (fincert.domain.model.STATUS_TRANSITIONS),
+        conditioned on the state the change starts from (fincert.domain.status_records.STATUS_TRANSITIONS),
         so two racing changes cannot both win."""
         transition = STATUS_TRANSITIONS[change.action]
         values: dict[str, Any] = {

@@ -13,7 +13,8 @@ from typing import Any
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.issuance import IssuanceTable
 from fincert.adapters.dynamodb.table import as_bytes, attribute_values, epoch_seconds, from_iso, iso
-from fincert.domain.model import RateLimit, TimestampAuthorityRecord, TimestampRecord
+from fincert.domain.rate_limits import RateLimit
+from fincert.domain.timestamp_records import TimestampAuthorityRecord, TimestampRecord
 from fincert.errors import ConditionFailed, RateLimited
 
 
