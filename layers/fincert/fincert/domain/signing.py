@@ -47,9 +47,9 @@ from fincert.crypto.signatures import (
 from fincert.domain.access import require_customer, require_secret_entry_allowed
 from fincert.domain.account_records import Credential, CredentialStatus
 from fincert.domain.content_macs import ContentMacs
-from fincert.domain.enrollment import subscriber_key_context
 from fincert.domain.history_records import HistoryEvent, history
 from fincert.domain.institution_records import Principal
+from fincert.domain.key_custody import subscriber_key_context
 from fincert.domain.metrics import NO_METRICS, SIGNATURES
 from fincert.domain.pin_attempts import PinChecker
 from fincert.domain.pin_unlocks import GrantActivation, ReleaseSignature
