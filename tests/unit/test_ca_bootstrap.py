@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fincert.adapters.dynamodb import DynamoStore, keys
+from fincert.adapters.dynamodb import keys
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.clock import FixedClock
 from fincert.domain.ca import (
     CertificateAuthority,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.clock import FixedClock
 from fincert.crypto.keys import KeyAlgorithm, private_key_from_der, public_key_der
 from fincert.domain.account_records import CredentialStatus

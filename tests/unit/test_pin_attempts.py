@@ -19,7 +19,7 @@ from fincert.errors import InvalidRequest, Locked, PinAttemptInFlight
 from tests.fakes.kms import FakeKeyManagement
 
 if TYPE_CHECKING:
-    from fincert.adapters.dynamodb import DynamoStore
+    from fincert.adapters.dynamodb.store import DynamoStore
 
     from tests.support.unit_store import DynamoTable, RecordingClient
 

@@ -14,6 +14,7 @@ from fincert.adapters.dynamodb.items import (
     activation_item,
     last_use_assignments,
     pin_counters_reset_values,
+    timestamp_item,
     to_account,
     to_credential,
 )
@@ -22,7 +23,6 @@ from fincert.adapters.dynamodb.table import (
     iso,
     load_item,
 )
-from fincert.adapters.dynamodb.timestamps import timestamp_item
 from fincert.domain.account_records import Account, Credential, PinSlot
 from fincert.domain.history_records import HistoryEntry
 from fincert.domain.pin import MAX_PIN_FAILURES

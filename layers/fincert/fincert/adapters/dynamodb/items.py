@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import (
@@ -41,6 +41,9 @@ from fincert.domain.status_records import (
     StatusChange,
 )
 from fincert.errors import ConditionFailed, RateLimited
+
+if TYPE_CHECKING:
+    from fincert.domain.timestamp_records import TimestampRecord
 
 
 def last_use_attributes(account_id: str, day: date) -> dict[str, str]:
@@ -283,6 +286,20 @@ def serial_status_update(
         request["ConditionExpression"] = "attribute_exists(pk)"
     request["ExpressionAttributeValues"] = attribute_values(values)
     return request
+
+
+def timestamp_item(entry: TimestampRecord) -> dict[str, Any]:
+    """A time-stamp token's ledger item (TSTOKEN#<serial>): written by the time-stamping authority
+    (timestamps.py) and inside the signing call's commit (accounts.py)."""
+    return {
+        **keys.timestamp_token(entry.serial_number).as_dict(),
+        "hash_algorithm": entry.hash_algorithm,
+        "imprint": entry.imprint.hex(),
+        "gen_time": iso(entry.gen_time),
+        "institution_id": entry.institution_id,
+        "caller": entry.caller,
+        "expires_at": epoch_seconds(entry.expires_at),
+    }
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The DynamoDB adapter: one single table (fincert.adapters.dynamodb.keys has its key schema),
-one module per aggregate, composed into the one store the composition root wires into every
-role port the domain declares."""
+"""The whole table: every aggregate's table code in one store, for the operator's commands, the
+scheduled jobs, the hosted window (which runs every use case) and the tests. Use cases that need
+less get a narrower composition (the *_store.py modules beside this one)."""
 
 from __future__ import annotations
 
