@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from fincert.domain.accounts import HistoryPage, VerificationStarted
 
 
+# defer_build: a model is built when first used (Powertools builds a route's validation on its
+# first request), so a function pays only for the models of the routes it serves.
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(description="Stable, machine-readable: clients branch on it")
     message: str
     # Truly optional: fincert.api.errors leaves it out when an error has no details (never null).
@@ -33,6 +37,8 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     """Every 4xx/5xx body (fincert.api.errors builds it)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: ErrorDetail
 
