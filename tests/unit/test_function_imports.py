@@ -62,7 +62,12 @@ _ISSUANCE = {
     "fincert.adapters.dynamodb.issuance",
     "fincert.crypto.x509_profile",
 }
-_TICKETS = {"fincert.domain.ui_tickets", "fincert.adapters.dynamodb.tickets"}
+_TICKETS = {
+    "fincert.domain.ui_tickets",
+    "fincert.domain.window_access",
+    "fincert.domain.ticket_records",
+    "fincert.adapters.dynamodb.tickets",
+}
 
 # function directory, the use cases (Services attributes) its main route asks for, and modules
 # it must not import.
@@ -73,7 +78,7 @@ CASES = {
         | _ISSUANCE
         | {"pydantic", "cryptography.x509", "fincert.adapters.dynamodb.accounts", "fincert.domain.accounts"},
     ),
-    "cors": (["institution_store"], _NOT_FOR_API | _ISSUANCE | {"pydantic", "cryptography.x509"}),
+    "cors": (["institution_store"], _NOT_FOR_API | _ISSUANCE | _TICKETS | {"pydantic", "cryptography.x509"}),
     "csc": (["signing"], _NOT_FOR_API | _ISSUANCE | _TICKETS | {"fincert.domain.accounts"}),
     "connection": (["accounts", "devices"], _NOT_FOR_API | _ISSUANCE | _TICKETS | {"fincert.domain.signing"}),
     "customer": (["accounts", "devices"], _NOT_FOR_API | _ISSUANCE | _TICKETS | {"fincert.domain.signing"}),
