@@ -127,3 +127,21 @@ def test_the_check_sees_a_module_a_route_imports() -> None:
     """The same child does list what a route needs (so an empty intersection above means absent)."""
     modules = imported_modules("enrollment", ["enrollment"])
     assert {"fincert.domain.enrollment", "fincert.adapters.dynamodb.issuance", "pydantic"} <= modules
+
+
+def test_a_narrow_store_runs_the_very_code_of_the_whole_table() -> None:
+    """Each composition a use case gets in Lambda resolves every method it has to the same
+    function DynamoStore does, so the tests, which hand Services one DynamoStore, test the code
+    the functions run (a method defined in two table modules would make the order of bases
+    decide which one runs)."""
+    from fincert.adapters.dynamodb.access_store import AccessStore
+    from fincert.adapters.dynamodb.customer_store import CustomerStore
+    from fincert.adapters.dynamodb.institutions import InstitutionTable
+    from fincert.adapters.dynamodb.issuance_store import IssuanceStore
+    from fincert.adapters.dynamodb.revocation_store import RevocationStore
+    from fincert.adapters.dynamodb.store import DynamoStore
+
+    for narrow in (AccessStore, CustomerStore, IssuanceStore, RevocationStore, InstitutionTable):
+        names = {name for cls in narrow.__mro__[:-1] for name in vars(cls) if not name.startswith("__")}
+        different = sorted(n for n in names if getattr(narrow, n) is not getattr(DynamoStore, n))
+        assert not different, f"{narrow.__name__}: {different}"
