@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 
 import pytest
 from fincert.adapters.clients import AwsClients
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.admin import bootstrap_ca
 from fincert.clock import FixedClock
+from fincert.domain.institution_records import Scope
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
 from fincert.settings import get_settings
 from fincert.wiring import Services, services, use_services
 from fincert_local import moto_fixes
@@ -128,7 +129,11 @@ def aws(monkeypatch: pytest.MonkeyPatch, aws_calls: AwsCalls) -> Iterator[LocalR
         session.events.register("before-call", aws_calls)
         session.events.register("needs-retry", aws_calls.needs_retry)
         try:
-            use_services(Services(get_settings(), clients=AwsClients(session=session)))
+            clients, settings = AwsClients(session=session), get_settings()
+            # One store for every storage role (a Lambda's Services builds narrower ones per use
+            # case): tests inject faults and races by patching services().store's methods.
+            store = DynamoStore(lambda: clients.dynamodb, settings.table_name)
+            use_services(Services(settings, clients=clients, store=store))
             yield resources
         finally:
             use_services(None)
@@ -145,7 +150,7 @@ def svc(aws: LocalResources) -> Services:
 def clock(aws: LocalResources) -> FixedClock:
     """Freezes the services' clock; move it with `clock.at = ...`."""
     fixed = FixedClock(datetime.now(UTC).replace(microsecond=0))
-    use_services(Services(get_settings(), clients=services().clients, clock=fixed))
+    use_services(Services(get_settings(), clients=services().clients, clock=fixed, store=services().store))
     return fixed
 
 

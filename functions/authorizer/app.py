@@ -12,4 +12,4 @@ logger = Logger(service="fincert")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     svc = services()
-    return authorize(event, svc.store, svc.clock)
+    return authorize(event, svc.access_store, svc.clock)

@@ -20,7 +20,7 @@ from fincert.api.models import (
 )
 from fincert.api.security import INSTITUTION
 from fincert.domain.accounts import Connected
-from fincert.domain.model import VerificationPurpose
+from fincert.domain.session_records import VerificationPurpose
 from fincert.errors import InvalidRequest
 from fincert.wiring import services
 

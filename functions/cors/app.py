@@ -11,4 +11,4 @@ logger = Logger(service="fincert")
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return preflight(event, services().store)
+    return preflight(event, services().institution_store)

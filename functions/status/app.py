@@ -18,7 +18,9 @@ from fincert.api.models import (
     VerificationStartedResponse,
 )
 from fincert.api.security import CUSTOMER, INSTITUTION
-from fincert.domain.model import Credential, StatusAction, VerificationPurpose
+from fincert.domain.account_records import Credential
+from fincert.domain.session_records import VerificationPurpose
+from fincert.domain.status_records import StatusAction
 from fincert.wiring import services
 
 app = create_app()

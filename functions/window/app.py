@@ -61,7 +61,10 @@ from fincert.api.window_models import (
     WindowIssuedResponse,
     WindowIssueRequest,
 )
-from fincert.domain.model import Credential, Principal, StatusAction, VerificationPurpose
+from fincert.domain.account_records import Credential
+from fincert.domain.institution_records import Principal
+from fincert.domain.session_records import VerificationPurpose
+from fincert.domain.status_records import StatusAction
 from fincert.domain.ticket_records import TicketPurpose
 from fincert.domain.ui_tickets import TICKET_ID
 from fincert.domain.window import WindowView

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fincert.admin import bootstrap_ca, ensure_ocsp_responder, ensure_timestamp_authority
+from fincert.domain.institution_records import Scope
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
 from fincert.wiring import services, use_services
 
 from fincert_local import demo_bank

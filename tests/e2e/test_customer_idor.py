@@ -12,7 +12,7 @@ import secrets
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.domain.institutions import register_institution
 
 from tests.support import log_safety

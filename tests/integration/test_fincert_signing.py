@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from fincert.domain.model import Principal
+from fincert.domain.institution_records import Principal
 from fincert.domain.sign_requests import SignatureFormat, SignContent, SignedContents, SignType
 from fincert.wiring import services
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from fincert.domain.institution_records import Scope
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
 from fincert.wiring import Services, use_services
 
 from tests.support import log_safety

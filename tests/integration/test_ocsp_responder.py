@@ -14,7 +14,7 @@ from cryptography.x509 import ocsp
 from fincert.admin import ensure_ocsp_responder, main
 from fincert.crl_partitions import crl_partition
 from fincert.crypto.x509_profile import OCSP_RESPONDER_VALIDITY, certificate_validity, new_serial_number
-from fincert.domain.model import PreSigningRecord
+from fincert.domain.enrollment_records import PreSigningRecord
 from fincert.domain.reconcile import GRACE, reconcile_presigned
 from fincert.domain.revocation_status import RESPONDER_RELOAD, RESPONDER_RENEW_BEFORE, responder_key_context
 from fincert.errors import DecryptionRefused

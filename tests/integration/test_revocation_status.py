@@ -24,8 +24,9 @@ from fincert.admin import ensure_ocsp_responder
 from fincert.crl_partitions import crl_partition
 from fincert.crypto.kms_keys import KMS_RAW_MESSAGE_LIMIT
 from fincert.crypto.x509_profile import new_serial_number
-from fincert.domain.model import PreSigningRecord, SerialStatus
+from fincert.domain.enrollment_records import PreSigningRecord
 from fincert.domain.revocation_status import CRL_REFRESH
+from fincert.domain.status_records import SerialStatus
 from fincert.wiring import services
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import RevokedError

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 from fincert.adapters.dynamodb import keys
 from fincert.crypto.x509_profile import build_ocsp_responder_certificate
-from fincert.domain.model import SerialStatus
+from fincert.domain.status_records import SerialStatus
 
 from tests.support.customers import connected, signature_of
 from tests.support.table import typed_key

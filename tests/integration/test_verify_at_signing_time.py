@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fincert.adapters.dynamodb import keys
 from fincert.crypto import tsp
-from fincert.domain.model import SerialStatus
+from fincert.domain.status_records import SerialStatus
 
 from tests.support.customers import connected, signature_of
 from tests.support.table import typed_key

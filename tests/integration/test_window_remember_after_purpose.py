@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from fincert.domain.institution_records import Scope
 from fincert.domain.institutions import register_institution
-from fincert.domain.model import Scope
 
 from tests.support import log_safety
 from tests.support.device_keys import spki_b64

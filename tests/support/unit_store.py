@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fincert.adapters.dynamodb import DynamoStore, keys
+from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.items import to_account, to_credential
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.adapters.dynamodb.table import dump_item, from_iso, load_item
-from fincert.domain.model import Account, Credential, Enrollment, PreSigningRecord, SerialRecord
+from fincert.domain.account_records import Account, Credential
+from fincert.domain.enrollment_records import Enrollment, PreSigningRecord
+from fincert.domain.status_records import SerialRecord
 
 
 class RecordingClient:

@@ -1,5 +1,5 @@
-"""Storage for the domain unit tests: the real adapter (fincert.adapters.dynamodb.DynamoStore) on
-moto, with template.yaml's table, and readers of what it stored.
+"""Storage for the domain unit tests: the real adapter (fincert.adapters.dynamodb.store.DynamoStore)
+on moto, with template.yaml's table, and readers of what it stored.
 
 The table is created once per module (fincert_local.resources.create_resources with template.yaml's
 table alone: its KMS keys and queues are moto's slowest part, and these tests use the fake KMS and
@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert_local.resources import create_resources
 from fincert_local.template import load_template, resources_of_type
 from moto import mock_aws

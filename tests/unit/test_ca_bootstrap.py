@@ -10,14 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fincert.adapters.dynamodb import DynamoStore, keys
+from fincert.adapters.dynamodb import keys
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.clock import FixedClock
 from fincert.domain.ca import (
     CertificateAuthority,
     bootstrap_certificate_authority,
     load_certificate_authority,
 )
-from fincert.domain.model import CertificateAuthorityRecord
+from fincert.domain.ca_records import CertificateAuthorityRecord
 from fincert.errors import ServiceUnavailable
 
 from tests.fakes.kms import FakeKeyManagement

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.clock import FixedClock
 from fincert.crypto.keys import KeyAlgorithm, private_key_from_der, public_key_der
+from fincert.domain.account_records import CredentialStatus
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
 from fincert.domain.enrollment import (
     LEASE,
@@ -28,7 +29,8 @@ from fincert.domain.enrollment import (
     IssuedCertificate,
     subscriber_key_context,
 )
-from fincert.domain.model import CredentialStatus, EnrollmentStatus, Principal
+from fincert.domain.enrollment_records import EnrollmentStatus
+from fincert.domain.institution_records import Principal
 from fincert.domain.pin import pin_verifier_message
 from fincert.errors import (
     Conflict,

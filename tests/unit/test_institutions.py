@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from fincert.domain.institution_records import Institution, Principal, Scope
 from fincert.domain.institutions import (
     authenticate_api_key,
     register_institution,
     require_scope,
 )
-from fincert.domain.model import Institution, Principal, Scope
 from fincert.domain.tokens import secret_hash
 from fincert.errors import Conflict, Forbidden, InvalidRequest, Unauthenticated
 

@@ -11,15 +11,17 @@ import pytest
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import dump_item, iso
 from fincert.clock import FixedClock
-from fincert.domain.model import HistoryEvent, PinSlot, ReplacePin, history
+from fincert.domain.account_records import PinSlot
+from fincert.domain.history_records import HistoryEvent, history
 from fincert.domain.pin import MAX_PIN_FAILURES, PIN_ATTEMPT_LIFETIME, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
+from fincert.domain.pin_unlocks import ReplacePin
 from fincert.errors import InvalidRequest, Locked, PinAttemptInFlight
 
 from tests.fakes.kms import FakeKeyManagement
 
 if TYPE_CHECKING:
-    from fincert.adapters.dynamodb import DynamoStore
+    from fincert.adapters.dynamodb.store import DynamoStore
 
     from tests.support.unit_store import DynamoTable, RecordingClient
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fincert.adapters.dynamodb import DynamoStore
+from fincert.adapters.dynamodb.store import DynamoStore
 from fincert.clock import FixedClock
-from fincert.domain.model import PreSigningRecord
+from fincert.domain.enrollment_records import PreSigningRecord
 from fincert.domain.reconcile import BATCH, GRACE, reconcile_presigned
 from fincert.errors import ServiceUnavailable
 

@@ -3,8 +3,8 @@ each action implies. The API schema refuses other reasons first (422); the domai
 too, for callers that do not come through the schema."""
 
 import pytest
-from fincert.domain.model import StatusAction
 from fincert.domain.status_changes import revocation_reason
+from fincert.domain.status_records import StatusAction
 from fincert.errors import InvalidRequest
 
 

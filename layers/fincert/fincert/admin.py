@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from fincert.domain.ca import CertificateAuthority, bootstrap_certificate_authority
+from fincert.domain.ca_records import OcspResponderRecord
+from fincert.domain.institution_records import Institution, Scope
 from fincert.domain.institutions import (
     API_KEY_GRACE,
     DEFAULT_SCOPES,
@@ -40,7 +42,6 @@ from fincert.domain.institutions import (
     rotate_api_key,
     set_active,
 )
-from fincert.domain.model import Institution, OcspResponderRecord, Scope
 from fincert.domain.timestamping import TimestampAuthorityRecord
 from fincert.errors import FincertError
 from fincert.wiring import Services, services

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fincert.domain.model import Account, Enrollment, Verification
+    from fincert.domain.account_records import Account
+    from fincert.domain.enrollment_records import Enrollment
+    from fincert.domain.session_records import Verification
     from fincert.domain.ticket_records import UiTicket
 
 

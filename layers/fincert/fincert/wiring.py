@@ -3,17 +3,18 @@ them to the use cases. Handlers ask `services()`; tests replace it with `use_ser
 
 Use cases are imported when first asked for, not here: a function imports only what its routes
 use (the authorizer needs no X.509 code, the PKI function no issuance), which is most of what a
-cold start costs beyond boto3 itself."""
+cold start costs beyond boto3 itself. The same holds for storage: each use case gets the DynamoDB
+composition of the aggregates it touches (fincert.adapters.dynamodb.*_store), built when first
+asked for, and the whole table (`store`) only where everything is needed."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fincert import snapstart
 from fincert.adapters.clients import AwsClients
-from fincert.adapters.dynamodb import DynamoStore
 from fincert.adapters.kms import KmsKeyManagement
 from fincert.adapters.metrics import EmfMetrics
 from fincert.adapters.notify import SnsSmsSender
@@ -28,13 +29,21 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
+    from fincert.adapters.dynamodb.access_store import AccessStore
+    from fincert.adapters.dynamodb.customer_store import CustomerStore
+    from fincert.adapters.dynamodb.institutions import InstitutionTable
+    from fincert.adapters.dynamodb.issuance_store import IssuanceStore
+    from fincert.adapters.dynamodb.revocation_store import RevocationStore
+    from fincert.adapters.dynamodb.store import DynamoStore
     from fincert.adapters.dynamodb.timestamps import TimestampTable
+    from fincert.domain.account_records import Credential
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
+    from fincert.domain.ca_records import OcspResponderRecord
     from fincert.domain.content_macs import ContentMacs
     from fincert.domain.devices import DeviceService
     from fincert.domain.enrollment import EnrollmentService
-    from fincert.domain.model import Credential, OcspResponderRecord, Principal
+    from fincert.domain.institution_records import Principal
     from fincert.domain.pin_attempts import PinChecker
     from fincert.domain.purge import IdlePurgeJob
     from fincert.domain.renewal import RenewalJob
@@ -63,8 +72,8 @@ class Services:
         self.settings = settings
         self._clients = clients or AwsClients()
         self.metrics: Metrics = metrics or EmfMetrics(settings.metrics_namespace)
-        # The one store, wired into every storage role the use cases ask for.
-        self.store: DynamoStore = store or DynamoStore(lambda: self._clients.dynamodb, settings.table_name)
+        # A store given (tests) serves every storage role; otherwise each role gets its own.
+        self._store = store
         self.kms: KeyManagement = kms or KmsKeyManagement(lambda: self._clients.kms, self.metrics)
         # Every text, whichever flow sends it, is counted (SmsSent, SmsRefused).
         self.sms: SmsSender = MeteredSms(
@@ -78,13 +87,58 @@ class Services:
     def clients(self) -> AwsClients:
         return self._clients
 
+    def _dynamodb(self) -> Any:
+        return self._clients.dynamodb
+
+    # --- storage: the whole table, or the composition a group of use cases needs ---------------
+    @cached_property
+    def store(self) -> DynamoStore:
+        """The whole table (the operator's commands, the scheduled jobs, the window's tickets)."""
+        if self._store is None:
+            from fincert.adapters.dynamodb.store import DynamoStore
+
+            self._store = DynamoStore(self._dynamodb, self.settings.table_name)
+        return self._store
+
+    @cached_property
+    def institution_store(self) -> InstitutionTable | DynamoStore:
+        """Institutions, their origins and the CA's record: CORS preflights, the CA's loading."""
+        from fincert.adapters.dynamodb.institutions import InstitutionTable
+
+        return self._store or InstitutionTable(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def access_store(self) -> AccessStore | DynamoStore:
+        """Institutions, customer sessions and UI tickets: what the authorizer reads."""
+        from fincert.adapters.dynamodb.access_store import AccessStore
+
+        return self._store or AccessStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def _customer_store(self) -> CustomerStore | DynamoStore:
+        from fincert.adapters.dynamodb.customer_store import CustomerStore
+
+        return self._store or CustomerStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def _issuance_store(self) -> IssuanceStore | DynamoStore:
+        from fincert.adapters.dynamodb.issuance_store import IssuanceStore
+
+        return self._store or IssuanceStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def _revocation_store(self) -> RevocationStore | DynamoStore:
+        from fincert.adapters.dynamodb.revocation_store import RevocationStore
+
+        return self._store or RevocationStore(self._dynamodb, self.settings.table_name)
+
     def certificate_authority(self) -> CertificateAuthority:
         # Read once per container: the CA changes only by an operator's bootstrap.
         from fincert.domain.ca import load_certificate_authority
 
         with self._ca_lock:
             if self._ca is None:
-                self._ca = load_certificate_authority(self.store)
+                self._ca = load_certificate_authority(self.institution_store)
             return self._ca
 
     @cached_property
@@ -92,7 +146,7 @@ class Services:
         from fincert.domain.enrollment import EnrollmentService
 
         return EnrollmentService(
-            store=self.store,
+            store=self._issuance_store,
             kms=self.kms,
             sms=self.sms,
             clock=self.clock,
@@ -106,7 +160,7 @@ class Services:
         from fincert.domain.pin_attempts import PinChecker
 
         return PinChecker(
-            store=self.store,
+            store=self._customer_store,
             kms=self.kms,
             hmac_key_id=self.settings.hmac_key_id,
             clock=self.clock,
@@ -125,7 +179,7 @@ class Services:
         from fincert.domain.accounts import AccountService
 
         return AccountService(
-            store=self.store,
+            store=self._customer_store,
             kms=self.kms,
             sms=self.sms,
             clock=self.clock,
@@ -140,7 +194,7 @@ class Services:
         from fincert.domain.devices import DeviceService
 
         return DeviceService(
-            store=self.store, clock=self.clock, settings=self.settings, accounts=self.accounts
+            store=self._customer_store, clock=self.clock, settings=self.settings, accounts=self.accounts
         )
 
     @cached_property
@@ -148,7 +202,7 @@ class Services:
         from fincert.domain.signing import SigningService
 
         return SigningService(
-            store=self.store,
+            store=self._customer_store,
             kms=self.kms,
             clock=self.clock,
             settings=self.settings,
@@ -180,7 +234,7 @@ class Services:
         from fincert.domain.status_changes import CertificateStatusService
 
         return CertificateStatusService(
-            store=self.store,
+            store=self._customer_store,
             kms=self.kms,
             sms=self.sms,
             clock=self.clock,
@@ -195,7 +249,7 @@ class Services:
         from fincert.domain.verification import VerificationService
 
         return VerificationService(
-            store=self.store,
+            store=self._revocation_store,
             clock=self.clock,
             certificate_authority=self.certificate_authority,
             policy_oid=self.settings.certificate_policy_oid,
@@ -239,7 +293,7 @@ class Services:
         from fincert.domain.revocation_status import RevocationStatus
 
         return RevocationStatus(
-            store=self.store,
+            store=self._revocation_store,
             kms=self.kms,
             clock=self.clock,
             key_wrap_key_id=self.settings.key_wrap_key_id,
@@ -310,7 +364,7 @@ class Services:
         from fincert.domain.revocation_status import ensure_ocsp_responder
 
         return ensure_ocsp_responder(
-            self.store,
+            self._revocation_store,
             self.kms,
             self.clock,
             self.certificate_authority(),

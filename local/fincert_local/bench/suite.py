@@ -48,8 +48,8 @@ def bench(
 ) -> dict:
     from cryptography.hazmat.primitives.serialization import Encoding
     from fincert.admin import bootstrap_ca, ensure_ocsp_responder
+    from fincert.domain.institution_records import Scope
     from fincert.domain.institutions import register_institution
-    from fincert.domain.model import Scope
     from fincert.wiring import services, use_services
 
     from fincert_local.stack import LocalStack

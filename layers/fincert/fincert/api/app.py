@@ -17,7 +17,7 @@ from fincert.api.cors import with_cors
 from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
 from fincert.api.events import header, media_type
 from fincert.domain.access import require_not_window
-from fincert.domain.model import Principal
+from fincert.domain.institution_records import Principal
 from fincert.settings import get_settings
 
 logger = Logger(service="fincert")

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fincert.api.events import header
-from fincert.domain.access import authenticate_session, authenticate_window, is_session_token, is_window_token
+from fincert.domain.access import authenticate_session, is_session_token
 from fincert.domain.institutions import authenticate_api_key
 from fincert.domain.stores import Institutions, Sessions, UiTickets
+from fincert.domain.window_access import authenticate_window, is_window_token
 from fincert.errors import Unauthenticated
 from fincert.ports import Clock
 

@@ -47,7 +47,7 @@ class CscRequest(BaseModel):
     client validating against our schema may send it; 1.5 stays refused.
     """
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True, defer_build=True)
 
 
 class CscResponse(BaseModel):
@@ -56,7 +56,7 @@ class CscResponse(BaseModel):
     specification's optional and conditional fields are, never sent as null: the OpenAPI document
     shows such a field as an optional string (`Absent` below), not a nullable one."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     # No return annotation on purpose: with one, pydantic documents the model as "any object"
     # instead of its fields.
@@ -71,6 +71,8 @@ Absent = SkipJsonSchema[None]
 
 class CscErrorResponse(BaseModel):
     """CSC error bodies: `error` is a stable code, `error_description` says what is wrong."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: str
     error_description: str

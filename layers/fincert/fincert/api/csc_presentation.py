@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.api.csc_models import CertInfo, CredentialsInfoRequest, CredentialsInfoResponse, KeyInfo, PinInfo
 from fincert.crypto.keys import KeyAlgorithm, certificate_public_key
 from fincert.crypto.signatures import KEY_ALGORITHM_OIDS
-from fincert.domain.model import Credential
+from fincert.domain.account_records import Credential
 from fincert.domain.signing import MAX_SIGNATURES_PER_SAD
 
 _P256_OID = "1.2.840.10045.3.1.7"

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from fincert.domain.model import SUBSCRIBER_REVOCATION_REASONS, CertificateState, Credential, Device
+from fincert.domain.account_records import CertificateState, Credential
+from fincert.domain.device_records import Device
+from fincert.domain.status_records import SUBSCRIBER_REVOCATION_REASONS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -18,11 +20,15 @@ if TYPE_CHECKING:
     from fincert.domain.accounts import HistoryPage, VerificationStarted
 
 
+# defer_build: a model is built when first used (Powertools builds a route's validation on its
+# first request), so a function pays only for the models of the routes it serves.
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(description="Stable, machine-readable: clients branch on it")
     message: str
     # Truly optional: fincert.api.errors leaves it out when an error has no details (never null).
@@ -31,6 +37,8 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     """Every 4xx/5xx body (fincert.api.errors builds it)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: ErrorDetail
 

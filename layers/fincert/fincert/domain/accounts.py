@@ -27,24 +27,17 @@ from fincert.domain.access import (
     require_institution,
     require_secret_entry_allowed,
 )
+from fincert.domain.account_records import Account
 from fincert.domain.content_macs import ContentMacs
+from fincert.domain.history_records import HistoryEntry, HistoryEvent, history
 from fincert.domain.identity import Identity, identity_context
+from fincert.domain.institution_records import Principal, Scope
 from fincert.domain.institutions import require_scope
 from fincert.domain.metrics import AUDIT_WRITE_FAILURES, NO_METRICS, count_sms_refused
-from fincert.domain.model import (
-    Account,
-    HistoryEntry,
-    HistoryEvent,
-    Principal,
-    RegisterInstitution,
-    ReplacePin,
-    Scope,
-    Verification,
-    VerificationPurpose,
-    history,
-)
 from fincert.domain.pin import check_new_pin_against_identity, check_pin_shape, make_pin_verifier
 from fincert.domain.pin_attempts import PinChecker
+from fincert.domain.pin_unlocks import RegisterInstitution, ReplacePin
+from fincert.domain.session_records import Verification, VerificationPurpose
 from fincert.domain.sms_limits import sms_limits
 from fincert.domain.stores import AccountReads, History, PinSlots, Sessions, Verifications
 from fincert.domain.tokens import new_id

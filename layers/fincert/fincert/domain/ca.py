@@ -17,7 +17,7 @@ from fincert.crypto.x509_profile import (
     build_issuing_ca_certificate,
     build_root_ca_certificate,
 )
-from fincert.domain.model import CertificateAuthorityRecord
+from fincert.domain.ca_records import CertificateAuthorityRecord
 from fincert.domain.stores import CertificateAuthorityRecords
 from fincert.errors import ConditionFailed, ServiceUnavailable
 from fincert.ports import Clock, KeyManagement

@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from fincert.domain.access import open_session, require_institution
 from fincert.domain.accounts import AccountService, Connected
+from fincert.domain.device_records import Device, DeviceChallenge
+from fincert.domain.history_records import HistoryEvent, history
+from fincert.domain.institution_records import Principal, Scope
 from fincert.domain.institutions import require_scope
-from fincert.domain.model import Device, DeviceChallenge, HistoryEvent, Principal, Scope, history
 from fincert.domain.stores import AccountReads, Devices, History
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, Gone, InvalidRequest, NotFound

@@ -26,22 +26,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.crypto.subject_name import new_holder_suffix
 from fincert.domain.access import require_secret_entry_allowed
+from fincert.domain.account_records import Account, Credential, CredentialStatus
 from fincert.domain.ca import CertificateAuthority
+from fincert.domain.enrollment_records import Enrollment, EnrollmentStatus, IssuanceCommit
 from fincert.domain.identity import Identity, check_name_fits_certificate, display_name, identity_context
+from fincert.domain.institution_records import Principal, Scope
 from fincert.domain.institutions import require_scope
 from fincert.domain.metrics import CERTIFICATES_ISSUED, ISSUANCE_REFUSED, NO_METRICS, count_sms_refused
 from fincert.domain.minting import Holder, mint_credential, require_issuable
 from fincert.domain.minting import subscriber_key_context as subscriber_key_context  # re-exported
-from fincert.domain.model import (
-    Account,
-    Credential,
-    CredentialStatus,
-    Enrollment,
-    EnrollmentStatus,
-    IssuanceCommit,
-    Principal,
-    Scope,
-)
 from fincert.domain.pin import check_new_pin_against_identity, check_pin_shape, make_pin_verifier
 from fincert.domain.sms_limits import sms_limits
 from fincert.domain.stores import AccountReads, CertificateAuthorityRecords, Enrollments, Issuance

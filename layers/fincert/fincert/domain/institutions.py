@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from fincert.domain.model import Institution, Principal, Scope
+from fincert.domain.institution_records import Institution, Principal, Scope
 from fincert.domain.stores import InstitutionManagement, Institutions
 from fincert.domain.tokens import secret_hash
 from fincert.errors import ConditionFailed, Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated

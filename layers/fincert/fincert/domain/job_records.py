@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from fincert.domain.model import Credential, HistoryEntry, HistoryEvent, RevocationReason, history
+from fincert.domain.account_records import Credential, RevocationReason
+from fincert.domain.history_records import HistoryEntry, HistoryEvent, history
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ from fincert.crypto.x509_profile import (
     certificate_validity,
     new_serial_number,
 )
+from fincert.domain.account_records import Credential
 from fincert.domain.ca import CertificateAuthority
-from fincert.domain.model import Credential, PreSigningRecord
+from fincert.domain.enrollment_records import PreSigningRecord
+from fincert.domain.key_custody import subscriber_key_context as subscriber_key_context  # re-exported
 from fincert.domain.stores import Issuance
 from fincert.domain.tokens import new_id
 from fincert.errors import ConditionFailed, Conflict, IssuingCaExpiring
@@ -40,12 +42,6 @@ class Holder:
     account_id: str
     name: str  # as shown in the certificate (display form)
     suffix: str  # the account's unique suffix: keeps namesakes' DNs apart
-
-
-def subscriber_key_context(account_id: str, credential_id: str) -> dict[str, str]:
-    """Names the subscriber and the credential: a wrapped key copied onto another customer's
-    record fails to decrypt there."""
-    return {"purpose": "subscriber-key", "account_id": account_id, "credential_id": credential_id}
 
 
 def holder_name_of(certificate_der: bytes, suffix: str) -> str:

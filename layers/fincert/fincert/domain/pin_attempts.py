@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from fincert.domain.account_records import Account, PinSlot
+from fincert.domain.history_records import HistoryEntry, HistoryEvent, history
 from fincert.domain.metrics import NO_METRICS, PIN_FAILURES, PIN_LOCKS
-from fincert.domain.model import Account, HistoryEntry, HistoryEvent, PinSlot, PinUnlock, history
 from fincert.domain.pin import MAX_PIN_FAILURES, PIN_ATTEMPT_LIFETIME, check_pin_format, pin_matches
+from fincert.domain.pin_unlocks import PinUnlock
 from fincert.domain.stores import AccountReads, History, PinSlots
 from fincert.errors import Forbidden, InvalidRequest, Locked, NotFound, PinAttemptInFlight, PinSlotRefused
 from fincert.ports import Clock, KeyManagement, Metrics

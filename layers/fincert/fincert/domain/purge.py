@@ -22,9 +22,10 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from fincert.clock import kst_date
+from fincert.domain.account_records import CredentialStatus, RevocationReason
+from fincert.domain.history_records import SERVICE_ACTOR, HistoryEvent, history
 from fincert.domain.job_records import DueEntry, IdleState, PurgeRecord
 from fincert.domain.jobs import PlanTask
-from fincert.domain.model import SERVICE_ACTOR, CredentialStatus, HistoryEvent, RevocationReason, history
 from fincert.domain.notices import customer_phone
 from fincert.domain.retention import RECORD_RETENTION
 from fincert.domain.schedule import IDLE_PERIOD, WARNING_NOTICE, may_purge, purge_day, warning_day

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from fincert.domain.account_records import RevocationReason
 from fincert.domain.metrics import JOB_RESULTS, NO_METRICS
-from fincert.domain.model import RevocationReason
 from fincert.domain.stores import PreSigningRecords
 from fincert.errors import ServiceUnavailable
 from fincert.ports import Clock, Metrics

@@ -21,12 +21,12 @@ from typing import Protocol
 
 from fincert.clock import kst_date
 from fincert.crypto.keys import KeyAlgorithm
+from fincert.domain.account_records import Account, Credential, CredentialStatus, RevocationReason
 from fincert.domain.ca import CertificateAuthority
 from fincert.domain.job_records import DueEntry, RenewalCommit
 from fincert.domain.jobs import PlanTask
 from fincert.domain.metrics import CERTIFICATES_ISSUED, ISSUANCE_REFUSED, NO_METRICS
 from fincert.domain.minting import Holder, holder_name_of, mint_credential, require_issuable
-from fincert.domain.model import Account, Credential, CredentialStatus, RevocationReason
 from fincert.domain.notices import customer_phone
 from fincert.domain.schedule import is_expired
 from fincert.domain.stores import AccountReads, DueEntries, Issuance, PreSigningRecords, Renewals

@@ -59,7 +59,8 @@ from fincert.crypto.x509_profile import (
     certificate_validity,
     new_serial_number,
 )
-from fincert.domain.model import OcspResponderRecord, SerialRecord, SerialStatus
+from fincert.domain.ca_records import OcspResponderRecord
+from fincert.domain.status_records import SerialRecord, SerialStatus
 from fincert.domain.stores import OcspResponderRecords, SerialStatuses
 from fincert.errors import ConditionFailed, ServiceUnavailable
 from fincert.ports import Clock, KeyManagement

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fincert.domain.model import Credential
+from fincert.domain.account_records import Credential
 from fincert.errors import InvalidRequest
 
 SHA256_LENGTH = 32

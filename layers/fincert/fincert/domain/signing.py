@@ -45,21 +45,16 @@ from fincert.crypto.signatures import (
     resolve_scheme,
 )
 from fincert.domain.access import require_customer, require_secret_entry_allowed
+from fincert.domain.account_records import Credential, CredentialStatus
 from fincert.domain.content_macs import ContentMacs
-from fincert.domain.enrollment import subscriber_key_context
+from fincert.domain.history_records import HistoryEvent, history
+from fincert.domain.institution_records import Principal
+from fincert.domain.key_custody import subscriber_key_context
 from fincert.domain.metrics import NO_METRICS, SIGNATURES
-from fincert.domain.model import (
-    Credential,
-    CredentialStatus,
-    GrantActivation,
-    HistoryEvent,
-    Principal,
-    ReleaseSignature,
-    SignatureActivation,
-    history,
-)
 from fincert.domain.pin_attempts import PinChecker
+from fincert.domain.pin_unlocks import GrantActivation, ReleaseSignature
 from fincert.domain.schedule import is_expired
+from fincert.domain.session_records import SignatureActivation
 from fincert.domain.sign_requests import (  # re-exported: the signing API of this module
     SHA256_LENGTH,
     ContentKind,

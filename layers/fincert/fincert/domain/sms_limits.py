@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fincert.domain.model import RateLimit
+from fincert.domain.rate_limits import RateLimit
 from fincert.settings import Settings
 
 

@@ -23,25 +23,22 @@ from typing import Protocol
 
 from fincert.clock import kst_date
 from fincert.domain.access import require_customer, require_secret_entry_allowed
+from fincert.domain.account_records import Account, Credential
 from fincert.domain.accounts import AccountService
+from fincert.domain.history_records import HistoryEntry, HistoryEvent, history
+from fincert.domain.institution_records import Principal
 from fincert.domain.metrics import NO_METRICS, STATUS_CHANGES
-from fincert.domain.model import (
-    STATUS_TRANSITIONS,
-    SUBSCRIBER_REVOCATION_REASONS,
-    Account,
-    ApplyStatusChange,
-    Credential,
-    HistoryEntry,
-    HistoryEvent,
-    Principal,
-    StatusAction,
-    StatusChange,
-    VerificationPurpose,
-    history,
-)
 from fincert.domain.notices import customer_phone
 from fincert.domain.pin_attempts import PinChecker
+from fincert.domain.pin_unlocks import ApplyStatusChange
 from fincert.domain.schedule import is_expired
+from fincert.domain.session_records import VerificationPurpose
+from fincert.domain.status_records import (
+    STATUS_TRANSITIONS,
+    SUBSCRIBER_REVOCATION_REASONS,
+    StatusAction,
+    StatusChange,
+)
 from fincert.domain.stores import AccountReads, VerifiedStatusChanges
 from fincert.errors import ConditionFailed, Conflict, Forbidden, Gone, InvalidRequest, NotFound
 from fincert.ports import Clock, KeyManagement, Metrics, SmsSender

@@ -1,7 +1,8 @@
-"""The storage roles the use cases need, in the records of fincert.domain.model. Each use case
-asks only for the roles it uses (a Protocol combining them, declared beside it); the composition
-root wires the one DynamoDB store (fincert.adapters.dynamodb.DynamoStore) into all of them, and
-the type checker holds the store to every role.
+"""The storage roles the use cases need, in the domain's records (fincert.domain.*_records).
+Each use case asks only for the roles it uses (a Protocol combining them, declared beside it);
+the composition root wires DynamoDB compositions into them (fincert.adapters.dynamodb: the whole
+table, store.DynamoStore, or the narrower *_store.py ones), and the type checker holds each
+composition to every role it is wired into.
 
 Every method is one conditional read or write (or one transaction), so invariants hold under
 concurrency without read-then-write. Every write under an account is conditioned on the ACCOUNT
@@ -11,34 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from fincert.domain.job_records import DueEntry, DuePage, IdleState, PartitionItem, PurgeRecord, RenewalCommit
-from fincert.domain.model import (
-    Account,
-    CertificateAuthorityRecord,
-    Credential,
-    Device,
-    DeviceChallenge,
-    Enrollment,
-    HistoryEntry,
-    Institution,
-    IssuanceCommit,
-    OcspResponderRecord,
-    PinSlot,
-    PinUnlock,
-    PreSigningRecord,
-    RateLimit,
-    RevocationReason,
-    SerialRecord,
-    SerialStatus,
-    Session,
-    SignatureActivation,
-    StatusChange,
-    Verification,
-    VerificationPurpose,
-)
-from fincert.domain.ticket_records import UiTicket
+# The records only annotate the roles: importing them here would make every use case import every
+# aggregate's records, whichever roles it asks for.
+if TYPE_CHECKING:
+    from fincert.domain.account_records import Account, Credential, PinSlot, RevocationReason
+    from fincert.domain.ca_records import CertificateAuthorityRecord, OcspResponderRecord
+    from fincert.domain.device_records import Device, DeviceChallenge
+    from fincert.domain.enrollment_records import Enrollment, IssuanceCommit, PreSigningRecord
+    from fincert.domain.history_records import HistoryEntry
+    from fincert.domain.institution_records import Institution
+    from fincert.domain.job_records import (
+        DueEntry,
+        DuePage,
+        IdleState,
+        PartitionItem,
+        PurgeRecord,
+        RenewalCommit,
+    )
+    from fincert.domain.pin_unlocks import PinUnlock
+    from fincert.domain.rate_limits import RateLimit
+    from fincert.domain.session_records import Session, SignatureActivation, Verification, VerificationPurpose
+    from fincert.domain.status_records import SerialRecord, SerialStatus, StatusChange
+    from fincert.domain.ticket_records import UiTicket
 
 
 # --- institutions and the CA --------------------------------------------------------------------

@@ -33,10 +33,12 @@ from fincert.crypto import tsp
 from fincert.crypto.keys import certificate_public_key, public_key_from_der
 from fincert.crypto.kms_keys import kms_private_key
 from fincert.crypto.x509_profile import PkiUrls, build_tsa_certificate, new_serial_number, tsa_validity
-from fincert.domain.model import PreSigningRecord, Principal, RateLimit
-from fincert.domain.model import TimestampAuthorityRecord as TimestampAuthorityRecord  # re-exported
-from fincert.domain.model import TimestampRecord as TimestampRecord  # re-exported
+from fincert.domain.enrollment_records import PreSigningRecord
+from fincert.domain.institution_records import Principal
+from fincert.domain.rate_limits import RateLimit
 from fincert.domain.retention import RECORD_RETENTION
+from fincert.domain.timestamp_records import TimestampAuthorityRecord as TimestampAuthorityRecord
+from fincert.domain.timestamp_records import TimestampRecord as TimestampRecord
 from fincert.errors import ConditionFailed, ServiceUnavailable
 from fincert.ports import Clock, KeyManagement
 

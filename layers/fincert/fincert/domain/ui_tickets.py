@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from fincert.domain.access import TICKET_ID, OpenedSession, open_session, require_institution, secret_matches
+from fincert.domain.access import OpenedSession, open_session, require_institution, secret_matches
+from fincert.domain.institution_records import Principal, Scope
 from fincert.domain.institutions import require_scope
-from fincert.domain.model import Principal, RateLimit, Scope
+from fincert.domain.rate_limits import RateLimit
 from fincert.domain.sign_requests import ContentKind, SignatureFormat, SignContent, check_sign_request
 from fincert.domain.stores import Enrollments, Institutions, UiTickets
 from fincert.domain.ticket_records import (
@@ -30,6 +31,7 @@ from fincert.domain.ticket_records import (
     UiTicket,
 )
 from fincert.domain.tokens import new_id, secret_hash
+from fincert.domain.window_access import TICKET_ID
 from fincert.errors import ConditionFailed, Gone, InvalidRequest, NotFound, Unauthenticated
 from fincert.ports import Clock
 from fincert.settings import Settings

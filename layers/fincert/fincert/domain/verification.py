@@ -45,8 +45,9 @@ from fincert.crypto.cms_verify import (
     verify_raw,
 )
 from fincert.domain.access import require_institution
-from fincert.domain.model import Principal, SerialRecord, SerialStatus
+from fincert.domain.institution_records import Principal
 from fincert.domain.sign_requests import ContentKind, SignatureFormat, SignContent
+from fincert.domain.status_records import SerialRecord, SerialStatus
 from fincert.domain.stores import SerialStatuses
 from fincert.errors import InvalidRequest
 from fincert.ports import Clock

@@ -14,17 +14,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from fincert.domain.access import secret_matches, window_token
+from fincert.domain.access import secret_matches
+from fincert.domain.account_records import Credential
 from fincert.domain.accounts import AccountService, Connected, VerificationStarted
 from fincert.domain.devices import DeviceChallengeIssued, DeviceService
 from fincert.domain.enrollment import EnrollmentService, IssuedCertificate
-from fincert.domain.model import Credential, Principal, VerificationPurpose
+from fincert.domain.institution_records import Principal
+from fincert.domain.session_records import VerificationPurpose
 from fincert.domain.sign_requests import RawEvidence, SignatureFormat, SignedContents, SignType
 from fincert.domain.signing import SigningService
 from fincert.domain.stores import AccountReads, Institutions, Sessions, UiTickets
 from fincert.domain.ticket_records import TicketPurpose, TicketStatus, UiTicket
 from fincert.domain.tokens import secret_hash
 from fincert.domain.ui_tickets import parse_ticket_token, sign_contents
+from fincert.domain.window_access import window_token
 from fincert.errors import (
     ConditionFailed,
     Conflict,

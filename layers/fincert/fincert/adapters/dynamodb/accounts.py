@@ -16,6 +16,7 @@ from fincert.adapters.dynamodb.items import (
     activation_item,
     last_use_assignments,
     pin_counters_reset_values,
+    timestamp_item,
     to_account,
     to_credential,
 )
@@ -24,21 +25,18 @@ from fincert.adapters.dynamodb.table import (
     iso,
     load_item,
 )
-from fincert.adapters.dynamodb.timestamps import timestamp_item
-from fincert.domain.model import (
-    Account,
+from fincert.domain.account_records import Account, Credential, PinSlot
+from fincert.domain.history_records import HistoryEntry
+from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.domain.pin_unlocks import (
     ApplyStatusChange,
-    Credential,
     GrantActivation,
-    HistoryEntry,
-    PinSlot,
     PinUnlock,
     RegisterInstitution,
     ReleaseSignature,
     ReplacePin,
-    StatusChange,
 )
-from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.domain.status_records import StatusChange
 from fincert.errors import ConditionFailed, PinSlotRefused
 
 

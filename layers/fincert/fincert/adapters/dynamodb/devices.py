@@ -22,12 +22,9 @@ from fincert.adapters.dynamodb.table import (
     millis,
 )
 from fincert.clock import kst_date
-from fincert.domain.model import (
-    Device,
-    DeviceChallenge,
-    HistoryEntry,
-    Session,
-)
+from fincert.domain.device_records import Device, DeviceChallenge
+from fincert.domain.history_records import HistoryEntry
+from fincert.domain.session_records import Session
 from fincert.errors import ConditionFailed
 
 

@@ -22,11 +22,8 @@ from fincert.adapters.dynamodb.table import (
     load_item,
     millis,
 )
-from fincert.domain.model import (
-    Enrollment,
-    EnrollmentStatus,
-    RateLimit,
-)
+from fincert.domain.enrollment_records import Enrollment, EnrollmentStatus
+from fincert.domain.rate_limits import RateLimit
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
 from fincert.errors import ConditionFailed, EnrollmentUnavailable
 

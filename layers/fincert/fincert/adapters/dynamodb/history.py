@@ -20,9 +20,7 @@ from fincert.adapters.dynamodb.table import (
     from_iso_millis,
     load_item,
 )
-from fincert.domain.model import (
-    HistoryEntry,
-)
+from fincert.domain.history_records import HistoryEntry
 from fincert.domain.retention import audit_retained_until
 from fincert.errors import ConditionFailed
 

@@ -17,11 +17,8 @@ from fincert.adapters.dynamodb.table import (
     from_iso,
     iso,
 )
-from fincert.domain.model import (
-    CertificateAuthorityRecord,
-    Institution,
-    OcspResponderRecord,
-)
+from fincert.domain.ca_records import CertificateAuthorityRecord, OcspResponderRecord
+from fincert.domain.institution_records import Institution
 from fincert.errors import ConditionFailed
 
 

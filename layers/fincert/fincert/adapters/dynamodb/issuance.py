@@ -27,14 +27,10 @@ from fincert.adapters.dynamodb.table import (
 )
 from fincert.clock import kst_date
 from fincert.crl_partitions import crl_partition
-from fincert.domain.model import (
-    EnrollmentStatus,
-    IssuanceCommit,
-    PreSigningRecord,
-    RevocationReason,
-    SerialStatus,
-)
+from fincert.domain.account_records import RevocationReason
+from fincert.domain.enrollment_records import EnrollmentStatus, IssuanceCommit, PreSigningRecord
 from fincert.domain.retention import serial_retained_until
+from fincert.domain.status_records import SerialStatus
 
 
 class IssuanceTable(SerialTable):

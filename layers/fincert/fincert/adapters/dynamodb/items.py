@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.table import (
@@ -25,27 +25,25 @@ from fincert.adapters.dynamodb.table import (
     status_in,
 )
 from fincert.crl_partitions import EXPIRED_PARTITION
-from fincert.domain.model import (
+from fincert.domain.account_records import Account, Credential, CredentialStatus, RevocationReason
+from fincert.domain.history_records import HistoryEntry, HistoryEvent
+from fincert.domain.institution_records import Institution
+from fincert.domain.pin import MAX_PIN_FAILURES
+from fincert.domain.rate_limits import RateLimit
+from fincert.domain.retention import audit_retained_until
+from fincert.domain.schedule import renewal_window_start
+from fincert.domain.session_records import Session, SignatureActivation
+from fincert.domain.status_records import (
     STATUS_TRANSITIONS,
-    Account,
-    Credential,
-    CredentialStatus,
-    HistoryEntry,
-    HistoryEvent,
-    Institution,
-    RateLimit,
-    RevocationReason,
     SerialRecord,
     SerialStatus,
-    Session,
-    SignatureActivation,
     StatusAction,
     StatusChange,
 )
-from fincert.domain.pin import MAX_PIN_FAILURES
-from fincert.domain.retention import audit_retained_until
-from fincert.domain.schedule import renewal_window_start
 from fincert.errors import ConditionFailed, RateLimited
+
+if TYPE_CHECKING:
+    from fincert.domain.timestamp_records import TimestampRecord
 
 
 def last_use_attributes(account_id: str, day: date) -> dict[str, str]:
@@ -298,6 +296,20 @@ def serial_status_update(
     return request
 
 
+def timestamp_item(entry: TimestampRecord) -> dict[str, Any]:
+    """A time-stamp token's ledger item (TSTOKEN#<serial>): written by the time-stamping authority
+    (timestamps.py) and inside the signing call's commit (accounts.py)."""
+    return {
+        **keys.timestamp_token(entry.serial_number).as_dict(),
+        "hash_algorithm": entry.hash_algorithm,
+        "imprint": entry.imprint.hex(),
+        "gen_time": iso(entry.gen_time),
+        "institution_id": entry.institution_id,
+        "caller": entry.caller,
+        "expires_at": epoch_seconds(entry.expires_at),
+    }
+
+
 @dataclass(frozen=True)
 class StatusChangeWrite:
     account_sets: list[str]
@@ -441,7 +453,7 @@ class SharedItems(Table):
     def _status_change(self, change: StatusChange) -> StatusChangeWrite:
         """What a status change writes besides the history: the ACCOUNT item's part (the caller
         merges it into its own update of the account), the CRED and the SERIAL updates. Each is
-        conditioned on the state the change starts from (fincert.domain.model.STATUS_TRANSITIONS),
+        conditioned on the state the change starts from (fincert.domain.status_records.STATUS_TRANSITIONS),
         so two racing changes cannot both win."""
         transition = STATUS_TRANSITIONS[change.action]
         values: dict[str, Any] = {

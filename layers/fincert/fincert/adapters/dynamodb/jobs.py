@@ -19,8 +19,9 @@ from fincert.adapters.dynamodb.table import (
     iso,
     load_item,
 )
+from fincert.domain.account_records import RevocationReason
 from fincert.domain.job_records import DueEntry, DuePage, RenewalCommit
-from fincert.domain.model import RevocationReason, SerialStatus
+from fincert.domain.status_records import SerialStatus
 from fincert.errors import ConditionFailed
 
 

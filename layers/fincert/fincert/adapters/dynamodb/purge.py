@@ -17,8 +17,10 @@ from fincert.adapters.dynamodb.table import (
     from_iso,
     iso,
 )
+from fincert.domain.account_records import RevocationReason
+from fincert.domain.history_records import HistoryEntry
 from fincert.domain.job_records import IdleState, PartitionItem, PurgeRecord
-from fincert.domain.model import HistoryEntry, RevocationReason, SerialStatus
+from fincert.domain.status_records import SerialStatus
 from fincert.errors import ConditionFailed, ServiceUnavailable
 
 # Attempts at a batch of deletes DynamoDB left (partly) unprocessed.

@@ -16,10 +16,7 @@ from fincert.adapters.dynamodb.table import (
     attribute_values,
     load_item,
 )
-from fincert.domain.model import (
-    SerialRecord,
-    SerialStatus,
-)
+from fincert.domain.status_records import SerialRecord, SerialStatus
 from fincert.errors import ConditionFailed
 
 

@@ -26,17 +26,12 @@ from fincert.adapters.dynamodb.table import (
     load_item,
     millis,
 )
-from fincert.domain.model import (
-    Credential,
-    HistoryEntry,
-    Institution,
-    RateLimit,
-    Session,
-    SignatureActivation,
-    Verification,
-    VerificationPurpose,
-)
+from fincert.domain.account_records import Credential
+from fincert.domain.history_records import HistoryEntry
+from fincert.domain.institution_records import Institution
+from fincert.domain.rate_limits import RateLimit
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
+from fincert.domain.session_records import Session, SignatureActivation, Verification, VerificationPurpose
 from fincert.errors import ConditionFailed, ServiceUnavailable, VerificationUnavailable
 
 

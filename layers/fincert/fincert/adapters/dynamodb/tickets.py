@@ -19,8 +19,10 @@ from fincert.adapters.dynamodb.table import (
     load_item,
     millis,
 )
-from fincert.domain.model import Institution, RateLimit, Session
+from fincert.domain.institution_records import Institution
+from fincert.domain.rate_limits import RateLimit
 from fincert.domain.retention import PENDING_REQUEST_RETENTION
+from fincert.domain.session_records import Session
 from fincert.domain.ticket_records import SignOrder, TicketContent, TicketPurpose, TicketStatus, UiTicket
 from fincert.errors import ConditionFailed, TicketUnavailable
 

@@ -8,26 +8,14 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
 from fincert.adapters.dynamodb import keys
 from fincert.adapters.dynamodb.issuance import IssuanceTable
+from fincert.adapters.dynamodb.items import timestamp_item
 from fincert.adapters.dynamodb.table import as_bytes, attribute_values, epoch_seconds, from_iso, iso
-from fincert.domain.model import RateLimit, TimestampAuthorityRecord, TimestampRecord
+from fincert.domain.rate_limits import RateLimit
+from fincert.domain.timestamp_records import TimestampAuthorityRecord, TimestampRecord
 from fincert.errors import ConditionFailed, RateLimited
-
-
-def timestamp_item(entry: TimestampRecord) -> dict[str, Any]:
-    """A token's ledger item (TSTOKEN#<serial>), also written inside the signing call's commit."""
-    return {
-        **keys.timestamp_token(entry.serial_number).as_dict(),
-        "hash_algorithm": entry.hash_algorithm,
-        "imprint": entry.imprint.hex(),
-        "gen_time": iso(entry.gen_time),
-        "institution_id": entry.institution_id,
-        "caller": entry.caller,
-        "expires_at": epoch_seconds(entry.expires_at),
-    }
 
 
 class TimestampTable(IssuanceTable):
