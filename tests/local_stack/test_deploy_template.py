@@ -234,7 +234,9 @@ def test_binary_answers_whatever_the_client_accepts(template):
 
 def test_every_function_logs_to_a_group_of_the_templates_with_the_retention_parameter(template):
     """Lambda would create `/aws/lambda/<function>` on first use, never expiring: the template
-    creates each under that name first, so the retention is a parameter's."""
+    creates a group per function under a name of its own (an older stack already has Lambda's,
+    which CloudFormation cannot create again) and names it in the function's LoggingConfig, so
+    the retention is a parameter's and the function depends on its group."""
     resources = template["Resources"]
     functions = set(resources_of_type(template, "AWS::Serverless::Function"))
     groups = {
@@ -243,8 +245,11 @@ def test_every_function_logs_to_a_group_of_the_templates_with_the_retention_para
         if props["Type"] == "AWS::Logs::LogGroup" and name != "ApiAccessLogGroup"
     }
     named = {_sub_text(group["LogGroupName"]): group for group in groups.values()}
-    assert set(named) == {f"/aws/lambda/${{{function}}}" for function in functions}
+    assert set(named) == {f"/fincert/${{AWS::StackName}}/{function}" for function in functions}
     assert len(named) == len(groups), "one group per function"
+    for function in functions:
+        logging_config = resources[function]["Properties"]["LoggingConfig"]
+        assert logging_config == {"LogGroup": {"Ref": f"{function}LogGroup"}}, function
     assert all(group["RetentionInDays"] == {"Ref": "LogRetentionDays"} for group in groups.values())
     assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     retention = template["Parameters"]["LogRetentionDays"]
