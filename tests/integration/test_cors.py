@@ -97,3 +97,26 @@ def test_an_origin_item_left_without_institutions_fails_preflight(web_bank, svc)
     table.client.put_item(TableName=table.name, Item=typed_key(keys.origin(orphan)))
     refused = preflight(web_bank, "/v1/history", orphan)
     assert refused.status == 403 and refused.header("Access-Control-Allow-Origin") is None
+
+
+def test_an_origin_shared_by_more_institutions_than_one_batch_read_passes_for_its_active_one(web_bank, svc):
+    """The origin's institutions are read in batches of 100 (BatchGetItem's limit): the active
+    one passes the preflight wherever it sorts among the ids the origin names."""
+    from fincert.adapters.dynamodb import keys
+
+    from tests.support.table import Table, typed_key
+
+    shared = "https://shared.example"
+    _, key = register_institution(svc.store, "zz-last-bank", "Last Bank", ["connect"], [shared])
+    log_safety.remember_secret(key)
+    table = Table.in_process(svc)
+    # 120 ids of institutions that no longer exist, all sorting before the active one.
+    gone = {f"aa-gone-{n:03d}" for n in range(120)}
+    table.client.update_item(
+        TableName=table.name,
+        Key=typed_key(keys.origin(shared)),
+        UpdateExpression="ADD institutions :gone",
+        ExpressionAttributeValues={":gone": {"SS": sorted(gone)}},
+    )
+    allowed = preflight(web_bank, "/v1/history", shared)
+    assert allowed.status == 204 and allowed.header("Access-Control-Allow-Origin") == shared

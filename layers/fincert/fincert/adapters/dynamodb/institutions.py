@@ -65,8 +65,13 @@ class InstitutionTable(SharedItems):
         if not ids:
             return []
         # Strongly consistent, like the authorizer's read: a deactivation counts from the next request.
-        chunk = [keys.institution(institution_id) for institution_id in ids[:100]]
-        return [to_institution(item) for item in self._batch_get(chunk, consistent=True) if item]
+        # Every institution is read (an origin is one bank's site, so it is one chunk in practice):
+        # stopping at BatchGetItem's 100 would refuse an origin whose active institution sorts later.
+        found: list[Institution] = []
+        for start in range(0, len(ids), 100):
+            chunk = [keys.institution(institution_id) for institution_id in ids[start : start + 100]]
+            found += [to_institution(item) for item in self._batch_get(chunk, consistent=True) if item]
+        return found
 
     # --- the operator's management (fincert.domain.institutions) -------------------------------
     def list_institutions(self) -> list[Institution]:
