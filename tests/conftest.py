@@ -22,11 +22,11 @@ from fincert.wiring import Services, services, use_services
 from fincert_local import moto_fixes
 from fincert_local.gateway import Gateway
 from fincert_local.resources import LocalResources, create_resources
-from fincert_local.template import load_template, repo_root
+from fincert_local.template import repo_root
 from moto import mock_aws
 
-from tests.support import log_safety
-from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls, aws_session
+from tests.support import key_pool, log_safety
+from tests.support.in_process import PKI_BASE_URL, REGION, Api, AwsCalls, aws_session, template
 from tests.support.people import PERSONAL_DATA
 from tests.support.stack import RunningStack, running_stack
 
@@ -38,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Process-wide for the whole session (a test shows a gap with `moto_fixes.without(name)`).
     # The TTL sweeper is not started: a test that wants expiry calls TtlSweeper.sweep_once.
     moto_fixes.apply_all()
+    key_pool.install()
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
@@ -119,8 +120,9 @@ def aws_calls() -> AwsCalls:
 def aws(monkeypatch: pytest.MonkeyPatch, aws_calls: AwsCalls) -> Iterator[LocalResources]:
     """moto with template.yaml's table and keys, and the functions' environment applied."""
     session = aws_session()
+    key_pool.POOL.restart()
     with mock_aws():
-        resources = create_resources(load_template(), region=REGION, session=session)
+        resources = create_resources(template(), region=REGION, session=session)
         for name, value in (resources.function_environment() | {"PKI_BASE_URL": PKI_BASE_URL}).items():
             monkeypatch.setenv(name, value)
         use_services(None)
@@ -159,7 +161,8 @@ def ca(svc: Services):
     # As fincert-admin bootstrap-ca: the OCSP responder and the TSA too, which every signature's
     # evidence needs (fincert.domain.timestamping.signing_evidence).
     authority = bootstrap_ca(svc)
-    svc.ensure_ocsp_responder()
+    with key_pool.responder_keys():
+        svc.ensure_ocsp_responder()
     svc.ensure_timestamp_authority()
     return authority
 
@@ -181,7 +184,7 @@ def other_bank(svc: Services, ca) -> dict[str, str]:
 @pytest.fixture
 def gateway(aws: LocalResources) -> Gateway:
     # No authorizer cache: every request then makes the same AWS calls, which the counting tests need.
-    return Gateway(load_template(), repo_root(), region=REGION, authorizer_cache=False)
+    return Gateway(template(), repo_root(), region=REGION, authorizer_cache=False)
 
 
 @pytest.fixture
