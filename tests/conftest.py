@@ -57,7 +57,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "test ids must be unique (pytest-xdist runs one of each):\n" + "\n".join(shared)
         )
     # The log-safety test judges the logs of every test before it in its process: it runs last.
-    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+    # The longest file starts first: handed out last, it would run alone after the others ended.
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("runs_last") is not None,
+            item.get_closest_marker("runs_first") is None,
+        )
+    )
 
 
 # --- every log line of the run is judged (tests/support/log_safety.py) ------------------------

@@ -10,7 +10,7 @@ judged and then kept, nothing signed while suspended, revoked or purged, OCSP an
 GET /v1/certificate telling the model's status, the history each bank lists being exactly the
 model's events at that bank (kinds, order, institution), and at most 5 devices.
 
-Examples: LIFECYCLE_EXAMPLES (default 150) sequences of up to LIFECYCLE_STEPS (default 15) steps,
+Examples: LIFECYCLE_EXAMPLES (default 300) sequences of up to LIFECYCLE_STEPS (default 15) steps,
 the same every run; LIFECYCLE_RANDOM=1 draws new ones, LIFECYCLE_NO_SHRINK=1 skips shrinking (the
 README's testing part has a longer hunt). Keys are P-256 (microseconds to make), and each example
 starts from the same table: what it wrote is deleted after it."""
@@ -50,7 +50,7 @@ from tests.support.ocsp import ocsp_request
 from tests.support.people import e164, random_phone
 from tests.support.table import Table, is_account, is_credential, plain
 
-EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES", "300"))
 STEPS = int(os.environ.get("LIFECYCLE_STEPS", "15"))
 
 BANKS = ("demo-bank", "other-bank")
@@ -672,6 +672,7 @@ def lifecycle(api, other_bank, bank, ca, clock, gateway) -> Environment:
     return Environment(gateway, banks, ca, clock)
 
 
+@pytest.mark.runs_first
 def test_the_customer_lifecycle_keeps_its_invariants_whatever_the_order(lifecycle):
     run_state_machine_as_test(
         lambda: Lifecycle(lifecycle),
