@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from fincert_local.bench.budgets import COST_BUDGETS
-from fincert_local.bench.round_trips import WarmContainer, connected_customer
+from fincert_local.bench.round_trips import WarmContainer, connected_customer, new_person
 from fincert_local.template import authorizer, functions, load_template
 
 PRICES_FILE = Path(__file__).with_name("prices_ap_northeast_2.json")
@@ -387,9 +387,7 @@ class Operation:
 
 
 def _new_customer(container: WarmContainer) -> dict:
-    from fincert_local.bench.round_trips import _customer
-
-    return _customer(container.ctx)
+    return new_person(container.ctx)
 
 
 def _issue(container: WarmContainer, customer: dict) -> None:

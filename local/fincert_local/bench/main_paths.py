@@ -27,8 +27,7 @@ from typing import Any
 
 from fincert_local.bench.context import BenchContext
 from fincert_local.bench.recording import AttributingGateway
-from fincert_local.bench.round_trips import WarmContainer, connected_customer
-from fincert_local.bench.round_trips import _customer as new_person
+from fincert_local.bench.round_trips import WarmContainer, connected_customer, new_person
 
 PIN = "135790"
 ORIGIN = "https://bank.example"  # the bench's institution registers it (suite.py)

@@ -52,7 +52,8 @@ class WarmContainer:
         return match.group(1)
 
 
-def _customer(ctx: BenchContext) -> dict:
+def new_person(ctx: BenchContext) -> dict:
+    """A new customer's enrollment body (the fixture's person with a fresh phone number)."""
     return json.loads(fixture("enrollment_start.json")["body"]) | {"phone": ctx.fresh_phone()}
 
 
@@ -60,7 +61,7 @@ def issuance_scenario(container: WarmContainer) -> dict[str, list[Call]]:
     """Enrollment start + confirm for a new customer, after one full issuance warmed the container."""
 
     def issue() -> dict[str, list[Call]]:
-        customer = _customer(container.ctx)
+        customer = new_person(container.ctx)
         with container.recording() as start:
             enrollment_id = container.post("/v1/enrollments", customer).json()["enrollment_id"]
         body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
@@ -75,7 +76,7 @@ def issuance_scenario(container: WarmContainer) -> dict[str, list[Call]]:
 def connected_customer(container: WarmContainer, key_algorithm: str = "RSA_2048") -> tuple[str, str, str]:
     """A new customer, issued a certificate (PIN 135790) and connected: (credential id, session
     token, account id)."""
-    customer = _customer(container.ctx) | {"key_algorithm": key_algorithm}
+    customer = new_person(container.ctx) | {"key_algorithm": key_algorithm}
     enrollment_id = container.post("/v1/enrollments", customer).json()["enrollment_id"]
     body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
     credential_id = container.post(f"/v1/enrollments/{enrollment_id}/confirm", body).json()["credential_id"]
@@ -146,7 +147,7 @@ def ocsp_scenario(container: WarmContainer) -> dict[str, list[Call]]:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509 import ocsp
 
-    customer = _customer(container.ctx)
+    customer = new_person(container.ctx)
     enrollment_id = container.post("/v1/enrollments", customer).json()["enrollment_id"]
     body = {"sms_code": container.sms_code(customer["phone"]), "pin": "135790"}
     issued = container.post(f"/v1/enrollments/{enrollment_id}/confirm", body).json()
