@@ -559,6 +559,19 @@ def _body_cases(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
         "content-type:json-patch": "application/json-patch+json",
     }.items():
         yield label, event(op, body=_json(valid), content_type=content_type)
+    yield "content-type:absent-plain-text", event(op, body=_json(valid), content_type=None, base64_body=False)
+    yield (
+        "content-type:lower-case-name",
+        event(op, body=_json(valid), content_type=None, headers={"content-type": "application/json"}),
+    )
+    yield (
+        "content-type:json-sent-twice",
+        {
+            **event(op, body=_json(valid)),
+            "multiValueHeaders": {"Content-Type": ["text/plain", "application/json"]},
+        },
+    )
+    yield "headers:none", {**event(op, body=_json(valid)), "headers": None, "multiValueHeaders": None}
     yield (
         "content-type:form-body",
         event(op, body=b"name=x&pin=1", content_type="application/x-www-form-urlencoded"),
@@ -586,6 +599,12 @@ def _path_cases(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
         if "maxLength" in spec:
             cases["len-max+1"] = _stretch(good, spec["maxLength"] + 1)
             cases["len-max"] = _stretch(good, spec["maxLength"])
+        # A literal "/" in the value: API Gateway's greedy {request+} takes it, the others do not match.
+        raw_slash = good[:4] + "/" + good[4:]
+        yield (
+            f"path.{name}:raw-slash",
+            event(op, body=body, path_values={name: raw_slash}, raw_path=_fill(op.path, {name: raw_slash})),
+        )
         for label, value in cases.items():
             kw: dict[str, Any] = {"path_values": {name: value}}
             if label == "url-encoded-valid":
