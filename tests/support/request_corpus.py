@@ -67,7 +67,7 @@ AUTHORIZERS: dict[str, dict[str, str]] = {
     "institution": _INSTITUTION,
     "customer": _INSTITUTION
     | {"account_id": "acct_Golden0000000000000", "session_id": "ses_Golden00000000000"},
-    "window": _INSTITUTION | {"window_ticket_id": "tkt_Golden000000000000000"},
+    "window": _INSTITUTION | {"window_ticket_id": "tkt_Golden0000000000000000"},
     # hosted_only institutions relay no PIN or SMS code (fincert.domain.access).
     "hosted-only": _INSTITUTION | {"hosted_only": "true"},
     # A context without the institution: the route was deployed without the authorizer.
@@ -85,7 +85,7 @@ _PATH_VALUES = {
     "verification_id": "ver_Golden0000000000000",
     "challenge_id": "dch.acct_Golden0000.dch_Golden0000",
     "device_id": "dev_Golden0000000000000",
-    "ticket_id": "tkt_Golden000000000000000",
+    "ticket_id": "tkt_Golden0000000000000000",
     "name": "2029-w47.crl",
     "request": "MEMwQTA_MD0wOzAJBgUrDgMCGgUABBQ",
 }
