@@ -284,19 +284,18 @@ def _json(value: Any) -> bytes:
 
 
 # --- body mutations --------------------------------------------------------------------------------
-def _effective(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """(the non-null schema, nullable) of a property; unions of enums are one enum."""
+def _effective(prop: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a property's values other than null; a union of enums is one enum."""
     prop = schema(prop)
     alternatives = prop.get("anyOf")
     if not alternatives:
-        return prop, False
-    nullable = any(a.get("type") == "null" for a in alternatives)
+        return prop
     rest = [schema(a) for a in alternatives if a.get("type") != "null"]
     if len(rest) == 1:
-        return rest[0], nullable
+        return rest[0]
     if all("enum" in a for a in rest):
-        return {"type": "string", "enum": [v for a in rest for v in a["enum"]]}, nullable
-    return {"anyOf": rest}, nullable
+        return {"type": "string", "enum": [v for a in rest for v in a["enum"]]}
+    return {"anyOf": rest}
 
 
 def _set(body: Any, loc: tuple[Any, ...], value: Any) -> Any:
@@ -390,7 +389,7 @@ def _field_cases(
 ) -> Iterator[tuple[str, Any]]:
     """(label, body) for one field: missing, null, wrong types, its bounds and formats."""
     name = _label(loc)
-    effective, _ = _effective(prop)
+    effective = _effective(prop)
     current = _get(body, loc) if _has(body, loc) else None
     if _has(body, loc):
         yield f"{name}:missing" + ("" if required else "-optional"), _delete(body, loc)
@@ -419,7 +418,7 @@ def _field_cases(
         yield f"{name}:item-null", _set(body, loc, [None])
         if items:
             yield f"{name}:item-duplicated", _set(body, loc, [items[0], items[0]])
-        item_schema, _ = _effective(effective.get("items") or {})
+        item_schema = _effective(effective.get("items") or {})
         if "enum" in item_schema:
             yield f"{name}:item-enum-wrong", _set(body, loc, ["nope"])
             yield f"{name}:item-enum-upper-case", _set(body, loc, [item_schema["enum"][0].upper()])
@@ -445,7 +444,7 @@ def _nested_cases(body: Any, loc: tuple[Any, ...], item: dict[str, Any]) -> Iter
     value = _get(body, loc)
     if not isinstance(value, dict):
         return
-    effective, _ = _effective(item)
+    effective = _effective(item)
     candidates = [schema(a) for a in effective.get("anyOf", [effective])]
     matching = [c for c in candidates if set(c.get("required", ())) <= set(value)]
     if not matching or "properties" not in matching[0]:
@@ -460,7 +459,7 @@ def _object_cases(
     prefix = _label(loc) + ":" if loc else ""
     for prop_name, prop in object_schema["properties"].items():
         field_loc = (*loc, prop_name)
-        effective, _ = _effective(prop)
+        effective = _effective(prop)
         base = body
         if not _has(body, field_loc):
             # An optional field the example leaves out: sent once valid, then broken like the others.
