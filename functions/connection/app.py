@@ -4,8 +4,6 @@ name + phone + birth date -> SMS code -> customer session; device auto-connectio
 import base64
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import (
     ERROR_RESPONSES,
@@ -18,6 +16,7 @@ from fincert.api.models import (
     SmsCodeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.routing import Path, Response
 from fincert.api.security import INSTITUTION
 from fincert.domain.accounts import Connected
 from fincert.domain.session_records import VerificationPurpose

@@ -5,8 +5,6 @@ devices, read their usage history, end the session."""
 import base64
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal, refuse_unknown_query_parameters
 from fincert.api.history_query import (
     HISTORY_QUERY_PARAMETERS,
@@ -26,6 +24,7 @@ from fincert.api.models import (
     PinChangeRequest,
     PinRequest,
 )
+from fincert.api.routing import Path, Response
 from fincert.api.security import CUSTOMER
 from fincert.errors import InvalidRequest
 from fincert.wiring import services

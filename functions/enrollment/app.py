@@ -2,8 +2,6 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.enrollment_models import (
     CertificateResponse,
@@ -12,6 +10,7 @@ from fincert.api.enrollment_models import (
     EnrollmentStartResponse,
 )
 from fincert.api.models import ERROR_RESPONSES
+from fincert.api.routing import Path, Response
 from fincert.api.security import INSTITUTION
 from fincert.wiring import services
 

@@ -11,11 +11,11 @@ import base64
 import binascii
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
 from cryptography.hazmat.primitives.serialization import Encoding
 from fincert import errors
 from fincert.api.app import create_app, lambda_handler
 from fincert.api.events import header, media_type
+from fincert.api.routing import Response
 from fincert.crypto.ocsp_limits import MAX_GET_REQUEST_CHARS, MAX_REQUEST_SIZE
 from fincert.wiring import services
 

@@ -6,10 +6,10 @@ with its API key, which judges a timestamped signature at its time."""
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from fincert.api.app import create_app, event_principal, lambda_handler, principal
 from fincert.api.app import refuse_before_parsing as refuse_json
 from fincert.api.models import ERROR_RESPONSES, PIN_ERROR_RESPONSES
+from fincert.api.routing import Response
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.api.signing_models import SignContentsRequest, SignContentsResponse, contents_to_domain
 from fincert.api.verification_models import (

@@ -5,8 +5,6 @@ institution's re-verification of the customer: name + phone + birth date, then t
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.models import (
     ERROR_RESPONSES,
@@ -17,6 +15,7 @@ from fincert.api.models import (
     StatusChangeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.routing import Path, Response
 from fincert.api.security import CUSTOMER, INSTITUTION
 from fincert.domain.account_records import Credential
 from fincert.domain.session_records import VerificationPurpose

@@ -9,10 +9,10 @@ import base64
 import binascii
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
 from fincert import errors
 from fincert.api.app import create_app, lambda_handler, principal
 from fincert.api.events import header, media_type
+from fincert.api.routing import Response
 from fincert.api.security import CUSTOMER_SESSION, INSTITUTION_KEY
 from fincert.wiring import services
 

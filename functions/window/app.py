@@ -6,8 +6,6 @@ import base64
 from datetime import datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from fincert.api.app import (
@@ -46,6 +44,7 @@ from fincert.api.models import (
     StatusChangeRequest,
     VerificationStartedResponse,
 )
+from fincert.api.routing import Path, Response
 from fincert.api.security import INSTITUTION, WINDOW
 from fincert.api.signing_models import SignContentsResponse
 from fincert.api.window_models import (

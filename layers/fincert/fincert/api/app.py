@@ -10,12 +10,20 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from fincert import errors
 from fincert.api.cors import with_cors
-from fincert.api.errors import ErrorBody, domain_error_response, fincert_error_body, install_error_handlers
+from fincert.api.errors import (
+    ErrorBody,
+    domain_error_response,
+    fincert_error_body,
+    route_not_found_response,
+    unexpected_error_response,
+    unsupported_content_type_response,
+    validation_error_response,
+)
 from fincert.api.events import header, media_type
+from fincert.api.routing import Resolver, parse_json
 from fincert.domain.access import require_not_window
 from fincert.domain.institution_records import Principal
 from fincert.settings import get_settings
@@ -24,38 +32,29 @@ logger = Logger(service="fincert")
 _JSON = "application/json"
 
 
-def parse_json(text: str) -> Any:
-    """json.loads, with every way it can fail as json.JSONDecodeError: it also raises a plain
-    ValueError (an integer longer than Python's int conversion limit, 4300 digits) and
-    RecursionError (nesting deeper than the stack allows, ~1000 levels, far under the body limit),
-    which would otherwise end as 500s."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        raise
-    except (ValueError, RecursionError) as e:
-        # Type only: a ValueError's message can quote the input.
-        raise json.JSONDecodeError(f"unparseable JSON ({type(e).__name__})", text, 0) from None
-
-
-def create_app(
-    *, validation: bool = True, error_body: ErrorBody = fincert_error_body
-) -> APIGatewayRestResolver:
-    """validation=False for functions whose routes take no input: request validation pulls in
-    pydantic and Powertools' OpenAPI machinery, a cold-start cost such a function need not pay."""
-    # debug=False whatever POWERTOOLS_DEV says: debug mode print()s whole events (PINs, keys).
-    # parse_json: refuse_before_parsing has already refused what it cannot parse, but the
-    # resolver parses again deeper in the stack, where nesting the first parse survived can
-    # still hit the recursion limit; Powertools answers a JSONDecodeError json_invalid (400).
-    app = APIGatewayRestResolver(enable_validation=validation, debug=False, json_body_deserializer=parse_json)
-    install_error_handlers(app, error_body)
-    return app
+def create_app(*, validation: bool = True, error_body: ErrorBody = fincert_error_body) -> Resolver:
+    """validation=False for functions whose routes take their input raw (the PKI's): the
+    handler gets the path's segments as they are."""
+    return Resolver(
+        validation=validation,
+        domain_error_class=errors.FincertError,
+        domain_error=lambda e: domain_error_response(e, error_body),  # type: ignore[arg-type]
+        validation_error=lambda e: validation_error_response(e, error_body),
+        unsupported_content_type=lambda: unsupported_content_type_response(error_body),
+        not_found=lambda: route_not_found_response(error_body),
+        unexpected=lambda e: unexpected_error_response(e, error_body),
+    )
 
 
 def body_size(event: dict[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body, validate=False))
+        try:
+            return len(base64.b64decode(body, validate=False))
+        except ValueError:
+            # Broken base64 (API Gateway never sends it; a direct invocation can) is refused as
+            # malformed by the caller's next check, not raised here.
+            return 0
     return len(body.encode())
 
 
@@ -113,7 +112,7 @@ def _plain_response(error: errors.FincertError, error_body: ErrorBody) -> dict[s
 
 
 def lambda_handler(
-    app: APIGatewayRestResolver,
+    app: Resolver,
     refuse: Callable[[dict[str, Any]], errors.FincertError | None] | None = None,
     error_body: ErrorBody = fincert_error_body,
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -134,13 +133,13 @@ def lambda_handler(
     return handler
 
 
-def refuse_unknown_query_parameters(app: APIGatewayRestResolver, allowed: AbstractSet[str]) -> None:
+def refuse_unknown_query_parameters(app: Resolver, allowed: AbstractSet[str]) -> None:
     """Strict like the bodies: a misspelt parameter is a client bug to see, not to ignore."""
     if set(app.current_event.query_string_parameters or {}) - allowed:
         raise errors.InvalidRequest("unknown query parameters", code="unknown_parameter")
 
 
-def principal(app: APIGatewayRestResolver) -> Principal:
+def principal(app: Resolver) -> Principal:
     """The caller the authorizer resolved, on the bank API's routes: an institution's back end or
     a customer session. A window credential acts only on the window's routes."""
     caller = _caller(app)
@@ -148,7 +147,7 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     return caller
 
 
-def window_principal(app: APIGatewayRestResolver) -> Principal:
+def window_principal(app: Resolver) -> Principal:
     """The window the authorizer resolved, on the window's routes only."""
     caller = _caller(app)
     if caller.window_ticket_id is None:
@@ -164,7 +163,7 @@ def event_principal(event: Mapping[str, Any]) -> Principal:
     return caller
 
 
-def _caller(app: APIGatewayRestResolver) -> Principal:
+def _caller(app: Resolver) -> Principal:
     return _principal_of(app.current_event.request_context.authorizer or {})
 
 

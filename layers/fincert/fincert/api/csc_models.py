@@ -6,15 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
-from pydantic.json_schema import SkipJsonSchema
+from fincert.api.schema import BaseModel, BeforeValidator, ConfigDict, Field, SkipJsonSchema
 
 
 def _integral_number(value: Any) -> Any:
@@ -56,13 +48,7 @@ class CscResponse(BaseModel):
     specification's optional and conditional fields are, never sent as null: the OpenAPI document
     shows such a field as an optional string (`Absent` below), not a nullable one."""
 
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
-
-    # No return annotation on purpose: with one, pydantic documents the model as "any object"
-    # instead of its fields.
-    @model_serializer(mode="wrap")
-    def _leave_out_absent(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # see above
-        return {name: value for name, value in handler(self).items() if value is not None}
+    model_config = ConfigDict(populate_by_name=True, defer_build=True, omit_none=True)
 
 
 # An optional response field: left out when None (CscResponse), so not nullable in the schema.

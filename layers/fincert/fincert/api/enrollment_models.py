@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
-
 from fincert.api.models import CertificateStatusResponse, StrictModel
+from fincert.api.schema import Field
 from fincert.crypto.keys import KeyAlgorithm
 from fincert.domain.enrollment import EnrollmentRequest, EnrollmentStarted, IssuedCertificate
 

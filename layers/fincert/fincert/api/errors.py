@@ -8,13 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 
 from fincert import errors
+from fincert.api.routing import RequestValidationError, Response, content_types
 
 logger = Logger(service="fincert")
 
@@ -96,35 +92,31 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: APIGatewayRestResolver, body: ErrorBody = fincert_error_body) -> None:
-    @app.exception_handler(errors.FincertError)
-    def _domain(error: errors.FincertError) -> Response:
-        return domain_error_response(error, body)
+def validation_error_response(
+    error: RequestValidationError, body: ErrorBody = fincert_error_body
+) -> Response:
+    details = _validation_details(error)
+    logger.info("request refused", extra={"error_code": "validation_failed", "status": 422})
+    if any(d["type"] == "json_invalid" for d in details):
+        return error_response(400, "malformed_json", "the body is not valid JSON", body=body)
+    return error_response(
+        422, "validation_failed", "the request does not match the schema", details, body=body
+    )
 
-    @app.exception_handler(RequestUnsupportedContentType)
-    def _content_type(error: RequestUnsupportedContentType) -> Response:
-        return domain_error_response(errors.UnsupportedMediaType(), body)
 
-    @app.exception_handler(RequestValidationError)
-    def _validation(error: RequestValidationError) -> Response:
-        details = _validation_details(error)
-        logger.info("request refused", extra={"error_code": "validation_failed", "status": 422})
-        if any(d["type"] == "json_invalid" for d in details):
-            return error_response(400, "malformed_json", "the body is not valid JSON", body=body)
-        return error_response(
-            422, "validation_failed", "the request does not match the schema", details, body=body
-        )
+def unsupported_content_type_response(body: ErrorBody = fincert_error_body) -> Response:
+    return domain_error_response(errors.UnsupportedMediaType(), body)
 
-    @app.not_found
-    def _not_found(_: Exception) -> Response:
-        return error_response(404, "route_not_found", "no such route", body=body)
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        # A bug, not a client error. Type and place only: messages may quote parameters.
-        tb = error.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
-        logger.error("unexpected error", extra={"error_type": type(error).__name__, "where": where})
-        return error_response(500, "internal_error", "internal error", body=body)
+def route_not_found_response(body: ErrorBody = fincert_error_body) -> Response:
+    return error_response(404, "route_not_found", "no such route", body=body)
+
+
+def unexpected_error_response(error: Exception, body: ErrorBody = fincert_error_body) -> Response:
+    # A bug, not a client error. Type and place only: messages may quote parameters.
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+    logger.error("unexpected error", extra={"error_type": type(error).__name__, "where": where})
+    return error_response(500, "internal_error", "internal error", body=body)

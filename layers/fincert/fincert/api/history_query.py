@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from fincert.api.routing import Query
 
 HISTORY_QUERY_PARAMETERS = frozenset({"limit", "cursor", "content_sha256"})
 

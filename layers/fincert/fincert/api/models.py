@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
-
+from fincert.api.schema import BaseModel, ConfigDict, Field, SkipJsonSchema
 from fincert.domain.account_records import CertificateState, Credential
 from fincert.domain.device_records import Device
 from fincert.domain.status_records import SUBSCRIBER_REVOCATION_REASONS

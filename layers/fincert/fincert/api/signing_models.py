@@ -9,9 +9,9 @@ from typing import Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pydantic import Field
 
 from fincert.api.models import StrictModel
+from fincert.api.schema import Field
 from fincert.domain.sign_requests import (
     MAX_CONTENT_BYTES,
     MAX_CONTENTS,

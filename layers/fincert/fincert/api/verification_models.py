@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
-
 from fincert.api.models import StrictModel
+from fincert.api.schema import Field
 from fincert.api.signing_models import MAX_CONTENT_BASE64_CHARS, MAX_SHA256_CHARS
 from fincert.domain.sign_requests import MAX_CONTENT_BYTES, SignContent
 from fincert.domain.verification import VerificationResult

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
-
 from fincert.api.models import StrictModel
+from fincert.api.schema import Field
 from fincert.api.signing_models import (
     BinaryContent,
     SignatureFormatName,
