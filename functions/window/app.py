@@ -1,52 +1,33 @@
 """The hosted window's API (docs/hosted-window.md): the bank's back end mints UI tickets with its
 API key and reads their outcome; the service's own window redeems a ticket for a window
-credential and does, for that ticket only, what the customer came to do."""
+credential, shows its flow, connects the customer (SMS code or a remembered browser) and ends a
+connect or manage window. The window's other steps are functions of their own, so that each
+imports only its own code (issue 12, cold start): window_issuance (issue), window_signing (sign)
+and window_customer (the customer's devices, certificate, PIN and history)."""
 
 import base64
 from datetime import datetime
 from typing import Annotated
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from fincert.api.app import (
     create_app,
+    created,
     lambda_handler,
     principal,
-    refuse_unknown_query_parameters,
     window_principal,
-)
-from fincert.api.history_query import (
-    HISTORY_QUERY_PARAMETERS,
-    ContentSha256Filter,
-    HistoryCursor,
-    HistoryLimit,
-    content_digest,
 )
 from fincert.api.models import (
     ERROR_RESPONSES,
-    PIN_ERROR_RESPONSES,
-    CertificateStatusResponse,
     DeviceChallengeResponse,
     DeviceConnectionRequest,
-    DeviceListResponse,
-    DeviceRegisteredResponse,
-    DeviceRegisterRequest,
-    DeviceResponse,
     DeviceSignatureRequest,
-    HistoryPageResponse,
     IdentityRequest,
-    PinChangeRequest,
-    PinRequest,
-    PinResetConfirmRequest,
     SessionResponse,
     SmsCodeRequest,
-    StatusChangeConfirmRequest,
-    StatusChangeRequest,
     VerificationStartedResponse,
 )
 from fincert.api.routing import Path, Response
 from fincert.api.security import INSTITUTION, WINDOW
-from fincert.api.signing_models import SignContentsResponse
 from fincert.api.window_models import (
     CertificateView,
     ConnectCodeRequest,
@@ -57,13 +38,9 @@ from fincert.api.window_models import (
     TicketResponse,
     TicketStatusResponse,
     WindowFlowResponse,
-    WindowIssuedResponse,
-    WindowIssueRequest,
 )
+from fincert.crypto.der import subject_common_name
 from fincert.domain.account_records import Credential
-from fincert.domain.institution_records import Principal
-from fincert.domain.session_records import VerificationPurpose
-from fincert.domain.status_records import StatusAction
 from fincert.domain.ticket_records import TicketPurpose
 from fincert.domain.ui_tickets import TICKET_ID
 from fincert.domain.window import WindowView
@@ -74,14 +51,11 @@ app = create_app()
 _TICKET_ID = Path(min_length=26, max_length=26, pattern="^" + TICKET_ID.pattern + "$")
 _VERIFICATION_ID = Path(min_length=8, max_length=64, pattern=r"^ver_[A-Za-z0-9_-]+$")
 _CHALLENGE_ID = Path(min_length=8, max_length=128, pattern=r"^dch\.acct_[A-Za-z0-9_-]+\.dch_[A-Za-z0-9_-]+$")
-_DEVICE_ID = Path(min_length=8, max_length=64, pattern=r"^dev_[A-Za-z0-9_-]+$")
-
-
-def _created(body: object) -> Response:
-    return Response(201, body=body, content_type="application/json")
 
 
 # --- the bank's back end ------------------------------------------------------------------------
+
+
 @app.post(
     "/v1/ui-tickets",
     security=INSTITUTION,
@@ -99,7 +73,7 @@ def mint_ticket(request: TicketRequest) -> Response[TicketResponse]:
         sign=request.sign.to_domain() if request.sign else None,
     )
     ticket = minted.ticket
-    return _created(
+    return created(
         TicketResponse(
             ticket_id=ticket.ticket_id,
             ticket=minted.token,
@@ -143,7 +117,7 @@ def exchange_connect_code(
     svc = services()
     opened = svc.ui_tickets.exchange_connect_code(principal(app), ticket_id, request.code)
     registered = svc.accounts.registered_with(opened.session.account_id, opened.session.institution_id)
-    return _created(
+    return created(
         SessionResponse(
             session_token=opened.token,
             expires_at=opened.session.expires_at,
@@ -153,15 +127,15 @@ def exchange_connect_code(
 
 
 # --- the window -----------------------------------------------------------------------------------
+
+
 def _certificate(credential: Credential | None, now: datetime) -> CertificateView | None:
     if credential is None:
         return None
-    certificate = x509.load_der_x509_certificate(credential.certificate_der)
-    common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return CertificateView(
         credential_id=credential.credential_id,
         serial_number=format(credential.serial_number, "x"),
-        subject=str(common_names[0].value) if common_names else "",
+        subject=subject_common_name(credential.certificate_der) or "",
         status=credential.state(now),
         not_after=credential.not_after,
     )
@@ -183,7 +157,7 @@ def _flow(view: WindowView) -> WindowFlowResponse:
 def redeem(request: RedeemRequest) -> Response[RedeemResponse]:
     window = services().window
     opened = window.redeem(request.ticket, request.opener_origin)
-    return _created(RedeemResponse(window_token=opened.token, flow=_flow(window.view(opened.ticket))))
+    return created(RedeemResponse(window_token=opened.token, flow=_flow(window.view(opened.ticket))))
 
 
 @app.get(
@@ -223,7 +197,7 @@ def start_connection(request: IdentityRequest) -> Response[VerificationStartedRe
     started = services().window.start_connection(
         window_principal(app), request.name, request.phone, request.birth_date
     )
-    return _created(VerificationStartedResponse.of(started))
+    return created(VerificationStartedResponse.of(started))
 
 
 @app.post(
@@ -252,7 +226,7 @@ def confirm_connection(
 )
 def start_device_connection(request: DeviceConnectionRequest) -> Response[DeviceChallengeResponse]:
     issued = services().window.start_device_connection(window_principal(app), request.device_handle)
-    return _created(
+    return created(
         DeviceChallengeResponse(
             challenge_id=issued.handle,
             challenge=base64.b64encode(issued.challenge.message()).decode(),
@@ -287,50 +261,6 @@ def confirm_device_connection(
 
 
 @app.post(
-    "/v1/window/issuance",
-    security=WINDOW,
-    summary="Issue the certificate of the ticket's enrollment: SMS code, the customer's answers, new PIN",
-    description="In an issue window: the SMS code, the customer's answers to the terms and auto-renewal, and the new PIN. Issues the certificate as `POST /v1/enrollments/{enrollment_id}/confirm` does.",
-    responses={201: {"description": "Issued"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def issue(request: WindowIssueRequest) -> Response[WindowIssuedResponse]:
-    issued = services().window.issue(
-        window_principal(app),
-        request.sms_code,
-        request.pin,
-        terms_accepted=request.terms_accepted,
-        auto_renew=request.auto_renew,
-    )
-    c = issued.credential
-    return _created(
-        WindowIssuedResponse(
-            credential_id=c.credential_id,
-            serial_number=format(c.serial_number, "x"),
-            certificate_pem=issued.certificate_pem,
-            not_before=c.not_before,
-            not_after=c.not_after,
-            auto_renew=c.auto_renew,
-        )
-    )
-
-
-@app.post(
-    "/v1/window/signatures",
-    security=WINDOW,
-    summary="Sign exactly the ticket's contents, in its formats, for one PIN entry",
-    description="The signatures are also the ticket's outcome: the bank's back end reads them with "
-    "GET /v1/ui-tickets/{ticket_id}.",
-    responses={201: {"description": "Signed"}, **PIN_ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def sign(request: PinRequest) -> Response[SignContentsResponse]:
-    svc = services()
-    signed = svc.window.sign(window_principal(app), request.pin)
-    return _created(SignContentsResponse.of(signed, svc.certificate_authority().chain_pem()))
-
-
-@app.post(
     "/v1/window/connect-code",
     security=WINDOW,
     summary="End a connect window: a one-time code for the bank's back end",
@@ -341,208 +271,9 @@ def sign(request: PinRequest) -> Response[SignContentsResponse]:
 def connect_code() -> Response[ConnectCodeResponse]:
     caller = window_principal(app)
     code, expires_at = services().window.connect_code(caller)
-    return _created(
+    return created(
         ConnectCodeResponse(ticket_id=caller.window_ticket_id or "", code=code, expires_at=expires_at)
     )
-
-
-@app.post(
-    "/v1/window/devices",
-    security=WINDOW,
-    summary="Remember this browser: register its non-extractable P-256 key as one of the customer's devices",
-    description="Remember this browser: registers its non-extractable P-256 key as one of the customer's devices (at most 5).",
-    responses={201: {"description": "Registered"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def register_device(request: DeviceRegisterRequest) -> Response[DeviceRegisteredResponse]:
-    svc = services()
-    try:
-        public_key = base64.b64decode(request.public_key, validate=True)
-    except ValueError:
-        raise InvalidRequest("public_key is not base64", code="public_key_invalid") from None
-    # after_completion: "remember this browser" is offered once the issuance or signature is done.
-    device, handle = svc.devices.register_device(
-        svc.window.customer(window_principal(app), after_completion=True), request.name, public_key
-    )
-    return _created(DeviceRegisteredResponse(**DeviceResponse.of(device).model_dump(), device_handle=handle))
-
-
-@app.get(
-    "/v1/window/devices",
-    security=WINDOW,
-    summary="The customer's registered devices",
-    description="In a manage window: the customer's registered devices.",
-    responses={200: {"description": "The devices"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def list_devices() -> DeviceListResponse:
-    svc = services()
-    devices = svc.devices.list_devices(svc.window.customer(window_principal(app), after_completion=True))
-    return DeviceListResponse(devices=[DeviceResponse.of(d) for d in devices])
-
-
-@app.delete(
-    "/v1/window/devices/<device_id>",
-    security=WINDOW,
-    summary="Remove one of the customer's devices",
-    description="Removes one of the customer's devices.",
-    responses={204: {"description": "Removed"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def remove_device(device_id: Annotated[str, _DEVICE_ID]) -> Response[None]:
-    svc = services()
-    svc.devices.remove_device(svc.window.customer(window_principal(app), after_completion=True), device_id)
-    return Response(204)
-
-
-# --- manage: the customer's own certificate, PIN, history -----------------------------------------
-_MANAGE = (TicketPurpose.MANAGE,)
-
-
-def _manager() -> Principal:
-    return services().window.customer(window_principal(app), _MANAGE)
-
-
-@app.post(
-    "/v1/window/registrations",
-    security=WINDOW,
-    summary="Register the customer's certificate with the ticket's institution (타기관 등록), with the PIN",
-    description="타기관 등록 in the window: the PIN makes the certificate usable at the ticket's institution.",
-    responses={204: {"description": "Registered"}, **PIN_ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def register_here(request: PinRequest) -> Response[None]:
-    svc = services()
-    customer = svc.window.customer(window_principal(app), (TicketPurpose.SIGN, TicketPurpose.MANAGE))
-    svc.accounts.register_institution(customer, request.pin)
-    return Response(204)
-
-
-@app.get(
-    "/v1/window/certificate",
-    security=WINDOW,
-    summary="The customer's certificate and its status",
-    description="In a manage window: the customer's certificate and its status.",
-    responses={200: {"description": "The certificate"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def get_certificate() -> CertificateStatusResponse:
-    svc = services()
-    return CertificateStatusResponse.of(svc.certificate_status.current(_manager()), svc.clock.now())
-
-
-@app.post(
-    "/v1/window/certificate/status",
-    security=WINDOW,
-    summary="Suspend or revoke the certificate with the PIN (restoring takes re-verification)",
-    description="In a manage window: suspend or revoke with the PIN, as `POST /v1/certificate/status`.",
-    responses={200: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def change_status(request: StatusChangeRequest) -> CertificateStatusResponse:
-    svc = services()
-    changed = svc.certificate_status.change_with_pin(
-        _manager(), StatusAction(request.action), request.reason, request.pin
-    )
-    return CertificateStatusResponse.of(changed, svc.clock.now())
-
-
-@app.put(
-    "/v1/window/pin",
-    security=WINDOW,
-    summary="Change the PIN (the current one, then the new one)",
-    description="In a manage window: the current PIN, then the new one (the PIN policy applies). The customer is texted.",
-    responses={204: {"description": "Changed"}, **PIN_ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def change_pin(request: PinChangeRequest) -> Response[None]:
-    services().accounts.change_pin(_manager(), request.pin, request.new_pin)
-    return Response(204)
-
-
-@app.get(
-    "/v1/window/history",
-    security=WINDOW,
-    summary="The customer's full usage history, newest first",
-    description="In a manage window: the customer's full history at every institution (a bank sees only its own through `GET /v1/history`).",
-    responses={200: {"description": "One page"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def list_history(
-    limit: HistoryLimit = 20,
-    cursor: HistoryCursor = None,
-    content_sha256: ContentSha256Filter = None,
-) -> HistoryPageResponse:
-    refuse_unknown_query_parameters(app, HISTORY_QUERY_PARAMETERS)
-    page = services().accounts.list_history(_manager(), limit, cursor, content_digest(content_sha256))
-    return HistoryPageResponse.of(page)
-
-
-def _reverifying() -> Principal:
-    return services().window.institution(window_principal(app), _MANAGE)
-
-
-@app.post(
-    "/v1/window/pin-resets",
-    security=WINDOW,
-    summary="Forgotten or locked PIN: re-verify the customer by name, mobile number and birth date",
-    description="In a manage window, for a forgotten or locked PIN: the customer re-verifies with name, mobile number and birth date; the service texts a code.",
-    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def start_pin_reset(request: IdentityRequest) -> Response[VerificationStartedResponse]:
-    started = services().accounts.start_verification(
-        _reverifying(), VerificationPurpose.PIN_RESET, request.name, request.phone, request.birth_date
-    )
-    return _created(VerificationStartedResponse.of(started))
-
-
-@app.post(
-    "/v1/window/pin-resets/<verification_id>/confirm",
-    security=WINDOW,
-    summary="Set a new PIN with the SMS code (unlocks the PIN)",
-    description="The code and a new PIN: the PIN is replaced and unlocked.",
-    responses={204: {"description": "PIN set"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def confirm_pin_reset(
-    verification_id: Annotated[str, _VERIFICATION_ID], request: PinResetConfirmRequest
-) -> Response[None]:
-    services().accounts.confirm_pin_reset(_reverifying(), verification_id, request.sms_code, request.new_pin)
-    return Response(204)
-
-
-@app.post(
-    "/v1/window/status-changes",
-    security=WINDOW,
-    summary="Suspend, restore or revoke after re-verifying the customer: the service texts a code",
-    description="In a manage window: suspend, restore or revoke after re-verifying the customer; the service texts a code.",
-    responses={201: {"description": "Code sent"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def start_status_change(request: IdentityRequest) -> Response[VerificationStartedResponse]:
-    started = services().accounts.start_verification(
-        _reverifying(), VerificationPurpose.STATUS_CHANGE, request.name, request.phone, request.birth_date
-    )
-    return _created(VerificationStartedResponse.of(started))
-
-
-@app.post(
-    "/v1/window/status-changes/<verification_id>/confirm",
-    security=WINDOW,
-    summary="Make the status change with the SMS code",
-    description="The code and the change (restore only this way), as `POST /v1/status-changes/{verification_id}/confirm`.",
-    responses={200: {"description": "Changed"}, **ERROR_RESPONSES},
-    tags=["hosted window"],
-)
-def confirm_status_change(
-    verification_id: Annotated[str, _VERIFICATION_ID], request: StatusChangeConfirmRequest
-) -> CertificateStatusResponse:
-    svc = services()
-    changed = svc.certificate_status.change_with_verification(
-        _reverifying(), verification_id, request.sms_code, StatusAction(request.action), request.reason
-    )
-    return CertificateStatusResponse.of(changed, svc.clock.now())
 
 
 @app.post(

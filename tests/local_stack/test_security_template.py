@@ -49,14 +49,14 @@ def test_only_the_signing_functions_can_unwrap_a_subscriber_key():
     assert _allowed("kms:Decrypt", "SubscriberKeyWrapKey", "subscriber-key") == {
         "CscFunction",
         "SigningFunction",
-        "WindowFunction",
+        "WindowSigningFunction",
     }
 
 
 def test_only_issuance_renewal_the_window_and_the_pki_functions_sign_with_the_issuing_ca():
     assert _allowed("kms:Sign", "IssuingCaKey") == {
         "EnrollmentFunction",
-        "WindowFunction",
+        "WindowIssuanceFunction",
         "RenewalWorkerFunction",
         "PkiFunction",
         "OcspResponderFunction",
@@ -65,13 +65,13 @@ def test_only_issuance_renewal_the_window_and_the_pki_functions_sign_with_the_is
 
 
 def test_only_the_ocsp_signers_unwrap_the_ocsp_responder_key():
-    """The PKI function answers OCSP; the signing and window functions put the OCSP answer at
-    signing time into every signature's evidence (docs/architecture.md: an exposure accepted
+    """The PKI function answers OCSP; the signing functions (the bank API's and the window's) put
+    the OCSP answer at signing time into every signature's evidence (docs/architecture.md: an exposure accepted
     instead of giving them Sign on the issuing CA's key). No other function may unwrap it."""
     assert _allowed("kms:Decrypt", "SubscriberKeyWrapKey", "ocsp-responder") == {
         "PkiFunction",
         "SigningFunction",
-        "WindowFunction",
+        "WindowSigningFunction",
     }
 
 
@@ -99,15 +99,20 @@ def test_only_the_identity_flows_can_compute_identity_macs():
         "CustomerFunction",
         "StatusFunction",
         "WindowFunction",
+        "WindowIssuanceFunction",
+        "WindowCustomerFunction",
     }
-    assert {"CscFunction", "SigningFunction"} <= _allowed("kms:VerifyMac", "IdentityHmacKey")
+    assert {"CscFunction", "SigningFunction", "WindowSigningFunction"} <= _allowed(
+        "kms:VerifyMac", "IdentityHmacKey"
+    )
 
 
 def test_signed_contents_are_keyed_with_their_own_key():
     assert _allowed("kms:GenerateMac", "ContentMacKey") == {
         "CscFunction",
         "SigningFunction",
-        "WindowFunction",
+        "WindowSigningFunction",
+        "WindowCustomerFunction",
         "CustomerFunction",
     }
     assert TEMPLATE["Resources"]["ContentMacKey"]["Properties"]["KeySpec"] == "HMAC_256"

@@ -96,6 +96,17 @@ CASES = {
         ["enrollment"],
         _NOT_FOR_API | _TICKETS | {"fincert.domain.signing", "fincert.domain.accounts"},
     ),
+    # The window's redeem (and its connection flows): no issuance, signing or X.509 code.
+    "window": (
+        ["window"],
+        _NOT_FOR_API | _ISSUANCE | {"fincert.domain.signing", "cryptography.x509", "asn1crypto"},
+    ),
+    "window_customer": (
+        ["window", "devices", "accounts", "certificate_status"],
+        _NOT_FOR_API | _ISSUANCE | {"fincert.domain.signing", "cryptography.x509", "asn1crypto"},
+    ),
+    "window_signing": (["window_signing"], _NOT_FOR_API | _ISSUANCE),
+    "window_issuance": (["window_issuance"], _NOT_FOR_API | {"fincert.domain.signing"}),
     # GET /pki/chain.pem: the CA's record.
     "pki": (
         ["institution_store"],
@@ -165,8 +176,18 @@ def test_a_narrow_store_runs_the_very_code_of_the_whole_table() -> None:
     from fincert.adapters.dynamodb.issuance_store import IssuanceStore
     from fincert.adapters.dynamodb.revocation_store import RevocationStore
     from fincert.adapters.dynamodb.store import DynamoStore
+    from fincert.adapters.dynamodb.ticket_store import TicketStore
+    from fincert.adapters.dynamodb.window_store import WindowStore
 
-    for narrow in (AccessStore, CustomerStore, IssuanceStore, RevocationStore, InstitutionTable):
+    for narrow in (
+        AccessStore,
+        CustomerStore,
+        IssuanceStore,
+        RevocationStore,
+        InstitutionTable,
+        TicketStore,
+        WindowStore,
+    ):
         names = {name for cls in narrow.__mro__[:-1] for name in vars(cls) if not name.startswith("__")}
         different = sorted(n for n in names if getattr(narrow, n) is not getattr(DynamoStore, n))
         assert not different, f"{narrow.__name__}: {different}"

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from fincert.adapters.dynamodb.issuance_store import IssuanceStore
     from fincert.adapters.dynamodb.revocation_store import RevocationStore
     from fincert.adapters.dynamodb.store import DynamoStore
+    from fincert.adapters.dynamodb.ticket_store import TicketStore
     from fincert.adapters.dynamodb.timestamps import TimestampTable
+    from fincert.adapters.dynamodb.window_store import WindowStore
     from fincert.domain.account_records import Credential
     from fincert.domain.accounts import AccountService
     from fincert.domain.ca import CertificateAuthority
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from fincert.domain.ui_tickets import UiTicketService
     from fincert.domain.verification import VerificationService
     from fincert.domain.window import WindowService
+    from fincert.domain.window_issuance import WindowIssuance
+    from fincert.domain.window_signing import WindowSigning
     from fincert.ports import JobQueue
 
 
@@ -93,7 +97,7 @@ class Services:
     # --- storage: the whole table, or the composition a group of use cases needs ---------------
     @cached_property
     def store(self) -> DynamoStore:
-        """The whole table (the operator's commands, the scheduled jobs, the window's tickets)."""
+        """The whole table (the operator's commands, the scheduled jobs)."""
         if self._store is None:
             from fincert.adapters.dynamodb.store import DynamoStore
 
@@ -125,6 +129,18 @@ class Services:
         from fincert.adapters.dynamodb.issuance_store import IssuanceStore
 
         return self._store or IssuanceStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def _window_store(self) -> WindowStore | DynamoStore:
+        from fincert.adapters.dynamodb.window_store import WindowStore
+
+        return self._store or WindowStore(self._dynamodb, self.settings.table_name)
+
+    @cached_property
+    def _ticket_store(self) -> TicketStore | DynamoStore:
+        from fincert.adapters.dynamodb.ticket_store import TicketStore
+
+        return self._store or TicketStore(self._dynamodb, self.settings.table_name)
 
     @cached_property
     def _revocation_store(self) -> RevocationStore | DynamoStore:
@@ -270,21 +286,31 @@ class Services:
     def ui_tickets(self) -> UiTicketService:
         from fincert.domain.ui_tickets import UiTicketService
 
-        return UiTicketService(store=self.store, clock=self.clock, settings=self.settings)
+        return UiTicketService(store=self._ticket_store, clock=self.clock, settings=self.settings)
 
     @cached_property
     def window(self) -> WindowService:
         from fincert.domain.window import WindowService
 
         return WindowService(
-            store=self.store,
+            store=self._window_store,
             clock=self.clock,
             settings=self.settings,
             accounts=self.accounts,
             devices=self.devices,
-            enrollment=self.enrollment,
-            signing=self.signing,
         )
+
+    @cached_property
+    def window_issuance(self) -> WindowIssuance:
+        from fincert.domain.window_issuance import WindowIssuance
+
+        return WindowIssuance(window=self.window, enrollment=self.enrollment)
+
+    @cached_property
+    def window_signing(self) -> WindowSigning:
+        from fincert.domain.window_signing import WindowSigning
+
+        return WindowSigning(window=self.window, signing=self.signing)
 
     # --- revocation status (OCSP, CRLs) ---------------------------------------------------------
     @cached_property

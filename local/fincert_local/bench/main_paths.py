@@ -197,17 +197,17 @@ def confirm_enrollment(bench: Bench) -> Prepared:
     body = {"sms_code": bench.container.sms_code(person["phone"]), "pin": PIN}
     event = bench.capture_json("POST", f"/v1/enrollments/{enrollment_id}/confirm", bench.ctx.api_key, body)
 
-    def floor(handler: dict) -> dict:
-        issued = json.loads(answer(handler))
-        return {
-            "op": "issue_certificate",
-            "key_algorithm": issued["key_algorithm"],
-            "certificate": _der_of_pem(issued["certificate_pem"]),
-            "issuer_certificate": bench.issuing_certificate,
-            "signature_call": call_index(handler["calls"], "kms.Sign"),
-        }
+    return Prepared(event, lambda handler: _issuance_floor(bench, handler, person))
 
-    return Prepared(event, floor)
+
+def _issuance_floor(bench: Bench, handler: dict, person: dict) -> dict:
+    return {
+        "op": "issue_certificate",
+        "key_algorithm": person.get("key_algorithm", "RSA_2048"),
+        "certificate": _der_of_pem(json.loads(answer(handler))["certificate_pem"]),
+        "issuer_certificate": bench.issuing_certificate,
+        "signature_call": call_index(handler["calls"], "kms.Sign"),
+    }
 
 
 def confirm_connection(bench: Bench) -> Prepared:
@@ -221,15 +221,19 @@ def confirm_connection(bench: Bench) -> Prepared:
 
 
 def register_device(bench: Bench) -> Prepared:
+    # A new customer per run: at most 5 devices each.
+    _, token, _ = connected_customer(bench.container)
+    return _device_registration(bench, "/v1/devices", token)
+
+
+def _device_registration(bench: Bench, path: str, token: str) -> Prepared:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    # A new customer per run: at most 5 devices each.
-    _, token, _ = connected_customer(bench.container)
     public_key = ec.generate_private_key(ec.SECP256R1()).public_key()
     der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     body = {"name": "bench browser", "public_key": base64.b64encode(der).decode()}
-    event = bench.capture_json("POST", "/v1/devices", token, body)
+    event = bench.capture_json("POST", path, token, body)
     return Prepared(event, lambda handler: {"op": "device_key", "public_key": der})
 
 
@@ -259,24 +263,24 @@ def sign_contents(bench: Bench) -> Prepared:
     content = f"{CONTENT} #{secrets.token_hex(4)}"
     body = {"contents": [{"text": content}], "sign_type": "transfer", "formats": ["cms_attached"], "pin": PIN}
     event = bench.capture_json("POST", "/v1/signatures", token, body)
+    return Prepared(event, lambda handler: _cms_floor(bench, handler, content))
 
-    def floor(handler: dict) -> dict:
-        calls = handler["calls"]
-        return {
-            "op": "cms_with_evidence",
-            "content": content.encode(),
-            "certificate": _der_of_pem(json.loads(answer(handler))["certificate_pem"]),
-            "issuer_certificate": bench.issuing_certificate,
-            "key_call": call_index(calls, "kms.Decrypt", "subscriber-key"),
-            "responder_certificate": bench.responder_certificate,
-            "responder_key_call": call_index(calls, "kms.Decrypt", "ocsp-responder"),
-            "tsa_certificate": bench.tsa_certificate,
-            "policy_oid": bench.tsa_policy_oid,
-            "serial_number": secrets.randbits(63),
-            "signature_call": call_index(calls, "kms.Sign"),
-        }
 
-    return Prepared(event, floor)
+def _cms_floor(bench: Bench, handler: dict, content: str) -> dict:
+    calls = handler["calls"]
+    return {
+        "op": "cms_with_evidence",
+        "content": content.encode(),
+        "certificate": _der_of_pem(json.loads(answer(handler))["certificate_pem"]),
+        "issuer_certificate": bench.issuing_certificate,
+        "key_call": call_index(calls, "kms.Decrypt", "subscriber-key"),
+        "responder_certificate": bench.responder_certificate,
+        "responder_key_call": call_index(calls, "kms.Decrypt", "ocsp-responder"),
+        "tsa_certificate": bench.tsa_certificate,
+        "policy_oid": bench.tsa_policy_oid,
+        "serial_number": secrets.randbits(63),
+        "signature_call": call_index(calls, "kms.Sign"),
+    }
 
 
 def _timestamp_granted(handler: dict) -> str | None:
@@ -316,6 +320,51 @@ def timestamp(bench: Bench) -> Prepared:
         }
 
     return Prepared(event, floor, _timestamp_granted)
+
+
+def _window(bench: Bench, purpose: str, **ticket: Any) -> str:
+    """A new window of this purpose, redeemed: its window credential."""
+    minted = bench.post("/v1/ui-tickets", {"purpose": purpose, "origin": ORIGIN, **ticket})
+    return str(
+        bench.post("/v1/window/redeem", {"ticket": minted["ticket"], "opener_origin": ORIGIN})["window_token"]
+    )
+
+
+def _connected_window(bench: Bench, purpose: str, **ticket: Any) -> str:
+    """A new customer with a certificate, connected (SMS) in a new window of this purpose."""
+    person, _ = _issued(bench)
+    token = _window(bench, purpose, **ticket)
+    identity = {k: person[k] for k in ("name", "phone", "birth_date")}
+    verification_id = bench.post("/v1/window/connections", identity, token)["verification_id"]
+    confirm = {"sms_code": bench.container.sms_code(person["phone"])}
+    bench.post(f"/v1/window/connections/{verification_id}/confirm", confirm, token)
+    return token
+
+
+def issue_in_window(bench: Bench) -> Prepared:
+    person = new_person(bench.ctx)
+    enrollment_id = bench.post("/v1/enrollments", person)["enrollment_id"]
+    token = _window(bench, "issue", enrollment_id=enrollment_id)
+    body = {
+        "sms_code": bench.container.sms_code(person["phone"]),
+        "pin": PIN,
+        "terms_accepted": True,
+        "auto_renew": False,
+    }
+    event = bench.capture_json("POST", "/v1/window/issuance", token, body)
+    return Prepared(event, lambda handler: _issuance_floor(bench, handler, person))
+
+
+def sign_in_window(bench: Bench) -> Prepared:
+    content = f"{CONTENT} #{secrets.token_hex(4)}"
+    sign = {"sign_type": "transfer", "contents": [{"text": content}]}
+    token = _connected_window(bench, "sign", sign=sign)
+    event = bench.capture_json("POST", "/v1/window/signatures", token, {"pin": PIN})
+    return Prepared(event, lambda handler: _cms_floor(bench, handler, content))
+
+
+def remember_browser(bench: Bench) -> Prepared:
+    return _device_registration(bench, "/v1/window/devices", _connected_window(bench, "manage"))
 
 
 def redeem_ticket(bench: Bench) -> Prepared:
@@ -466,6 +515,29 @@ MAIN_PATHS: tuple[MainPath, ...] = (
         "window container serves first; a new sign ticket per run",
         "hashlib: SHA-256 of the ticket (it is looked up by its hash)",
         redeem_ticket,
+    ),
+    MainPath(
+        "POST /v1/window/issuance",
+        201,
+        "an issue window's one step: the certificate issued (a new enrollment, window and SMS code per run)",
+        "as the issuance confirm's: generate the key pair, build and sign the certificate",
+        issue_in_window,
+    ),
+    MainPath(
+        "POST /v1/window/signatures",
+        201,
+        "a sign window's one step: the ticket's content signed, cms_attached, with its evidence "
+        "(a new customer connected in a new window per run)",
+        _CMS,
+        sign_in_window,
+    ),
+    MainPath(
+        "POST /v1/window/devices",
+        201,
+        "remember this browser: what the window offers at the end of every flow; a manage window's "
+        "customer (new per run: at most 5 devices each)",
+        "cryptography's ec + serialization: load the P-256 SubjectPublicKeyInfo, check the curve, SHA-256 it",
+        remember_browser,
     ),
     MainPath(
         "OPTIONS /csc/v1/signatures/signHash",

@@ -23,7 +23,7 @@ from fincert.api.errors import (
     validation_error_response,
 )
 from fincert.api.events import header, media_type
-from fincert.api.routing import Resolver, parse_json
+from fincert.api.routing import Resolver, Response, parse_json
 from fincert.domain.access import require_not_window
 from fincert.domain.institution_records import Principal
 from fincert.settings import get_settings
@@ -44,6 +44,11 @@ def create_app(*, validation: bool = True, error_body: ErrorBody = fincert_error
         not_found=lambda: route_not_found_response(error_body),
         unexpected=lambda e: unexpected_error_response(e, error_body),
     )
+
+
+def created(body: object) -> Response[Any]:
+    """A 201 with a JSON body."""
+    return Response(201, body=body, content_type="application/json")
 
 
 def body_size(event: dict[str, Any]) -> int:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 from typing import Literal
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from fincert.api.models import StrictModel
 from fincert.api.schema import Field
+from fincert.crypto.der import pem
 from fincert.domain.sign_requests import (
     MAX_CONTENT_BYTES,
     MAX_CONTENTS,
@@ -181,13 +179,12 @@ class SignContentsResponse(StrictModel):
 
     @classmethod
     def of(cls, signed: SignedContents, chain_pem: str) -> SignContentsResponse:
-        certificate = x509.load_der_x509_certificate(signed.credential.certificate_der)
         return cls(
             credential_id=signed.credential.credential_id,
             sign_type=signed.sign_type.value,
             sign_type_code=signed.sign_type.code,
             formats=[f.value for f in signed.formats],
             contents=[ContentSignaturesResponse.of(c) for c in signed.contents],
-            certificate_pem=certificate.public_bytes(Encoding.PEM).decode(),
+            certificate_pem=pem("CERTIFICATE", signed.credential.certificate_der),
             chain_pem=chain_pem,
         )

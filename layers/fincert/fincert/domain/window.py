@@ -7,7 +7,6 @@ the exact contents the ticket names, one origin, one flow.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import secrets
 from dataclasses import dataclass, replace
@@ -18,15 +17,12 @@ from fincert.domain.access import secret_matches
 from fincert.domain.account_records import Credential
 from fincert.domain.accounts import AccountService, Connected, VerificationStarted
 from fincert.domain.devices import DeviceChallengeIssued, DeviceService
-from fincert.domain.enrollment import EnrollmentService, IssuedCertificate
 from fincert.domain.institution_records import Principal
 from fincert.domain.session_records import VerificationPurpose
-from fincert.domain.sign_requests import RawEvidence, SignatureFormat, SignedContents, SignType
-from fincert.domain.signing import SigningService
 from fincert.domain.stores import AccountReads, Institutions, Sessions, UiTickets
 from fincert.domain.ticket_records import TicketPurpose, TicketStatus, UiTicket
 from fincert.domain.tokens import secret_hash
-from fincert.domain.ui_tickets import parse_ticket_token, sign_contents
+from fincert.domain.ui_tickets import parse_ticket_token
 from fincert.domain.window_access import window_token
 from fincert.errors import (
     ConditionFailed,
@@ -73,16 +69,12 @@ class WindowService:
         settings: Settings,
         accounts: AccountService,
         devices: DeviceService,
-        enrollment: EnrollmentService,
-        signing: SigningService,
     ):
-        self._signing = signing
         self._store = store
         self._clock = clock
         self._settings = settings
         self._accounts = accounts
         self._devices = devices
-        self._enrollment = enrollment
 
     # --- the ticket becomes a window credential ------------------------------------------------
     def redeem(self, ticket_token: str, opener_origin: str) -> OpenedWindow:
@@ -137,25 +129,25 @@ class WindowService:
     def start_connection(
         self, principal: Principal, name: str, phone: str, birth_date: str
     ) -> VerificationStarted:
-        ticket = self._open(principal, not_for=TicketPurpose.ISSUE)
+        ticket = self.open_for(principal, not_for=TicketPurpose.ISSUE)
         return self._accounts.start_verification(
-            _for_institution(ticket), VerificationPurpose.CONNECT, name, phone, birth_date
+            for_institution(ticket), VerificationPurpose.CONNECT, name, phone, birth_date
         )
 
     def confirm_connection(self, principal: Principal, verification_id: str, sms_code: str) -> UiTicket:
-        ticket = self._open(principal, not_for=TicketPurpose.ISSUE)
-        connected = self._accounts.confirm_connection(_for_institution(ticket), verification_id, sms_code)
+        ticket = self.open_for(principal, not_for=TicketPurpose.ISSUE)
+        connected = self._accounts.confirm_connection(for_institution(ticket), verification_id, sms_code)
         return self._bind(ticket, connected)
 
     def start_device_connection(self, principal: Principal, device_handle: str) -> DeviceChallengeIssued:
-        ticket = self._open(principal, not_for=TicketPurpose.ISSUE)
-        return self._devices.start_device_connection(_for_institution(ticket), device_handle)
+        ticket = self.open_for(principal, not_for=TicketPurpose.ISSUE)
+        return self._devices.start_device_connection(for_institution(ticket), device_handle)
 
     def confirm_device_connection(
         self, principal: Principal, challenge_id: str, signature: bytes
     ) -> UiTicket:
-        ticket = self._open(principal, not_for=TicketPurpose.ISSUE)
-        connected = self._devices.confirm_device_connection(_for_institution(ticket), challenge_id, signature)
+        ticket = self.open_for(principal, not_for=TicketPurpose.ISSUE)
+        connected = self._devices.confirm_device_connection(for_institution(ticket), challenge_id, signature)
         return self._bind(ticket, connected)
 
     def _bind(self, ticket: UiTicket, connected: Connected) -> UiTicket:
@@ -169,80 +161,21 @@ class WindowService:
                 self._store.delete_session(account_id, connected.opened.session.session_id)
         return replace(ticket, account_id=account_id)
 
-    # --- what the ticket was minted for ----------------------------------------------------------
-    def issue(
-        self, principal: Principal, sms_code: str, pin: str, *, terms_accepted: bool, auto_renew: bool
-    ) -> IssuedCertificate:
-        ticket = self._open(principal, purpose=TicketPurpose.ISSUE)
-        issued = self._enrollment.confirm(
-            _for_institution(ticket),
-            ticket.enrollment_id or "",
-            sms_code,
-            pin,
-            terms_accepted=terms_accepted,
-            auto_renew=auto_renew,
-        )
-        credential = issued.credential
-        self._complete(
-            ticket,
-            {
-                "credential_id": credential.credential_id,
-                "serial_number": format(credential.serial_number, "x"),
-            },
-            account_id=credential.account_id,
-        )
-        return issued
-
-    def sign(self, principal: Principal, pin: str) -> SignedContents:
-        """Signs exactly the ticket's contents, in its formats, for one PIN entry; the bank's back
-        end then reads the signatures from the ticket's outcome, not from its page."""
-        ticket = self._open(principal, purpose=TicketPurpose.SIGN)
-        if ticket.account_id is None or ticket.sign is None:
-            raise _not_connected()
-        order = ticket.sign
-        signed = self._signing.sign_contents(
-            replace(principal, account_id=ticket.account_id),
-            sign_contents(order),
-            SignType(order.sign_type),
-            [SignatureFormat(f) for f in order.formats],
-            pin,
-        )
-        self._complete(
-            ticket,
-            {
-                "credential_id": signed.credential.credential_id,
-                "sign_type": signed.sign_type.value,
-                "sign_type_code": signed.sign_type.code,
-                "contents": [
-                    {
-                        "content_sha256": content.sha256.hex(),
-                        "signatures": [
-                            _signature_outcome(
-                                f.value, value, content.raw_evidence if f.value == "raw" else None
-                            )
-                            for f, value in content.signatures.items()
-                        ],
-                    }
-                    for content in signed.contents
-                ],
-            },
-        )
-        return signed
-
+    # --- what the ticket was minted for (issuance and signing: window_issuance, window_signing)
     def connect_code(self, principal: Principal) -> tuple[str, datetime]:
         """The one-time code the window hands the bank's page; its back end exchanges it for a
         customer session (fincert.domain.ui_tickets.UiTicketService.exchange_connect_code)."""
-        ticket = self._open(principal, purpose=TicketPurpose.CONNECT)
+        ticket = self.open_for(principal, purpose=TicketPurpose.CONNECT)
         if ticket.account_id is None:
-            raise _not_connected()
+            raise not_connected()
         code = secrets.token_urlsafe(24)
         expires_at = self._clock.now() + timedelta(seconds=self._settings.connect_code_ttl_seconds)
-        self._complete(ticket, {}, connect_code_hash=secret_hash(code), connect_code_expires_at=expires_at)
+        self.complete(ticket, {}, connect_code_hash=secret_hash(code), connect_code_expires_at=expires_at)
         return code, expires_at
 
     def finish(self, principal: Principal) -> None:
         """A manage window's customer is done: the bank's back end sees it completed."""
-        self._complete(self._open(principal, purpose=TicketPurpose.MANAGE), {})
+        self.complete(self.open_for(principal, purpose=TicketPurpose.MANAGE), {})
 
     def customer(
         self,
@@ -263,7 +196,7 @@ class WindowService:
         ):
             raise _closed()
         if ticket.account_id is None:
-            raise _not_connected()
+            raise not_connected()
         return replace(principal, account_id=ticket.account_id)
 
     def institution(self, principal: Principal, purposes: tuple[TicketPurpose, ...]) -> Principal:
@@ -273,7 +206,7 @@ class WindowService:
             raise _mismatch()
         if ticket.status is not TicketStatus.OPEN:
             raise _closed()
-        return _for_institution(ticket)
+        return for_institution(ticket)
 
     # --- helpers -------------------------------------------------------------------------------
     def _ticket(self, principal: Principal) -> UiTicket:
@@ -286,7 +219,7 @@ class WindowService:
             raise _closed()
         return ticket
 
-    def _open(
+    def open_for(
         self,
         principal: Principal,
         *,
@@ -300,14 +233,14 @@ class WindowService:
             raise _closed()
         return ticket
 
-    def _complete(self, ticket: UiTicket, outcome: dict[str, Any], **fields: Any) -> None:
+    def complete(self, ticket: UiTicket, outcome: dict[str, Any], **fields: Any) -> None:
         try:
             self._store.complete_ticket(ticket.ticket_id, outcome, self._clock.now(), **fields)
         except ConditionFailed:
             raise _closed() from None
 
 
-def _for_institution(ticket: UiTicket) -> Principal:
+def for_institution(ticket: UiTicket) -> Principal:
     """The ticket's institution, as the bank API's use cases take it, marked as this window: the
     window does what the institution's back end could, and takes PINs and codes even for a
     hosted-only institution."""
@@ -323,7 +256,7 @@ def _mismatch() -> Exception:
     return Forbidden("this window was not opened for that", code="window_purpose_mismatch")
 
 
-def _not_connected() -> Exception:
+def not_connected() -> Exception:
     return Forbidden("connect the customer in this window first", code="window_not_connected")
 
 
@@ -339,20 +272,3 @@ def _unredeemable(stored: UiTicket | None, secret: str, opener_origin: str, now:
             "the page that opened this window is not the ticket's origin", code="origin_mismatch"
         )
     return Conflict("the ticket was already used", code="ticket_used")
-
-
-def _signature_outcome(
-    signature_format: str, value: bytes, evidence: RawEvidence | None
-) -> dict[str, object]:
-    """One signature as the bank reads it from the ticket, as POST /v1/signatures answers it: a raw
-    signature's time-stamp token and OCSP answer beside it (a CMS carries them inside)."""
-
-    def b64(data: bytes) -> str:
-        return base64.b64encode(data).decode()
-
-    return {
-        "format": signature_format,
-        "signature": b64(value),
-        "timestamp_token": b64(evidence.timestamp_token) if evidence else None,
-        "ocsp_response": b64(evidence.ocsp_response) if evidence else None,
-    }
