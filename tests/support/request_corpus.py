@@ -542,7 +542,21 @@ def _body_cases(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
         "at-size-limit": _json({"padding": "a" * (_MAX_BODY - 16)}),
     }.items():
         yield label, event(op, body=raw)
+    # Lone surrogates, which JSON can escape (\ud800): pydantic refuses them in constrained
+    # strings, literals and the keys of objects that refuse extras.
+    for key, value in valid.items():
+        if isinstance(value, str):
+            ascii_json = json.dumps(valid | {key: value + "\ud800"}).encode()
+            yield f"surrogate:{key}", event(op, body=ascii_json)
+    yield "surrogate:key", event(op, body=json.dumps(valid | {"x\ud800y": 1}).encode())
     yield "empty-body", event(op, body=b"")
+    for label, content_type in {
+        "empty-body:multipart-with-boundary": "multipart/form-data; boundary=xx",
+        "empty-body:multipart-without-boundary": "multipart/form-data",
+        "empty-body:text-plain": "text/plain",
+        "empty-body:form": "application/x-www-form-urlencoded",
+    }.items():
+        yield label, event(op, body=b"", content_type=content_type)
     yield "no-body", event(op, body=None)
     # API Gateway itself base64-encodes, so these reach a function only from a broken gateway.
     yield "invalid-base64:characters", {**event(op, body=_json(valid)), "body": "e30=!!!!"}
@@ -636,6 +650,15 @@ def _query_cases(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
         "query:limit-empty": {"limit": [""]},
         "query:limit-twice": {"limit": ["5", "500"]},
         "query:limit-full-width": {"limit": ["\uff15"]},
+        "query:limit-4301-nines": {"limit": ["9" * 4301]},
+        "query:limit-4301-ones": {"limit": ["1" * 4301]},
+        "query:limit-4300-nines": {"limit": ["9" * 4300]},
+        "query:limit-leading-zeros": {"limit": ["0" * 4400 + "5"]},
+        "query:limit-file-separator": {"limit": ["\x1c5"]},
+        "query:limit-next-line": {"limit": ["\x855"]},
+        "query:limit-ideographic-space": {"limit": ["\u30005"]},
+        "query:limit-underscores": {"limit": ["1_0"]},
+        "query:limit-plus": {"limit": ["+5"]},
         "query:cursor-bad-pattern": {"cursor": ["abc!"]},
         "query:cursor-max": {"cursor": ["a" * 200]},
         "query:cursor-max+1": {"cursor": ["a" * 201]},

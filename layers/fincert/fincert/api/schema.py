@@ -163,7 +163,7 @@ def declared_fields(cls: type[BaseModel]) -> dict[str, tuple[Any, FieldInfo]]:
                 continue
             default = _class_default(cls, name)
             info = default if isinstance(default, FieldInfo) else FieldInfo(default)
-            declared.pop(name, None)
+            # An override keeps the position of the field it overrides, as in pydantic.
             declared[name] = (hint, info)
     return declared
 
@@ -215,6 +215,23 @@ def _error(errors: list[dict[str, Any]], kind: str, loc: tuple[Any, ...], msg: s
     return _MISSING
 
 
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unicode_error(errors: list[dict[str, Any]], loc: tuple[Any, ...]) -> Any:
+    return _error(
+        errors,
+        "string_unicode",
+        loc,
+        "Input should be a valid string, unable to parse raw data as a unicode string",
+    )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -229,10 +246,15 @@ class _Str(_Node):
         # pydantic matches with Rust's regex crate, where `$` is the very end of the text; in
         # Python's re it also matches before a final newline ("123456\n" would pass ^[0-9]{6}$).
         self.regex = re.compile(_rust_dollar(self.pattern)) if self.pattern else None
+        self.constrained = any(c is not None for c in (self.min_length, self.max_length, self.pattern))
 
     def validate(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
         if type(value) is not str:
             return _error(errors, "string_type", loc, "Input should be a valid string")
+        if self.constrained and _has_surrogate(value):
+            # pydantic converts a constrained string to Rust's str to measure it, which a lone
+            # surrogate (a JSON escape like \ud800) cannot become.
+            return _unicode_error(errors, loc)
         if self.min_length is not None and len(value) < self.min_length:
             return _error(
                 errors,
@@ -314,6 +336,8 @@ class _Literal(_Node):
         self.expected = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
 
     def validate(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
+        if type(value) is str and _has_surrogate(value) and any(type(v) is str for v in self.values):
+            return _unicode_error(errors, loc)
         for allowed in self.values:
             if type(value) is type(allowed) and value == allowed:
                 return value
@@ -406,7 +430,9 @@ class _Model(_Node):
         return validate_model(self.cls, value, loc, errors)
 
     def dump(self, value: Any) -> Any:
-        return dump_model(value)
+        # The declared model's fields, as pydantic dumps a subclass instance in a field typed
+        # with its base class.
+        return dump_model(value, self.cls)
 
 
 class _Before(_Node):
@@ -429,6 +455,22 @@ class _Plain(_Node):
         raise TypeError(f"{self.tag} fields are for responses only")
 
 
+# What Field() may say here: the constraints validated above, and what only documents.
+_SUPPORTED_FIELD_ARGUMENTS = {
+    "min_length",
+    "max_length",
+    "pattern",
+    "ge",
+    "le",
+    "description",
+    "examples",
+    "alias",
+    "serialization_alias",
+    "title",
+    "json_schema_extra",
+}
+
+
 def _node(hint: Any, info: FieldInfo) -> tuple[_Node, FieldInfo]:
     """The compiled type of a field, and its FieldInfo with Annotated's constraints merged in."""
     befores: list[Callable[[Any], Any]] = []
@@ -442,6 +484,10 @@ def _node(hint: Any, info: FieldInfo) -> tuple[_Node, FieldInfo]:
                 befores.append(extra.func)
         info = FieldInfo(info.default, **merged)
         hint = base
+    unsupported = set(info.kwargs) - _SUPPORTED_FIELD_ARGUMENTS
+    if unsupported:
+        # The document would promise what validation does not do (gt, alias, discriminator ...).
+        raise TypeError(f"Field arguments {sorted(unsupported)} are not supported by fincert.api.schema")
     node = _type_node(hint, info)
     for func in reversed(befores):
         node = _Before(func, node)
@@ -514,6 +560,10 @@ def validate_model(
             "Input should be a valid dictionary or object to extract fields from",
         )
     settings = config(cls)
+    if settings.get("extra") == "forbid" and any(_has_surrogate(key) for key in value):
+        # To tell extra keys apart pydantic reads every key as a Rust string first: the whole
+        # object is refused (a model that ignores extras never reads them).
+        return _unicode_error(errors, loc)
     if not settings.get("strict"):
         # pydantic's lax mode coerces ("1" -> 1, 1 -> True); request bodies never do (a client
         # bug is refused, not guessed at), and this module only knows strict mode.
@@ -553,8 +603,8 @@ def parse(cls: type[BaseModel], value: Any, loc: tuple[Any, ...] = ()) -> tuple[
 # --- serialisation (what Powertools' jsonable_encoder makes of a pydantic model) --------------
 
 
-def dump_model(instance: BaseModel) -> dict[str, Any]:
-    cls = type(instance)
+def dump_model(instance: BaseModel, declared: type[BaseModel] | None = None) -> dict[str, Any]:
+    cls = declared or type(instance)
     omit_none = config(cls).get("omit_none", False)
     out: dict[str, Any] = {}
     for name, field in model_fields(cls).items():
