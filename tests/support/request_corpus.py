@@ -553,6 +553,7 @@ def _body_cases(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
     for label, content_type in {
         "empty-body:multipart-with-boundary": "multipart/form-data; boundary=xx",
         "empty-body:multipart-without-boundary": "multipart/form-data",
+        "empty-body:multipart-empty-boundary": "multipart/form-data; boundary=",
         "empty-body:text-plain": "text/plain",
         "empty-body:form": "application/x-www-form-urlencoded",
     }.items():

@@ -97,9 +97,13 @@ CASES = {
         _NOT_FOR_API | _TICKETS | {"fincert.domain.signing", "fincert.domain.accounts"},
     ),
     # The window's redeem (and its connection flows): no issuance, signing or X.509 code.
+    # Its routes: the redeem, the connection flows and the bank's ticket calls (which read the
+    # enrollment an issue ticket names: its record, not the issuance code).
     "window": (
-        ["window"],
-        _NOT_FOR_API | _ISSUANCE | {"fincert.domain.signing", "cryptography.x509", "asn1crypto"},
+        ["window", "ui_tickets", "accounts", "devices"],
+        _NOT_FOR_API
+        | (_ISSUANCE - {"fincert.adapters.dynamodb.enrollments", "fincert.domain.enrollment_records"})
+        | {"fincert.domain.signing", "cryptography.x509", "asn1crypto"},
     ),
     "window_customer": (
         ["window", "devices", "accounts", "certificate_status"],

@@ -258,3 +258,41 @@ def test_response_model_dumps_as_pydantic_does(cls: type[schema.BaseModel], data
     # Bytes, as the answer is sent: key order, 300 vs 300.0, aliases, left-out fields.
     ours = json.dumps(schema.dump_model(instance, cls), separators=(",", ":"))
     assert ours == json.dumps(twin.model_dump(mode="json", by_alias=True), separators=(",", ":"))
+
+
+# --- query-string integers (lax: history's `limit`) --------------------------------------------
+
+
+@st.composite
+def _integer_texts(draw: st.DrawFn) -> str:
+    space = st.sampled_from(["", " ", "\t", "\n", "\x1c", "\x1f", "\x85", "\u3000", "\u2028"])
+    sign = draw(st.sampled_from(["", "", "+", "-"]))
+    zeros = "0" * draw(st.sampled_from([0, 0, 1, 10, 4299, 4301]))
+    length = draw(st.sampled_from([1, 2, 18, 19, 20, 4298, 4299, 4300, 4301]))
+    digits = draw(st.sampled_from("123456789")) + "9" * (length - 1)
+    if draw(st.booleans()):
+        cut = draw(st.integers(1, len(digits)))
+        digits = digits[:cut] + draw(st.sampled_from(["_", "__", ""])) + digits[cut:]
+    fraction = draw(st.sampled_from(["", "", ".0", ".00", ".5", "."]))
+    text = draw(space) + sign + zeros + digits + fraction + draw(space)
+    return draw(st.sampled_from([text, text[: draw(st.integers(0, 6))], "abc", "1e2", "٣"]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_integer_texts(), bounded=st.booleans())
+def test_query_integers_parse_as_pydantic_parses_them(text: str, bounded: bool) -> None:
+    from typing import Annotated
+
+    from fincert.api.routing import _lax
+
+    constraints = {"ge": 1, "le": 100} if bounded else {}
+    ours_node = _lax(schema._type_node(int, schema.FieldInfo(**constraints)))
+    errors: list[dict[str, Any]] = []
+    value = ours_node.validate(text, ("query", "limit"), errors)
+    ours = (None, [(e["type"], e["msg"]) for e in errors]) if errors else (value, [])
+    adapter = pydantic.TypeAdapter(Annotated[int, pydantic.Field(**constraints)])
+    try:
+        theirs: tuple[Any, list[tuple[str, str]]] = (adapter.validate_python(text), [])
+    except pydantic.ValidationError as e:
+        theirs = (None, [(err["type"], err["msg"]) for err in e.errors()])
+    assert ours == theirs, f"{text[:12]!r}...{text[-12:]!r} ({len(text)} characters)"

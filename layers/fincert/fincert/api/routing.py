@@ -204,6 +204,7 @@ def _arguments(route: Route) -> list[_Argument]:
             argument = _Argument(name, "body", schema._Model(base), default, None)
         else:
             info = schema.FieldInfo(default, **(param.kwargs if param else {}))
+            schema.refuse_unsupported(info)
             kind = "path" if name in in_rule else "query"
             argument = _Argument(name, kind, _lax(schema._type_node(base, info)), default, param)
         argument.annotation = hint
@@ -226,25 +227,33 @@ class _LaxInt(schema._Int):
 
     def validate(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
         if type(value) is str:
-            text = value.strip(self._WHITE_SPACE)
-            if not self._TEXT.fullmatch(text):
-                return schema._error(
-                    errors,
-                    "int_parsing",
-                    loc,
-                    "Input should be a valid integer, unable to parse string as an integer",
-                )
-            sign, digits = ("-", text[1:]) if text[0] == "-" else ("", text.lstrip("+"))
-            digits = digits.split(".")[0].replace("_", "").lstrip("0") or "0"
-            if len(digits) > self._MAX_DIGITS:
-                return schema._error(
-                    errors,
-                    "int_parsing_size",
-                    loc,
-                    "Unable to parse input string as an integer, exceeded maximum size",
-                )
-            value = int(sign + digits)
+            parsed = self._parse(value)
+            if isinstance(parsed, str):
+                message = {
+                    "int_parsing": "Input should be a valid integer, unable to parse string as an integer",
+                    "int_parsing_size": "Unable to parse input string as an integer, exceeded maximum size",
+                }[parsed]
+                return schema._error(errors, parsed, loc, message)
+            value = parsed
         return super().validate(value, loc, errors)
+
+    @classmethod
+    def _parse(cls, raw: str) -> int | str:
+        """The integer, or the error type pydantic answers: more than 4300 significant digits is
+        too large (int_parsing_size) when written plainly, and does not parse (int_parsing) with
+        spaces around, a + sign, leading zeros or underscores (tests/unit/test_schema_vs_pydantic.py
+        holds this to pydantic)."""
+        text = raw.strip(cls._WHITE_SPACE)
+        if not cls._TEXT.fullmatch(text):
+            return "int_parsing"
+        whole = text.split(".")[0]
+        sign = "-" if whole.startswith("-") else ""
+        written = whole.lstrip("+-")
+        digits = written.replace("_", "").lstrip("0") or "0"
+        if len(digits) > cls._MAX_DIGITS:
+            plain = text == raw and written == digits and not whole.startswith("+")
+            return "int_parsing_size" if plain else "int_parsing"
+        return int(sign + digits)
 
 
 def _lax(node: schema._Node) -> schema._Node:
@@ -440,12 +449,21 @@ def _json_body(event: dict[str, Any]) -> Any:
             ) from None
     if content_type.startswith("application/x-www-form-urlencoded"):
         return parse_qs(body or "", keep_blank_values=True)
-    if content_type.startswith("multipart/form-data") and "boundary=" in content_type:
+    if content_type.startswith("multipart/form-data") and _multipart_boundary(content_type):
         # Only an empty one gets here (refuse_before_parsing answers 415 to a multipart body), and
         # Powertools reads it as a form without fields. Without a boundary Powertools raised
         # (a 500); this answers 415.
         return {}
     raise UnsupportedContentType()
+
+
+def _multipart_boundary(content_type: str) -> str | None:
+    """The boundary parameter, as Powertools reads it (its segment, unquoted), if not empty."""
+    for segment in content_type.split(";"):
+        segment = segment.strip()
+        if segment.startswith("boundary="):
+            return segment[len("boundary=") :].strip('"') or None
+    return None
 
 
 def _to_response(result: Any) -> Response[Any]:

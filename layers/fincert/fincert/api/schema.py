@@ -471,6 +471,13 @@ _SUPPORTED_FIELD_ARGUMENTS = {
 }
 
 
+def refuse_unsupported(info: FieldInfo) -> None:
+    """The document would promise what validation does not do (gt, discriminator, ...)."""
+    unsupported = set(info.kwargs) - _SUPPORTED_FIELD_ARGUMENTS
+    if unsupported:
+        raise TypeError(f"Field arguments {sorted(unsupported)} are not supported by fincert.api.schema")
+
+
 def _node(hint: Any, info: FieldInfo) -> tuple[_Node, FieldInfo]:
     """The compiled type of a field, and its FieldInfo with Annotated's constraints merged in."""
     befores: list[Callable[[Any], Any]] = []
@@ -484,10 +491,7 @@ def _node(hint: Any, info: FieldInfo) -> tuple[_Node, FieldInfo]:
                 befores.append(extra.func)
         info = FieldInfo(info.default, **merged)
         hint = base
-    unsupported = set(info.kwargs) - _SUPPORTED_FIELD_ARGUMENTS
-    if unsupported:
-        # The document would promise what validation does not do (gt, alias, discriminator ...).
-        raise TypeError(f"Field arguments {sorted(unsupported)} are not supported by fincert.api.schema")
+    refuse_unsupported(info)
     node = _type_node(hint, info)
     for func in reversed(befores):
         node = _Before(func, node)
