@@ -85,8 +85,10 @@ def test_issue_by_keyboard_alone_then_remembered_browsers_connect_with_no_identi
     shots(window, "terms")
     # Keyboard only, from where the window puts the focus: the consent checkbox.
     assert window.evaluate("document.activeElement.name") == "terms_accepted"
+    # Auto-renewal is opt-in: offered unticked, and left so.
+    assert window.evaluate("document.querySelector('input[name=auto_renew]').checked") is False
     window.keyboard.press("Space")
-    window.keyboard.press("Tab")  # auto-renew: left as offered
+    window.keyboard.press("Tab")  # auto-renew: left unticked
     window.keyboard.press("Tab")
     window.keyboard.press("Space")  # remember this browser
     window.keyboard.press("Tab")

@@ -1321,7 +1321,8 @@
   // --- issue -----------------------------------------------------------------------------------
 
   function issueFlow() {
-    var choices = { auto_renew: true, remember: false, sms_code: "" };
+    // Auto-renewal is opt-in (docs/design.md): the box starts unticked, as the bank API's default.
+    var choices = { auto_renew: false, remember: false, sms_code: "" };
 
     function termsStep(message, smsError) {
       var section = screen("issue-terms", t("issue_title"));
