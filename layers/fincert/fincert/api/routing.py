@@ -257,11 +257,9 @@ class _LaxInt(schema._Int):
 
 
 def _lax(node: schema._Node) -> schema._Node:
+    """A query parameter's type as pydantic's lax mode reads a string (only integers differ)."""
     if isinstance(node, schema._Int):
-        lax = _LaxInt.__new__(_LaxInt)
-        lax.__dict__.update(node.__dict__)
-        lax.ge, lax.le = node.ge, node.le
-        return lax
+        return _LaxInt(schema.FieldInfo(ge=node.ge, le=node.le))
     if isinstance(node, schema._Nullable):
         return schema._Nullable(_lax(node.inner))
     return node
