@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from fincert.api import routing, schema
+from fincert.api import routing, schema, schema_types
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
@@ -33,5 +33,5 @@ def body_models() -> set[type[schema.BaseModel]]:
         for module in function_modules().values()
         for route in module.app.routes
         for argument in route.arguments()
-        if argument.kind == "body" and isinstance(argument.node, schema._Model)
+        if argument.kind == "body" and isinstance(argument.node, schema_types.ModelOf)
     }

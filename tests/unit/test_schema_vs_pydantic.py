@@ -21,7 +21,7 @@ from typing import Any
 import fincert.api
 import pydantic
 import pytest
-from fincert.api import schema
+from fincert.api import schema, schema_types
 from fincert.api.openapi_build import pydantic_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,11 +40,11 @@ def _all_models() -> list[type[schema.BaseModel]]:
     return sorted({c for c in found if c.__module__.startswith("fincert.api")}, key=lambda c: c.__qualname__)
 
 
-def _validatable(node: schema._Node) -> bool:
-    if isinstance(node, (schema._Plain, schema._Dict)):
+def _validatable(node: schema_types.Node) -> bool:
+    if isinstance(node, (schema_types.ResponseOnly, schema_types.DictOf)):
         return False
-    if isinstance(node, schema._Model):
-        return all(_validatable(f.node) for f in schema.model_fields(node.cls).values())
+    if isinstance(node, schema_types.ModelOf):
+        return all(_validatable(f.node) for f in schema_types.model_fields(node.cls).values())
     inner = [getattr(node, a) for a in ("inner", "item") if hasattr(node, a)]
     inner += getattr(node, "members", [])
     return all(_validatable(n) for n in inner)
@@ -52,7 +52,9 @@ def _validatable(node: schema._Node) -> bool:
 
 MODELS = _all_models()
 # Request bodies are strict (no coercion); schema validates strict models only.
-REQUEST_MODELS = [m for m in MODELS if schema.config(m).get("strict") and _validatable(schema._Model(m))]
+REQUEST_MODELS = [
+    m for m in MODELS if schema.config(m).get("strict") and _validatable(schema_types.ModelOf(m))
+]
 RESPONSE_MODELS = [m for m in MODELS if m not in REQUEST_MODELS]
 
 
@@ -78,11 +80,11 @@ _JUNK = st.one_of(
 )
 
 
-def _strings(node: schema._Str) -> st.SearchStrategy[str]:
+def _strings(node: schema_types.Str) -> st.SearchStrategy[str]:
     low = node.min_length or 0
     high = node.max_length if node.max_length is not None else low + 8
     if node.pattern:
-        fitting = st.from_regex(schema._rust_dollar(node.pattern), fullmatch=True)
+        fitting = st.from_regex(schema_types.rust_dollar(node.pattern), fullmatch=True)
         return st.one_of(fitting, fitting.map(lambda s: s + "\n"), st.text(max_size=high + 2))
     sizes = sorted({max(low - 1, 0), low, min(low + 1, high), high, high + 1})
     # Lone surrogates: a JSON body may escape one (\ud800), which pydantic refuses in some places.
@@ -99,38 +101,38 @@ def _strings(node: schema._Str) -> st.SearchStrategy[str]:
     )
 
 
-def values_of(node: schema._Node, depth: int = 0) -> st.SearchStrategy[Any]:
-    if isinstance(node, schema._Before):
+def values_of(node: schema_types.Node, depth: int = 0) -> st.SearchStrategy[Any]:
+    if isinstance(node, schema_types.Before):
         return st.one_of(values_of(node.inner, depth), st.sampled_from([1.0, 2.0, 1.5, 0.0, 1000.0, 1001.0]))
-    if isinstance(node, schema._Str):
+    if isinstance(node, schema_types.Str):
         return st.one_of(_strings(node), _JUNK)
-    if isinstance(node, schema._Int):
+    if isinstance(node, schema_types.Int):
         bounds = [b for b in (node.ge, node.le) if b is not None]
         edges = [v for b in bounds for v in (b - 1, b, b + 1)]
         return st.one_of(st.sampled_from(edges or [0, 1]), st.integers(-5, 2000), _JUNK)
-    if isinstance(node, schema._Bool):
+    if isinstance(node, schema_types.Bool):
         return st.one_of(st.booleans(), _JUNK)
-    if isinstance(node, schema._Literal):
+    if isinstance(node, schema_types.LiteralOf):
         near = [v.upper() if isinstance(v, str) else v for v in node.values]
         near += [v + "\ud800" for v in node.values if isinstance(v, str)]
         return st.one_of(st.sampled_from(node.values), st.sampled_from(near), _JUNK)
-    if isinstance(node, schema._Nullable):
+    if isinstance(node, schema_types.Nullable):
         return st.one_of(st.none(), values_of(node.inner, depth))
-    if isinstance(node, schema._Union):
+    if isinstance(node, schema_types.UnionOf):
         return st.one_of(*(values_of(m, depth) for m in node.members))
-    if isinstance(node, schema._List):
+    if isinstance(node, schema_types.ListOf):
         high = node.max_length if node.max_length is not None else 3
         return st.one_of(
             st.lists(values_of(node.item, depth + 1), min_size=0, max_size=min(high + 1, 4)),
             _JUNK,
         )
-    if isinstance(node, schema._Model):
+    if isinstance(node, schema_types.ModelOf):
         return bodies_of(node.cls, depth + 1)
     raise AssertionError(f"no inputs for {node!r}")
 
 
 def bodies_of(cls: type[schema.BaseModel], depth: int = 0) -> st.SearchStrategy[Any]:
-    fields = schema.model_fields(cls)
+    fields = schema_types.model_fields(cls)
     if depth > 3:
         return _JUNK
 
@@ -159,7 +161,7 @@ def _pydantic_answer(cls: type[schema.BaseModel], value: Any) -> tuple[Any, list
 
 
 def _our_answer(cls: type[schema.BaseModel], value: Any) -> tuple[Any, list[tuple[Any, ...]]]:
-    parsed, errors = schema.parse(cls, value)
+    parsed, errors = schema_types.parse(cls, value)
     if errors:
         return None, [(err["type"], tuple(err["loc"]), err["msg"]) for err in errors]
     return _plain(parsed), []
@@ -186,8 +188,8 @@ def test_request_model_validates_as_pydantic_does(cls: type[schema.BaseModel], d
 # --- responses --------------------------------------------------------------------------------
 
 
-def _response_values(node: schema._Node, depth: int = 0) -> st.SearchStrategy[Any]:
-    if isinstance(node, schema._Plain):
+def _response_values(node: schema_types.Node, depth: int = 0) -> st.SearchStrategy[Any]:
+    if isinstance(node, schema_types.ResponseOnly):
         if node.tag == "datetime":
             return (
                 st.datetimes(
@@ -199,25 +201,25 @@ def _response_values(node: schema._Node, depth: int = 0) -> st.SearchStrategy[An
                 | st.just(datetime(2026, 11, 30, 9, 0, tzinfo=UTC) + timedelta(microseconds=5))
             )
         return st.just(None)  # replaced per field below
-    if isinstance(node, schema._Dict):
+    if isinstance(node, schema_types.DictOf):
         return st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3)
-    if isinstance(node, schema._Str):
+    if isinstance(node, schema_types.Str):
         return st.text(max_size=6)
-    if isinstance(node, schema._Int):
+    if isinstance(node, schema_types.Int):
         return st.integers(-10, 10_000)
-    if isinstance(node, schema._Bool):
+    if isinstance(node, schema_types.Bool):
         return st.booleans()
-    if isinstance(node, schema._Literal):
+    if isinstance(node, schema_types.LiteralOf):
         return st.sampled_from(node.values)
-    if isinstance(node, schema._Nullable):
+    if isinstance(node, schema_types.Nullable):
         return st.none() | _response_values(node.inner, depth)
-    if isinstance(node, schema._Union):
+    if isinstance(node, schema_types.UnionOf):
         return st.one_of(*(_response_values(m, depth) for m in node.members))
-    if isinstance(node, schema._List):
+    if isinstance(node, schema_types.ListOf):
         return st.lists(_response_values(node.item, depth + 1), max_size=2)
-    if isinstance(node, schema._Model):
+    if isinstance(node, schema_types.ModelOf):
         return responses_of(node.cls, depth + 1)
-    if isinstance(node, schema._Before):
+    if isinstance(node, schema_types.Before):
         return _response_values(node.inner, depth)
     raise AssertionError(f"no values for {node!r}")
 
@@ -228,7 +230,7 @@ def responses_of(cls: type[schema.BaseModel], depth: int = 0) -> st.SearchStrate
     @st.composite
     def build(draw: st.DrawFn) -> schema.BaseModel:
         values: dict[str, Any] = {}
-        for name, field in schema.model_fields(cls).items():
+        for name, field in schema_types.model_fields(cls).items():
             hint = hints[name]
             enum_type = next(
                 (
@@ -240,7 +242,7 @@ def responses_of(cls: type[schema.BaseModel], depth: int = 0) -> st.SearchStrate
             )
             if enum_type is not None:
                 values[name] = draw(st.sampled_from(list(enum_type)))
-            elif isinstance(field.node, schema._Plain) and field.node.tag == "any":
+            elif isinstance(field.node, schema_types.ResponseOnly) and field.node.tag == "any":
                 values[name] = draw(st.dictionaries(st.text(max_size=3), st.integers(0, 3), max_size=2))
             else:
                 values[name] = draw(_response_values(field.node, depth))
@@ -256,7 +258,7 @@ def test_response_model_dumps_as_pydantic_does(cls: type[schema.BaseModel], data
     instance = data.draw(responses_of(cls))
     twin = pydantic_model(cls).model_validate(_plain(instance), strict=False)
     # Bytes, as the answer is sent: key order, 300 vs 300.0, aliases, left-out fields.
-    ours = json.dumps(schema.dump_model(instance, cls), separators=(",", ":"))
+    ours = json.dumps(schema_types.dump_model(instance, cls), separators=(",", ":"))
     assert ours == json.dumps(twin.model_dump(mode="json", by_alias=True), separators=(",", ":"))
 
 
@@ -286,7 +288,7 @@ def test_query_integers_parse_as_pydantic_parses_them(text: str, bounded: bool) 
     from fincert.api.routing import _lax
 
     constraints = {"ge": 1, "le": 100} if bounded else {}
-    ours_node = _lax(schema._type_node(int, schema.FieldInfo(**constraints)))
+    ours_node = _lax(schema_types.type_node(int, schema.FieldInfo(**constraints)))
     errors: list[dict[str, Any]] = []
     value = ours_node.validate(text, ("query", "limit"), errors)
     ours = (None, [(e["type"], e["msg"]) for e in errors]) if errors else (value, [])

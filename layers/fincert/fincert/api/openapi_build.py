@@ -53,9 +53,9 @@ def pydantic_model(cls: type[schema.BaseModel]) -> type[pydantic.BaseModel]:
     for name, (hint, info) in schema.declared_fields(cls).items():
         annotations[name] = pydantic_type(hint)
         if info.kwargs:
-            args = () if info.default is schema._MISSING else (info.default,)
+            args = () if info.default is schema.MISSING else (info.default,)
             namespace[name] = pydantic.Field(*args, **info.kwargs)
-        elif info.default is not schema._MISSING:
+        elif info.default is not schema.MISSING:
             namespace[name] = info.default
     return types.new_class(cls.__name__, (base,), {}, lambda ns: ns.update(namespace))
 
@@ -65,11 +65,11 @@ def pydantic_type(hint: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, schema.BaseModel):
         return pydantic_model(hint)
     if isinstance(hint, schema.FieldInfo):
-        default = () if hint.default is schema._MISSING else (hint.default,)
+        default = () if hint.default is schema.MISSING else (hint.default,)
         return pydantic.Field(*default, **hint.kwargs)
     if isinstance(hint, schema.BeforeValidator):
         return pydantic.BeforeValidator(hint.func)
-    if hint is schema._SKIP_JSON_SCHEMA:
+    if hint is schema.SKIP_JSON_SCHEMA_MARK:
         return SkipJsonSchema()
     if isinstance(hint, routing._PathParam):
         return PowertoolsPath(**hint.kwargs)

@@ -24,16 +24,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
-from fincert.api import schema
+from fincert.api import schema, schema_types
 
 T = TypeVar("T")
 _JSON = "application/json"
 
 
-class content_types:
+class content_types:  # Powertools' spelling
     APPLICATION_JSON = "application/json"
-    TEXT_PLAIN = "text/plain"
-    TEXT_HTML = "text/html"
 
 
 class Response(Generic[T]):
@@ -64,7 +62,7 @@ class _Param:
 
     kind = ""
 
-    def __init__(self, default: Any = schema._MISSING, **kwargs: Any) -> None:
+    def __init__(self, default: Any = schema.MISSING, **kwargs: Any) -> None:
         self.default = default
         self.kwargs = kwargs
 
@@ -77,11 +75,11 @@ class _QueryParam(_Param):
     kind = "query"
 
 
-def Path(default: Any = schema._MISSING, **kwargs: Any) -> Any:
+def Path(default: Any = schema.MISSING, **kwargs: Any) -> Any:
     return _PathParam(default, **kwargs)
 
 
-def Query(default: Any = schema._MISSING, **kwargs: Any) -> Any:
+def Query(default: Any = schema.MISSING, **kwargs: Any) -> Any:
     return _QueryParam(default, **kwargs)
 
 
@@ -112,10 +110,6 @@ class UnsupportedContentType(Exception):
     pass
 
 
-class NotFound(Exception):
-    pass
-
-
 class Event:
     """The parts of the API Gateway event the handlers read (Powertools' APIGatewayProxyEvent)."""
 
@@ -129,10 +123,6 @@ class Event:
     @property
     def query_string_parameters(self) -> dict[str, str]:
         return self.raw_event.get("queryStringParameters") or {}
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {k.lower(): v for k, v in (self.raw_event.get("headers") or {}).items()}
 
     @property
     def request_context(self) -> _RequestContext:
@@ -150,15 +140,13 @@ _SEGMENT = r"(?P\1[-._~()'!*:@,;=+&$%<> \[\]{}|^\\w]+)"
 
 
 class _Argument:
-    __slots__ = ("annotation", "default", "kind", "name", "node", "param")
+    __slots__ = ("default", "kind", "name", "node")
 
-    def __init__(self, name: str, kind: str, node: schema._Node, default: Any, param: _Param | None):
+    def __init__(self, name: str, kind: str, node: schema_types.Node, default: Any):
         self.name = name
         self.kind = kind  # path, query or body
         self.node = node
         self.default = default
-        self.param = param
-        self.annotation: Any = None
 
 
 class Route:
@@ -199,20 +187,19 @@ def _arguments(route: Route) -> list[_Argument]:
         if typing.get_origin(hint) is typing.Annotated:
             base, *extras = typing.get_args(hint)
             param = next((e for e in extras if isinstance(e, _Param)), None)
-        default = schema._MISSING if parameter.default is inspect.Parameter.empty else parameter.default
+        default = schema.MISSING if parameter.default is inspect.Parameter.empty else parameter.default
         if isinstance(base, type) and issubclass(base, schema.BaseModel):
-            argument = _Argument(name, "body", schema._Model(base), default, None)
+            argument = _Argument(name, "body", schema_types.ModelOf(base), default)
         else:
             info = schema.FieldInfo(default, **(param.kwargs if param else {}))
-            schema.refuse_unsupported(info)
+            schema_types.refuse_unsupported(info)
             kind = "path" if name in in_rule else "query"
-            argument = _Argument(name, kind, _lax(schema._type_node(base, info)), default, param)
-        argument.annotation = hint
+            argument = _Argument(name, kind, _lax(schema_types.type_node(base, info)), default)
         arguments.append(argument)
     return arguments
 
 
-class _LaxInt(schema._Int):
+class _LaxInt(schema_types.Int):
     """An integer from a query string, parsed as pydantic's lax mode does: surrounding
     whitespace, a sign, digits with single underscores between them, a fraction of zeros."""
 
@@ -233,7 +220,7 @@ class _LaxInt(schema._Int):
                     "int_parsing": "Input should be a valid integer, unable to parse string as an integer",
                     "int_parsing_size": "Unable to parse input string as an integer, exceeded maximum size",
                 }[parsed]
-                return schema._error(errors, parsed, loc, message)
+                return schema_types.error(errors, parsed, loc, message)
             value = parsed
         return super().validate(value, loc, errors)
 
@@ -256,12 +243,12 @@ class _LaxInt(schema._Int):
         return int(sign + digits)
 
 
-def _lax(node: schema._Node) -> schema._Node:
+def _lax(node: schema_types.Node) -> schema_types.Node:
     """A query parameter's type as pydantic's lax mode reads a string (only integers differ)."""
-    if isinstance(node, schema._Int):
+    if isinstance(node, schema_types.Int):
         return _LaxInt(schema.FieldInfo(ge=node.ge, le=node.le))
-    if isinstance(node, schema._Nullable):
-        return schema._Nullable(_lax(node.inner))
+    if isinstance(node, schema_types.Nullable):
+        return schema_types.Nullable(_lax(node.inner))
     return node
 
 
@@ -379,7 +366,7 @@ class Resolver:
         for argument in body_args:
             body = _json_body(event)
             if body is None:
-                if argument.default is schema._MISSING:
+                if argument.default is schema.MISSING:
                     errors.append({"type": "missing", "loc": ("body",), "msg": "Field required"})
                 else:
                     values[argument.name] = argument.default
@@ -393,7 +380,7 @@ class Resolver:
 def _param(argument: _Argument, value: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
     loc = (argument.kind, argument.name)
     if value is None:
-        if argument.default is schema._MISSING:
+        if argument.default is schema.MISSING:
             errors.append({"type": "missing", "loc": loc, "msg": "Field required"})
         else:
             values[argument.name] = argument.default
@@ -474,9 +461,9 @@ def _serialize(response: Response[Any], route: Route) -> Response[Any]:
     if response.is_json() and not isinstance(response.body, str):
         declared = route.declared_return
         if declared is not None and isinstance(response.body, declared):
-            dumped: Any = schema.dump_model(response.body, declared)
+            dumped: Any = schema_types.dump_model(response.body, declared)
         else:
-            dumped = schema.dump(response.body)
+            dumped = schema_types.dump(response.body)
         response.body = json.dumps(dumped, separators=(",", ":"))
     return response
 
